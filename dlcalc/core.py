@@ -1,0 +1,130 @@
+"""The worked solution: the one value type every exercise returns and every renderer reads.
+
+An exercise is a pure function from parsed inputs to a :class:`Solution`.  It never prints;
+the renderers in :mod:`dlcalc.render` turn any solution into Rich text, JSON or LaTeX and
+know nothing about particular exercises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import sympy
+
+
+@dataclass(frozen=True)
+class Math:
+    """A formula written out by hand, in plain text and in LaTeX.
+
+    Used where a general formula is clearer typed than built (sums with indices,
+    prose-like definitions).  Anything computed is a SymPy object instead.
+    """
+
+    text: str
+    latex: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the working on the board.
+
+    Attributes:
+        title: what this step computes ("first moment", "z = w·x + b").
+        formula: the general formula: a SymPy object (often ``Eq``), a :class:`Math`,
+            or ``None``.
+        substituted: the formula's right-hand side with the numbers put in, unevaluated
+            (see :func:`substitute`), or ``None``.
+        value: the value this step produces (SymPy object, list of them, bool, int),
+            or ``None`` for a step that only states something.
+        note: one sentence of explanation shown under the step, or "".
+        section: a heading that groups consecutive steps ("t = 2"), or "".
+    """
+
+    title: str
+    formula: Any = None
+    substituted: Any = None
+    value: Any = None
+    note: str = ""
+    section: str = ""
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A worked exercise.
+
+    Attributes:
+        command: the CLI command that produced it ("adam-step").
+        inputs: the parsed inputs, by option name without dashes, as SymPy values.
+        conventions: the conventions used, name -> one sentence ("variance": "biased, 1/m").
+        steps: the working, in the order a teacher would write it.
+        result: the named answers (keys fixed per command by its issue): SymPy values,
+            lists of them, ints, bools, or lists of records (dicts) such as a history.
+        notes: remarks about how the answer was computed ("numeric, 30 digits").
+    """
+
+    command: str
+    inputs: Mapping[str, Any]
+    conventions: Mapping[str, str]
+    steps: tuple[Step, ...]
+    result: Mapping[str, Any]
+    notes: tuple[str, ...] = field(default=())
+
+
+def as_sympy(x: Any) -> Any:
+    """A program-made value (never user text) as a SymPy object."""
+    if isinstance(x, sympy.Basic):
+        return x
+    if isinstance(x, bool):
+        return sympy.true if x else sympy.false
+    if isinstance(x, int):
+        return sympy.Integer(x)
+    if isinstance(x, float):
+        return sympy.Float(x)
+    if isinstance(x, (list, tuple)):
+        return sympy.Matrix(x)
+    from fractions import Fraction
+
+    if isinstance(x, Fraction):
+        return sympy.Rational(x.numerator, x.denominator)
+    raise TypeError(f"cannot convert {type(x).__name__} to SymPy")
+
+
+class Shown(sympy.Symbol):
+    """A number standing in a formula as itself, so that SymPy does not evaluate it away.
+
+    ``substitute`` replaces each symbol of a formula by a ``Shown`` holding its value;
+    the printers in :mod:`dlcalc.printing` print the held value (``0.9``, ``1/3``,
+    ``(-0.5)``).  Each one is unique, so ``x - mu`` with x = mu = 2 stays ``2 - 2``.
+    """
+
+    _counter = 0
+
+    def __new__(cls, value: Any) -> "Shown":
+        Shown._counter += 1
+        obj = super().__new__(cls, f"shown_{Shown._counter}")
+        obj.shown_value = as_sympy(value)
+        return obj
+
+    def __getnewargs_ex__(self):  # pragma: no cover - pickling is not used
+        return ((self.shown_value,), {})
+
+
+def substitute(expr: Any, values: Mapping[Any, Any]) -> Any:
+    """``expr`` with each symbol in ``values`` replaced by its value, left unevaluated."""
+    mapping = {sym: Shown(val) for sym, val in values.items()}
+    if isinstance(expr, (list, tuple)):
+        return [substitute(e, values) for e in expr]
+    return as_sympy(expr).xreplace(mapping)
+
+
+def worked(title: str, lhs: Any, rhs: Any, values: Mapping[Any, Any], *, note: str = "",
+           section: str = "") -> tuple[Step, Any]:
+    """The common shape of a step: ``lhs = rhs`` → numbers put in → value.
+
+    Returns the step and the evaluated value.
+    """
+    value = as_sympy(rhs).xreplace(dict(values))
+    step = Step(title=title, formula=sympy.Eq(lhs, rhs, evaluate=False),
+                substituted=substitute(rhs, values), value=value, note=note, section=section)
+    return step, value

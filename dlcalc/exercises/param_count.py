@@ -1,0 +1,299 @@
+"""param-count: learnable parameters of a network, layer by layer, with the formula.
+
+Counts follow PyTorch's modules (``sum(p.numel() for p in m.parameters())``):
+
+=========== ====================================================================
+dense       in·out weights, out biases                       (nn.Linear)
+conv1d/2d   out·(in/groups)·k₁·k₂ weights, out biases        (nn.Conv1d/Conv2d)
+bn          c weights (γ), c biases (β); 2c running stats are buffers (nn.BatchNorm1d)
+layernorm   d weights, d biases                              (nn.LayerNorm)
+embedding   n·d weights                                      (nn.Embedding)
+rnn/lstm/gru  per layer and direction G·h·(in_l + h) weights, biases·G·h biases,
+            G = 1, 4, 3; in_l = in for the first layer, h·directions after it
+attention   4d² weights (Q, K, V, output projections), 4d biases (nn.MultiheadAttention)
+=========== ====================================================================
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from dlcalc.core import Math, Solution, Step, substitute
+from dlcalc.errors import InputError
+from dlcalc.parse import parse_bool, parse_expr_text, symbol
+
+MAX_LAYERS = 1_000
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+#: kind -> (required keys, optional keys with defaults as text)
+KINDS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "dense": (("in", "out"), {"bias": "true"}),
+    "conv1d": (("in", "out", "k"), {"groups": "1", "bias": "true"}),
+    "conv2d": (("in", "out", "k"), {"groups": "1", "bias": "true"}),
+    "bn": (("c",), {}),
+    "layernorm": (("d",), {}),
+    "embedding": (("n", "d"), {}),
+    "rnn": (("in", "hidden"), {"layers": "1", "bidirectional": "false", "bias": "true", "biases": "2"}),
+    "lstm": (("in", "hidden"), {"layers": "1", "bidirectional": "false", "bias": "true", "biases": "2"}),
+    "gru": (("in", "hidden"), {"layers": "1", "bidirectional": "false", "bias": "true", "biases": "2"}),
+    "attention": (("d",), {"heads": "1", "bias": "true"}),
+}
+_BOOL_KEYS = {"bias", "bidirectional"}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One typed layer: ``kind`` and its parsed keys (sizes as SymPy values, flags as bools)."""
+
+    kind: str
+    keys: dict[str, Any]
+    spec: str
+
+
+def _size(value: Any, option: str, what: str) -> Any:
+    """A layer size: a positive whole number, or a symbol (then taken as one)."""
+    if value.is_number:
+        if not value.is_Integer or value < 1:
+            raise InputError(option, f"{what} must be a positive whole number, got {value}")
+        if value > 10**12:
+            raise InputError(option, f"{what} is larger than 10^12")
+    elif isinstance(value, sympy.Symbol):
+        return symbol(value.name)
+    else:
+        raise InputError(option, f"{what} must be a number or a single symbol, got {value}")
+    return value
+
+
+def parse_sizes(texts: list[str]) -> list[Any]:
+    """Positional MLP sizes: at least two, each a positive whole number or a symbol."""
+    if len(texts) == 1:
+        raise InputError("SIZES", "needs at least two layer sizes (input and output), got one")
+    if len(texts) > MAX_LAYERS:
+        raise InputError("SIZES", f"has more than {MAX_LAYERS} layers")
+    return [_size(parse_expr_text(t, "SIZES"), "SIZES", f"size {i + 1} ({t.strip()[:20]})")
+            for i, t in enumerate(texts)]
+
+
+def parse_layer(spec: str) -> Layer:
+    """``"conv2d in=3 out=16 k=3x5 groups=1"`` -> Layer; every mistake names ``--layer``."""
+    opt = "--layer"
+    words = spec.split()
+    if not words:
+        raise InputError(opt, "is empty; write e.g. \"dense in=10 out=5\"")
+    kind = words[0].lower()
+    if kind not in KINDS:
+        raise InputError(opt, f"has the unknown kind {words[0][:30]!r}; known kinds: {', '.join(KINDS)}")
+    required, optional = KINDS[kind]
+    given: dict[str, str] = {}
+    for w in words[1:]:
+        key, eq, val = w.partition("=")
+        if not eq or not key or not val:
+            raise InputError(opt, f"{kind}: expected key=value, got {w[:30]!r}")
+        if key not in required and key not in optional:
+            raise InputError(opt, f"{kind}: unknown key {key[:30]!r}; keys: "
+                                  f"{', '.join(required + tuple(optional))}")
+        if key in given:
+            raise InputError(opt, f"{kind}: key {key!r} given twice")
+        given[key] = val
+    missing = [k for k in required if k not in given]
+    if missing:
+        raise InputError(opt, f"{kind}: missing {', '.join(k + '=' for k in missing)}")
+    keys: dict[str, Any] = {}
+    for key, val in {**optional, **given}.items():
+        what = f"{kind}: {key}"
+        if key in _BOOL_KEYS:
+            keys[key] = parse_bool(val, f"{opt} {kind}: {key}")
+        elif key == "k":
+            parts = re.split(r"[xX*]", val)
+            dims = 1 if kind == "conv1d" else 2
+            if len(parts) == 1:
+                parts = parts * dims
+            if len(parts) != dims:
+                raise InputError(opt, f"{kind}: k must be {'one size' if dims == 1 else 'k or k1xk2'}, got {val!r}")
+            keys[key] = [_size(parse_expr_text(p, opt), opt, what) for p in parts]
+        elif key == "biases":
+            if val not in ("1", "2"):
+                raise InputError(opt, f"{kind}: biases must be 2 (PyTorch) or 1 (Keras), got {val!r}")
+            keys[key] = int(val)
+        else:
+            keys[key] = _size(parse_expr_text(val, opt), opt, what)
+    _check_divisibility(kind, keys, opt)
+    return Layer(kind, keys, " ".join(words))
+
+
+def _divides(a: Any, b: Any) -> bool | None:
+    if a.is_number and b.is_number:
+        return int(b) % int(a) == 0
+    return None
+
+
+def _check_divisibility(kind: str, keys: dict[str, Any], opt: str) -> None:
+    if kind.startswith("conv"):
+        g = keys["groups"]
+        for side in ("in", "out"):
+            if _divides(g, keys[side]) is False:
+                raise InputError(opt, f"{kind}: groups={g} does not divide {side}={keys[side]}")
+    if kind == "attention" and _divides(keys["heads"], keys["d"]) is False:
+        raise InputError(opt, f"attention: heads={keys['heads']} does not divide d={keys['d']}")
+
+
+# --------------------------------------------------------------------------- counting
+
+
+@dataclass(frozen=True)
+class Count:
+    name: str
+    weights: Any
+    biases: Any
+    buffers: Any
+    formula: Math
+    substituted: Any  # weights + biases with the sizes put in, unevaluated
+
+
+def _count(layer: Layer) -> Count:
+    k, K = layer.kind, layer.keys
+    S = sympy.Symbol
+    if k == "dense":
+        i, o = S("n_in"), S("n_out")
+        w, b = i * o, (o if K["bias"] else sympy.Integer(0))
+        vals = {i: K["in"], o: K["out"]}
+        f = Math("in·out + out" if K["bias"] else "in·out",
+                 r"n_{in} n_{out} + n_{out}" if K["bias"] else r"n_{in} n_{out}")
+        name = f"dense {K['in']}→{K['out']}"
+    elif k in ("conv1d", "conv2d"):
+        i, o, g = S("c_in"), S("c_out"), S("g")
+        ks = [S(f"k_{j + 1}") for j in range(len(K["k"]))]
+        w = o * (i / g) * sympy.Mul(*ks)
+        b = o if K["bias"] else sympy.Integer(0)
+        vals = {i: K["in"], o: K["out"], g: K["groups"], **dict(zip(ks, K["k"]))}
+        kk = "·".join(f"k{j + 1}" for j in range(len(ks)))
+        f = Math(f"out·(in/groups)·{kk}" + (" + out" if K["bias"] else ""),
+                 r"c_{out} \frac{c_{in}}{g} " + " ".join(f"k_{j + 1}" for j in range(len(ks)))
+                 + (r" + c_{out}" if K["bias"] else ""))
+        name = f"{k} {K['in']}→{K['out']} k={'x'.join(str(x) for x in K['k'])}" + (
+            f" groups={K['groups']}" if K["groups"] != 1 else "")
+    elif k == "bn":
+        c = S("c")
+        w, b = c, c
+        vals = {c: K["c"]}
+        f = Math("c (γ) + c (β)", r"c\,(\gamma) + c\,(\beta)")
+        name = f"batchnorm c={K['c']}"
+    elif k == "layernorm":
+        d = S("d")
+        w, b = d, d
+        vals = {d: K["d"]}
+        f = Math("d (γ) + d (β)", r"d\,(\gamma) + d\,(\beta)")
+        name = f"layernorm d={K['d']}"
+    elif k == "embedding":
+        n, d = S("n"), S("d")
+        w, b = n * d, sympy.Integer(0)
+        vals = {n: K["n"], d: K["d"]}
+        f = Math("n·d", r"n\,d")
+        name = f"embedding {K['n']}x{K['d']}"
+    elif k in GATES:
+        return _count_rnn(layer)
+    else:  # attention
+        d = S("d")
+        w = 4 * d**2
+        b = 4 * d if K["bias"] else sympy.Integer(0)
+        vals = {d: K["d"]}
+        f = Math("3d·d (Q, K, V) + d·d (output)" + (" + 3d + d biases" if K["bias"] else ""),
+                 r"3d \cdot d + d \cdot d" + (r" + 3d + d" if K["bias"] else ""))
+        name = f"attention d={K['d']} heads={K['heads']}"
+    buffers = 2 * K["c"] if k == "bn" else sympy.Integer(0)
+    return Count(name, w.xreplace(vals), b.xreplace(vals), buffers, f, substitute(w + b, vals))
+
+
+def _count_rnn(layer: Layer) -> Count:
+    k, K = layer.kind, layer.keys
+    G = GATES[k]
+    dirs = 2 if K["bidirectional"] else 1
+    h, n_in, L = K["hidden"], K["in"], K["layers"]
+    nb = K["biases"] if K["bias"] else 0
+    if not L.is_number:
+        raise InputError("--layer", f"{k}: layers must be a number")
+    L = int(L)
+    if L > MAX_LAYERS:
+        raise InputError("--layer", f"{k}: layers must be at most {MAX_LAYERS}")
+    w = sympy.Integer(0)
+    parts = []
+    for layer_i in range(L):
+        inp = n_in if layer_i == 0 else h * dirs
+        w += dirs * G * h * (inp + h)
+        parts.append(sympy.Mul(dirs * G, h, evaluate=False) * (inp + h))
+    b = dirs * L * nb * G * h
+    hs, xs = sympy.Symbol("h"), sympy.Symbol("x_l")
+    f = Math(f"per layer and direction: {G}·h·(in_l + h) weights" + (f" + {nb}·{G}·h biases" if nb else ""),
+             rf"{G} h\,(x_l + h)" + (rf" + {nb} \cdot {G} h" if nb else ""))
+    del hs, xs
+    name = f"{k} {n_in}→{h}" + (f" x{L}" if L > 1 else "") + (" bidirectional" if dirs == 2 else "")
+    return Count(name, sympy.expand(w), sympy.expand(b), sympy.Integer(0), f,
+                 sympy.Add(*parts, evaluate=False) + b if nb else sympy.Add(*parts, evaluate=False))
+
+
+def _mlp_layers(sizes: list[Any], bias: bool) -> list[Layer]:
+    return [Layer("dense", {"in": a, "out": b, "bias": bias}, f"dense in={a} out={b}")
+            for a, b in zip(sizes, sizes[1:])]
+
+
+def _plain(x: Any) -> Any:
+    x = sympy.expand(x)
+    return int(x) if x.is_Integer else x
+
+
+def solve(sizes: list[Any], layers: list[Layer], *, bias: bool = True) -> Solution:
+    """Count the learnable parameters of an MLP (``sizes``) followed by typed ``layers``."""
+    if not sizes and not layers:
+        raise InputError("SIZES", "are missing: give layer sizes (784 256 10) or --layer specs")
+    all_layers = _mlp_layers(sizes, bias) + list(layers)
+    if len(all_layers) > MAX_LAYERS:
+        raise InputError("--layer", f"more than {MAX_LAYERS} layers in all")
+    steps: list[Step] = []
+    counts = [_count(layer) for layer in all_layers]
+    records = []
+    for i, c in enumerate(counts, 1):
+        total = c.weights + c.biases
+        steps.append(Step(title=f"layer {i}: {c.name}", formula=c.formula,
+                          substituted=c.substituted, value=sympy.expand(total),
+                          note="running mean and variance (2c values) are buffers, not learned"
+                          if c.buffers != 0 else ""))
+        records.append({"name": c.name, "weights": _plain(c.weights), "biases": _plain(c.biases),
+                        "total": _plain(total)})
+    total = sympy.expand(sum((c.weights + c.biases for c in counts), sympy.Integer(0)))
+    buffers = sympy.expand(sum((c.buffers for c in counts), sympy.Integer(0)))
+    if len(sizes) >= 2:
+        n = [sympy.Symbol(f"n_{j}") for j in range(len(sizes))]
+        general = sum(((n[j - 1] + (1 if bias else 0)) * n[j] for j in range(1, len(n))), sympy.Integer(0))
+        mlp_total = sympy.expand(general.xreplace(dict(zip(n, sizes))))
+        steps.append(Step(
+            title="MLP total",
+            formula=Math("N = Σ_l (n_{l-1} + 1)·n_l" if bias else "N = Σ_l n_{l-1}·n_l",
+                         r"N = \sum_{l=1}^{L} (n_{l-1} + 1)\, n_l" if bias else r"N = \sum_{l=1}^{L} n_{l-1} n_l"),
+            substituted=substitute(general, dict(zip(n, sizes))), value=mlp_total))
+    if layers or len(sizes) < 2:
+        steps.append(Step(title="total", formula=Math("N = Σ layer totals", r"N = \sum \text{layer totals}"),
+                          substituted=sympy.Add(*[Shown_total(c) for c in counts], evaluate=False)
+                          if len(counts) > 1 else None, value=total))
+    conventions = {
+        "counted": "learnable parameters (weights and biases), as PyTorch's parameters()",
+        "biases": "one bias per output unit" + ("" if bias else " (none: --no-bias)")
+                  + "; recurrent layers keep biases=2 vectors per gate by default (PyTorch), biases=1 as Keras",
+        "buffers": "batch-norm running mean and variance are buffers, not learnable; reported as non_learnable",
+    }
+    inputs: dict[str, Any] = {}
+    if sizes:
+        inputs["sizes"] = list(sizes)
+    if layers:
+        inputs["layers"] = [layer.spec for layer in layers]
+    return Solution(command="param-count", inputs=inputs, conventions=conventions, steps=tuple(steps),
+                    result={"total": _plain(total), "non_learnable": _plain(buffers), "layers": records})
+
+
+def Shown_total(c: Count) -> Any:
+    from dlcalc.core import Shown
+
+    return Shown(sympy.expand(c.weights + c.biases))

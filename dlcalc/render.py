@@ -1,0 +1,183 @@
+"""Renderers: any :class:`~dlcalc.core.Solution` to Rich text, a JSON object, or LaTeX.
+
+They know nothing about particular exercises.  User text is never interpreted as Rich
+markup: everything is built from :class:`rich.text.Text` objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dlcalc import printing as P
+from dlcalc.core import Solution, Step
+
+#: at most this many steps are printed in text and LaTeX; the rest are elided (JSON has all)
+SHOW_HEAD = 40
+SHOW_TAIL = 12
+#: rows of a record table (history, layers) shown in text
+TABLE_HEAD = 8
+TABLE_TAIL = 4
+
+
+def _elide(items: list[Any], head: int, tail: int) -> tuple[list[Any], int, list[Any]]:
+    if len(items) <= head + tail:
+        return items, 0, []
+    return items[:head], len(items) - head - tail, items[-tail:]
+
+
+def _step_lines(step: Step, digits: int) -> list[tuple[str, str, str]]:
+    """(prefix, body, kind) of each line of one step: formula, = substituted, = value."""
+    lines = []
+    if step.formula is not None:
+        lines.append(("", P.text(step.formula, digits), "formula"))
+    if step.substituted is not None:
+        lines.append(("= " if lines else "", P.text(step.substituted, digits), "substituted"))
+    if step.value is not None:
+        lines.append(("= " if lines else "", P.value_text(step.value, digits), "value"))
+    return lines
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def to_json(solution: Solution, digits: int = 6) -> dict[str, Any]:
+    """The JSON object of the contract: command, inputs, conventions, steps, result, exact."""
+    steps = []
+    for s in solution.steps:
+        d: dict[str, Any] = {"title": s.title}
+        if s.section:
+            d["section"] = s.section
+        d["formula"] = P.latex(s.formula, digits) if s.formula is not None else None
+        d["substituted"] = P.latex(s.substituted, digits) if s.substituted is not None else None
+        d["value"] = P.exact_str(s.value) if s.value is not None else None
+        if s.note:
+            d["note"] = s.note
+        steps.append(d)
+    out = {
+        "command": solution.command,
+        "inputs": {k: P.exact_str(v) for k, v in solution.inputs.items()},
+        "conventions": dict(solution.conventions),
+        "steps": steps,
+        "result": {k: P.json_value(v) for k, v in solution.result.items()},
+        "exact": {k: P.exact_str(v) for k, v in solution.result.items()},
+    }
+    if solution.notes:
+        out["notes"] = list(solution.notes)
+    return out
+
+
+# --------------------------------------------------------------------------- LaTeX
+
+
+def to_latex(solution: Solution, digits: int = 6) -> str:
+    """The whole working as one ``align*`` block."""
+    rows: list[str] = []
+    tx = P.tex_escape
+    for name, conv in solution.conventions.items():
+        rows.append(r"&\text{" + tx(f"{name}: {conv}") + "}")
+    head, skipped, tail = _elide(list(solution.steps), SHOW_HEAD, SHOW_TAIL)
+    section = None
+    for i, s in enumerate(head + tail):
+        if skipped and i == len(head):
+            rows.append(r"&\text{" + tx(f"... {skipped} more steps (all of them in --json) ...") + "}")
+        if s.section and s.section != section:
+            rows.append(r"&\textbf{" + tx(s.section) + "}")
+            section = s.section
+        rows.append(r"&\text{" + tx(s.title) + ":}")
+        first = True
+        if s.formula is not None:
+            rows.append("&" + P.latex(s.formula, digits))
+            first = False
+        if s.substituted is not None:
+            rows.append(("&" if first else "&= ") + P.latex(s.substituted, digits))
+            first = False
+        if s.value is not None:
+            rows.append(("&" if first else "&= ") + P.latex(s.value, digits))
+        if s.note:
+            rows.append(r"&\quad\text{" + tx(s.note) + "}")
+    rows.append(r"&\textbf{Answer}")
+    for key, v in solution.result.items():
+        if isinstance(v, (list, tuple)) and v and isinstance(v[0], dict):
+            continue  # records (history, layers) are in the working already
+        rows.append(r"&\text{" + tx(key) + "} = " + P.latex(v, digits))
+    body = " \\\\\n".join(rows)
+    return "\\begin{align*}\n" + body + "\n\\end{align*}"
+
+
+# --------------------------------------------------------------------------- Rich text
+
+
+def to_rich(solution: Solution, digits: int = 6) -> list[Any]:
+    """Rich renderables of the whole working, in order."""
+    from rich.table import Table
+    from rich.text import Text
+
+    out: list[Any] = []
+    title = Text(solution.command, style="bold")
+    out.append(title)
+    if solution.inputs:
+        line = Text("inputs: ", style="dim")
+        line.append(",  ".join(f"{k} = {P.value_text(v, digits)}" for k, v in solution.inputs.items()))
+        out.append(line)
+    if solution.conventions:
+        out.append(Text("\nConventions", style="bold cyan"))
+        for name, conv in solution.conventions.items():
+            t = Text("  • ")
+            t.append(f"{name}: ", style="bold")
+            t.append(conv)
+            out.append(t)
+    if solution.steps:
+        out.append(Text("\nWorking", style="bold cyan"))
+    head, skipped, tail = _elide(list(solution.steps), SHOW_HEAD, SHOW_TAIL)
+    section = None
+    for i, s in enumerate(head + tail):
+        if skipped and i == len(head):
+            out.append(Text(f"  … {skipped} more steps (all of them in --json) …", style="dim"))
+        if s.section and s.section != section:
+            out.append(Text(f"  {s.section}", style="bold magenta"))
+            section = s.section
+        out.append(Text(f"  {s.title}", style="bold"))
+        for prefix, body, kind in _step_lines(s, digits):
+            t = Text("    " + prefix.rjust(2))
+            t.append(body, style="green" if kind == "value" else None)
+            out.append(t)
+        if s.note:
+            out.append(Text(f"      {s.note}", style="italic dim"))
+    out.append(Text("\nAnswer", style="bold cyan"))
+    for key, v in solution.result.items():
+        if isinstance(v, (list, tuple)) and v and isinstance(v[0], dict):
+            out.append(_records_table(key, v, digits, Table))
+            continue
+        t = Text(f"  {key} = ", style="bold")
+        t.append(P.value_text(v, digits), style="bold green")
+        out.append(t)
+    for note in solution.notes:
+        out.append(Text(f"note: {note}", style="yellow"))
+    return out
+
+
+def _records_table(key: str, records: list[dict[str, Any]], digits: int, Table: Any) -> Any:
+    cols: list[str] = []
+    for r in records:
+        cols.extend(c for c in r if c not in cols)
+    table = Table(title=key, title_justify="left", show_edge=False, pad_edge=False)
+    for c in cols:
+        table.add_column(c, overflow="fold")
+    head, skipped, tail = _elide(records, TABLE_HEAD, TABLE_TAIL)
+    for r in head:
+        table.add_row(*[_cell(r.get(c), digits) for c in cols])
+    if skipped:
+        table.add_row(*(["…"] * len(cols)))
+        for r in tail:
+            table.add_row(*[_cell(r.get(c), digits) for c in cols])
+    return table
+
+
+def _cell(v: Any, digits: int) -> Any:
+    from rich.text import Text
+
+    if v is None:
+        return Text("")
+    if isinstance(v, str):
+        return Text(v)
+    return Text(P.value_text(v, digits))

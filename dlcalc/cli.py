@@ -271,3 +271,7 @@ def param_count(
 
     return ex.solve(ex.parse_sizes(sizes or []), [ex.parse_layer(s) for s in layer or []],
                     bias=not no_bias)
+
+
+# --- commands added by exercise modules go below, one block each, in this order:
+# --- sigmoid-step, adam-step, bn-forward, quadratic-gd, dropout-expectation

@@ -22,7 +22,7 @@ from typing import Any
 
 import sympy
 
-from dlcalc.core import Math, Solution, Step, substitute
+from dlcalc.core import Math, Shown, Solution, Step, substitute
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_bool, parse_expr_text, symbol
 
@@ -219,20 +219,20 @@ def _count_rnn(layer: Layer) -> Count:
     L = int(L)
     if L > MAX_LAYERS:
         raise InputError("--layer", f"{k}: layers must be at most {MAX_LAYERS}")
-    w = sympy.Integer(0)
-    parts = []
+    D, Gs, hs, xs, B = sympy.symbols("D G h x_l B")
+    per_layer = D * Gs * hs * (xs + hs) + D * B * Gs * hs
+    parts, w = [], sympy.Integer(0)
     for layer_i in range(L):
         inp = n_in if layer_i == 0 else h * dirs
         w += dirs * G * h * (inp + h)
-        parts.append(sympy.Mul(dirs * G, h, evaluate=False) * (inp + h))
+        parts.append(substitute(per_layer, {D: dirs, Gs: G, hs: h, xs: inp, B: nb}))
     b = dirs * L * nb * G * h
-    hs, xs = sympy.Symbol("h"), sympy.Symbol("x_l")
-    f = Math(f"per layer and direction: {G}·h·(in_l + h) weights" + (f" + {nb}·{G}·h biases" if nb else ""),
-             rf"{G} h\,(x_l + h)" + (rf" + {nb} \cdot {G} h" if nb else ""))
-    del hs, xs
+    f = Math("Σ over layers of directions·G·h·(in_l + h) + directions·biases·G·h, "
+             f"G = {G} gate{'s' if G > 1 else ''}, in_l = in (first layer) or h·directions",
+             r"\sum_{l} D\,G\,h\,(x_l + h) + D\,B\,G\,h")
     name = f"{k} {n_in}→{h}" + (f" x{L}" if L > 1 else "") + (" bidirectional" if dirs == 2 else "")
-    return Count(name, sympy.expand(w), sympy.expand(b), sympy.Integer(0), f,
-                 sympy.Add(*parts, evaluate=False) + b if nb else sympy.Add(*parts, evaluate=False))
+    substituted = parts[0] if len(parts) == 1 else sympy.Add(*parts, evaluate=False)
+    return Count(name, sympy.expand(w), sympy.expand(b), sympy.Integer(0), f, substituted)
 
 
 def _mlp_layers(sizes: list[Any], bias: bool) -> list[Layer]:
@@ -276,7 +276,8 @@ def solve(sizes: list[Any], layers: list[Layer], *, bias: bool = True) -> Soluti
             substituted=substitute(general, dict(zip(n, sizes))), value=mlp_total))
     if layers or len(sizes) < 2:
         steps.append(Step(title="total", formula=Math("N = Σ layer totals", r"N = \sum \text{layer totals}"),
-                          substituted=sympy.Add(*[Shown_total(c) for c in counts], evaluate=False)
+                          substituted=sympy.Add(*[Shown(sympy.expand(c.weights + c.biases))
+                                                  for c in counts], evaluate=False)
                           if len(counts) > 1 else None, value=total))
     conventions = {
         "counted": "learnable parameters (weights and biases), as PyTorch's parameters()",
@@ -291,9 +292,3 @@ def solve(sizes: list[Any], layers: list[Layer], *, bias: bool = True) -> Soluti
         inputs["layers"] = [layer.spec for layer in layers]
     return Solution(command="param-count", inputs=inputs, conventions=conventions, steps=tuple(steps),
                     result={"total": _plain(total), "non_learnable": _plain(buffers), "layers": records})
-
-
-def Shown_total(c: Count) -> Any:
-    from dlcalc.core import Shown
-
-    return Shown(sympy.expand(c.weights + c.biases))

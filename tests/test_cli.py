@@ -1,0 +1,119 @@
+"""The CLI shell: version, help, errors, renderers, safety, and the README contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from conftest import run_cli
+from dlcalc import __version__
+from dlcalc.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_version_and_help():
+    r = run_cli("--version")
+    assert r.code == 0 and r.stdout.strip() == f"dlcalc {__version__}"
+    r = run_cli("--help")
+    assert r.code == 0 and "param-count" in r.stdout
+
+
+def test_help_and_version_do_not_import_sympy():
+    code = ("import sys; sys.argv=['dlcalc','--version'];\n"
+            "from dlcalc.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "assert 'sympy' not in sys.modules, 'sympy imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_python_dash_m_works():
+    r = subprocess.run([sys.executable, "-m", "dlcalc", "param-count", "2", "3", "--json"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and json.loads(r.stdout)["result"]["total"] == 9
+
+
+def test_every_command_has_an_example_in_its_help():
+    names = [c.name for c in app.registered_commands]
+    assert "param-count" in names
+    for name in names:
+        r = run_cli(name, "--help")
+        assert r.code == 0
+        assert re.search(rf"Example: dlcalc {name}\b", r.stdout), name
+
+
+def test_every_command_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    for c in app.registered_commands:
+        assert f"dlcalc {c.name}" in readme, f"{c.name} has no README example"
+
+
+def test_unknown_option_is_one_line_and_json_when_asked():
+    r = run_cli("param-count", "2", "3", "--nope")
+    assert r.code == 2 and r.stderr.startswith("error: No such option: --nope") and r.stderr.count("\n") == 1
+    r = run_cli("param-count", "2", "3", "--nope", "--json")
+    assert r.code == 2 and r.json()["error"]["option"] == "--nope"
+
+
+def test_json_and_latex_together_is_an_error():
+    r = run_cli("param-count", "2", "3", "--json", "--latex")
+    assert r.code == 2 and r.json()["error"]["option"] == "--latex"
+
+
+def test_markup_in_user_text_is_printed_literally():
+    r = run_cli("param-count", "--layer", "dense in=3 out=[red]4[/red]")
+    assert r.code == 2 and "[red]4[/red]" in r.stderr
+
+
+def test_hostile_text_runs_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for payload in ["__import__('os').system('touch CANARY')", "open('CANARY','w')",
+                    "exec(\"open('CANARY','w')\")", "().__class__.__base__.__subclasses__()",
+                    "lambda: open('CANARY','w')", "9**9**9"]:
+        r = run_cli("param-count", payload, "3")
+        assert r.code == 2, payload
+        r = run_cli("param-count", "--layer", f"dense in={payload} out=3")
+        assert r.code == 2, payload
+    assert not (tmp_path / "CANARY").exists()
+
+
+def test_timeout_is_a_clear_error(monkeypatch):
+    import dlcalc.exercises.param_count as pc
+
+    def slow(*a, **k):
+        import time
+
+        time.sleep(5)
+
+    monkeypatch.setattr(pc, "solve", slow)
+    r = run_cli("param-count", "2", "3", "--timeout", "0.2")
+    assert r.code == 2 and "--timeout" in r.stderr
+
+
+def test_digits_changes_decimals_only_in_text():
+    r = run_cli("param-count", "2", "3", "--digits", "0")
+    assert r.code == 2 and "--digits" in r.stderr
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=4))
+def test_param_count_any_arguments_exit_0_or_2_without_traceback(words):
+    r = run_cli("param-count", *words, "--json")
+    assert r.code in (0, 2)
+    out = json.loads(r.stdout)
+    assert ("error" in out) == (r.code == 2)
+
+
+def test_ci_script_builds_a_fresh_venv_and_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "venv" in ci
+    assert "pip install -e '.[test]' && pytest" in readme
+    assert "pip install . && dlcalc param-count 784 256 10" in readme

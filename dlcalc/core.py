@@ -8,7 +8,7 @@ know nothing about particular exercises.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import sympy
 
@@ -61,6 +61,7 @@ class Solution:
         result: the named answers (keys fixed per command by its issue): SymPy values,
             lists of them, ints, bools, or lists of records (dicts) such as a history.
         notes: remarks about how the answer was computed ("numeric, 30 digits").
+        checks: the verdicts of ``--check`` on a student's answers (see :mod:`dlcalc.check`).
     """
 
     command: str
@@ -69,6 +70,44 @@ class Solution:
     steps: tuple[Step, ...]
     result: Mapping[str, Any]
     notes: tuple[str, ...] = field(default=())
+    checks: tuple[Any, ...] = field(default=())
+
+
+class Task:
+    """An exercise ready to solve: the solver and its parsed inputs.
+
+    The CLI returns a Task rather than a Solution so that ``--check`` can solve the same
+    exercise again under a common mistake (:class:`Mistake`) with some inputs changed.
+    """
+
+    __slots__ = ("solve", "args", "kwargs")
+
+    def __init__(self, solve: Callable[..., Solution], *args: Any, **kwargs: Any) -> None:
+        self.solve = solve
+        self.args = args
+        self.kwargs = kwargs
+
+    def run(self, **changes: Any) -> Solution:
+        """Solve, with keyword inputs replaced by ``changes``."""
+        return self.solve(*self.args, **{**self.kwargs, **changes})
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A common mistake, declared as a variant of the exercise: the same solver, some
+    convention flags or inputs changed.
+
+    Attributes:
+        name: what the student did ("forgot the bias correction").
+        change: keyword inputs to override, or a function of the task's keyword inputs that
+            returns the overrides (``None`` when the mistake does not apply to this task).
+    """
+
+    name: str
+    change: Mapping[str, Any] | Callable[[Mapping[str, Any]], Mapping[str, Any] | None]
+
+    def overrides(self, kwargs: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        return self.change(kwargs) if callable(self.change) else self.change
 
 
 def as_sympy(x: Any) -> Any:
@@ -102,7 +141,8 @@ class Shown(sympy.Symbol):
 
     def __new__(cls, value: Any) -> "Shown":
         Shown._counter += 1
-        obj = super().__new__(cls, f"shown_{Shown._counter}")
+        # zero-padded so that names sort in creation order (printers order sums by name)
+        obj = super().__new__(cls, f"shown_{Shown._counter:09d}")
         obj.shown_value = as_sympy(value)
         return obj
 
@@ -128,3 +168,17 @@ def worked(title: str, lhs: Any, rhs: Any, values: Mapping[Any, Any], *, note: s
     step = Step(title=title, formula=sympy.Eq(lhs, rhs, evaluate=False),
                 substituted=substitute(rhs, values), value=value, note=note, section=section)
     return step, value
+
+
+#: set by the CLI when standard error is a terminal: wraps a long loop in a progress bar
+progress_hook: Callable[..., Any] | None = None
+
+
+def progress(iterable: Any, total: int, label: str) -> Any:
+    """``iterable``, shown as a progress bar on a terminal when the loop is long.
+
+    Exercises stay pure: without a hook (tests, pipes, JSON) this returns ``iterable``.
+    """
+    if progress_hook is None or total < 2000:
+        return iterable
+    return progress_hook(iterable, total, label)

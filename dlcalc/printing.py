@@ -152,9 +152,45 @@ _TEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", 
                  "#": r"\#", "%": r"\%", "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
 
 
+#: Unicode that our own text uses, as LaTeX math inside \text{} (KaTeX and LaTeX both take $...$)
+_TEX_UNICODE = {
+    "→": r"\to", "←": r"\leftarrow", "·": r"\cdot", "×": r"\times", "≈": r"\approx", "≤": r"\le",
+    "≥": r"\ge", "≠": r"\ne", "−": "-", "±": r"\pm", "½": r"\tfrac{1}{2}", "²": "^2", "³": "^3",
+    "ᵗ": "^t", "ᵀ": "^T", "‖": r"\|", "√": r"\surd", "∂": r"\partial", "∇": r"\nabla", "∑": r"\sum",
+    "Σ": r"\Sigma", "Λ": r"\Lambda", "Δ": r"\Delta", "α": r"\alpha", "β": r"\beta", "γ": r"\gamma",
+    "δ": r"\delta", "ε": r"\varepsilon", "η": r"\eta", "θ": r"\theta", "κ": r"\kappa", "λ": r"\lambda",
+    "μ": r"\mu", "π": r"\pi", "ρ": r"\rho", "σ": r"\sigma", "τ": r"\tau", "φ": r"\phi", "ω": r"\omega",
+    "∞": r"\infty", "∈": r"\in", "⇒": r"\Rightarrow", "…": r"\ldots", "✓": r"\checkmark", "✗": r"\times",
+    "′": "'", "ℓ": r"\ell", "⊙": r"\odot", "∘": r"\circ", "∝": r"\propto", "̂": "",
+}
+
+
 def tex_escape(s: str) -> str:
-    """Plain text made safe inside ``\\text{...}``."""
-    return "".join(_TEX_SPECIALS.get(ch, ch) for ch in s)
+    """Plain text made safe inside ``\\text{...}``: specials escaped, Unicode as math."""
+    out: list[str] = []
+    math: list[str] = []  # a run of math symbols, closed as one $...$ (never "$$")
+    for ch in s:
+        tex = _TEX_UNICODE.get(ch)
+        if tex is not None and tex.startswith(("\\", "^")):
+            math.append(tex)
+            continue
+        if math:
+            out.append("$" + " ".join(math) + "$")
+            math = []
+        if ch in _TEX_SPECIALS:
+            out.append(_TEX_SPECIALS[ch])
+        elif ord(ch) < 128:
+            out.append(ch)
+        elif tex is not None:
+            out.append(tex)
+        else:
+            import unicodedata
+
+            plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+            out.append("".join(_TEX_SPECIALS.get(c, c) for c in plain) or "?")
+    if math:
+        out.append("$" + " ".join(math) + "$")
+    return "".join(out)
 
 
 def latex(obj: Any, digits: int = 6) -> str:
@@ -184,6 +220,9 @@ def value_text(v: Any, digits: int = 6) -> str:
         return _seq(v, lambda o: value_text(o, digits))
     if isinstance(v, sympy.MatrixBase):
         return value_text(v.tolist() if v.cols > 1 else list(v), digits)
+    if isinstance(v, float) and math.isfinite(v):  # a machine number is an approximation
+        return "≈ " + mpmath.nstr(mpmath.mpf(v), digits, strip_zeros=True, min_fixed=-4,
+                                  max_fixed=digits + 1)
     if not isinstance(v, sympy.Basic) or isinstance(v, (bool, sympy.logic.boolalg.BooleanAtom)):
         return text(v, digits)
     if v.is_Integer:

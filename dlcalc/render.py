@@ -17,6 +17,27 @@ SHOW_TAIL = 12
 #: rows of a record table (history, layers) shown in text
 TABLE_HEAD = 8
 TABLE_TAIL = 4
+#: a result list longer than this shows its first VALUE_HEAD and last VALUE_TAIL entries in
+#: text and LaTeX (a 256 x 64 batch would print 16,384 numbers); JSON has every entry
+VALUE_MAX = 12
+VALUE_HEAD = 8
+VALUE_TAIL = 2
+
+
+def _elide_value(v: Any) -> tuple[Any, bool]:
+    """A long list (or matrix) shortened to its first and last entries with "…" between."""
+    if not isinstance(v, (list, tuple)) or (v and isinstance(v[0], dict)):
+        return v, False
+    items = list(v)
+    cut = len(items) > VALUE_MAX
+    if cut:
+        items = items[:VALUE_HEAD] + ["…"] + items[-VALUE_TAIL:]
+    out = []
+    for x in items:
+        y, c = _elide_value(x)
+        out.append(y)
+        cut = cut or c
+    return out, cut
 
 
 def _elide(items: list[Any], head: int, tail: int) -> tuple[list[Any], int, list[Any]]:
@@ -33,17 +54,21 @@ def _step_lines(step: Step, digits: int) -> list[tuple[str, str, str]]:
     if step.substituted is not None:
         lines.append(("= " if lines else "", P.text(step.substituted, digits), "substituted"))
     if step.value is not None:
-        lines.append(("= " if lines else "", P.value_text(step.value, digits), "value"))
+        body = P.value_text(_elide_value(step.value)[0], digits)
+        lines.append(("= " if lines and not body.startswith("≈") else "", body, "value"))
     return lines
 
 
 # --------------------------------------------------------------------------- JSON
 
 
-def to_json(solution: Solution, digits: int = 6) -> dict[str, Any]:
-    """The JSON object of the contract: command, inputs, conventions, steps, result, exact."""
-    steps = []
-    for s in solution.steps:
+def to_json(solution: Solution, digits: int = 6, *, steps: bool = True) -> dict[str, Any]:
+    """The JSON object of the contract: command, inputs, conventions, steps, result, exact.
+
+    ``steps=False`` leaves the worked steps out (``dlcalc batch``: results only, faster).
+    """
+    rendered = []
+    for s in solution.steps if steps else ():
         d: dict[str, Any] = {"title": s.title}
         if s.section:
             d["section"] = s.section
@@ -52,25 +77,39 @@ def to_json(solution: Solution, digits: int = 6) -> dict[str, Any]:
         d["value"] = P.exact_str(s.value) if s.value is not None else None
         if s.note:
             d["note"] = s.note
-        steps.append(d)
+        rendered.append(d)
     out = {
         "command": solution.command,
         "inputs": {k: P.exact_str(v) for k, v in solution.inputs.items()},
         "conventions": dict(solution.conventions),
-        "steps": steps,
+        **({"steps": rendered} if steps else {}),
         "result": {k: P.json_value(v) for k, v in solution.result.items()},
         "exact": {k: P.exact_str(v) for k, v in solution.result.items()},
     }
     if solution.notes:
         out["notes"] = list(solution.notes)
+    if solution.checks:
+        out["check"] = {v.key: {"ok": v.ok, "expected": P.json_value(v.expected),
+                                "given": P.json_value(v.given), "mistake": v.mistake,
+                                "departs_at": v.departs_at} for v in solution.checks}
     return out
 
 
 # --------------------------------------------------------------------------- LaTeX
 
 
-def to_latex(solution: Solution, digits: int = 6) -> str:
-    """The whole working as one ``align*`` block."""
+def to_latex(solution: Solution, digits: int = 6, *, document: bool = False) -> str:
+    """The whole working as one ``align*`` block, or a standalone document around it."""
+    block = _latex_block(solution, digits)
+    if not document:
+        return block
+    title = P.tex_escape(f"dlcalc {solution.command}")
+    return ("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
+            "\\usepackage[margin=2cm]{geometry}\n\\begin{document}\n"
+            f"\\section*{{{title}}}\n{block}\n\\end{{document}}")
+
+
+def _latex_block(solution: Solution, digits: int) -> str:
     rows: list[str] = []
     tx = P.tex_escape
     for name, conv in solution.conventions.items():
@@ -92,14 +131,17 @@ def to_latex(solution: Solution, digits: int = 6) -> str:
             rows.append(("&" if first else "&= ") + P.latex(s.substituted, digits))
             first = False
         if s.value is not None:
-            rows.append(("&" if first else "&= ") + P.latex(s.value, digits))
+            rows.append(("&" if first else "&= ") + P.latex(_elide_value(s.value)[0], digits))
         if s.note:
             rows.append(r"&\quad\text{" + tx(s.note) + "}")
+    for v in solution.checks:
+        rows.append(r"&\text{" + tx(f"check {v.key}: " + ("right" if v.ok else "wrong")
+                                   + (f" ({v.mistake})" if v.mistake else "")) + "}")
     rows.append(r"&\textbf{Answer}")
     for key, v in solution.result.items():
         if isinstance(v, (list, tuple)) and v and isinstance(v[0], dict):
             continue  # records (history, layers) are in the working already
-        rows.append(r"&\text{" + tx(key) + "} = " + P.latex(v, digits))
+        rows.append(r"&\text{" + tx(key) + "} = " + P.latex(_elide_value(v)[0], digits))
     body = " \\\\\n".join(rows)
     return "\\begin{align*}\n" + body + "\n\\end{align*}"
 
@@ -148,11 +190,28 @@ def to_rich(solution: Solution, digits: int = 6) -> list[Any]:
         if isinstance(v, (list, tuple)) and v and isinstance(v[0], dict):
             out.append(_records_table(key, v, digits, Table))
             continue
-        t = Text(f"  {key} = ", style="bold")
-        t.append(P.value_text(v, digits), style="bold green")
+        short, cut = _elide_value(v)
+        shown = P.value_text(short, digits)
+        if cut:
+            shown += "  (long: every entry is in --json)"
+        t = Text(f"  {key} " + ("" if shown.startswith("≈") else "= "), style="bold")
+        t.append(shown, style="bold green")
         out.append(t)
     for note in solution.notes:
         out.append(Text(f"note: {note}", style="yellow"))
+    if solution.checks:
+        out.append(Text("\nCheck", style="bold cyan"))
+        for v in solution.checks:
+            t = Text("  ✓ " if v.ok else "  ✗ ", style="bold green" if v.ok else "bold red")
+            t.append(f"{v.key}: expected {P.value_text(v.expected, digits)}, "
+                     f"given {P.value_text(v.given, digits)}")
+            out.append(t)
+            if not v.ok:
+                why = (f"this is what you get if you {v.mistake}" if v.mistake
+                       else "no common mistake we know of gives this value")
+                if v.departs_at:
+                    why += f"; the working first departs at “{v.departs_at}”"
+                out.append(Text(f"      {why}", style="yellow"))
     return out
 
 

@@ -1,0 +1,143 @@
+"""Speed and memory of dlcalc against the import floor (issue 9).
+
+Every case is timed against its floor in the same run, alternating A/B, and judged by the
+ratio of the medians, so a busy or slow machine moves both sides alike.  Peak memory
+(max RSS of the child) is compared with ``python -c "import sympy"``.
+
+    python benchmarks/run.py            # all cases, 7 rounds
+    python benchmarks/run.py -n 15      # more rounds
+    python benchmarks/run.py -k adam    # only cases whose name contains "adam"
+
+Prints a Markdown table and exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PY = sys.executable
+DLCALC = shutil.which("dlcalc", path=str(Path(PY).parent)) or shutil.which("dlcalc")
+
+FLOOR_CLI = [PY, "-c", "import typer, rich"]
+FLOOR = [PY, "-c", "import sympy, typer, rich"]
+FLOOR_MEM = [PY, "-c", "import sympy"]
+
+
+def _batch_256x64() -> str:
+    rng = random.Random(1)
+    rows = [[round(rng.gauss(0, 1), 4) for _ in range(64)] for _ in range(256)]
+    return json.dumps(rows)
+
+
+def _batch_file(tmp: Path) -> Path:
+    """1,000 mixed homework-sized exercises for `dlcalc batch`."""
+    rng = random.Random(2)
+    lines = []
+    for i in range(1000):
+        kind = i % 6
+        a = rng.randint(1, 9) / 10
+        if kind == 0:
+            job = {"command": "param-count", "args": [str(rng.randint(2, 900)), str(rng.randint(2, 300)), "10"]}
+        elif kind == 1:
+            job = {"command": "sigmoid-step", "args": ["--x", str(a), "--t", str(i % 2)]}
+        elif kind == 2:
+            job = {"command": "adam-step", "args": ["--theta", "1", "--grad", str(a), "--grad", "0.3", "--lr", "0.1"]}
+        elif kind == 3:
+            job = {"command": "bn-forward", "args": ["1", "2", str(3 + a), "4"]}
+        elif kind == 4:
+            job = {"command": "quadratic-gd", "args": ["--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]",
+                                                         "--lr", str(a / 4), "--steps", "3"]}
+        else:
+            job = {"command": "dropout-expectation", "args": ["--y", "1", "--u", "[1, 2, 0.5]",
+                                                                "--w", f"[{a}, -0.5, 1]", "--alpha", "0.2"]}
+        lines.append(json.dumps(job))
+    path = tmp / "batch.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def cases(tmp: Path) -> list[tuple[str, list[str], list[str], float]]:
+    """(name, command, floor, target ratio)."""
+    d = [DLCALC]
+    return [
+        ("dlcalc --help", d + ["--help"], FLOOR_CLI, 1.5),
+        ("dlcalc --version", d + ["--version"], FLOOR_CLI, 1.5),
+        ("param-count 784 256 10", d + ["param-count", "784", "256", "10"], FLOOR, 1.3),
+        ("sigmoid-step --x 1 --t 0", d + ["sigmoid-step", "--x", "1", "--t", "0"], FLOOR, 1.3),
+        ("adam-step, 3 given gradients", d + ["adam-step", "--theta", "1", "--grad", "0.5", "--grad", "0.3",
+                                              "--grad", "-0.2", "--lr", "0.1"], FLOOR, 1.3),
+        ("bn-forward 1 2 3 4", d + ["bn-forward", "1", "2", "3", "4"], FLOOR, 1.3),
+        ("quadratic-gd 2x2", d + ["quadratic-gd", "--H", "[[2,1],[1,3]]", "--w0", "[1,1]", "--lr", "0.1",
+                                  "--steps", "10", "--newton"], FLOOR, 1.3),
+        ("dropout-expectation, 3 inputs", d + ["dropout-expectation", "--y", "1", "--u", "[1, 2, 0.5]",
+                                               "--w", "[0.5, -0.5, 1]", "--alpha", "0.2"], FLOOR, 1.3),
+        ("quadratic-gd 3x3, 1,000,000 steps", d + ["quadratic-gd", "--H", "[[4,1,0],[1,3,1],[0,1,2]]",
+                                                   "--w0", "[1,-1,2]", "--lr", "0.05", "--steps", "1000000"],
+         FLOOR, 1.5),
+        ("adam-step, 1000 steps of --loss, 2-D", d + ["adam-step", "--theta", "[1, -2]", "--loss",
+                                                      "(theta1-1)**2 + (theta2+2)**2 + theta1*theta2",
+                                                      "--steps", "1000", "--lr", "0.01"], FLOOR, 2.0),
+        ("bn-forward 256x64 inline", d + ["bn-forward", "--x", _batch_256x64()], FLOOR, 2.0),
+        ("batch: 1,000 mixed exercises", d + ["batch", str(_batch_file(tmp))], FLOOR, 10.0),
+    ]
+
+
+def measure(cmd: list[str]) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS in KiB, and exit code of one run."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    return wall, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", "--rounds", type=int, default=7)
+    ap.add_argument("-k", "--filter", default="")
+    opts = ap.parse_args()
+    if DLCALC is None:
+        print("dlcalc is not installed next to this Python", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmpdir:
+        selected = [c for c in cases(Path(tmpdir)) if opts.filter in c[0]]
+        mem_floor = max(measure(FLOOR_MEM)[1] for _ in range(3))
+        rows, missed = [], 0
+        for name, cmd, floor, target in selected:
+            ts, fs, mem, codes = [], [], 0, set()
+            measure(cmd)  # warm the file cache
+            for _ in range(opts.rounds):
+                f, _, _ = measure(floor)
+                t, rss, code = measure(cmd)
+                fs.append(f)
+                ts.append(t)
+                mem = max(mem, rss)
+                codes.add(code)
+            ratio = statistics.median(ts) / statistics.median(fs)
+            mem_ratio = mem / mem_floor
+            ok = ratio <= target and mem_ratio <= 1.5 and codes == {0}
+            missed += not ok
+            rows.append((name, statistics.median(ts), statistics.median(fs), ratio, target, mem_ratio, ok, codes))
+    print(f"| case | median s | floor s | ratio | target | peak mem / `import sympy` | |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for name, t, f, ratio, target, mem_ratio, ok, codes in rows:
+        verdict = "ok" if ok else ("FAILED (exit " + ",".join(map(str, sorted(codes))) + ")"
+                                   if codes != {0} else "MISSED")
+        print(f"| {name} | {t:.3f} | {f:.3f} | {ratio:.2f} | ≤ {target} | {mem_ratio:.2f} (≤ 1.5) | {verdict} |")
+    print(f"\n{len(rows) - missed} of {len(rows)} within target; "
+          f"{opts.rounds} rounds, A/B alternating; Python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""--check: right answers pass (exit 0), wrong ones fail (exit 1) and name the mistake.
+
+Mistaken values are computed here by hand from the definition of each mistake, never
+taken from the program's output.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import run_cli
+
+
+def check(*args):
+    r = run_cli(*args, "--json")
+    assert r.code in (0, 1), r.stdout + r.stderr
+    return r.code, r.json()["check"]
+
+
+@pytest.mark.parametrize("args,key,value,mistake", [
+    (["784", "256", "10"], "total", 784 * 256 + 256 * 10, "forgot the biases"),
+    (["--layer", "lstm in=10 hidden=20"], "total", 4 * (10 * 20 + 20 * 20) + 4 * 20,
+     "kept one bias vector per gate instead of two (Keras vs PyTorch RNNs)"),
+    (["10", "5", "--layer", "bn c=5"], "total", 10 * 5 + 5 + 2 * 5 + 2 * 5,
+     "counted the batch-norm running statistics (buffers) as parameters"),
+])
+def test_param_count_mistakes_are_named(args, key, value, mistake):
+    code, verdict = check("param-count", *args, "--check", f"{key}={value}")
+    assert code == 1
+    assert verdict[key]["ok"] is False
+    assert verdict[key]["mistake"] == mistake
+    assert verdict[key]["departs_at"]
+
+
+def test_right_answer_passes_and_a_random_one_names_nothing():
+    code, verdict = check("param-count", "784", "256", "10", "--check", f"total={785 * 256 + 257 * 10}")
+    assert code == 0 and verdict["total"]["ok"] is True and verdict["total"]["mistake"] is None
+    code, verdict = check("param-count", "784", "256", "10", "--check", "total=12345")
+    assert code == 1 and verdict["total"] == {"ok": False, "expected": 203530, "given": 12345,
+                                              "mistake": None, "departs_at": None}
+
+
+def test_tolerance_is_relative_by_default_and_adjustable():
+    assert check("param-count", "784", "256", "10", "--check", "total=203500")[0] == 0  # 1.5e-4 off
+    assert check("param-count", "784", "256", "10", "--check", "total=203500", "--rtol", "1e-6")[0] == 1
+
+
+def test_text_output_shows_tick_cross_and_the_mistake():
+    r = run_cli("param-count", "784", "256", "10", "--check", "total=203264")
+    assert r.code == 1
+    assert "✗ total: expected 203530, given 203264" in r.stdout
+    assert "forgot the biases" in r.stdout
+
+
+@pytest.mark.parametrize("value,fragment", [
+    ("nokey=3", "unknown key 'nokey'"), ("total", "must be KEY=VALUE"), ("total=__import__('os')", "--check"),
+    ("layers=3", "unknown key 'layers'"),
+])
+def test_bad_check_is_exit_2(value, fragment):
+    r = run_cli("param-count", "2", "3", "--check", value)
+    assert r.code == 2 and fragment in r.stderr

@@ -1,0 +1,384 @@
+"""dropout-expectation: expected loss under weight noise = data term + L2-like penalty.
+
+Oracles (never the program's own output):
+* the closed forms of issue 7, written out here by hand:
+    gaussian            E[J] = c (y - Σ w u)^2   + c α Σ w² u²
+    bernoulli inverted  E[J] = c (y - Σ w u)^2   + c (1 - p)/p Σ w² u²
+    bernoulli classic   E[J] = c (y - p Σ w u)^2 + c p (1 - p) Σ w² u²
+  in exact Fractions for numbers and in SymPy for the symbolic n = 1, 2, 3 cases;
+* central finite differences of that closed form for the gradient (E[J] is quadratic in
+  each w_k, so an exact-arithmetic central difference equals the derivative exactly);
+* the Monte Carlo estimate against the exact value, within 4 standard errors;
+* sympy.stats' own integration (E of a Normal / Bernoulli expression) for the
+  one-weight moments the working shows.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from fractions import Fraction
+
+import pytest
+import sympy
+
+from conftest import run_cli
+
+CMD = "dropout-expectation"
+KEYS = {"expected_loss", "data_term", "penalty", "grad_w"}
+
+
+# --------------------------------------------------------------------------- oracles
+
+
+def closed_form(y, u, w, noise, level, inverted=True, c=1):
+    """(data term, penalty) of the issue's closed forms; works for Fractions and SymPy."""
+    swu = sum(wi * ui for wi, ui in zip(w, u))
+    sw2u2 = sum(wi**2 * ui**2 for wi, ui in zip(w, u))
+    if noise == "gaussian":
+        return c * (y - swu) ** 2, c * level * sw2u2
+    p = level
+    if inverted:
+        return c * (y - swu) ** 2, c * (1 - p) / p * sw2u2
+    return c * (y - p * swu) ** 2, c * p * (1 - p) * sw2u2
+
+
+def fd_grad(y, u, w, noise, level, inverted=True, c=1, h=Fraction(1, 1000)):
+    """Central differences of the closed-form E[J] (exact: E[J] is quadratic in each w_k)."""
+    out = []
+    for k in range(len(w)):
+        up = list(w)
+        dn = list(w)
+        up[k] += h
+        dn[k] -= h
+        f_up = sum(closed_form(y, u, up, noise, level, inverted, c))
+        f_dn = sum(closed_form(y, u, dn, noise, level, inverted, c))
+        out.append((f_up - f_dn) / (2 * h))
+    return out
+
+
+def fr(text: str) -> Fraction:
+    return Fraction(text)
+
+
+def vec(xs) -> str:
+    return "[" + ", ".join(str(x) for x in xs) + "]"
+
+
+def args_for(y, u, w, noise, level, inverted=True, half=False):
+    a = ["--y", str(y), "--u", vec(u), "--w", vec(w), "--noise", noise]
+    a += ["--alpha", str(level)] if noise == "gaussian" else ["--p", str(level)]
+    if noise == "bernoulli" and not inverted:
+        a.append("--no-inverted")
+    if half:
+        a.append("--half")
+    return a
+
+
+def run_json(*args):
+    r = run_cli(CMD, *args, "--json")
+    assert r.code == 0, r.stdout + r.stderr
+    return r.json()
+
+
+MODELS = [("gaussian", True), ("bernoulli", True), ("bernoulli", False)]
+
+
+def _random_case(rng: random.Random, n: int, noise: str):
+    y = Fraction(rng.randint(-300, 300), 100)
+    u = [Fraction(rng.randint(-300, 300), 100) for _ in range(n)]
+    w = [Fraction(rng.randint(-300, 300), 100) for _ in range(n)]
+    level = Fraction(rng.randint(0, 200), 100) if noise == "gaussian" else Fraction(rng.randint(1, 100), 100)
+    return y, u, w, level
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def test_worked_example_by_hand():
+    # y = 1, u = [1, 2, -1], w = [0.5, -0.25, 1], alpha = 0.1:
+    # Σ w u = 0.5 - 0.5 - 1 = -1, residual 2, data 4; penalty 0.1 (0.25 + 0.25 + 1) = 0.15
+    # grad_k = -2 u_k r + 2 α u_k² w_k = [-4 + 0.1, -8 - 0.2, 4 + 0.2]
+    out = run_json("--y", "1", "--u", "[1, 2, -1]", "--w", "[0.5, -0.25, 1]", "--alpha", "0.1")
+    assert set(out["result"]) == KEYS
+    assert out["exact"] == {"expected_loss": "83/20", "data_term": "4", "penalty": "3/20",
+                            "grad_w": "[-39/10, -41/5, 21/5]"}
+    assert out["result"]["expected_loss"] == pytest.approx(4.15, rel=1e-15)
+    assert out["result"]["grad_w"] == pytest.approx([-3.9, -8.2, 4.2], rel=1e-15)
+
+
+@pytest.mark.parametrize("noise,inverted", MODELS)
+@pytest.mark.parametrize("half", [False, True])
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_numeric_matches_closed_form(noise, inverted, half, n):
+    rng = random.Random(1000 * n + 10 * half + inverted + (noise == "gaussian"))
+    y, u, w, level = _random_case(rng, n, noise)
+    c = Fraction(1, 2) if half else 1
+    data, pen = closed_form(y, u, w, noise, level, inverted, c)
+    out = run_json(*args_for(y, u, w, noise, level, inverted, half))
+    res, exact = out["result"], out["exact"]
+    # exact agreement (the program works in rationals) ...
+    assert fr(exact["data_term"]) == data
+    assert fr(exact["penalty"]) == pen
+    assert fr(exact["expected_loss"]) == data + pen
+    # ... and the JSON numbers to 1e-12
+    for key, want in (("data_term", data), ("penalty", pen), ("expected_loss", data + pen)):
+        assert res[key] == pytest.approx(float(want), rel=1e-12, abs=1e-12), key
+
+
+@pytest.mark.parametrize("noise,inverted", MODELS)
+@pytest.mark.parametrize("half", [False, True])
+def test_gradient_matches_finite_differences(noise, inverted, half):
+    rng = random.Random(7 + half + 2 * inverted)
+    y, u, w, level = _random_case(rng, 4, noise)
+    c = Fraction(1, 2) if half else 1
+    want = fd_grad(y, u, w, noise, level, inverted, c)
+    out = run_json(*args_for(y, u, w, noise, level, inverted, half))
+    got_exact = [fr(s) for s in out["exact"]["grad_w"].strip("[]").split(",")]
+    assert got_exact == want
+    assert out["result"]["grad_w"] == pytest.approx([float(g) for g in want], rel=1e-12, abs=1e-12)
+    # and a plain float central difference, step 1e-6, as a second opinion
+    f = lambda ws: float(sum(closed_form(y, u, ws, noise, level, inverted, c)))  # noqa: E731
+    h = 1e-6
+    for k in range(len(w)):
+        up = [float(x) for x in w]
+        dn = list(up)
+        up[k] += h
+        dn[k] -= h
+        fd = (f([Fraction(x) for x in up]) - f([Fraction(x) for x in dn])) / (2 * h)
+        assert out["result"]["grad_w"][k] == pytest.approx(fd, rel=1e-6, abs=1e-6)
+
+
+def test_half_halves_everything():
+    base = args_for(2, [1, 3], [Fraction(1, 2), -1], "bernoulli", Fraction(4, 5))
+    one = run_json(*base)["result"]
+    half = run_json(*base, "--half")["result"]
+    for key in ("expected_loss", "data_term", "penalty"):
+        assert half[key] == pytest.approx(one[key] / 2, rel=1e-15)
+    assert half["grad_w"] == pytest.approx([g / 2 for g in one["grad_w"]], rel=1e-15)
+
+
+def test_inverted_is_default_and_differs_from_classic():
+    base = ["--y", "2", "--u", "[1, 3]", "--w", "[0.5, -1]", "--noise", "bernoulli", "--p", "0.8"]
+    default = run_json(*base)["exact"]
+    inverted = run_json(*base, "--inverted")["exact"]
+    classic = run_json(*base, "--no-inverted")["exact"]
+    assert default == inverted
+    # inverted: r = 2 - (0.5 - 3) = 4.5, penalty 0.25 · (0.25 + 9); classic: r = 2 + 0.8·2.5 = 4
+    assert inverted["data_term"] == "81/4" and inverted["penalty"] == "37/16"
+    assert classic["data_term"] == "16" and fr(classic["penalty"]) == Fraction(4, 5) * Fraction(1, 5) * Fraction(37, 4)
+
+
+def test_edge_levels():
+    # alpha = 0: no noise, no penalty; p = 1: dropout keeps everything
+    out = run_json("--y", "1", "--u", "[2]", "--w", "[3]", "--alpha", "0")
+    assert out["exact"]["penalty"] == "0" and out["exact"]["expected_loss"] == "25"
+    out = run_json("--y", "1", "--u", "[2]", "--w", "[3]", "--noise", "bernoulli", "--p", "1", "--no-inverted")
+    assert out["exact"]["penalty"] == "0" and out["exact"]["expected_loss"] == "25"
+
+
+# --------------------------------------------------------------------------- symbols
+
+
+def _symbols(n, level_name):
+    names = ["y", level_name] + [f"u{k}" for k in range(1, n + 1)] + [f"w{k}" for k in range(1, n + 1)]
+    return {name: sympy.Symbol(name, real=True) for name in names}
+
+
+def _parse(text, syms):
+    # the consumer trusts dlcalc's `exact` strings (interface.md); this is our own output
+    return sympy.sympify(text, locals=syms)
+
+
+@pytest.mark.parametrize("noise,inverted", MODELS)
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("half", [False, True])
+def test_symbolic_equals_closed_form(noise, inverted, n, half):
+    level_name = "alpha" if noise == "gaussian" else "p"
+    syms = _symbols(n, level_name)
+    y, a = syms["y"], syms[level_name]
+    u = [syms[f"u{k}"] for k in range(1, n + 1)]
+    w = [syms[f"w{k}"] for k in range(1, n + 1)]
+    c = sympy.Rational(1, 2) if half else 1
+    args = ["--n", str(n), "--noise", noise]
+    if noise == "bernoulli" and not inverted:
+        args.append("--no-inverted")
+    if half:
+        args.append("--half")
+    out = run_json(*args)
+    data, pen = closed_form(y, u, w, noise, a, inverted, c)
+    ex = out["exact"]
+    assert sympy.simplify(_parse(ex["data_term"], syms) - data) == 0
+    assert sympy.simplify(_parse(ex["penalty"], syms) - pen) == 0
+    assert sympy.simplify(_parse(ex["expected_loss"], syms) - (data + pen)) == 0
+    grads = _parse(ex["grad_w"], syms)
+    assert len(grads) == n
+    for k in range(n):
+        assert sympy.simplify(grads[k] - sympy.diff(data + pen, w[k])) == 0
+    # symbolic results are strings in `result`
+    assert isinstance(out["result"]["expected_loss"], str)
+
+
+def test_symbolic_vector_entries_and_level():
+    out = run_json("--y", "t", "--u", "[a, 2]", "--w", "[1, b]", "--alpha", "lam")
+    syms = {s: sympy.Symbol(s, real=True) for s in ("t", "a", "b", "lam")}
+    t, a, b, lam = syms["t"], syms["a"], syms["b"], syms["lam"]
+    want = (t - a - 2 * b) ** 2 + lam * (a**2 + 4 * b**2)
+    assert sympy.expand(_parse(out["exact"]["expected_loss"], syms) - want) == 0
+    grads = _parse(out["exact"]["grad_w"], syms)
+    assert sympy.expand(grads[1] - sympy.diff(want, b)) == 0
+
+
+def test_n_mixes_with_numbers():
+    out = run_json("--n", "2", "--y", "1", "--alpha", "0.5")
+    syms = _symbols(2, "alpha")
+    u1, u2, w1, w2 = (syms[k] for k in ("u1", "u2", "w1", "w2"))
+    want = (1 - w1 * u1 - w2 * u2) ** 2 + sympy.Rational(1, 2) * (w1**2 * u1**2 + w2**2 * u2**2)
+    assert sympy.expand(_parse(out["exact"]["expected_loss"], syms) - want) == 0
+
+
+def test_moments_agree_with_sympy_stats_integration():
+    """The working's one-weight moments, against sympy.stats.E computed here."""
+    from sympy.stats import E, Bernoulli, Normal
+
+    w, alpha, p = sympy.Symbol("w_k", real=True), sympy.Symbol("alpha", positive=True), sympy.Symbol("p", positive=True)
+    delta = Normal("d", 0, sympy.sqrt(alpha) * sympy.Abs(w))
+    r = Bernoulli("r", p)
+    want = {
+        ("gaussian", True): (E(w + delta), E((w + delta) ** 2)),
+        ("bernoulli", True): (E(r * w / p), E((r * w / p) ** 2)),
+        ("bernoulli", False): (E(r * w), E((r * w) ** 2)),
+    }
+    locs = {"w_k": w, "alpha": alpha, "p": p}
+    for (noise, inverted), (m1, m2) in want.items():
+        args = ["--n", "1", "--noise", noise] + ([] if inverted else ["--no-inverted"])
+        steps = {s["title"]: s for s in run_json(*args)["steps"]}
+        got1 = _parse(steps["first moment of a noisy weight"]["value"], locs)
+        got2 = _parse(steps["second moment of a noisy weight"]["value"], locs)
+        assert sympy.simplify(got1 - m1) == 0, noise
+        assert sympy.simplify(got2 - m2) == 0, noise
+        var = _parse(steps["variance of a noisy weight"]["value"], locs)
+        assert sympy.simplify(var - (m2 - m1**2)) == 0
+
+
+# --------------------------------------------------------------------------- Monte Carlo
+
+
+@pytest.mark.parametrize("noise,inverted", MODELS)
+def test_monte_carlo_within_four_standard_errors(noise, inverted):
+    y, u, w = Fraction(1, 2), [Fraction(1), Fraction(-2), Fraction(3, 2)], [Fraction(3, 4), Fraction(1, 2), Fraction(-1)]
+    level = Fraction(3, 10) if noise == "gaussian" else Fraction(7, 10)
+    exact = float(sum(closed_form(y, u, w, noise, level, inverted)))
+    out = run_json(*args_for(y, u, w, noise, level, inverted), "--samples", "20000", "--seed", "12345")
+    res = out["result"]
+    assert set(res) == KEYS | {"monte_carlo", "monte_carlo_se"}
+    assert res["expected_loss"] == pytest.approx(exact, rel=1e-12)
+    se = res["monte_carlo_se"]
+    assert 0 < se < 0.05 * exact  # a real spread, and 20,000 samples pin it down
+    assert abs(res["monte_carlo"] - exact) <= 4 * se
+    # fixed seed: the same numbers again
+    again = run_json(*args_for(y, u, w, noise, level, inverted), "--samples", "20000", "--seed", "12345")
+    assert again["result"]["monte_carlo"] == res["monte_carlo"]
+    other = run_json(*args_for(y, u, w, noise, level, inverted), "--samples", "20000", "--seed", "1")
+    assert other["result"]["monte_carlo"] != res["monte_carlo"]
+
+
+def test_monte_carlo_without_noise_has_zero_spread():
+    out = run_json("--y", "1", "--u", "[2]", "--w", "[3]", "--alpha", "0", "--samples", "10")
+    assert out["result"]["monte_carlo"] == 25.0 and out["result"]["monte_carlo_se"] == 0.0
+
+
+def test_monte_carlo_shown_in_text():
+    r = run_cli(CMD, "--y", "1", "--u", "[1, 2]", "--w", "[1, 1]", "--alpha", "0.5", "--samples", "1000")
+    assert r.code == 0, r.stderr
+    assert "Monte Carlo check (1,000 samples, seed 0)" in r.stdout
+    assert "standard errors" in r.stdout and "monte_carlo_se" in r.stdout
+
+
+# --------------------------------------------------------------------------- output forms
+
+
+def test_text_shows_the_working():
+    r = run_cli(CMD, "--y", "1", "--u", "[1, 2, -1]", "--w", "[0.5, -0.25, 1]", "--alpha", "0.1")
+    assert r.code == 0, r.stderr
+    out = r.stdout
+    for piece in ("sympy.stats Normal", "E[δ_k²] = M″(0)", "E[X_k] = E[w_k + δ_k]",
+                  "E[X_k²] = E[(w_k + δ_k)²]", "wₖ^2·(α + 1)", "cross terms (j ≠ k): independence",
+                  "E[X_j·X_k] = E[X_j]·E[X_k]", "data term", "penalty",
+                  "L2 penalty with strength α·u_k² per weight", "∂E[J]/∂w_k",
+                  "1 - (0.5·1 + (-0.25)·2 + 1·(-1))", "expected_loss = 4.15", "grad_w = [-3.9, -8.2, 4.2]"):
+        assert piece in out, piece
+
+
+def test_text_bernoulli_readings():
+    r = run_cli(CMD, "--n", "2", "--noise", "bernoulli", "--no-inverted")
+    assert r.code == 0, r.stderr
+    assert "sympy.stats Bernoulli" in r.stdout
+    assert "L2 penalty with strength p·(1 − p)·u_k² per weight" in r.stdout
+    r = run_cli(CMD, "--n", "2", "--noise", "bernoulli", "--half")
+    assert "L2 penalty with strength ½·(1 − p)/p·u_k² per weight" in r.stdout
+
+
+def test_json_shape():
+    out = run_json("--y", "1", "--u", "[1, 2]", "--w", "[1, 1]", "--alpha", "0.5")
+    assert out["command"] == CMD
+    assert set(out["result"]) == set(out["exact"]) == KEYS
+    assert isinstance(out["result"]["grad_w"], list) and len(out["result"]["grad_w"]) == 2
+    assert {"loss", "noise", "split", "gradient"} <= set(out["conventions"])
+    assert out["inputs"]["alpha"] == "1/2"
+    assert all({"title", "formula", "substituted", "value"} <= set(s) for s in out["steps"])
+
+
+def test_latex_is_an_align_block():
+    r = run_cli(CMD, "--y", "1", "--u", "[1, 2]", "--w", "[1, 1]", "--alpha", "0.5", "--latex")
+    assert r.code == 0, r.stderr
+    text = r.stdout.strip()
+    assert text.startswith(r"\begin{align*}") and text.endswith(r"\end{align*}")
+    assert r"\mathbb{E}[\delta_k^2]" in text and r"\frac{\partial \mathbb{E}[J]}{\partial w_k}" in text
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+BAD = [
+    (["--u", "[1, 2]", "--w", "[1, 2, 3]"], "--w", "one length"),
+    (["--u", "[1]", "--w", "[1]", "--alpha", "-1"], "--alpha", ">= 0"),
+    (["--u", "[1]", "--w", "[1]", "--alpha", "1 - sqrt(2)"], "--alpha", ">= 0"),
+    (["--u", "[1]", "--w", "[1]", "--noise", "bernoulli", "--p", "0"], "--p", "(0, 1]"),
+    (["--u", "[1]", "--w", "[1]", "--noise", "bernoulli", "--p", "1.5"], "--p", "(0, 1]"),
+    (["--u", "[1]", "--w", "[1]", "--noise", "bernoulli", "--p", "-0.2"], "--p", "(0, 1]"),
+    (["--n", "51"], "--n", "between 1 and 50"),
+    (["--n", "0"], "--n", "between 1 and 50"),
+    (["--n", "2", "--samples", "10"], "--samples", "symbolic"),
+    (["--y", "1", "--u", "[1]", "--w", "[a]", "--alpha", "1", "--samples", "10"], "--samples", "symbolic: a"),
+    (["--y", "1", "--u", "[1]", "--w", "[1]", "--alpha", "1", "--samples", "1000001"], "--samples", "1,000,000"),
+    (["--y", "1", "--u", "[1, 2, 3, 4]", "--w", "[1, 2, 3, 4]", "--alpha", "1", "--samples", "1000000"],
+     "--samples", "3,000,000"),
+    (["--y", "1", "--u", "[1]", "--w", "[1]", "--alpha", "1", "--samples", "1"], "--samples", "between 2"),
+    (["--n", "1", "--seed", "3"], "--seed", "--samples"),
+    (["--noise", "uniform", "--n", "1"], "--noise", "gaussian or bernoulli"),
+    (["--n", "1", "--p", "0.5"], "--p", "bernoulli"),
+    (["--n", "1", "--noise", "bernoulli", "--alpha", "1"], "--alpha", "gaussian"),
+    (["--n", "1", "--no-inverted"], "--no-inverted", "bernoulli"),
+    (["--y", "[1, 2]", "--n", "1"], "--y", "scalar"),
+    (["--u", "[]", "--w", "[1]"], "--u", "empty"),
+    (["--n", "2", "--w", "[1, 2, 3]"], "--w", "--n is 2"),
+    (["--alpha", "nan", "--n", "1"], "--alpha", "finite"),
+    ([], "--w", "missing"),
+    (["--n", "x"], "--n", "whole number"),
+    (["--u", "[" + ", ".join(["a"] * 51) + "]"], "--w", "at most 50"),
+]
+
+
+@pytest.mark.parametrize("args,option,words", BAD, ids=[" ".join(a)[:40] for a, _, _ in BAD])
+def test_bad_input_exit_2(args, option, words):
+    r = run_cli(CMD, *args)
+    assert r.code == 2, (r.stdout, r.stderr)
+    line = r.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert line.startswith(f"error: {option}"), line
+    assert words in line, line
+    rj = run_cli(CMD, *args, "--json")
+    assert rj.code == 2
+    err = json.loads(rj.stdout)["error"]
+    assert err["option"] == option and words in err["message"]

@@ -1,0 +1,56 @@
+"""--latex output renders with a real TeX engine (KaTeX under Node.js), for every README example.
+
+.ci/run installs KaTeX (npm package `katex`) into .ci/katex; without it this test is
+skipped locally and fails in CI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import readme as gen  # noqa: E402
+
+KATEX = ROOT / ".ci" / "katex" / "node_modules" / "katex"
+EXAMPLES = gen.examples((ROOT / "README.md").read_text())
+
+
+def _katex_errors(blocks: list[str]) -> list:
+    if not shutil.which("node") or not KATEX.exists():
+        if os.environ.get("CI"):
+            pytest.fail("KaTeX is not installed: .ci/run should have installed it")
+        pytest.skip("node or KaTeX not installed (npm install --prefix .ci/katex katex)")
+    r = subprocess.run(["node", str(ROOT / "tests" / "tools" / "katex_check.js")],
+                       input=json.dumps(blocks), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_every_readme_example_renders_with_katex():
+    blocks = []
+    for example in EXAMPLES:
+        r = run_cli(*shlex.split(example)[1:], "--latex")
+        assert r.code == 0, example
+        tex = r.stdout.strip()
+        assert tex.startswith("\\begin{align*}") and tex.endswith("\\end{align*}")
+        blocks.append(tex)
+    errors = _katex_errors(blocks)
+    bad = [(e, err) for e, err in zip(EXAMPLES, errors) if err]
+    assert not bad, bad
+
+
+def test_a_broken_block_is_caught():
+    """The renderer check itself can fail."""
+    errors = _katex_errors(["\\begin{align*} \\frac{1}{ \\end{align*}", "x^2"])
+    assert errors[0] and errors[1] is None

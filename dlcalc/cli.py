@@ -222,7 +222,7 @@ def _solve(compute: Callable[[], Any], check: Optional[List[str]], rtol: float, 
 
 def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: str,
         timeout: str, check: Optional[List[str]] = None, rtol: str = "1e-3", atol: str = "1e-9",
-        latex_document: bool = False) -> None:
+        latex_document: bool = False, plot: Optional[str] = None) -> None:
     """Compute a solution and print it; every failure becomes exit 2 with one line.
 
     With ``--check``, exit 1 when any checked answer is wrong (like ``cmp``).
@@ -240,6 +240,10 @@ def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: 
             _install_progress()
         with _deadline(limit):
             solution = _call(lambda: _solve(compute, check, rel, abs_), limit)
+            if plot is not None:
+                from dlcalc.plot import plot as draw
+
+                _call(lambda: draw(solution, plot), limit)
             if json_out:
                 from dlcalc.render import to_json
 
@@ -286,16 +290,23 @@ def _call(compute: Callable[[], Any], limit: float) -> Any:
         raise _Failure(f"could not compute this input ({type(exc).__name__}: {detail})", None) from None
 
 
-def command(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register ``fn`` (exercise options -> Solution) as a command with the shared options."""
+_PLOT = inspect.Parameter("plot", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[
+    Optional[str], typer.Option("--plot", help="Also draw the run into this PNG file (needs matplotlib: "
+                                               "pip install 'dlcalc-worked[plot]').", show_default=False)])
+
+
+def command(name: str, *, plot: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``fn`` (exercise options -> Task or Solution) as a command with the shared
+    options; ``plot`` adds ``--plot FILE.png``."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         sig = inspect.signature(fn)
         params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in sig.parameters.values()]
+        params += [_PLOT] if plot else []
 
         @functools.wraps(fn)
         def wrapper(**kwargs: Any) -> None:
-            common = {k: kwargs.pop(k) for k in _COMMON_NAMES}
+            common = {k: kwargs.pop(k) for k in _COMMON_NAMES + (["plot"] if plot else [])}
             run(lambda: fn(**kwargs), **common)
 
         wrapper.__signature__ = sig.replace(parameters=params + _COMMON)  # type: ignore[attr-defined]
@@ -397,7 +408,7 @@ def batch(
 # --- sigmoid-step, adam-step, bn-forward, quadratic-gd, dropout-expectation
 
 
-@command("sigmoid-step")
+@command("sigmoid-step", plot=True)
 def sigmoid_step(
     x: Annotated[Optional[str], typer.Option(
         "--x", help="Input: a scalar, a vector (one example), or a matrix whose rows are examples "
@@ -418,19 +429,21 @@ def sigmoid_step(
 
     Example: dlcalc sigmoid-step --x 1 --t 0
     """
+    from dlcalc.core import Task
     from dlcalc.exercises import sigmoid_step as ex
     from dlcalc.parse import parse_int, parse_scalar, parse_value
 
-    return ex.solve(
-        None if x is None else parse_value(x, "--x", kinds=("scalar", "vector", "matrix")),
-        None if t is None else parse_value(t, "--t", kinds=("scalar", "vector")),
-        parse_value(w, "--w", kinds=("scalar", "vector")),
-        parse_scalar(b, "--b"), parse_scalar(lam, "--lam"), parse_scalar(lr, "--lr"),
+    return Task(
+        ex.solve,
+        x=None if x is None else parse_value(x, "--x", kinds=("scalar", "vector", "matrix")),
+        t=None if t is None else parse_value(t, "--t", kinds=("scalar", "vector")),
+        w=parse_value(w, "--w", kinds=("scalar", "vector")),
+        b=parse_scalar(b, "--b"), lam=parse_scalar(lam, "--lam"), lr=parse_scalar(lr, "--lr"),
         loss=loss, half=half, reg_bias=reg_bias,
         steps=parse_int(steps, "--steps", lo=1, hi=ex.MAX_STEPS))
 
 
-@command("adam-step")
+@command("adam-step", plot=True)
 def adam_step(
     theta: Annotated[str, typer.Option(
         "--theta", help="Initial θ: a scalar or a vector ([1, -2]); may be a symbol.")] = "1",
@@ -459,12 +472,13 @@ def adam_step(
 
     Example: dlcalc adam-step --theta 1 --grad 0.5 --grad 0.3 --grad -0.2 --lr 0.1
     """
+    from dlcalc.core import Task
     from dlcalc.exercises import adam_step as ex
 
     args = ex.parse_args(theta=theta, grad=grad, loss=loss, steps=steps, lr=lr, beta1=beta1,
                          beta2=beta2, eps=eps, weight_decay=weight_decay)
-    return ex.solve(args.pop("theta"), args.pop("grads"), **args, decoupled=decoupled,
-                    amsgrad=amsgrad, maximize=maximize)
+    return Task(ex.solve, args.pop("theta"), args.pop("grads"), **args, decoupled=decoupled,
+                amsgrad=amsgrad, maximize=maximize)
 
 
 @command("bn-forward")
@@ -498,13 +512,14 @@ def bn_forward(
 
     Example: dlcalc bn-forward 1 2 3 4
     """
+    from dlcalc.core import Task
     from dlcalc.exercises import bn_forward as ex
     from dlcalc.parse import parse_value_fast
 
     batch, single, option = ex.parse_batch(values or [], x)
     per_feature = ("scalar", "vector")
-    return ex.solve(
-        batch, single=single, x_option=option,
+    return Task(
+        ex.solve, batch, single=single, x_option=option,
         gamma=parse_value_fast(gamma, "--gamma", kinds=per_feature),
         beta=parse_value_fast(beta, "--beta", kinds=per_feature),
         eps=parse_value_fast(eps, "--eps", kinds=("scalar",)),
@@ -523,7 +538,7 @@ for _info in app.registered_commands:
         _info.context_settings = {**(_info.context_settings or {}), "ignore_unknown_options": True}
 
 
-@command("quadratic-gd")
+@command("quadratic-gd", plot=True)
 def quadratic_gd(
     H: Annotated[str, typer.Option(
         "--H", help="Square matrix H of f(w) = wᵀHw: [[2,1],[1,3]] or \"2 1; 1 3\"; entries may be "

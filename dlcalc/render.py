@@ -151,7 +151,6 @@ def _latex_block(solution: Solution, digits: int) -> str:
 
 def to_rich(solution: Solution, digits: int = 6) -> list[Any]:
     """Rich renderables of the whole working, in order."""
-    from rich.table import Table
     from rich.text import Text
 
     out: list[Any] = []
@@ -188,7 +187,7 @@ def to_rich(solution: Solution, digits: int = 6) -> list[Any]:
     out.append(Text("\nAnswer", style="bold cyan"))
     for key, v in solution.result.items():
         if isinstance(v, (list, tuple)) and v and isinstance(v[0], dict):
-            out.append(_records_table(key, v, digits, Table))
+            out.append(_records_table(key, v, digits))
             continue
         short, cut = _elide_value(v)
         shown = P.value_text(short, digits)
@@ -215,7 +214,9 @@ def to_rich(solution: Solution, digits: int = 6) -> list[Any]:
     return out
 
 
-def _records_table(key: str, records: list[dict[str, Any]], digits: int, Table: Any) -> Any:
+def _records_table(key: str, records: list[dict[str, Any]], digits: int) -> Any:
+    from rich.table import Table
+
     cols: list[str] = []
     for r in records:
         cols.extend(c for c in r if c not in cols)

@@ -22,7 +22,7 @@ from typing import Any
 
 import sympy
 
-from dlcalc.core import Math, Shown, Solution, Step, substitute
+from dlcalc.core import Math, Mistake, Shown, Solution, Step, substitute
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_bool, parse_expr_text, symbol
 
@@ -245,8 +245,13 @@ def _plain(x: Any) -> Any:
     return int(x) if x.is_Integer else x
 
 
-def solve(sizes: list[Any], layers: list[Layer], *, bias: bool = True) -> Solution:
-    """Count the learnable parameters of an MLP (``sizes``) followed by typed ``layers``."""
+def solve(sizes: list[Any], layers: list[Layer], *, bias: bool = True,
+          count_buffers: bool = False) -> Solution:
+    """Count the learnable parameters of an MLP (``sizes``) followed by typed ``layers``.
+
+    ``count_buffers`` adds batch-norm running statistics to the total: a mistake, kept as a
+    flag so that ``--check`` can recognise it.
+    """
     if not sizes and not layers:
         raise InputError("SIZES", "are missing: give layer sizes (784 256 10) or --layer specs")
     all_layers = _mlp_layers(sizes, bias) + list(layers)
@@ -265,6 +270,8 @@ def solve(sizes: list[Any], layers: list[Layer], *, bias: bool = True) -> Soluti
                         "total": _plain(total)})
     total = sympy.expand(sum((c.weights + c.biases for c in counts), sympy.Integer(0)))
     buffers = sympy.expand(sum((c.buffers for c in counts), sympy.Integer(0)))
+    if count_buffers:
+        total += buffers
     if len(sizes) >= 2:
         n = [sympy.Symbol(f"n_{j}") for j in range(len(sizes))]
         general = sum(((n[j - 1] + (1 if bias else 0)) * n[j] for j in range(1, len(n))), sympy.Integer(0))
@@ -292,3 +299,28 @@ def solve(sizes: list[Any], layers: list[Layer], *, bias: bool = True) -> Soluti
         inputs["layers"] = [layer.spec for layer in layers]
     return Solution(command="param-count", inputs=inputs, conventions=conventions, steps=tuple(steps),
                     result={"total": _plain(total), "non_learnable": _plain(buffers), "layers": records})
+
+
+def _with_keys(layers: list[Layer], kinds: Any, **keys: Any) -> list[Layer] | None:
+    """``layers`` with ``keys`` set on those of ``kinds``; None if no layer is of them."""
+    if not any(layer.kind in kinds for layer in layers):
+        return None
+    return [Layer(layer.kind, {**layer.keys, **keys}, layer.spec) if layer.kind in kinds else layer
+            for layer in layers]
+
+
+def _forgot_biases(kw: Any) -> Any:
+    layers = _with_keys(kw["layers"], {k for k, (_, opt) in KINDS.items() if "bias" in opt}, bias=False)
+    return {"bias": False, "layers": layers if layers is not None else kw["layers"]}
+
+
+def _one_rnn_bias(kw: Any) -> Any:
+    layers = _with_keys(kw["layers"], GATES, biases=1)
+    return None if layers is None else {"layers": layers}
+
+
+MISTAKES = (
+    Mistake("forgot the biases", _forgot_biases),
+    Mistake("kept one bias vector per gate instead of two (Keras vs PyTorch RNNs)", _one_rnn_bias),
+    Mistake("counted the batch-norm running statistics (buffers) as parameters", {"count_buffers": True}),
+)

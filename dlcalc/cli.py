@@ -602,7 +602,8 @@ def dropout_expectation(
 
     Example: dlcalc dropout-expectation --y 1 --u "[1, 2, -1]" --w "[0.5, -0.25, 1]" --alpha 0.1
     """
+    from dlcalc.core import Task
     from dlcalc.exercises import dropout_expectation as ex
 
-    return ex.solve(ex.parse_args(y=y, u=u, w=w, n=n, noise=noise, alpha=alpha, p=p, inverted=inverted,
-                                  half=half, samples=samples, seed=seed))
+    return Task(ex.solve, inp=ex.parse_args(y=y, u=u, w=w, n=n, noise=noise, alpha=alpha, p=p,
+                                            inverted=inverted, half=half, samples=samples, seed=seed))

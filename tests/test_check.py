@@ -59,3 +59,27 @@ def test_text_output_shows_tick_cross_and_the_mistake():
 def test_bad_check_is_exit_2(value, fragment):
     r = run_cli("param-count", "2", "3", "--check", value)
     assert r.code == 2 and fragment in r.stderr
+
+
+# dropout-expectation: y = 1, u = [1, 2, -1], w = [0.5, -0.25, 1]: Σ w·u = -1, Σ w²u² = 1.5
+DROP = ["dropout-expectation", "--y", "1", "--u", "[1, 2, -1]", "--w", "[0.5, -0.25, 1]"]
+
+
+@pytest.mark.parametrize("args,key,value,mistake", [
+    (["--alpha", "0.1"], "expected_loss", (1 + 1) ** 2, "forgot the penalty (the variance term of E[X_k²])"),
+    (["--alpha", "0.1"], "penalty", 0.1 * (0.5 * 1 + -0.25 * 4 + 1 * 1),
+     "took the noise variance as α·w_k instead of α·w_k²"),
+    (["--noise", "bernoulli", "--p", "0.8"], "expected_loss", (1 + 0.8) ** 2 + 0.8 * 0.2 * 1.5,
+     "mixed up inverted (1/p) and classic dropout scaling"),
+    (["--noise", "bernoulli", "--p", "0.8", "--no-inverted"], "expected_loss", 2 ** 2 + 0.2 / 0.8 * 1.5,
+     "mixed up inverted (1/p) and classic dropout scaling"),
+])
+def test_dropout_mistakes_are_named(args, key, value, mistake):
+    code, verdict = check(*DROP, *args, "--check", f"{key}={value}")
+    assert code == 1 and verdict[key]["mistake"] == mistake
+
+
+def test_dropout_right_and_random_values():
+    assert check(*DROP, "--alpha", "0.1", "--check", f"expected_loss={4 + 0.1 * 1.5}")[0] == 0
+    code, verdict = check(*DROP, "--alpha", "0.1", "--check", "expected_loss=7.77")
+    assert code == 1 and verdict["expected_loss"]["mistake"] is None

@@ -40,7 +40,7 @@ from typing import Any
 
 import sympy
 
-from dlcalc.core import Math, Shown, Solution, Step, substitute
+from dlcalc.core import Mistake, Math, Shown, Solution, Step, substitute
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_int, parse_scalar, parse_vector, symbol
 
@@ -200,8 +200,12 @@ def _expectation(expr: Any, z: sympy.Symbol, moments: dict[int, Any]) -> tuple[A
     return sympy.Add(*shown), sympy.expand(value)
 
 
-def derive_moments(noise: str, inverted: bool) -> Moments:
-    """E[X_k], E[X_k^2], Var(X_k) of one noisy weight, derived with sympy.stats."""
+def derive_moments(noise: str, inverted: bool, linear_variance: bool = False) -> Moments:
+    """E[X_k], E[X_k^2], Var(X_k) of one noisy weight, derived with sympy.stats.
+
+    ``linear_variance`` takes σ_k² = α·w_k instead of α·w_k²: a mistake, kept as a flag so
+    that ``--check`` can recognise it.
+    """
     import sympy.stats as st
 
     steps: list[Step] = []
@@ -213,8 +217,8 @@ def derive_moments(noise: str, inverted: bool) -> Moments:
         d1 = mgf.diff(t)
         raw = {1: d1.xreplace({t: 0}), 2: d1.diff(t).xreplace({t: 0})}  # M'(0), M''(0)
         # sigma_k^2 = alpha w_k^2: the noise is multiplicative
-        raw = {j: sympy.expand(m.xreplace({sigma: sympy.sqrt(alpha) * sympy.Abs(W_K)}))
-               for j, m in raw.items()}
+        std = sympy.sqrt(alpha * W_K) if linear_variance else sympy.sqrt(alpha) * sympy.Abs(W_K)
+        raw = {j: sympy.expand(m.xreplace({sigma: std})) for j, m in raw.items()}
         steps.append(Step(
             title="noise on one weight (sympy.stats Normal)",
             formula=Math("δ_k ~ N(0, σ_k²),  σ_k² = α·w_k²,  M(t) = E[exp(t·δ_k)]",
@@ -290,10 +294,17 @@ def _sum_shown(terms: list[Any]) -> Any:
     return sympy.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
 
 
-def solve(inp: Inputs) -> Solution:
-    """Expected loss, its split into data term and penalty, and its gradient."""
+def solve(inp: Inputs, *, penalty: bool = True, linear_variance: bool = False) -> Solution:
+    """Expected loss, its split into data term and penalty, and its gradient.
+
+    ``penalty=False`` and ``linear_variance=True`` are the common mistakes of :data:`MISTAKES`.
+    """
     _check(inp)
-    mom = derive_moments(inp.noise, inp.inverted)
+    mom = derive_moments(inp.noise, inp.inverted, linear_variance)
+    if not penalty:
+        from dataclasses import replace
+
+        mom = replace(mom, kappa=sympy.Integer(0))
     c = sympy.Rational(1, 2) if inp.half else sympy.Integer(1)
     y, u, w, a = inp.y, inp.u, inp.w, inp.level
     n = len(w)
@@ -342,7 +353,10 @@ def solve(inp: Inputs) -> Solution:
     k_tex = {"gaussian": r"\alpha", "inv": r"\frac{1 - p}{p}", "cls": r"p (1 - p)"}
     key = "gaussian" if gauss else ("inv" if inp.inverted else "cls")
     w2u2 = [wi**2 * ui**2 for wi, ui in zip(w, u)]
-    pen = c * kappa * sympy.Add(*w2u2)
+    # κ depends on w_k only under the linear-variance mistake (κ = α/w_k)
+    kap = [kappa.xreplace({W_K: wi}) for wi in w]
+    pen = c * (kappa * sympy.Add(*w2u2) if not kappa.has(W_K) else
+               sympy.Add(*[k * t for k, t in zip(kap, w2u2)]))
     if few:
         pen_sub = sympy.Mul(*([Shown(c)] if inp.half else []), Shown(kappa),
                             _sum_shown([sympy.Mul(Shown(wi)**2, Shown(ui)**2, evaluate=False)
@@ -353,7 +367,7 @@ def solve(inp: Inputs) -> Solution:
                       formula=Math(f"{ctext}{k_txt[key]}·Σ_k w_k²·u_k²", rf"{ctex}{k_tex[key]} \sum_k w_k^2 u_k^2"),
                       substituted=pen_sub, value=pen,
                       note=f"{ctext}Σ_k u_k²·Var(X_k) with Var(X_k) = {k_txt[key]}·w_k²"))
-    lam = [c * kappa * ui**2 for ui in u]
+    lam = [c * k * ui**2 for k, ui in zip(kap, u)]
     steps.append(Step(
         title="reading: an L2 penalty on the weights",
         formula=Math(f"penalty = Σ_k λ_k·w_k²,  λ_k = {ctext}{k_txt[key]}·u_k²",
@@ -479,3 +493,20 @@ def monte_carlo(inp: Inputs, c: float, shift: float = 0.0) -> tuple[float, float
         raise InputError("--samples", "the simulated losses overflow floating point; "
                                       "use smaller numbers for the Monte Carlo check")
     return mean, se
+
+
+def _flip_scaling(kw: Any) -> Any:
+    inp = kw["inp"]
+    if inp.noise != "bernoulli":
+        return None
+    from dataclasses import replace
+
+    return {"inp": replace(inp, inverted=not inp.inverted)}
+
+
+MISTAKES = (
+    Mistake("forgot the penalty (the variance term of E[X_k²])", {"penalty": False}),
+    Mistake("took the noise variance as α·w_k instead of α·w_k²",
+            lambda kw: {"linear_variance": True} if kw["inp"].noise == "gaussian" else None),
+    Mistake("mixed up inverted (1/p) and classic dropout scaling", _flip_scaling),
+)

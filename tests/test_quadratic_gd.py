@@ -1,0 +1,494 @@
+"""quadratic-gd: gradient descent and Newton on f(w) = wᵀHw (issue 6).
+
+Every expected number here comes from an oracle independent of the program: hand-derived
+closed forms (diagonal H, 2x2 eigenvalues, the tridiagonal Toeplitz eigensystem), a plain
+Fraction loop of w ← w − εMw, or the NumPy golden fixture (tests/golden/quadratic-gd.json,
+checked by tests/test_golden.py; a few of its cases are re-used below).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import mpmath
+import pytest
+import sympy
+
+from conftest import run_cli
+
+GOLDEN = {c["id"]: c for c in json.loads(
+    (Path(__file__).parent / "golden" / "quadratic-gd.json").read_text())["cases"]}
+KEYS = ["eigenvalues", "hessian_eigenvalues", "converges", "lr_max", "lr_opt", "rate", "w", "f"]
+
+
+def qgd(*args: str):
+    return run_cli("quadratic-gd", *args)
+
+
+def qjson(*args: str) -> dict:
+    r = qgd(*args, "--json")
+    assert r.code == 0, r.stdout + r.stderr
+    return r.json()
+
+
+def fraction_gd(H, w0, lr, steps, half=False):
+    """The oracle loop: w ← w − ε·M·w with M = 2·sym(H) (or sym(H)), in exact fractions."""
+    n = len(H)
+    s = 1 if half else 2
+    M = [[Fraction(s) * (Fraction(H[i][j]) + Fraction(H[j][i])) / 2 for j in range(n)] for i in range(n)]
+    w = [Fraction(x) for x in w0]
+    for _ in range(steps):
+        g = [sum(M[i][j] * w[j] for j in range(n)) for i in range(n)]
+        w = [w[i] - Fraction(lr) * g[i] for i in range(n)]
+    c = Fraction(1, 2) if half else Fraction(1)
+    f = c * sum(Fraction(H[i][j]) * w[i] * w[j] for i in range(n) for j in range(n))
+    return w, f
+
+
+def close(a, b, rtol=1e-12, atol=1e-300):
+    return math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
+
+
+# --------------------------------------------------------------------------- exact values
+
+
+def test_diagonal_exact_values_and_keys():
+    out = qjson("--H", "[[1, 0], [0, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--steps", "5")
+    assert list(out["result"]) == KEYS
+    w, f = fraction_gd([[1, 0], [0, 3]], [1, 1], Fraction(1, 10), 5)
+    # by hand: (1 − 0.1·2)^5 = 0.8^5 = 1024/3125, (1 − 0.1·6)^5 = 0.4^5 = 32/3125
+    assert w == [Fraction(1024, 3125), Fraction(32, 3125)]
+    assert [sympy.Rational(x) for x in sympy.sympify(out["exact"]["w"])] == \
+        [sympy.Rational(x.numerator, x.denominator) for x in w]
+    assert sympy.sympify(out["exact"]["f"]) == sympy.Rational(f.numerator, f.denominator)
+    assert out["exact"]["eigenvalues"] == "[1, 3]"
+    assert out["exact"]["hessian_eigenvalues"] == "[2, 6]"
+    assert out["result"]["converges"] is True
+    assert out["exact"]["lr_max"] == "1/3"     # 2/μ_max = 2/6
+    assert out["exact"]["lr_opt"] == "1/4"     # 2/(2 + 6)
+    assert out["exact"]["rate"] == "1/2"       # (3 − 1)/(3 + 1)
+    assert out["inputs"]["lr"] == "1/10"
+
+
+def test_coupled_2x2_exact_eigenvalues_match_the_closed_form():
+    out = qjson("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--steps", "10")
+    # λ = (5 ∓ √5)/2 by hand
+    lam = [sympy.sympify(x) for x in out["exact"]["eigenvalues"].strip("[]").split(",")]
+    assert sympy.simplify(lam[0] - (5 - sympy.sqrt(5)) / 2) == 0
+    assert sympy.simplify(lam[1] - (5 + sympy.sqrt(5)) / 2) == 0
+    assert sympy.simplify(sympy.sympify(out["exact"]["lr_max"]) - 2 / (5 + sympy.sqrt(5))) == 0
+    assert sympy.sympify(out["exact"]["lr_opt"]) == sympy.Rational(1, 5)
+    assert sympy.simplify(sympy.sympify(out["exact"]["rate"]) - sympy.sqrt(5) / 5) == 0
+    w, f = fraction_gd([[2, 1], [1, 3]], [1, 1], Fraction(1, 10), 10)
+    assert sympy.sympify(out["exact"]["w"]) == [sympy.Rational(x.numerator, x.denominator) for x in w]
+    assert sympy.sympify(out["exact"]["f"]) == sympy.Rational(f.numerator, f.denominator)
+
+
+def test_three_by_three_exact_eigenvalues():
+    # [[4,1,0],[1,3,1],[0,1,2]]: χ(λ) = (λ − 3)(λ² − 6λ + 6), λ = 3 − √3, 3, 3 + √3
+    out = qjson("--H", "[[4, 1, 0], [1, 3, 1], [0, 1, 2]]", "--w0", "[1, -1, 2]", "--lr", "0.05",
+                "--steps", "20")
+    lam = sympy.sympify(out["exact"]["eigenvalues"])
+    r3 = sympy.sqrt(3)
+    assert [sympy.simplify(a - b) for a, b in zip(lam, [3 - r3, 3, 3 + r3])] == [0, 0, 0]
+    assert sympy.simplify(sympy.sympify(out["exact"]["lr_max"]) - 2 / (2 * (3 + r3))) == 0
+    w, _ = fraction_gd([[4, 1, 0], [1, 3, 1], [0, 1, 2]], [1, -1, 2], Fraction(1, 20), 20)
+    assert all(close(a, float(b)) for a, b in zip(out["result"]["w"], w))
+
+
+def test_half_convention():
+    # f = ½wᵀHw: M = H = diag(1, 4); ε = 0.25: factors 0.75 and 0
+    out = qjson("--H", "[[1, 0], [0, 4]]", "--w0", "[2, 3]", "--lr", "0.25", "--half")
+    assert out["exact"]["w"] == "[3/2, 0]"
+    assert sympy.sympify(out["exact"]["f"]) == sympy.Rational(9, 8)   # ½·1·1.5²
+    assert out["exact"]["hessian_eigenvalues"] == "[1, 4]"
+    assert out["exact"]["lr_max"] == "1/2"
+    assert "½" in out["conventions"]["objective"]
+    default = qjson("--H", "[[1, 0], [0, 4]]", "--w0", "[2, 3]", "--lr", "0.25")
+    assert default["exact"]["hessian_eigenvalues"] == "[2, 8]"
+
+
+def test_non_symmetric_h_is_symmetrized_and_said_so():
+    args = ["--w0", "[1, -1]", "--lr", "0.05", "--steps", "3"]
+    out = qjson("--H", "[[2, 2], [0, 2]]", *args)
+    sym = qjson("--H", "[[2, 1], [1, 2]]", *args)
+    assert out["result"] == sym["result"]
+    w, _ = fraction_gd([[2, 2], [0, 2]], [1, -1], Fraction(1, 20), 3)
+    assert sympy.sympify(out["exact"]["w"]) == [sympy.Rational(x.numerator, x.denominator) for x in w]
+    titles = [s["title"] for s in out["steps"]]
+    assert "symmetric part of H" in titles
+    assert "symmetric part of H" not in [s["title"] for s in sym["steps"]]
+    text = qgd("--H", "[[2, 2], [0, 2]]", *args).stdout
+    assert "not symmetric" in text and "sym(H)" in text
+
+
+def test_steps_zero_and_default():
+    out = qjson("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 2]", "--lr", "0.1", "--steps", "0")
+    assert out["exact"]["w"] == "[1, 2]"
+    assert out["exact"]["f"] == "18"      # 2 + 2·2 + 3·4
+    one = qjson("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 2]", "--lr", "0.1")
+    assert one["inputs"]["steps"] == "1"
+    w, _ = fraction_gd([[2, 1], [1, 3]], [1, 2], Fraction(1, 10), 1)
+    assert sympy.sympify(one["exact"]["w"]) == [sympy.Rational(x.numerator, x.denominator) for x in w]
+
+
+def test_divergent_step_size():
+    out = qjson("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.5", "--steps", "10")
+    assert out["result"]["converges"] is False
+    w, _ = fraction_gd([[2, 1], [1, 3]], [1, 1], Fraction(1, 2), 10)
+    assert out["exact"]["w"] == f"[{w[0]}, {w[1]}]"     # Fibonacci numbers 10946, 17711
+    text = qgd("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.5").stdout
+    assert "does not converge" in text
+
+
+def test_steps_needed_for_tol():
+    # diag(1, 3), ε = 0.1: factors 0.8, 0.4, ρ = 0.8: ⌈ln 1e-6 / ln 0.8⌉ = 62; with ε*: ρ = 1/2, 20
+    out = qjson("--H", "[[1, 0], [0, 3]]", "--w0", "[1, 1]", "--lr", "0.1")
+    needed = [s for s in out["steps"] if s["title"].startswith("steps to shrink")]
+    assert [s["value"] for s in needed] == [str(math.ceil(math.log(1e-6) / math.log(0.8))),
+                                            str(math.ceil(math.log(1e-6) / math.log(0.5)))]
+    out = qjson("--H", "[[1, 0], [0, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--tol", "0.01")
+    needed = [s for s in out["steps"] if s["title"].startswith("steps to shrink")]
+    assert [s["value"] for s in needed] == [str(math.ceil(math.log(0.01) / math.log(0.8))), "7"]
+
+
+# --------------------------------------------------------------------------- symbols
+
+
+def test_symbolic_lr_gives_lr_max_by_solving_the_inequality():
+    out = qjson("--H", "[[1, 0], [0, 3]]", "--w0", "[1, 1]", "--lr", "eps", "--steps", "2")
+    assert out["exact"]["lr_max"] == "1/3"
+    cond = sympy.sympify(out["exact"]["converges"])
+    free = {s.name: s for s in cond.free_symbols}
+    assert set(free) == {"eps"}
+    e = free["eps"]
+    assert cond.subs(e, sympy.Rational(3, 10)) is sympy.true
+    assert cond.subs(e, sympy.Rational(34, 100)) is sympy.false
+    assert cond.subs(e, sympy.Rational(-1, 100)) is sympy.false
+    # w after 2 steps, by hand: (1 − 2ε)², (1 − 6ε)²
+    w = sympy.sympify(out["exact"]["w"])
+    e2 = [s for s in w[0].free_symbols][0]
+    assert sympy.expand(w[0] - (1 - 2 * e2) ** 2) == 0
+    assert sympy.expand(w[1] - (1 - 6 * e2) ** 2) == 0
+    text = qgd("--H", "[[1, 0], [0, 3]]", "--w0", "[1, 1]", "--lr", "eps").stdout
+    assert "reduce_inequalities" in text
+
+
+def test_symbolic_lr_coupled_lr_max_matches_golden():
+    golden = GOLDEN["coupled-2x2"]["expected"]
+    out = qjson("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "eps", "--steps", "3")
+    assert close(out["result"]["lr_max"], golden["lr_max"])
+    assert close(out["result"]["lr_opt"], golden["lr_opt"])
+    assert close(out["result"]["rate"], golden["rate"])
+    assert isinstance(out["result"]["converges"], str)
+    # substituting ε = 0.1 in the symbolic w gives the numeric iteration
+    w = sympy.sympify(out["exact"]["w"])
+    e = list(set().union(*[x.free_symbols for x in w]))[0]
+    ref, _ = fraction_gd([[2, 1], [1, 3]], [1, 1], Fraction(1, 10), 3)
+    assert [x.subs(e, sympy.Rational(1, 10)) for x in w] == [sympy.Rational(str(v)) for v in ref]
+
+
+def test_symbolic_steps_closed_form():
+    out = qjson("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--steps", "t")
+    w = sympy.sympify(out["exact"]["w"])
+    f = sympy.sympify(out["exact"]["f"])
+    t = list(set().union(*[x.free_symbols for x in w]))[0]
+    ref, fref = fraction_gd([[2, 1], [1, 3]], [1, 1], Fraction(1, 10), 10)
+    assert [float(x.subs(t, 10)) for x in w] == pytest.approx([float(v) for v in ref], rel=1e-12)
+    assert float(f.subs(t, 10)) == pytest.approx(float(fref), rel=1e-12)
+
+
+def test_symbolic_w0_is_linear():
+    out = qjson("--H", "[[2, 1], [1, 3]]", "--w0", "[x, y]", "--lr", "0.1", "--steps", "3")
+    w = sympy.sympify(out["exact"]["w"])
+    x, y = sorted(set().union(*[e.free_symbols for e in w]), key=lambda s: s.name)
+    for w0 in ([1, 0], [0, 1], [2, -3]):
+        ref, _ = fraction_gd([[2, 1], [1, 3]], w0, Fraction(1, 10), 3)
+        got = [e.subs({x: w0[0], y: w0[1]}) for e in w]
+        assert got == [sympy.Rational(v.numerator, v.denominator) for v in ref]
+
+
+def test_symbolic_w0_many_steps_is_numeric_and_linear():
+    out = qjson("--H", "[[1, 0], [0, 3]]", "--w0", "[x, y]", "--lr", "0.1", "--steps", "2000")
+    w = sympy.sympify(out["exact"]["w"])
+    x, y = sorted(set().union(*[e.free_symbols for e in w]), key=lambda s: s.name)
+    with mpmath.workdps(30):
+        assert mpmath.mpf(w[0].coeff(x)) == pytest.approx(mpmath.mpf("0.8") ** 2000, rel=1e-15)
+        assert mpmath.mpf(w[1].coeff(y)) == pytest.approx(mpmath.mpf("0.4") ** 2000, rel=1e-15)
+
+
+def test_symbolic_h_2x2():
+    out = qjson("--H", "[[a, b], [b, c]]", "--w0", "[1, 1]", "--lr", "0.1", "--newton")
+    lam = sympy.sympify(out["exact"]["eigenvalues"])
+    syms = {s.name: s for s in set().union(*[e.free_symbols for e in lam])}
+    vals = {syms["a"]: 2, syms["b"]: 1, syms["c"]: 3}
+    golden = GOLDEN["coupled-2x2"]["expected"]
+    assert [float(e.subs(vals)) for e in lam] == pytest.approx(golden["eigenvalues"], rel=1e-12)
+    assert float(sympy.sympify(out["exact"]["lr_max"]).subs(vals)) == pytest.approx(golden["lr_max"], rel=1e-12)
+    assert float(sympy.sympify(out["exact"]["rate"]).subs(vals)) == pytest.approx(golden["rate"], rel=1e-12)
+    assert out["exact"]["newton_w"] == "[0, 0]"
+    w = sympy.sympify(out["exact"]["w"])
+    ref, _ = fraction_gd([[2, 1], [1, 3]], [1, 1], Fraction(1, 10), 1)
+    assert [e.subs(vals) for e in w] == [sympy.Rational(v.numerator, v.denominator) for v in ref]
+
+
+def test_symbolic_diagonal_many_steps_keeps_powers():
+    out = qjson("--H", "[[a, 0], [0, b]]", "--w0", "[1, 1]", "--lr", "eps", "--steps", "1000")
+    w = sympy.sympify(out["exact"]["w"])
+    syms = {s.name: s for s in set().union(*[e.free_symbols for e in w])}
+    a, e = syms["a"], syms["eps"]
+    assert sympy.simplify(w[0] - (1 - 2 * a * e) ** 1000) == 0
+    assert "lr_max" not in out["result"]   # the eigenvalue order of a and b is not known
+
+
+def test_symbolic_h_3x3_not_diagonal_is_refused():
+    r = qgd("--H", "[[a, 1, 0], [1, b, 0], [0, 0, c]]", "--w0", "[1, 1, 1]", "--lr", "0.1")
+    assert r.code == 2 and "--H" in r.stderr and "symbols" in r.stderr
+
+
+# --------------------------------------------------------------------------- not positive definite
+
+
+def test_indefinite_names_the_saddle_and_leaves_out_lr_keys():
+    out = qjson("--H", "[[1, 0], [0, -1]]", "--w0", "[1, 1]", "--lr", "0.1", "--steps", "5")
+    assert out["result"]["converges"] is False
+    assert not {"lr_max", "lr_opt", "rate"} & set(out["result"])
+    assert out["exact"]["w"] == "[1024/3125, 7776/3125]"   # 0.8^5, 1.2^5
+    text = qgd("--H", "[[1, 0], [0, -1]]", "--w0", "[1, 1]", "--lr", "0.1").stdout
+    assert "saddle" in text and "unbounded below" in text
+
+
+def test_flat_direction():
+    out = qjson("--H", "[[1, 1], [1, 1]]", "--w0", "[1, 2]", "--lr", "0.1", "--steps", "4")
+    assert out["exact"]["eigenvalues"] == "[0, 2]"
+    assert out["result"]["converges"] is False
+    w, _ = fraction_gd([[1, 1], [1, 1]], [1, 2], Fraction(1, 10), 4)
+    assert sympy.sympify(out["exact"]["w"]) == [sympy.Rational(v.numerator, v.denominator) for v in w]
+    # the flat component (w₁ − w₂)/√2 is kept: w₁ − w₂ = −1 for ever
+    assert w[0] - w[1] == -1
+    text = qgd("--H", "[[1, 1], [1, 1]]", "--w0", "[1, 2]", "--lr", "0.1").stdout
+    assert "flat" in text
+
+
+def test_negative_definite_maximum():
+    text = qgd("--H", "[[-1, 0], [0, -2]]", "--w0", "[1, 1]", "--lr", "0.1", "--newton").stdout
+    assert "maximum" in text and "not a minimum" in text
+
+
+# --------------------------------------------------------------------------- Newton
+
+
+def test_newton_goes_to_the_minimum_in_one_step():
+    out = qjson("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 2]", "--lr", "0.1", "--newton")
+    assert out["exact"]["newton_w"] == "[0, 0]"
+    assert list(out["result"])[-1] == "newton_w"
+    r = qgd("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 2]", "--lr", "0.1", "--newton")
+    assert "Newton step" in r.stdout and "O(n³)" in r.stdout and "O(n²)" in r.stdout
+    assert "newton_w" not in qjson("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 2]", "--lr", "0.1")["result"]
+
+
+def test_newton_numeric_path_is_zero():
+    out = qjson("--H", "[[sqrt(2), 1, 0], [1, 3, 0], [0, 0, 1]]", "--w0", "[1, 1, 1]", "--lr", "0.1",
+                "--newton")
+    assert out["result"]["newton_w"] == [0, 0, 0]
+
+
+@pytest.mark.parametrize("H", ["[[1, 1], [1, 1]]", "[[0, 0], [0, 0]]", "[[a, a], [a, a]]",
+                               "[[1, 2, 3], [2, 4, 6], [3, 6, 9]]"])
+def test_singular_hessian_with_newton_is_an_error(H):
+    r = qgd("--H", H, "--w0", "[1, 1]" if "[[1, 2, 3]" not in H else "[1, 1, 1]", "--lr", "0.1", "--newton")
+    assert r.code == 2
+    assert r.stderr.startswith("error: --newton") and "singular" in r.stderr
+    out = qgd("--H", H, "--w0", "[1, 1]" if "[[1, 2, 3]" not in H else "[1, 1, 1]", "--lr", "0.1",
+              "--newton", "--json")
+    assert out.code == 2 and out.json()["error"]["option"] == "--newton"
+
+
+# --------------------------------------------------------------------------- scale
+
+
+def test_million_steps_3x3_uses_the_closed_form():
+    H, w0 = [[4, 1, 0], [1, 3, 1], [0, 1, 2]], [1, -1, 2]
+    start = time.perf_counter()
+    out = qjson("--H", str(H), "--w0", str(w0), "--lr", "0.05", "--steps", "1000000")
+    elapsed = time.perf_counter() - start
+    assert elapsed < 5, "a loop over the steps would take far longer"
+    assert out["result"]["converges"] is True
+    assert any("closed form" in n for n in out["notes"])
+    # oracle: w_t ≈ v (vᵀw₀)/(vᵀv) r^t, the slowest direction, v = (1, −(1+√3), 2+√3) for
+    # λ = 3 − √3 (derived by hand), r = 1 − 0.05·2λ; the other two are smaller by 1e-80000
+    with mpmath.workdps(50):
+        s3 = mpmath.sqrt(3)
+        v = [mpmath.mpf(1), -(1 + s3), 2 + s3]
+        coef = sum(a * b for a, b in zip(v, w0)) / sum(a * a for a in v)
+        r = 1 - mpmath.mpf("0.1") * (3 - s3)
+        expected = [a * coef * r ** 1000000 for a in v]
+        got = [mpmath.mpf(x) for x in sympy.sympify(out["exact"]["w"])]
+        for g, e in zip(got, expected):
+            assert abs(g / e - 1) < 1e-15
+    assert out["result"]["w"] == [0.0, 0.0, 0.0] or all(abs(x) < 1e-300 for x in out["result"]["w"])
+
+
+def test_divergent_million_steps_is_finite_text():
+    out = qjson("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.5", "--steps", "1000000")
+    assert out["result"]["converges"] is False
+    assert all(isinstance(x, str) and "e+" in x for x in out["result"]["w"])   # beyond float range
+
+
+def _toeplitz_case(n: int, steps: int, as_mpf: bool = False, w0=None):
+    """tridiag(1, 4, 1): λ_k = 4 + 2cos(kπ/(n+1)), q_k(j) = √(2/(n+1))·sin(jkπ/(n+1))."""
+    H = [[4 if i == j else (1 if abs(i - j) == 1 else 0) for j in range(n)] for i in range(n)]
+    w0 = w0 or [(i % 3) - 1 for i in range(n)]
+    with mpmath.workdps(40 + len(str(steps))):
+        lam = [4 + 2 * mpmath.cos(k * mpmath.pi / (n + 1)) for k in range(1, n + 1)]
+        q = [[mpmath.sqrt(mpmath.mpf(2) / (n + 1)) * mpmath.sin(j * k * mpmath.pi / (n + 1))
+              for j in range(1, n + 1)] for k in range(1, n + 1)]
+        eps = mpmath.mpf(1) / 20
+        w = [mpmath.mpf(0)] * n
+        for k in range(n):
+            y = mpmath.fsum(q[k][j] * w0[j] for j in range(n))
+            z = y * (1 - eps * 2 * lam[k]) ** steps
+            w = [w[j] + q[k][j] * z for j in range(n)]
+    return H, w0, sorted(float(x) for x in lam), (w if as_mpf else [float(x) for x in w])
+
+
+@pytest.mark.parametrize("n", [20, 50])
+def test_large_numeric_h(n, tmp_path):
+    H, w0, lam, w = _toeplitz_case(n, 1000)
+    path = tmp_path / "H.txt"
+    path.write_text("\n".join(" ".join(map(str, row)) for row in H))
+    out = qjson("--H", f"@{path}", "--w0", ",".join(map(str, w0)), "--lr", "0.05", "--steps", "1000",
+                "--newton")
+    assert out["result"]["eigenvalues"] == pytest.approx(lam, rel=1e-13)
+    assert out["result"]["w"] == pytest.approx(w, rel=1e-11, abs=1e-115)
+    assert out["result"]["converges"] is True
+    assert out["result"]["newton_w"] == [0] * n
+    assert out["result"]["lr_max"] == pytest.approx(2 / (2 * lam[-1]), rel=1e-13)
+
+
+def test_large_numeric_h_many_steps(tmp_path):
+    """10⁶ steps amplify an eigenvalue error 10⁶-fold: float64 eigenvalues alone would miss 1e-11."""
+    n, steps = 50, 1000000
+    # a ramp w₀ has a component along the slowest direction (the period-3 w₀ has none)
+    H, w0, _lam, w = _toeplitz_case(n, steps, as_mpf=True, w0=[i + 1 for i in range(n)])
+    path = tmp_path / "H.txt"
+    path.write_text("\n".join(" ".join(map(str, row)) for row in H))
+    out = qjson("--H", f"@{path}", "--w0", ",".join(map(str, w0)), "--lr", "0.05", "--steps", str(steps))
+    got = [mpmath.mpf(x) for x in sympy.sympify(out["exact"]["w"])]
+    big = max(abs(x) for x in w)
+    for g, e in zip(got, w):
+        assert abs(g - e) <= 1e-11 * big
+
+
+# --------------------------------------------------------------------------- output forms
+
+
+def test_text_output_shows_the_working():
+    r = qgd("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--steps", "2")
+    assert r.code == 0
+    for piece in ["∇f(w) = (H + Hᵀ)w", "4·w₁ + 2·w₂", "Hessian", "eigenvalues of sym(H)",
+                  "QΛQᵀ", "(I − εM)", "contraction factor", "|1 − 0.1·(5 - sqrt(5))|",
+                  "0 < ε < 2/μ_max", "ε* = 2/(μ_min + μ_max)", "(κ - 1)/(κ + 1)", "O(n³)",
+                  "w_1 = w_0 − ε∇f(w_0)", "Answer", "lr_max"]:
+        assert piece in r.stdout, piece
+
+
+def test_json_has_the_issue_keys_and_round_trips():
+    out = qjson("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--newton")
+    assert list(out["result"]) == KEYS + ["newton_w"]
+    assert set(out["exact"]) == set(out["result"])
+    for key, value in out["result"].items():
+        if isinstance(value, bool):
+            assert out["exact"][key] is value
+            continue
+        parsed = sympy.sympify(out["exact"][key])
+        if isinstance(value, list):
+            assert [float(x) for x in parsed] == pytest.approx(value, rel=1e-15)
+        else:
+            assert float(parsed) == pytest.approx(value, rel=1e-15)
+
+
+def test_latex_is_an_align_block():
+    r = qgd("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--latex")
+    assert r.code == 0
+    text = r.stdout.strip()
+    assert text.startswith("\\begin{align*}") and text.endswith("\\end{align*}")
+    assert "\\nabla f(w)" in text and "\\epsilon" in text
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("args,option,words", [
+    (["--H", "[[2, 1, 3], [1, 3, 4]]", "--w0", "[1, 1]", "--lr", "0.1"], "--H", "must be square, got 2x3"),
+    (["--H", "[1, 2]", "--w0", "[1, 1]", "--lr", "0.1"], "--H", "must be square, got 1x2"),
+    (["--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1, 1]", "--lr", "0.1"], "--w0", "2 entries"),
+    (["--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--steps", "-1"], "--steps", "between 0"),
+    (["--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--steps", "2000000000"], "--steps",
+     "1,000,000,000"),
+    (["--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--steps", "2.5"], "--steps", "whole number"),
+    (["--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--steps", "t + 1"], "--steps", "whole number"),
+    (["--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--tol", "1"], "--tol", "between 0 and 1"),
+    (["--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "[0.1, 0.2]"], "--lr", "scalar"),
+    (["--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "__import__('os')"], "--lr", "not an allowed function"),
+    (["--H", "[[" + "], [".join([", ".join(["1"] * 51)] * 51) + "]]",
+      "--w0", ",".join(["1"] * 51), "--lr", "0.1"], "--H", "at most 50x50"),
+])
+def test_bad_input_exits_2_naming_the_option(args, option, words):
+    r = qgd(*args)
+    assert r.code == 2, r.stdout
+    assert r.stderr.startswith(f"error: {option}") and words in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+    j = qgd(*args, "--json")
+    assert j.code == 2 and j.json()["error"]["option"] == option
+
+
+# --------------------------------------------------------------------------- internals (pure functions)
+
+
+@pytest.mark.parametrize("S", [[[2, 1], [1, 3]], [[4, 1, 0], [1, 3, 1], [0, 1, 2]],
+                               [[2, 1, 1], [1, 2, 1], [1, 1, 2]], [[3, 0, 0], [0, 1, 0], [0, 0, 3]],
+                               [[1, 2], [2, 1]]])
+def test_exact_eigendecomposition_reconstructs_s(S):
+    from dlcalc.exercises.quadratic_gd import _exact_eigen
+
+    Sm = sympy.Matrix(S)
+    eig = _exact_eigen(Sm)
+    assert eig is not None and eig.exact and eig.Q is not None
+    Q = eig.Q.evalf(40)
+    L = sympy.diag(*[sympy.N(v, 40) for v in eig.values])
+    assert (Q.T * Q - sympy.eye(len(S))).norm() < 1e-30
+    assert (Q * L * Q.T - Sm).norm() < 1e-30
+    assert [float(v) for v in eig.values] == sorted(float(v) for v in eig.values)
+
+
+# --------------------------------------------------------------------------- property: against the Fraction loop
+
+
+def test_random_exercises_match_the_fraction_loop():
+    """Seeded random H (symmetric or not), w₀, ε, steps, conventions: w and f agree with the oracle loop."""
+    import random
+
+    rng = random.Random(6)
+    vals = [-3, -2, -1, 0, 1, 2, 3, 4, Fraction(1, 2), Fraction(-3, 4), Fraction(5, 3)]
+    for _ in range(30):
+        n = rng.choice([1, 2, 3, 4])
+        H = [[rng.choice(vals) for _ in range(n)] for _ in range(n)]
+        w0 = [rng.choice(vals) for _ in range(n)]
+        lr = rng.choice([Fraction(1, 10), Fraction(1, 20), Fraction(1, 3), Fraction(3, 100)])
+        steps = rng.choice([0, 1, 2, 5, 17, 60, 200])
+        half = rng.random() < 0.4
+        args = ["--H", str([[str(x) for x in r] for r in H]).replace("'", ""),
+                "--w0", ",".join(str(x) for x in w0), "--lr", str(lr), "--steps", str(steps)]
+        out = qjson(*args, *(["--half"] if half else []))
+        w, f = fraction_gd(H, w0, lr, steps, half)
+        scale = max([abs(float(x)) for x in w] + [1e-300])
+        got = [float(sympy.sympify(x)) if isinstance(x, str) else x for x in out["result"]["w"]]
+        assert got == pytest.approx([float(x) for x in w], rel=1e-11, abs=1e-11 * scale), args
+        fg = out["result"]["f"]
+        fg = float(sympy.sympify(fg)) if isinstance(fg, str) else fg
+        assert fg == pytest.approx(float(f), rel=1e-10, abs=1e-10 * scale * scale), args

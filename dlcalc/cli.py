@@ -560,12 +560,12 @@ def quadratic_gd(
 
     Example: dlcalc quadratic-gd --H "[[2, 1], [1, 3]]" --w0 "[1, 1]" --lr 0.1 --steps 10
     """
+    from dlcalc.core import Task
     from dlcalc.exercises import quadratic_gd as ex
     from dlcalc.parse import parse_matrix, parse_scalar, parse_vector
 
-    return ex.solve(parse_matrix(H, "--H"), parse_vector(w0, "--w0"), parse_scalar(lr, "--lr"),
-                    steps=ex.parse_steps(steps), newton=newton, tol=parse_scalar(tol, "--tol"),
-                    half=half)
+    return Task(ex.solve, parse_matrix(H, "--H"), parse_vector(w0, "--w0"), parse_scalar(lr, "--lr"),
+                steps=ex.parse_steps(steps), newton=newton, tol=parse_scalar(tol, "--tol"), half=half)
 
 
 @command("dropout-expectation")

@@ -83,3 +83,35 @@ def test_dropout_right_and_random_values():
     assert check(*DROP, "--alpha", "0.1", "--check", f"expected_loss={4 + 0.1 * 1.5}")[0] == 0
     code, verdict = check(*DROP, "--alpha", "0.1", "--check", "expected_loss=7.77")
     assert code == 1 and verdict["expected_loss"]["mistake"] is None
+
+
+# quadratic-gd: H = [[2,1],[0,3]] (not symmetric), w0 = [1,-1], ε = 0.05, 3 steps
+QUAD = ["quadratic-gd", "--H", "[[2,1],[0,3]]", "--w0", "[1,-1]", "--lr", "0.05", "--steps", "3"]
+
+
+def _gd(M, w, lr, steps):
+    from fractions import Fraction as F
+
+    w = [F(x) for x in w]
+    for _ in range(steps):
+        w = [w[i] - F(lr) * sum(F(M[i][j]) * w[j] for j in range(2)) for i in range(2)]
+    return [float(x) for x in w]
+
+
+SYM2 = [[4, 1], [1, 6]]                 # H + Hᵀ: the right Hessian for f = wᵀHw
+
+
+@pytest.mark.parametrize("w,mistake", [
+    (_gd([[2, 0.5], [0.5, 3]], [1, -1], "0.05", 3), "used f = ½wᵀHw instead of wᵀHw (or the other way round)"),
+    (_gd([[4, 2], [0, 6]], [1, -1], "0.05", 3), "forgot to symmetrize H (used ∇f = 2Hw for a non-symmetric H)"),
+    (_gd(SYM2, [1, -1], "0.05", 4), "took one step too many"),
+    (_gd(SYM2, [1, -1], "0.05", 2), "took one step too few"),
+])
+def test_quadratic_mistakes_are_named(w, mistake):
+    code, verdict = check(*QUAD, "--check", f"w=[{w[0]!r}, {w[1]!r}]")
+    assert code == 1 and verdict["w"]["mistake"] == mistake
+
+
+def test_quadratic_right_answer():
+    w = _gd(SYM2, [1, -1], "0.05", 3)
+    assert check(*QUAD, "--check", f"w=[{w[0]}, {w[1]}]", "--check", "converges=true")[0] == 0

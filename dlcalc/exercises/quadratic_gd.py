@@ -29,7 +29,7 @@ from typing import Any, Optional
 
 import sympy
 
-from dlcalc.core import Math, Solution, Step, substitute
+from dlcalc.core import Mistake, Math, Solution, Step, substitute
 from dlcalc.errors import InputError
 
 MAX_N = 50                  # largest H (n × n)
@@ -388,8 +388,14 @@ def _quad(S: sympy.Matrix, w: list[Any], c: Any) -> Any:
 
 
 def solve(H: list[list[Any]], w0: list[Any], lr: Any, *, steps: Any = 1, newton: bool = False,
-          tol: Any = sympy.Rational(1, 10**6), half: bool = False) -> Solution:
-    """Gradient descent (and one Newton step) on f(w) = wᵀHw, or ½wᵀHw with ``half``."""
+          tol: Any = sympy.Rational(1, 10**6), half: bool = False, symmetrize: bool = True) -> Solution:
+    """Gradient descent (and one Newton step) on f(w) = wᵀHw, or ½wᵀHw with ``half``.
+
+    ``symmetrize=False`` is a common mistake (∇f = 2Hw for a non-symmetric H), kept as a flag
+    so that ``--check`` can recognise it: the iteration then uses M = 2H.
+    """
+    if not symmetrize:
+        return _unsymmetrized(H, w0, lr, steps=steps, half=half)
     from dlcalc import printing as P
 
     _check_inputs(H, w0, lr, steps, tol)
@@ -948,3 +954,32 @@ def _newton(M, w0, H_rational, H_numeric, nullity, eig, signs, steps_list, mp, w
         if show else None,
         value=w1, note=pdnote))
     return w1
+
+
+def _unsymmetrized(H: list[list[Any]], w0: list[Any], lr: Any, *, steps: Any, half: bool) -> Solution:
+    """The mistaken run with M = 2H (or H) for a non-symmetric H: w and f only."""
+    Hm = sympy.Matrix(H)
+    if Hm == Hm.T or not isinstance(steps, int) or steps > 10_000 or not lr.is_number:
+        raise InputError(None, "the unsymmetrized variant applies to a numeric non-symmetric H only")
+    M = (Hm if half else 2 * Hm)
+    w = sympy.Matrix(w0)
+    step = sympy.eye(len(H)) - lr * M
+    for _ in range(steps):
+        w = step * w
+    c = sympy.Rational(1, 2) if half else sympy.Integer(1)
+    f = sympy.expand(c * (w.T * Hm * w)[0, 0])
+    return Solution(command="quadratic-gd", inputs={}, conventions={}, steps=(
+        Step(title="gradient", formula=Math("∇f(w) = 2Hw (H not symmetrized)", r"\nabla f = 2Hw")),),
+        result={"w": list(w), "f": f})
+
+
+MISTAKES = (
+    Mistake("used f = ½wᵀHw instead of wᵀHw (or the other way round)",
+            lambda kw: {"half": not kw.get("half", False)}),
+    Mistake("forgot to symmetrize H (used ∇f = 2Hw for a non-symmetric H)", {"symmetrize": False}),
+    Mistake("took one step too many",
+            lambda kw: {"steps": kw["steps"] + 1} if isinstance(kw.get("steps", 1), int) else None),
+    Mistake("took one step too few",
+            lambda kw: {"steps": kw["steps"] - 1} if isinstance(kw.get("steps", 1), int)
+            and kw.get("steps", 1) >= 1 else None),
+)

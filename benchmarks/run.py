@@ -109,6 +109,11 @@ def main() -> int:
     if DLCALC is None:
         print("dlcalc is not installed next to this Python", file=sys.stderr)
         return 2
+    # an installed package has its bytecode compiled; an editable checkout may not
+    # (PYTHONDONTWRITEBYTECODE), and compiling on every run is not what users pay
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([PY, "-m", "compileall", "-q", str(Path(__file__).resolve().parents[1] / "dlcalc")],
+                   check=False, env=env)
     with tempfile.TemporaryDirectory() as tmpdir:
         selected = [c for c in cases(Path(tmpdir)) if opts.filter in c[0]]
         mem_floor = max(measure(FLOOR_MEM)[1] for _ in range(3))

@@ -12,6 +12,10 @@ from typing import Any, Callable, Mapping
 
 import sympy
 
+from dlcalc import _sympy_speed
+
+_sympy_speed.install()
+
 
 @dataclass(frozen=True)
 class Math:

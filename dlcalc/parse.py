@@ -101,7 +101,7 @@ def _check_text(text: str, option: str) -> str:
         raise InputError(option, f"is longer than {MAX_CHARS:,} characters")
     if "\x00" in text:
         raise InputError(option, "contains a NUL byte")
-    for i, ch in enumerate(text):
+    for i, ch in enumerate(text if not text.isascii() else ""):  # skipped when all ASCII (fast)
         if ord(ch) > 127:
             if ch == "\u2212":  # a typographic minus from a PDF or a web page
                 continue
@@ -111,7 +111,7 @@ def _check_text(text: str, option: str) -> str:
     if not text:
         raise InputError(option, "is empty")
     depth = deepest = 0
-    for ch in text:
+    for ch in re.findall(r"[][(){}]", text):  # only the brackets: fast on a big matrix
         if ch in "([{":
             depth += 1
             deepest = max(deepest, depth)
@@ -132,11 +132,18 @@ class _Builder:
         self.source = source
         self.option = option
         self.lines = source.splitlines(keepends=True) or [source]
+        self.ascii = source.isascii()
 
     def fail(self, detail: str) -> InputError:
         return InputError(self.option, detail)
 
     def segment(self, node: ast.AST) -> str:
+        # One-line nodes are cut from the precomputed line: ast.get_source_segment splits
+        # the whole source on every call, which is quadratic for a 100,000-character matrix.
+        # Offsets are in UTF-8 bytes, equal to characters here (_check_text allows ASCII only).
+        lineno, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        if lineno is not None and lineno == end and self.ascii and lineno <= len(self.lines):
+            return self.lines[lineno - 1][node.col_offset:node.end_col_offset]
         seg = ast.get_source_segment(self.source, node)
         return seg if seg is not None else ""
 
@@ -365,6 +372,86 @@ def parse_value(text: str, option: str, *, kinds: tuple[str, ...] = ("scalar", "
         value: Any = _rows_text(text, option)
     else:
         value = _parse_ast(text, option)
+    return _shape(value, option, kinds)
+
+
+_PLAIN_NUM = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_PLAIN_NUM_RE = re.compile(_PLAIN_NUM + r"\Z")
+_PLAIN_ROW = rf"\[\s*{_PLAIN_NUM}(?:\s*,\s*{_PLAIN_NUM})*\s*,?\s*\]"
+_PLAIN_MATRIX_RE = re.compile(rf"\[\s*{_PLAIN_ROW}(?:\s*,\s*{_PLAIN_ROW})*\s*,?\s*\]\Z")
+_PLAIN_VECTOR_RE = re.compile(rf"{_PLAIN_ROW}\Z|{_PLAIN_NUM}(?:\s*,\s*{_PLAIN_NUM})+\s*,?\Z")
+_PLAIN_FLOAT_RANGE = (10.0 ** -(MAX_LITERAL_EXP10 - 1), 10.0 ** (MAX_LITERAL_EXP10 - 1))
+# an integer literal with a leading zero ("007"), refused by Python's grammar and the ast walk
+_LEADING_ZERO_RE = re.compile(r"(?:(?<=[^0-9.eE+-])|^)[+-]?0+[1-9][0-9]*(?![0-9.eE])")
+
+
+def _plain_fractions(tokens: list[str]) -> list[Fraction] | None:
+    """Plain decimal literals as exact Fractions, or None when the ast walk must decide
+    (a literal near or beyond the range limits, or a long one: the ast walk words the error)."""
+    from decimal import Decimal
+
+    if not tokens or max(map(len, tokens)) > 40:
+        return None
+    lo, hi = _PLAIN_FLOAT_RANGE
+    for tok, f in zip(tokens, map(float, tokens)):  # a cheap range screen; exact check near the edges
+        if f == 0.0:
+            mant, _, exp10 = tok.lstrip("+-").lower().partition("e")
+            if mant.strip("0.") != "" or (exp10 and abs(int(exp10)) > MAX_LITERAL_EXP10 + 30):
+                return None  # a nonzero literal that underflows, or 0e999
+        elif not lo <= abs(f) <= hi:
+            return None
+    return [Fraction(*Decimal(t).as_integer_ratio()) for t in tokens]
+
+
+def parse_value_fast(text: str, option: str, *, kinds: tuple[str, ...] = ("scalar", "vector", "matrix"),
+                     stdin: Any = None) -> Any:
+    """:func:`parse_value` with a fast path for big batches of plain numbers.
+
+    When the text is nothing but plain decimal literals (``-1.5``, ``2e-3``) in one of the
+    vector or matrix forms, each element comes back as a :class:`fractions.Fraction` read
+    exactly from its text (no ast walk, no SymPy object per element).  Any other text
+    (names, expressions, other forms) goes through :func:`parse_value` and comes back as
+    SymPy objects, so callers must accept both element types.  Values, shapes, limits and
+    errors are those of :func:`parse_value`.
+    """
+    text = read_source(text, option, stdin=stdin)
+    text = _check_text(text, option)
+    rows: Any = None
+    if re.search(r"[;\n]", text):
+        rows = []
+        for raw in re.split(r"[;\n]", text):
+            raw = raw.strip().strip("[]").strip()
+            if raw:
+                rows.append([c for c in re.split(r"\s*,\s*|\s+", raw) if c] if "," in raw else raw.split())
+        if not all(_PLAIN_NUM_RE.match(c) for r in rows for c in r):
+            rows = None
+    elif _PLAIN_NUM_RE.match(text):
+        rows = text
+    elif _PLAIN_VECTOR_RE.match(text):
+        rows = re.findall(_PLAIN_NUM, text)
+    elif _PLAIN_MATRIX_RE.match(text):
+        rows = [re.findall(_PLAIN_NUM, r) for r in re.findall(r"\[([^\[\]]*)\]", text)]
+    if rows and not _LEADING_ZERO_RE.search(text):
+        if isinstance(rows, str):
+            flat = [rows]
+        elif isinstance(rows[0], list):
+            flat = [c for r in rows for c in r]
+        else:
+            flat = rows
+        if len(flat) > MAX_ELEMENTS:
+            raise InputError(option, f"has more than {MAX_ELEMENTS:,} entries")
+        numbers = _plain_fractions(flat)
+        if numbers is not None:
+            if isinstance(rows, str):
+                value: Any = numbers[0]
+            elif isinstance(rows[0], list):
+                it = iter(numbers)
+                value = [[next(it) for _ in r] for r in rows]
+            else:
+                value = numbers
+            return _shape(value, option, kinds)
+    # the ordinary path, on the text already read (never read @PATH or - a second time)
+    value = _rows_text(text, option) if re.search(r"[;\n]", text) else _parse_ast(text, option)
     return _shape(value, option, kinds)
 
 

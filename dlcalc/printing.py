@@ -10,6 +10,7 @@ Nothing here knows about exercises.  Conventions:
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -42,7 +43,7 @@ def short_decimal(r: sympy.Rational, max_digits: int = 12) -> str | None:
     if len(digits.lstrip("0")) > max_digits:
         return None
     whole, frac = digits[: len(digits) - places], digits[len(digits) - places:]
-    if places > 6 and whole == "0":  # 1e-8 reads better than 0.00000001
+    if whole == "0" and len(frac) - len(frac.lstrip("0")) >= 4:  # 1e-8 reads better than 0.00000001
         mant = frac.lstrip("0")
         exp = -(len(frac) - len(frac.lstrip("0")) + 1)
         text = mant[0] + ("." + mant[1:] if len(mant) > 1 else "") + f"e{exp}"
@@ -225,6 +226,13 @@ def value_text(v: Any, digits: int = 6) -> str:
                                   max_fixed=digits + 1)
     if not isinstance(v, sympy.Basic) or isinstance(v, (bool, sympy.logic.boolalg.BooleanAtom)):
         return text(v, digits)
+    return _basic_value_text(v, digits)
+
+
+@functools.lru_cache(maxsize=4096)
+def _basic_value_text(v: sympy.Basic, digits: int) -> str:
+    """:func:`value_text` of one SymPy value, remembered: a working shows the same value
+    as a step's result, in the answer and in a history table."""
     if v.is_Integer:
         return str(v)
     if v.is_Rational:
@@ -267,6 +275,12 @@ def _exact_leaf(x: Any) -> str:
         return "[" + ", ".join(_exact_leaf(e) for e in x) + "]"
     if isinstance(x, (int, float)) and not isinstance(x, bool):
         return repr(x)
+    return _sstr(x) if isinstance(x, sympy.Basic) else sympy.sstr(x)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sstr(x: sympy.Basic) -> str:
+    """SymPy's own string of a value, remembered (a value recurs in steps, result, history)."""
     return sympy.sstr(x)
 
 
@@ -287,13 +301,18 @@ def json_value(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return [json_value(x) for x in v]
     if isinstance(v, sympy.Basic):
-        if v.is_Integer:
-            return int(v)
-        if v.is_number:
-            try:
-                f = float(v)
-            except (TypeError, ValueError):
-                return sympy.sstr(v)
-            return f if math.isfinite(f) else sympy.sstr(v)
-        return sympy.sstr(v)
+        return _basic_json_value(v)
     return str(v)
+
+
+@functools.lru_cache(maxsize=4096)
+def _basic_json_value(v: sympy.Basic) -> Any:
+    if v.is_Integer:
+        return int(v)
+    if v.is_number:
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            return _sstr(v)
+        return f if math.isfinite(f) else _sstr(v)
+    return _sstr(v)

@@ -101,6 +101,8 @@ def _check_text(text: str, option: str) -> str:
         raise InputError(option, f"is longer than {MAX_CHARS:,} characters")
     if "\x00" in text:
         raise InputError(option, "contains a NUL byte")
+    if text.count(",") + text.count(";") + text.count("\n") >= MAX_ELEMENTS:
+        raise InputError(option, f"has more than {MAX_ELEMENTS:,} entries")  # before any parsing
     for i, ch in enumerate(text if not text.isascii() else ""):  # skipped when all ASCII (fast)
         if ord(ch) > 127:
             if ch == "\u2212":  # a typographic minus from a PDF or a web page

@@ -117,6 +117,18 @@ def matches(given: Any, expected: Any, rtol: float, atol: float) -> bool:
     return True
 
 
+def _distance(given: Any, value: Any) -> float:
+    """The largest relative difference between two numeric values of the same shape."""
+    worst = 0.0
+    for gi, vi in zip(_flat(given) or [], _flat(value) or []):
+        try:
+            g, v = float(_number(gi)), float(_number(vi))
+        except (TypeError, ValueError):
+            return float("inf")
+        worst = max(worst, abs(g - v) / max(abs(v), 1e-300))
+    return worst
+
+
 def _departure(right: Solution, wrong: Solution) -> str | None:
     """The first step where the mistaken working differs from the right one."""
     for a, b in zip(right.steps, wrong.steps):
@@ -155,13 +167,16 @@ def check(task: Task, solution: Solution, given: Sequence[tuple[str, Any]], *,
         if matches(value, expected, rtol, atol):
             verdicts.append(Verdict(key, True, expected, value))
             continue
-        found = None
+        candidates = []
         for m in mistakes:
             wrong = variant(m)
             if wrong is not None and key in wrong.result and \
                     not matches(wrong.result[key], expected, rtol, atol) and \
                     matches(value, wrong.result[key], rtol, atol):
-                found = Verdict(key, False, expected, value, m.name, _departure(solution, wrong))
-                break
-        verdicts.append(found or Verdict(key, False, expected, value))
+                candidates.append((_distance(value, wrong.result[key]), m, wrong))
+        if candidates:  # several mistakes within the tolerance: the closest one explains it best
+            _, m, wrong = min(candidates, key=lambda c: c[0])
+            verdicts.append(Verdict(key, False, expected, value, m.name, _departure(solution, wrong)))
+        else:
+            verdicts.append(Verdict(key, False, expected, value))
     return tuple(verdicts)

@@ -43,7 +43,7 @@ def short_decimal(r: sympy.Rational, max_digits: int = 12) -> str | None:
     if len(digits.lstrip("0")) > max_digits:
         return None
     whole, frac = digits[: len(digits) - places], digits[len(digits) - places:]
-    if whole == "0" and len(frac) - len(frac.lstrip("0")) >= 4:  # 1e-8 reads better than 0.00000001
+    if whole == "0" and len(frac) - len(frac.lstrip("0")) >= 5:  # 1e-8 reads better than 0.00000001
         mant = frac.lstrip("0")
         exp = -(len(frac) - len(frac.lstrip("0")) + 1)
         text = mant[0] + ("." + mant[1:] if len(mant) > 1 else "") + f"e{exp}"

@@ -118,3 +118,25 @@ def test_ci_script_builds_a_fresh_venv_and_runs_the_readme_test_command():
     assert "venv" in ci
     assert "pip install -e '.[test]' && pytest" in readme
     assert "pip install . && dlcalc param-count 784 256 10" in readme
+
+
+def test_long_runs_report_progress_through_the_hook(monkeypatch):
+    from dlcalc import core
+
+    seen = []
+
+    def hook(iterable, total, label):
+        seen.append((total, label))
+        return iterable
+
+    monkeypatch.setattr(core, "progress_hook", hook)
+    assert run_cli("adam-step", "--theta", "1", "--loss", "theta**2", "--steps", "3000", "--json").code == 0
+    assert run_cli("sigmoid-step", "--x", "1", "--t", "0", "--steps", "3000", "--json").code == 0
+    assert run_cli("dropout-expectation", "--y", "1", "--u", "[1, 2]", "--w", "[0.5, 1]", "--alpha", "0.1",
+                   "--samples", "5000", "--json").code == 0
+    labels = {label for _, label in seen}
+    assert {"Adam steps", "gradient steps", "Monte Carlo"} <= labels
+    assert all(total >= 2000 for total, _ in seen)
+    seen.clear()
+    assert run_cli("adam-step", "--theta", "1", "--grad", "0.5", "--json").code == 0
+    assert seen == []  # short runs show no bar

@@ -139,3 +139,35 @@ def test_arbitrary_values_exit_0_or_2_and_round_trip(command):
                     assert back == pytest.approx(value, rel=1e-9, abs=1e-300)
 
     prop()
+
+
+HEAVY = [
+    ["param-count", "((9**9)**9999)**9999", "2"],
+    ["adam-step", "--theta", "[1, 2]", "--loss", "theta1**2 + theta2**2", "--steps", "100000"],
+    ["quadratic-gd", "--H", "[[4,1,0],[1,3,1],[0,1,2]]", "--w0", "[1,-1,2]", "--lr", "0.05", "--steps", "1e9"],
+    ["dropout-expectation", "--y", "1", "--u", "[1, 2, 3]", "--w", "[0.5, 1, 2]", "--alpha", "0.1",
+     "--samples", "1000000"],
+    ["sigmoid-step", "--x", "[[1, 2], [3, 4]]", "--t", "[0, 1]", "--w", "[1, 1]", "--steps", "10000"],
+    ["dropout-expectation", "--n", "50"],
+]
+
+
+@pytest.mark.parametrize("args", HEAVY, ids=[a[0] for a in HEAVY])
+def test_heavy_requests_end_within_10_s_and_1_gib(args, tmp_path):
+    """In a real process limited to 1 GiB of address space: an answer or a clear error, in time."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    t0 = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "dlcalc", *args, "--json"], preexec_fn=limit,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+    elapsed = time.monotonic() - t0
+    assert r.returncode in (0, 2), r.stderr[-500:]
+    assert "Traceback" not in r.stderr
+    assert elapsed < 10, elapsed
+    out = json.loads(r.stdout)
+    assert ("error" in out) == (r.returncode == 2)

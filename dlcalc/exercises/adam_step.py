@@ -28,7 +28,7 @@ import mpmath
 import sympy
 from sympy.core.parameters import evaluate
 
-from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy
+from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress
 from dlcalc.errors import InputError
 from dlcalc.parse import (parse_expr_text, parse_int, parse_scalar, parse_value, read_source,
                           symbol)
@@ -834,7 +834,7 @@ def _run_numeric(t0: int, T: int, state: dict[str, list], given: list[list[Any]]
     given_num = [[_to_dec(x) for x in g] for g in given[t0 - 1:]] if grad_exprs is None else []
     bias = rules["bias_correction"]
     cur: dict[str, list] = {}
-    for t in range(t0, T + 1):
+    for t in progress(range(t0, T + 1), T - t0 + 1, "Adam steps"):
         raw = given_num[t - t0] if closures is None else _numeric_gradient(closures, state["theta"], t)
         pow1, pow2 = pow1 * k_num["b1"], pow2 * k_num["b2"]
         bc1, bc2 = (one - pow1, one - pow2) if bias else (one, one)

@@ -40,7 +40,7 @@ from typing import Any
 
 import sympy
 
-from dlcalc.core import Mistake, Math, Shown, Solution, Step, substitute
+from dlcalc.core import Mistake, Math, Shown, Solution, Step, substitute, progress
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_int, parse_scalar, parse_vector, symbol
 
@@ -467,7 +467,7 @@ def monte_carlo(inp: Inputs, c: float, shift: float = 0.0) -> tuple[float, float
         base = y - math.fsum(wi * ui for wi, ui in zip(w, u))
         scale = [math.sqrt(level) * abs(wi) * ui for wi, ui in zip(w, u) if wi * ui != 0.0]
         gauss = rng.gauss
-        for _ in range(n_samples):
+        for _ in progress(range(n_samples), n_samples, "Monte Carlo"):
             res = base
             for s in scale:
                 res -= s * gauss(0.0, 1.0)
@@ -477,7 +477,7 @@ def monte_carlo(inp: Inputs, c: float, shift: float = 0.0) -> tuple[float, float
     else:
         keep = rng.random
         coef = [wi * ui / (level if inp.inverted else 1.0) for wi, ui in zip(w, u)]
-        for _ in range(n_samples):
+        for _ in progress(range(n_samples), n_samples, "Monte Carlo"):
             res = y
             for cf in coef:
                 if keep() < level:

@@ -156,16 +156,16 @@ class Count:
 
 def _count(layer: Layer) -> Count:
     k, K = layer.kind, layer.keys
-    S = sympy.Symbol
+    sym = sympy.Symbol  # program-made names only
     if k == "dense":
-        i, o = S("n_in"), S("n_out")
+        i, o = sym("n_in"), sym("n_out")
         w, b = i * o, (o if K["bias"] else sympy.Integer(0))
         vals = {i: K["in"], o: K["out"]}
         f = Math("in·out + out" if K["bias"] else "in·out",
                  r"n_{in} n_{out} + n_{out}" if K["bias"] else r"n_{in} n_{out}")
         name = f"dense {K['in']}→{K['out']}"
     elif k in ("conv1d", "conv2d"):
-        i, o, g = S("c_in"), S("c_out"), S("g")
+        i, o, g = sym("c_in"), sym("c_out"), sym("g")
         ks = [S(f"k_{j + 1}") for j in range(len(K["k"]))]
         w = o * (i / g) * sympy.Mul(*ks)
         b = o if K["bias"] else sympy.Integer(0)
@@ -177,19 +177,19 @@ def _count(layer: Layer) -> Count:
         name = f"{k} {K['in']}→{K['out']} k={'x'.join(str(x) for x in K['k'])}" + (
             f" groups={K['groups']}" if K["groups"] != 1 else "")
     elif k == "bn":
-        c = S("c")
+        c = sym("c")
         w, b = c, c
         vals = {c: K["c"]}
         f = Math("c (γ) + c (β)", r"c\,(\gamma) + c\,(\beta)")
         name = f"batchnorm c={K['c']}"
     elif k == "layernorm":
-        d = S("d")
+        d = sym("d")
         w, b = d, d
         vals = {d: K["d"]}
         f = Math("d (γ) + d (β)", r"d\,(\gamma) + d\,(\beta)")
         name = f"layernorm d={K['d']}"
     elif k == "embedding":
-        n, d = S("n"), S("d")
+        n, d = sym("n"), sym("d")
         w, b = n * d, sympy.Integer(0)
         vals = {n: K["n"], d: K["d"]}
         f = Math("n·d", r"n\,d")
@@ -197,7 +197,7 @@ def _count(layer: Layer) -> Count:
     elif k in GATES:
         return _count_rnn(layer)
     else:  # attention
-        d = S("d")
+        d = sym("d")
         w = 4 * d**2
         b = 4 * d if K["bias"] else sympy.Integer(0)
         vals = {d: K["d"]}

@@ -28,7 +28,7 @@ from typing import Any, Callable
 import sympy
 from sympy.printing.precedence import PRECEDENCE, precedence
 
-from dlcalc.core import Math, Mistake, Solution, Step, as_sympy
+from dlcalc.core import Math, Mistake, Solution, Step, as_sympy, progress
 from dlcalc.errors import InputError
 from dlcalc.parse import symbol
 
@@ -764,7 +764,7 @@ def solve(x: Any, t: Any, w: Any, b: Any, lam: Any, lr: Any, *, loss: str = "mse
     tn: list[Any] = []
     cur_w, cur_b = list(wl), b
     big_z = False
-    for k in range(1, steps + 1):
+    for k in progress(range(1, steps + 1), steps, "gradient steps"):
         z_exact = _exact_z(X, cur_w, cur_b) if exact else None
         if exact and not symbolic and _too_large_for_exact(z_exact):
             exact = False  # e^(−|z|) is too small for exact forms to evaluate reliably

@@ -140,3 +140,16 @@ def test_long_runs_report_progress_through_the_hook(monkeypatch):
     seen.clear()
     assert run_cli("adam-step", "--theta", "1", "--grad", "0.5", "--json").code == 0
     assert seen == []  # short runs show no bar
+
+
+def test_shell_completion_completes_command_names():
+    import os
+    import subprocess
+    import sys
+
+    script = run_cli("--show-completion", "bash")
+    assert script.code == 0 and "_dlcalc_completion" in script.stdout
+    env = {**os.environ, "_DLCALC_COMPLETE": "complete_bash", "COMP_WORDS": "dlcalc adam", "COMP_CWORD": "1"}
+    r = subprocess.run([sys.executable, "-c", "from dlcalc.cli import main; main()"], env=env,
+                       capture_output=True, text=True)
+    assert "adam-step" in r.stdout

@@ -166,7 +166,7 @@ def _count(layer: Layer) -> Count:
         name = f"dense {K['in']}→{K['out']}"
     elif k in ("conv1d", "conv2d"):
         i, o, g = sym("c_in"), sym("c_out"), sym("g")
-        ks = [S(f"k_{j + 1}") for j in range(len(K["k"]))]
+        ks = [sym(f"k_{j + 1}") for j in range(len(K["k"]))]
         w = o * (i / g) * sympy.Mul(*ks)
         b = o if K["bias"] else sympy.Integer(0)
         vals = {i: K["in"], o: K["out"], g: K["groups"], **dict(zip(ks, K["k"]))}

@@ -22,6 +22,7 @@ per-step SymPy substitution), so 1000 steps cost a fraction of a second.
 from __future__ import annotations
 
 import decimal
+import functools
 from typing import Any, Callable, Sequence
 
 import mpmath
@@ -592,11 +593,35 @@ def _sum_text(expr: Any) -> str:
     return "·".join(parts)
 
 
+_BIAS_SECTION = "why bias correction (once)"
+
+
 def _bias_derivation(p: dict[str, Any]) -> list[Step]:
     """Why bias correction: E[m_t] = E[g]·(1 − β₁ᵗ), the geometric sum evaluated by SymPy."""
+    steps, closed, beta, t = _geometric_sum()
+    steps = list(steps)
+    b2 = sympy.Symbol("beta_2", nonnegative=True)
+    for beta_, value, what in ((beta, p["beta1"], "m"), (b2, p["beta2"], "v")):
+        factor = closed.xreplace({beta: beta_})
+        g = "g" if what == "m" else "g²"
+        steps.append(Step(
+            f"so E({what}_t) = E({g})·(1 − β{'₁' if what == 'm' else '₂'}ᵗ): {what}_t is biased towards "
+            f"{what}₀ = 0; the factor at t = 1",
+            factor, _put(factor, {beta_: value, t: 1}) if value.is_number else None,
+            factor.xreplace({beta_: value, t: 1}),
+            note=(f"dividing by this factor ({'m̂' if what == 'm' else 'v̂'}_t) removes the bias"
+                  + ("; without it the first steps would have the wrong size" if what == "v" else "")),
+            section=_BIAS_SECTION))
+    return steps
+
+
+@functools.lru_cache(maxsize=1)
+def _geometric_sum() -> tuple[tuple[Step, ...], Any, Any, Any]:
+    """The part of the derivation that no input changes, worked once per process
+    (``dlcalc batch`` runs many exercises in one): the unrolled sum and its closed form."""
     from dlcalc import printing as P
 
-    sec = "why bias correction (once)"
+    sec = _BIAS_SECTION
     beta = sympy.Symbol("beta_1", nonnegative=True)
     t = sympy.Symbol("t", integer=True, positive=True)
     i = sympy.Symbol("i", integer=True, positive=True)
@@ -621,19 +646,7 @@ def _bias_derivation(p: dict[str, Any]) -> list[Step]:
              Math(_sum_text(lhs), P.latex(lhs)), Math(_sum_text(reindexed), P.latex(reindexed)), closed,
              note="β₁ < 1, so the branch β₁ = 1 of SymPy's result does not apply", section=sec),
     ]
-    b2 = sympy.Symbol("beta_2", nonnegative=True)
-    for beta_, value, what in ((beta, p["beta1"], "m"), (b2, p["beta2"], "v")):
-        factor = closed.xreplace({beta: beta_})
-        g = "g" if what == "m" else "g²"
-        steps.append(Step(
-            f"so E({what}_t) = E({g})·(1 − β{'₁' if what == 'm' else '₂'}ᵗ): {what}_t is biased towards "
-            f"{what}₀ = 0; the factor at t = 1",
-            factor, _put(factor, {beta_: value, t: 1}) if value.is_number else None,
-            factor.xreplace({beta_: value, t: 1}),
-            note=(f"dividing by this factor ({'m̂' if what == 'm' else 'v̂'}_t) removes the bias"
-                  + ("; without it the first steps would have the wrong size" if what == "v" else "")),
-            section=sec))
-    return steps
+    return tuple(steps), closed, beta, t
 
 
 # --------------------------------------------------------------------------- solve

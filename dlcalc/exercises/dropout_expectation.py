@@ -34,6 +34,8 @@ Monte Carlo (``samples``) simulates the noise with Python's ``random`` in floats
 
 from __future__ import annotations
 
+import functools
+
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -200,6 +202,7 @@ def _expectation(expr: Any, z: sympy.Symbol, moments: dict[int, Any]) -> tuple[A
     return sympy.Add(*shown), sympy.expand(value)
 
 
+@functools.lru_cache(maxsize=8)
 def derive_moments(noise: str, inverted: bool, linear_variance: bool = False) -> Moments:
     """E[X_k], E[X_k^2], Var(X_k) of one noisy weight, derived with sympy.stats.
 

@@ -178,6 +178,12 @@ def _number_option(text: str, option: str, lo: float, hi: float) -> float:
     return value
 
 
+def _utf8(stream: Any) -> bool:
+    """Whether ``stream`` takes any Unicode (else JSON escapes it, staying valid JSON)."""
+    return (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "") in (
+        "utf8", "utf16", "utf32")
+
+
 def _install_progress() -> None:
     """Long loops in the exercises show a transient Rich progress bar on standard error."""
     from dlcalc import core
@@ -247,7 +253,8 @@ def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: 
             if json_out:
                 from dlcalc.render import to_json
 
-                output = json.dumps(to_json(solution, ndigits, steps=not _LEAN[0]), ensure_ascii=False)
+                output = json.dumps(to_json(solution, ndigits, steps=not _LEAN[0]),
+                                    ensure_ascii=not _utf8(sys.stdout))
             elif latex_out:
                 from dlcalc.render import to_latex
 
@@ -319,6 +326,11 @@ def command(name: str, *, plot: bool = False) -> Callable[[Callable[..., Any]], 
 
 def main() -> None:
     """Console-script entry point."""
+    for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 console gets '?' for β, never a traceback
+        try:
+            stream.reconfigure(errors="replace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
     app()
 
 
@@ -391,8 +403,12 @@ def batch(
                     sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
                     continue
                 out, err = io.StringIO(), io.StringIO()
-                with redirect_stdout(out), redirect_stderr(err):
-                    code = group.main(args=[command_name, *args, "--json"], standalone_mode=False)
+                stdin, sys.stdin = sys.stdin, io.StringIO("")  # a job's "-" never eats the batch
+                try:
+                    with redirect_stdout(out), redirect_stderr(err):
+                        code = group.main(args=[command_name, *args, "--json"], standalone_mode=False)
+                finally:
+                    sys.stdin = stdin
                 try:
                     body = json.loads(out.getvalue())
                 except ValueError:

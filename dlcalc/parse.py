@@ -170,6 +170,14 @@ class _Builder:
                 if value.is_Rational and (value.p.bit_length() > MAX_NUMBER_BITS
                                           or value.q.bit_length() > MAX_NUMBER_BITS):
                     raise self.fail("builds a number too large to work with")
+                if value.is_Rational:
+                    big = abs(value.p) > 10**MAX_LITERAL_EXP10 * value.q
+                else:  # sqrt, exp, pi...: judged by a 15-digit value
+                    approx = abs(sympy.N(value, 15))
+                    big = not approx.is_finite or approx > sympy.Float(10) ** MAX_LITERAL_EXP10
+                if big:
+                    raise self.fail(f"builds a number beyond 1e{MAX_LITERAL_EXP10}, too large for the answer "
+                                    "to be a finite float")
         return value
 
     # leaves
@@ -348,6 +356,11 @@ def parse_expr_text(text: str, option: str) -> Any:
     return value
 
 
+def _row_form(text: str) -> bool:
+    """Rows by ';' or by lines ("2 1; 1 3", CSV); a bracketed value may span lines (JSON)."""
+    return ";" in text or ("\n" in text.strip() and not text.lstrip().startswith("["))
+
+
 def _rows_text(text: str, option: str) -> list[list[Any]]:
     """'2 1; 1 3' or CSV lines -> rows of scalars."""
     rows = []
@@ -370,7 +383,7 @@ def parse_value(text: str, option: str, *, kinds: tuple[str, ...] = ("scalar", "
     """
     text = read_source(text, option, stdin=stdin)
     text = _check_text(text, option)
-    if re.search(r"[;\n]", text.strip()):
+    if _row_form(text):
         value: Any = _rows_text(text, option)
     else:
         value = _parse_ast(text, option)
@@ -419,7 +432,7 @@ def parse_value_fast(text: str, option: str, *, kinds: tuple[str, ...] = ("scala
     text = read_source(text, option, stdin=stdin)
     text = _check_text(text, option)
     rows: Any = None
-    if re.search(r"[;\n]", text):
+    if _row_form(text):
         rows = []
         for raw in re.split(r"[;\n]", text):
             raw = raw.strip().strip("[]").strip()
@@ -453,7 +466,7 @@ def parse_value_fast(text: str, option: str, *, kinds: tuple[str, ...] = ("scala
                 value = numbers
             return _shape(value, option, kinds)
     # the ordinary path, on the text already read (never read @PATH or - a second time)
-    value = _rows_text(text, option) if re.search(r"[;\n]", text) else _parse_ast(text, option)
+    value = _rows_text(text, option) if _row_form(text) else _parse_ast(text, option)
     return _shape(value, option, kinds)
 
 

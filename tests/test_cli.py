@@ -153,3 +153,35 @@ def test_shell_completion_completes_command_names():
     r = subprocess.run([sys.executable, "-c", "from dlcalc.cli import main; main()"], env=env,
                        capture_output=True, text=True)
     assert "adam-step" in r.stdout
+
+
+def test_batch_job_reading_stdin_does_not_swallow_the_batch():
+    lines = "\n".join([
+        json.dumps({"command": "adam-step", "args": ["--theta", "-", "--grad", "1"]}),
+        json.dumps({"command": "param-count", "args": ["2", "3"]}),
+        json.dumps({"command": "param-count", "args": ["4", "5"]}),
+    ]) + "\n"
+    r = run_cli("batch", "-", input=lines)
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [o["line"] for o in out] == [1, 2, 3]
+    assert out[0]["exit_code"] == 2 and out[1]["result"]["total"] == 9 and out[2]["result"]["total"] == 25
+
+
+def test_batch_reports_each_line_on_its_own(tmp_path):
+    f = tmp_path / "jobs.jsonl"
+    f.write_text('{"command": "param-count", "args": ["784", "256", "10"]}\nnot json\n'
+                 '{"command": "nope", "args": []}\n{"command": "param-count", "args": ["0", "1"]}\n')
+    r = run_cli("batch", str(f))
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert r.code == 0 and [o["exit_code"] for o in out] == [0, 2, 2, 2]
+    assert out[0]["result"]["total"] == 785 * 256 + 257 * 10 and "steps" not in out[0]
+    assert out[3]["error"]["option"] == "SIZES"
+
+
+def test_a_non_utf8_console_gets_no_traceback():
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    for extra in ([], ["--json"]):
+        r = subprocess.run([sys.executable, "-m", "dlcalc", "adam-step", "--theta", "1", "--grad", "0.5", *extra],
+                           capture_output=True, text=True, env=env)
+        assert r.returncode == 0 and "Traceback" not in r.stderr
+    assert json.loads(r.stdout)["result"]["theta"] == pytest.approx(1 - 0.001 * 0.5 / (0.5 + 1e-8), rel=1e-12)

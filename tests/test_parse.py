@@ -147,3 +147,18 @@ def test_decimals_are_read_exactly_not_as_floats(d):
 def test_expression_text_rejects_lists():
     with pytest.raises(InputError, match="single value"):
         parse_expr_text("[1, 2]", "--lr")
+
+
+def test_pretty_printed_json_files_span_lines(tmp_path):
+    f = tmp_path / "h.json"
+    f.write_text("[[2, 1],\n [1, 3]]\n")
+    assert parse_matrix(f"@{f}", "--H") == [[2, 1], [1, 3]]
+    v = tmp_path / "w.json"
+    v.write_text("[1,\n 0.5]")
+    assert parse_vector(f"@{v}", "--w0") == [1, R(1, 2)]
+
+
+@pytest.mark.parametrize("text", ["10**400", "exp(700)**1000", "exp(700)*exp(700)", "1e200*1e200"])
+def test_values_beyond_1e300_are_refused(text):
+    with pytest.raises(InputError, match="beyond 1e300"):
+        parse_value(text, "--x")

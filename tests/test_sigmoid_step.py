@@ -426,7 +426,7 @@ def test_hostile_input_runs_nothing(tmp_path):
 
 
 def test_astronomical_z_answers_quickly():
-    """z = 1e600: σ(z) = 1 to any precision; the run neither hangs nor overflows."""
+    """z = 1e300 + 1: σ(z) = 1 to any precision; the run neither hangs nor overflows."""
     res = cli_json("--x", "1e300", "--t", "1")["result"]
     assert close(res["w"], 0.99) and close(res["b"], 1.0) and close(res["loss"], 0.05)
     assert abs(res["grad_b"]) < 1e-300

@@ -185,3 +185,18 @@ def test_a_non_utf8_console_gets_no_traceback():
                            capture_output=True, text=True, env=env)
         assert r.returncode == 0 and "Traceback" not in r.stderr
     assert json.loads(r.stdout)["result"]["theta"] == pytest.approx(1 - 0.001 * 0.5 / (0.5 + 1e-8), rel=1e-12)
+
+
+@pytest.mark.parametrize("fmt", [[], ["--json"], ["--latex"]])
+def test_no_colour_codes_when_piped(fmt):
+    r = subprocess.run([sys.executable, "-m", "dlcalc", "param-count", "784", "256", "10", *fmt],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "\x1b[" not in r.stdout
+
+
+def test_no_colour_codes_with_no_color_even_when_forced():
+    env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "1"}
+    r = subprocess.run([sys.executable, "-m", "dlcalc", "param-count", "784", "256", "10"],
+                       capture_output=True, text=True, env=env)
+    colour = re.compile(r"\x1b\[(?:[0-9]+;)*(?:3[0-8]|9[0-7]|4[0-8])(?:;[0-9]+)*m")
+    assert r.returncode == 0 and not colour.search(r.stdout)  # no colour (bold may remain)

@@ -162,18 +162,6 @@ def substitute(expr: Any, values: Mapping[Any, Any]) -> Any:
     return as_sympy(expr).xreplace(mapping)
 
 
-def worked(title: str, lhs: Any, rhs: Any, values: Mapping[Any, Any], *, note: str = "",
-           section: str = "") -> tuple[Step, Any]:
-    """The common shape of a step: ``lhs = rhs`` → numbers put in → value.
-
-    Returns the step and the evaluated value.
-    """
-    value = as_sympy(rhs).xreplace(dict(values))
-    step = Step(title=title, formula=sympy.Eq(lhs, rhs, evaluate=False),
-                substituted=substitute(rhs, values), value=value, note=note, section=section)
-    return step, value
-
-
 #: set by the CLI when standard error is a terminal: wraps a long loop in a progress bar
 progress_hook: Callable[..., Any] | None = None
 

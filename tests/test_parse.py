@@ -56,7 +56,7 @@ def test_files_and_stdin(tmp_path):
     assert parse_matrix(f"@{j}", "--H") == [[R(1, 2), 1], [1, 3]]
     import io
 
-    assert parse_vector("-", "--w", ) if False else parse_value("-", "--w", stdin=io.StringIO("[1, 2]")) == [1, 2]
+    assert parse_value("-", "--w", stdin=io.StringIO("[1, 2]")) == [1, 2]
     with pytest.raises(InputError, match="--H cannot read file"):
         parse_matrix(f"@{tmp_path / 'missing'}", "--H")
 

@@ -162,6 +162,26 @@ def substitute(expr: Any, values: Mapping[Any, Any]) -> Any:
     return as_sympy(expr).xreplace(mapping)
 
 
+def xreplace_unevaluated(expr: Any, mapping: Mapping[Any, Any]) -> Any:
+    """``expr.xreplace(mapping)``, rebuilt with ``evaluate=False`` at every node.
+
+    Same tree as ``with sympy.evaluate(False): expr.xreplace(mapping)`` but without that
+    context manager, which clears SymPy's whole cache on entry and on exit: in
+    ``dlcalc batch`` that made every later exercise redo its work (3× slower).
+    """
+    if expr in mapping:
+        return mapping[expr]
+    if not expr.args:
+        return expr
+    args = tuple(xreplace_unevaluated(a, mapping) for a in expr.args)
+    if all(a is b for a, b in zip(args, expr.args)):
+        return expr
+    try:
+        return expr.func(*args, evaluate=False)
+    except TypeError:  # a class without the keyword builds its args as given anyway
+        return expr.func(*args)
+
+
 #: set by the CLI when standard error is a terminal: wraps a long loop in a progress bar
 progress_hook: Callable[..., Any] | None = None
 

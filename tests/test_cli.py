@@ -200,3 +200,22 @@ def test_no_colour_codes_with_no_color_even_when_forced():
                        capture_output=True, text=True, env=env)
     colour = re.compile(r"\x1b\[(?:[0-9]+;)*(?:3[0-8]|9[0-7]|4[0-8])(?:;[0-9]+)*m")
     assert r.returncode == 0 and not colour.search(r.stdout)  # no colour (bold may remain)
+
+
+def test_no_command_clears_sympys_cache(monkeypatch):
+    """``sympy.evaluate(False)`` and friends clear SymPy's whole cache; in ``batch`` that made
+    every later exercise redo its work (the 1,000-exercise batch ran 2.6× slower)."""
+    import shlex
+
+    import sympy.core.cache
+
+    cleared, original = [], sympy.core.cache.clear_cache
+    for name, module in list(sys.modules.items()):
+        if name.startswith("sympy") and getattr(module, "clear_cache", None) == original:
+            monkeypatch.setattr(module, "clear_cache", lambda: cleared.append(1))
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    examples = re.findall(r"<!-- example: dlcalc (.+?) -->", readme)
+    assert len(examples) >= 6
+    for example in examples:
+        assert run_cli(*shlex.split(example), "--json").code == 0, example
+    assert cleared == []

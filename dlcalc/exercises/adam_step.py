@@ -27,9 +27,8 @@ from typing import Any, Callable, Sequence
 
 import mpmath
 import sympy
-from sympy.core.parameters import evaluate
 
-from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress
+from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress, xreplace_unevaluated
 from dlcalc.errors import InputError
 from dlcalc.parse import (parse_expr_text, parse_int, parse_scalar, parse_value, read_source,
                           symbol)
@@ -93,9 +92,7 @@ def _put(expr: Any, values: dict) -> Any:
     The leaves are swapped with evaluation off: the template is already in SymPy's
     canonical form, and skipping the assumption queries makes this ~10× cheaper.
     """
-    mapping = {k: Shown(_compact(v)) for k, v in values.items()}
-    with evaluate(False):
-        return expr.xreplace(mapping)
+    return xreplace_unevaluated(expr, {k: Shown(_compact(v)) for k, v in values.items()})
 
 
 #: λ in the loss-gradient formula put to numbers (the other formulas are typed templates)

@@ -85,8 +85,9 @@ def read_source(text: str, option: str, *, stdin: Any = None) -> str:
         try:
             with open(path, "rb") as fh:
                 raw = fh.read(MAX_CHARS + 1)
-        except OSError as exc:
-            raise InputError(option, f"cannot read file {path!r}: {exc.strerror or exc}") from None
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise InputError(option, f"cannot read file {path!r}: {why}") from None
         if len(raw) > MAX_CHARS:
             raise InputError(option, f"file {path!r} is longer than {MAX_CHARS:,} characters")
         try:

@@ -59,6 +59,8 @@ def test_files_and_stdin(tmp_path):
     assert parse_value("-", "--w", stdin=io.StringIO("[1, 2]")) == [1, 2]
     with pytest.raises(InputError, match="--H cannot read file"):
         parse_matrix(f"@{tmp_path / 'missing'}", "--H")
+    with pytest.raises(InputError, match="--H cannot read file"):  # found by Hypothesis
+        parse_matrix("@\x00", "--H")
 
 
 @pytest.mark.parametrize("text,fragment", [

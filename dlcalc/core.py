@@ -159,7 +159,7 @@ def substitute(expr: Any, values: Mapping[Any, Any]) -> Any:
     mapping = {sym: Shown(val) for sym, val in values.items()}
     if isinstance(expr, (list, tuple)):
         return [substitute(e, values) for e in expr]
-    return as_sympy(expr).xreplace(mapping)
+    return xreplace_unevaluated(as_sympy(expr), mapping)
 
 
 def xreplace_unevaluated(expr: Any, mapping: Mapping[Any, Any]) -> Any:

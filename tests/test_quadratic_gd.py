@@ -492,3 +492,43 @@ def test_random_exercises_match_the_fraction_loop():
         fg = out["result"]["f"]
         fg = float(sympy.sympify(fg)) if isinstance(fg, str) else fg
         assert fg == pytest.approx(float(f), rel=1e-10, abs=1e-10 * scale * scale), args
+
+
+# --- the exact comparison of quadratic surds u + v·√p (the fast path for 2x2 eigenvalues)
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_q = st.fractions(min_value=-50, max_value=50, max_denominator=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_q, _q, st.integers(min_value=2, max_value=60), _q, _q)
+def test_surd_comparison_agrees_with_sympy(u, v, p, a, b):
+    from dlcalc.exercises.quadratic_gd import _compare, _less, _sign
+
+    x = sympy.Rational(u.numerator, u.denominator) + sympy.Rational(v.numerator, v.denominator) * sympy.sqrt(p)
+    y = sympy.Rational(a.numerator, a.denominator) + sympy.Rational(b.numerator, b.denominator) * sympy.sqrt(p)
+    d = sympy.nsimplify(x - y)
+    truth = 0 if d == 0 else (1 if d.is_positive else -1)  # SymPy's own exact decision
+    assert _compare(x, y) == truth
+    assert _less(x, y) == (truth < 0)
+    assert _sign(x) == (0 if x == 0 else 1 if x.is_positive else -1)
+
+
+def test_surd_comparison_decides_values_closer_than_float():
+    from dlcalc.exercises.quadratic_gd import _compare, _mpf
+
+    root2 = sympy.sqrt(2)
+    a, b = 1, 1
+    for _ in range(60):  # convergents a/b of √2: a² − 2b² = ±1, so |a/b − √2| < 1/b²
+        a, b = a + 2 * b, a + b
+    side = a * a - 2 * b * b  # +1: a/b is above √2; −1: below
+    x = sympy.Rational(a, b)
+    assert abs(side) == 1 and b > 10**22  # closer to √2 than 1e-44: no float tells them apart
+    assert _compare(x, root2) == side and _compare(root2, x) == -side
+    assert _compare(x + side * sympy.Rational(1, 10**60), root2) == side
+    with mpmath.workdps(40):  # the difference keeps its digits (a conjugate, not a cancellation)
+        got = _mpf(sympy.expand(x - root2), mpmath.mp)
+        exact = mpmath.mpf(side) / (b * b * (mpmath.mpf(a) / b + mpmath.sqrt(2)))  # (a/b − √2) = ±1/(b²(a/b + √2))
+        assert abs(got / exact - 1) < mpmath.mpf(10) ** -35
+    assert _compare(root2, sympy.sqrt(3)) is None  # different radicals: left to SymPy

@@ -290,6 +290,20 @@ def derive_moments(noise: str, inverted: bool, linear_variance: bool = False) ->
     return Moments(level, mu, kappa, tuple(steps))
 
 
+@functools.lru_cache(maxsize=16)
+def _gradient(mu: Any, kappa: Any, c: Any) -> tuple[Any, str, str]:
+    """∂E[J]/∂w_k for one weight, by sympy.diff through the residual, and its text and LaTeX.
+
+    Depends only on the noise model and c, so it is worked once per process (``batch``).
+    """
+    from dlcalc import printing as P
+
+    rs, ss, qs = sympy.Symbol("r"), sympy.Symbol("s_rest"), sympy.Symbol("q_rest")
+    r_of_w = sympy.Symbol("y") - mu * (W_K * U_K + ss)
+    g = sympy.diff(c * rs**2, rs) * sympy.diff(r_of_w, W_K) + sympy.diff(c * kappa * (W_K**2 * U_K**2 + qs), W_K)
+    return g, P.text(g), P.latex(g)
+
+
 # --------------------------------------------------------------------------- the whole sum
 
 
@@ -384,21 +398,16 @@ def solve(inp: Inputs, *, penalty: bool = True, linear_variance: bool = False) -
                       substituted=sympy.Add(Shown(data), Shown(pen), evaluate=False), value=expected))
 
     # gradient: chain rule through the residual, done by sympy.diff
-    rs, ss, qs = sympy.Symbol("r"), sympy.Symbol("s_rest"), sympy.Symbol("q_rest")
-    lvl = mom.level
-    r_of_w = sympy.Symbol("y") - mom.mu * (W_K * U_K + ss)
-    g = (sympy.diff(c * rs**2, rs) * sympy.diff(r_of_w, W_K)
-         + sympy.diff(c * mom.kappa * (W_K**2 * U_K**2 + qs), W_K))
-    from dlcalc import printing as P
-
+    g, g_text, g_tex = _gradient(mom.mu, mom.kappa, c)
+    rs, lvl = sympy.Symbol("r"), mom.level
     two = "" if inp.half else "2"
     grad = [g.xreplace({rs: r, U_K: ui, W_K: wi, lvl: a}) for ui, wi in zip(u, w)]
     numeric = all(_numeric(gk) for gk in grad)
     steps.append(Step(
         title="gradient of the expected loss",
-        formula=Math(f"∂E[J]/∂w_k = {two}r·∂r/∂w_k + {ctext}{k_txt[key]}·∂(w_k²·u_k²)/∂w_k = {P.text(g)}",
+        formula=Math(f"∂E[J]/∂w_k = {two}r·∂r/∂w_k + {ctext}{k_txt[key]}·∂(w_k²·u_k²)/∂w_k = {g_text}",
                      rf"\frac{{\partial \mathbb{{E}}[J]}}{{\partial w_k}} = {two} r \frac{{\partial r}}{{\partial w_k}}"
-                     rf" + {ctex}{k_tex[key]} \frac{{\partial (w_k^2 u_k^2)}}{{\partial w_k}} = {P.latex(g)}"),
+                     rf" + {ctex}{k_tex[key]} \frac{{\partial (w_k^2 u_k^2)}}{{\partial w_k}} = {g_tex}"),
         substituted=[substitute(g, {rs: r, U_K: ui, W_K: wi, lvl: a}) for ui, wi in zip(u, w)]
         if few and numeric else None,
         value=grad,

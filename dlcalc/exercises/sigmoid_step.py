@@ -21,6 +21,7 @@ runs too long for mpmath.  Every switch is stated in the solution's notes.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -582,8 +583,10 @@ class _Text:
         return Math(f"{chain} = {mid} = {body}", rf"{lchain} = {lmid} = {lbody}")
 
 
+@functools.lru_cache(maxsize=1)
 def _derivation() -> Step:
-    """σ'(z) derived by SymPy, and checked to equal σ(z)(1 − σ(z))."""
+    """σ'(z) derived by SymPy, and checked to equal σ(z)(1 − σ(z)); no input changes it, so it
+    is worked once per process (``dlcalc batch``)."""
     z = sympy.Symbol("z")
     e = sympy.exp(-z)
     derived = sympy.diff(1 / (1 + e), z)

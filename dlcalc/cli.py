@@ -178,6 +178,20 @@ def _number_option(text: str, option: str, lo: float, hi: float) -> float:
     return value
 
 
+def _plain_stdout() -> bool:
+    """Whether Rich would write standard output without any styling (a file or a pipe), by
+    the same rules as ``rich.console.Console.is_terminal``."""
+    tty = os.environ.get("TTY_COMPATIBLE", "")
+    if tty in ("0", "1"):
+        return tty == "0"
+    if os.environ.get("FORCE_COLOR") is not None:
+        return os.environ["FORCE_COLOR"] == ""
+    try:
+        return not sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return True
+
+
 def _utf8(stream: Any) -> bool:
     """Whether ``stream`` takes any Unicode (else JSON escapes it, staying valid JSON)."""
     return (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "") in (
@@ -260,9 +274,9 @@ def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: 
 
                 output = to_latex(solution, ndigits, document=latex_document)
             else:
-                from dlcalc.render import to_rich
+                from dlcalc.render import to_plain, to_rich
 
-                output = to_rich(solution, ndigits)
+                output = (to_plain(solution, ndigits) if _plain_stdout() else None) or to_rich(solution, ndigits)
     except _Timeout:
         _emit_error(f"--timeout reached ({timeout} s) before the answer was found; "
                     "allow more time with a larger --timeout", "--timeout", json_out)

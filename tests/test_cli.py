@@ -219,3 +219,54 @@ def test_no_command_clears_sympys_cache(monkeypatch):
     for example in examples:
         assert run_cli(*shlex.split(example), "--json").code == 0, example
     assert cleared == []
+
+
+_README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+_EXAMPLES = re.findall(r"<!-- example: dlcalc (.+?) -->", _README) + [
+    'dropout-expectation --n 2 --noise bernoulli --half',
+    'quadratic-gd --H "[[2, 0], [0, 8]]" --w0 "[1, 1]" --lr eps --steps 2',
+    'adam-step --theta 1 --grad 0.5 --check theta=0.9 --check m=0.05',
+]
+
+
+@pytest.mark.parametrize("example", _EXAMPLES)
+def test_text_without_rich_is_what_rich_prints_to_a_pipe(example, monkeypatch):
+    """Piped text skips Rich's console (to_plain); it must be the same bytes Rich would write."""
+    import shlex
+
+    import dlcalc.cli
+
+    args = shlex.split(example)
+    plain = run_cli(*args)
+    monkeypatch.setattr(dlcalc.cli, "_plain_stdout", lambda: False)
+    through_rich = run_cli(*args)
+    assert plain.code == through_rich.code and plain.code in (0, 1)
+    assert plain.stdout == through_rich.stdout
+
+
+def test_piped_text_does_not_load_richs_console():
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "dlcalc", "dropout-expectation", "--n", "2"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and "expected_loss" in r.stdout
+    assert "rich.console" not in r.stderr
+
+
+@pytest.mark.parametrize("env,plain", [
+    ({}, True), ({"FORCE_COLOR": "1"}, False), ({"FORCE_COLOR": ""}, True),
+    ({"TTY_COMPATIBLE": "1"}, False), ({"TTY_COMPATIBLE": "0", "FORCE_COLOR": "1"}, True),
+])
+def test_plain_text_follows_richs_terminal_rules(env, plain, monkeypatch):
+    from rich.console import Console
+
+    import dlcalc.cli
+
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "stdout", open(os.devnull, "w"))  # not a terminal
+    try:
+        assert dlcalc.cli._plain_stdout() is plain
+        assert Console().is_terminal is (not plain)  # Rich agrees
+    finally:
+        sys.stdout.close()

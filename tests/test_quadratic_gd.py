@@ -532,3 +532,26 @@ def test_surd_comparison_decides_values_closer_than_float():
         exact = mpmath.mpf(side) / (b * b * (mpmath.mpf(a) / b + mpmath.sqrt(2)))  # (a/b − √2) = ±1/(b²(a/b + √2))
         assert abs(got / exact - 1) < mpmath.mpf(10) ** -35
     assert _compare(root2, sympy.sqrt(3)) is None  # different radicals: left to SymPy
+
+
+def test_one_h_under_many_step_sizes_in_one_batch(tmp_path):
+    """The per-process caches of the H-only work must not carry one job's answer into another."""
+    H, lrs = [[2, 1], [1, 3]], ["0.05", "0.1", "0.3", "0.05", "1/7"]
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text("".join(json.dumps({"command": "quadratic-gd", "args": [
+        "--H", json.dumps(H), "--w0", "[1, -2]", "--lr", lr, "--steps", "4"]}) + "\n" for lr in lrs)
+        + json.dumps({"command": "quadratic-gd", "args": ["--H", "[[2, 1], [1, 4]]", "--w0", "[1, -2]",
+                                                          "--lr", "0.1", "--steps", "4"]}) + "\n")
+    out = [json.loads(line) for line in run_cli("batch", str(jobs)).stdout.splitlines()]
+    assert [o["exit_code"] for o in out] == [0] * 6
+    r5 = math.sqrt(5)  # sym(H) = [[2, 1], [1, 3]]: λ = (5 ∓ √5)/2, μ = 2λ = 5 ∓ √5
+    for lr, o in zip(lrs, out):
+        eps = Fraction(lr)
+        w, f = fraction_gd(H, [1, -2], eps, 4)
+        assert [sympy.Rational(x) for x in sympy.sympify(o["exact"]["w"])] == \
+            [sympy.Rational(x.numerator, x.denominator) for x in w]
+        assert o["result"]["converges"] is all(abs(1 - float(eps) * m) < 1 for m in (5 - r5, 5 + r5))
+        assert close(o["result"]["lr_max"], 2 / (5 + r5)) and close(o["result"]["rate"], r5 / 5)
+    # μ = 2·(3 ∓ √2) for the second H
+    assert close(out[5]["result"]["lr_max"], 1 / (3 + math.sqrt(2)))
+    assert close(out[5]["result"]["rate"], math.sqrt(2) / 3)

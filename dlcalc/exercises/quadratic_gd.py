@@ -508,15 +508,7 @@ def solve(H: list[list[Any]], w0: list[Any], lr: Any, *, steps: Any = 1, newton:
             value=S if show else None,
             note="H is not symmetric: wᵀHw is a number, so wᵀHw = (wᵀHw)ᵀ = wᵀHᵀw and "
                  "f(w) = wᵀ·sym(H)·w; H is replaced by sym(H), which gives the same f"))
-    if derive:
-        f_p = sympy.Poly(f_poly, *ws)
-        grad_p = [f_p.diff(wi) for wi in ws]
-        grad = [g_.as_expr() for g_ in grad_p]
-        M_derived = sympy.Matrix(n, n, lambda i, j: grad_p[i].diff(ws[j]).as_expr())
-        if any(sympy.expand(M_derived[i, j] - M[i, j]) != 0 for i in range(n) for j in range(n)):
-            raise AssertionError("Hessian derivation disagrees with 2·sym(H)")  # pragma: no cover
-    else:
-        grad = None
+    grad = list(_derive(f_poly, tuple(ws), sympy.ImmutableMatrix(M))) if derive else None
     g_text = ("∇f(w) = ½(H + Hᵀ)w = sym(H)·w" if half else "∇f(w) = (H + Hᵀ)w = 2·sym(H)·w")
     g_tex = (r"\nabla f(w) = \tfrac{1}{2}(H + H^\top) w = \operatorname{sym}(H)\, w" if half
              else r"\nabla f(w) = (H + H^\top) w = 2 \operatorname{sym}(H)\, w")
@@ -535,9 +527,7 @@ def solve(H: list[list[Any]], w0: list[Any], lr: Any, *, steps: Any = 1, newton:
     work_dps = DPS + (len(str(t)) if t_int else 0)
     nullity = None
     if H_rational:
-        from sympy.polys.matrices import DomainMatrix
-
-        nullity = n - DomainMatrix.from_Matrix(S).convert_to(sympy.QQ).rank()
+        nullity = _nullity(sympy.ImmutableMatrix(S))
     eig = _exact_eigen(S) if (H_numeric is False or n <= EXACT_EIGEN_N or _is_diagonal(S)) else None
     if eig is None and not H_numeric:
         raise InputError("--H", f"with symbols is supported when it is 2x2 or diagonal; this "
@@ -656,9 +646,7 @@ def solve(H: list[list[Any]], w0: list[Any], lr: Any, *, steps: Any = 1, newton:
     mu_min, mu_max = (mu[0], mu[-1]) if eig.ordered else (None, None)
     lr_max = lr_opt = rate = None
     if eig.ordered and (pd or not known):
-        lr_max = _nice(2 * _inv(mu_max))
-        lr_opt = _nice(2 * _inv(mu_min + mu_max))
-        rate = _rate(mu_min, mu_max)
+        lr_max, lr_opt, kappa, rate = _optimal(mu_min, mu_max)
         cond = "" if pd else " (valid when sym(H) is positive definite, i.e. λ₁ > 0)"
         steps_list.append(Step(
             title="largest stable step" + cond, section="convergence",
@@ -670,7 +658,6 @@ def solve(H: list[list[Any]], w0: list[Any], lr: Any, *, steps: Any = 1, newton:
             formula=Math("ε* = 2/(μ_min + μ_max)", r"\epsilon^* = \frac{2}{\mu_{\min} + \mu_{\max}}"),
             substituted=substitute(2 / (MU_MIN + MU_MAX), {MU_MIN: mu_min, MU_MAX: mu_max}), value=lr_opt,
             note="it balances the slowest and the fastest direction: 1 − ε*μ_min = −(1 − ε*μ_max)"))
-        kappa = _nice(mu_max * _inv(mu_min))
         steps_list.append(Step(
             title="condition number", section="convergence",
             formula=sympy.Eq(KAPPA, MU_MAX / MU_MIN, evaluate=False),
@@ -743,6 +730,42 @@ def solve(H: list[list[Any]], w0: list[Any], lr: Any, *, steps: Any = 1, newton:
 
 
 # --------------------------------------------------------------------------- pieces
+
+
+# Work that depends on H alone is cached per process: ``dlcalc batch`` often grades one H
+# under many step sizes.  Every cached value is an immutable SymPy object.
+
+
+@functools.lru_cache(maxsize=64)
+def _nullity(S: sympy.ImmutableMatrix) -> int:
+    """The number of zero eigenvalues of a rational S, from its exact rank."""
+    from sympy.polys.matrices import DomainMatrix
+
+    return S.rows - DomainMatrix.from_Matrix(S).convert_to(sympy.QQ).rank()
+
+
+@functools.lru_cache(maxsize=64)
+def _derive(f_poly: Any, ws: tuple[Any, ...], M: sympy.ImmutableMatrix) -> tuple[Any, ...]:
+    """∇f by SymPy's differentiation of the polynomial f, checked against M = ∇²f."""
+    n = len(ws)
+    f_p = sympy.Poly(f_poly, *ws)
+    grad_p = [f_p.diff(wi) for wi in ws]
+    if any(sympy.expand(grad_p[i].diff(ws[j]).as_expr() - M[i, j]) != 0 for i in range(n) for j in range(n)):
+        raise AssertionError("Hessian derivation disagrees with 2·sym(H)")  # pragma: no cover
+    return tuple(g_.as_expr() for g_ in grad_p)
+
+
+def _optimal(mu_min: Any, mu_max: Any) -> tuple[Any, Any, Any, Any]:
+    """lr_max = 2/μ_max, lr_opt = 2/(μ_min + μ_max), κ = μ_max/μ_min and the rate (κ − 1)/(κ + 1)."""
+    if isinstance(mu_min, sympy.Float) or isinstance(mu_max, sympy.Float):
+        return _optimal_of.__wrapped__(mu_min, mu_max)  # Floats equal in value may differ in precision
+    return _optimal_of(mu_min, mu_max)
+
+
+@functools.lru_cache(maxsize=64)
+def _optimal_of(mu_min: Any, mu_max: Any) -> tuple[Any, Any, Any, Any]:
+    return (_nice(2 * _inv(mu_max)), _nice(2 * _inv(mu_min + mu_max)), _nice(mu_max * _inv(mu_min)),
+            _rate(mu_min, mu_max))
 
 
 def _direction(sg: Optional[int], absf: Any, lr: Any, mu: Any) -> str:
@@ -840,24 +863,30 @@ def _lr_note(lr: Any, lr_max: Any, converges: Any) -> str:
     return "converges exactly for the ε in this range"
 
 
+@functools.lru_cache(maxsize=256)
+def _needed(rho: Any, tol: Any) -> Any:
+    """The smallest t ≥ 1 with ρᵗ ≤ tol (None when ρ ≥ 1); ln(tol)/ln ρ for symbols."""
+    if not (rho.is_number and tol.is_number):
+        return sympy.log(tol) / sympy.log(rho)
+    if rho == 0:
+        return sympy.Integer(1)
+    if not _less(rho, 1):
+        return None
+    from mpmath import mp
+
+    with mp.workdps(40):
+        # ln ρ as log1p(ρ − 1) with ρ − 1 exact, so that ρ = 1 − 1e-300 still has a logarithm
+        q = mp.log(_mpf(tol, mp)) / mp.log1p(_mpf(sympy.expand(rho - 1), mp))
+        k = int(mp.ceil(q - abs(q) * mp.mpf(10) ** -30))
+    return sympy.Integer(max(k, 1))
+
+
 def _steps_needed(steps_list: list[Step], tol: Any, factors: list[Any], lr: Any, rate: Any) -> None:
     """Steps to shrink the error by tol, with the given ε and with ε*."""
     from dlcalc import printing as P
 
     def needed(rho: Any) -> Any:
-        if not (rho.is_number and tol.is_number):
-            return sympy.log(tol) / sympy.log(rho)
-        if rho == 0:
-            return sympy.Integer(1)
-        if not _less(rho, 1):
-            return None
-        from mpmath import mp
-
-        with mp.workdps(40):
-            # ln ρ as log1p(ρ − 1) with ρ − 1 exact, so that ρ = 1 − 1e-300 still has a logarithm
-            q = mp.log(_mpf(tol, mp)) / mp.log1p(_mpf(sympy.expand(rho - 1), mp))
-            k = int(mp.ceil(q - abs(q) * mp.mpf(10) ** -30))
-        return sympy.Integer(max(k, 1))
+        return _needed(rho, tol)
 
     formula = Math("smallest t with ρᵗ ≤ tol:  t = ⌈ln(tol)/ln ρ⌉", r"t = \lceil \ln(\mathrm{tol}) / \ln\rho \rceil")
     if lr.is_number and all(f_.is_number for f_ in factors):

@@ -63,7 +63,33 @@ def decimal_str(x: Any, digits: int = 6) -> str:
     return sympy.sstr(value)
 
 
-class TextPrinter(StrPrinter):
+class _BareShownArguments:
+    """A shown number that is the whole argument of a function needs no parentheses of its
+    own: ln(0.5 + √5/10), not ln((0.5 + √5/10))."""
+
+    _bare = False
+
+    def _print_Function(self, expr: Any, *args: Any, **kwargs: Any) -> str:
+        return self._bare_args(expr, super()._print_Function, *args, **kwargs)  # type: ignore[misc]
+
+    def _print_log(self, expr: Any, *args: Any, **kwargs: Any) -> str:
+        parent = getattr(super(), "_print_log", None) or super()._print_Function  # type: ignore[misc]
+        return self._bare_args(expr, parent, *args, **kwargs)
+
+    def _bare_args(self, expr: Any, print_function: Any, *args: Any, **kwargs: Any) -> str:
+        old, self._bare = self._bare, all(isinstance(a, Shown) for a in expr.args)
+        try:
+            return print_function(expr, *args, **kwargs)
+        finally:
+            self._bare = old
+
+    def _shown_bare(self) -> bool:
+        """True (once per argument) when the Shown being printed is a whole function argument."""
+        bare, self._bare = self._bare, False
+        return bare
+
+
+class TextPrinter(_BareShownArguments, StrPrinter):
     """One-line Unicode text: β₁, m̂ₜ, ·, ^; numbers as the user typed them."""
 
     _default_settings = {**StrPrinter._default_settings, "digits": 6}
@@ -74,10 +100,12 @@ class TextPrinter(StrPrinter):
     _print_Dummy = _print_Symbol
 
     def _print_Shown(self, expr: Shown) -> str:
+        bare = self._shown_bare()
         v = expr.shown_value
         s = self._print(v)
-        if (v.is_number and v.is_negative) or isinstance(v, (sympy.Add, sympy.Mul)) or (
-                v.is_Rational and not v.is_Integer and "/" in s):
+        self._bare = bare  # for the next argument of the same function
+        if not bare and ((v.is_number and v.is_negative) or isinstance(v, (sympy.Add, sympy.Mul)) or (
+                v.is_Rational and not v.is_Integer and "/" in s)):
             return f"({s})"
         return s
 
@@ -96,15 +124,17 @@ class TextPrinter(StrPrinter):
         return super().doprint(expr).replace("**", "^").replace("*", "·")
 
 
-class TexPrinter(LatexPrinter):
+class TexPrinter(_BareShownArguments, LatexPrinter):
     """LaTeX with numbers as the user typed them (0.1 rather than 1/10)."""
 
     _default_settings = {**LatexPrinter._default_settings, "digits": 6}
 
     def _print_Shown(self, expr: Shown) -> str:
+        bare = self._shown_bare()
         v = expr.shown_value
         s = self._print(v)
-        if (v.is_number and v.is_negative) or isinstance(v, sympy.Add):
+        self._bare = bare
+        if not bare and ((v.is_number and v.is_negative) or isinstance(v, sympy.Add)):
             return rf"\left({s}\right)"
         return s
 

@@ -259,6 +259,17 @@ def value_text(v: Any, digits: int = 6) -> str:
     return _basic_value_text(v, digits)
 
 
+def cell_text(v: Any, digits: int = 6) -> str:
+    """A value in a table cell (history, layers): a short exact decimal, else ``≈`` and the
+    decimal, so that a row fits on a line; the exact values are in the answer and in JSON."""
+    if isinstance(v, (list, tuple)):
+        return _seq(v, lambda o: cell_text(o, digits))
+    if isinstance(v, sympy.Basic) and v.is_number and not v.is_Integer and v.is_real:
+        dec = short_decimal(v) if v.is_Rational else None
+        return dec if dec is not None else "≈ " + decimal_str(v, digits)
+    return value_text(v, digits)
+
+
 @functools.lru_cache(maxsize=4096)
 def _basic_value_text(v: sympy.Basic, digits: int) -> str:
     """:func:`value_text` of one SymPy value, remembered: a working shows the same value

@@ -285,4 +285,4 @@ def _cell(v: Any, digits: int) -> Any:
         return Text("")
     if isinstance(v, str):
         return Text(v)
-    return Text(P.value_text(v, digits))
+    return Text(P.cell_text(v, digits))

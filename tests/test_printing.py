@@ -29,3 +29,21 @@ def test_inside_a_function_argument_a_shown_sum_keeps_its_parentheses():
     assert P.text(sympy.log(2 * x, evaluate=False)) == "log(2·(1 + sqrt(2)))"
     assert P.text(sympy.log(x, evaluate=False) + 3 * Shown(sympy.sqrt(3) + 1)) == \
         "3·(1 + sqrt(3)) + log(1 + sqrt(2))"
+
+
+def test_table_cells_are_short_decimals_or_approximations():
+    R = sympy.Rational
+    assert P.cell_text(R(1, 20)) == "0.05" and P.cell_text(sympy.Integer(200704)) == "200704"
+    assert P.cell_text(R(45000001, 50000001)) == "≈ 0.9"  # the exact form is in the answer and JSON
+    assert P.cell_text(R(15, 38)) == "≈ 0.394737" and P.cell_text(R(15, 38), 3) == "≈ 0.395"
+    assert P.cell_text([R(1, 2), R(1, 3)]) == "[0.5, ≈ 0.333333]"
+    assert P.cell_text(sympy.Symbol("g") / 10) == "g/10"
+
+
+def test_a_numeric_history_row_fits_on_one_line():
+    from conftest import run_cli
+
+    out = run_cli("adam-step", "--theta", "1", "--grad", "0.5", "--grad", "0.3", "--grad", "-0.2", "--lr", "0.1").stdout
+    table = out[out.index("\nhistory"):].splitlines()[4:]  # after the title, header and rule
+    assert [line.split("│")[0].strip() for line in table] == ["1", "2", "3"]
+    assert table[1].split("│")[-1].strip() == "≈ 0.804251"  # θ₂ = θ₁ − 0.1·m̂₂/(√v̂₂ + 1e-8), θ₁ ≈ 0.9, m̂₂ = 15/38, v̂₂ = 1359/7996

@@ -192,6 +192,24 @@ def _plain_stdout() -> bool:
         return True
 
 
+def _rich_width() -> int | None:
+    """The width Rich's console would take for standard output, by its rules
+    (``rich.console.Console.size``); None where they differ (Windows consoles)."""
+    if sys.platform == "win32":
+        return None
+    width = None
+    for fd in (0, 1, 2):
+        try:
+            width = os.get_terminal_size(fd).columns
+        except (AttributeError, ValueError, OSError):
+            continue
+        break
+    columns = os.environ.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        width = int(columns)
+    return width or 80
+
+
 def _utf8(stream: Any) -> bool:
     """Whether ``stream`` takes any Unicode (else JSON escapes it, staying valid JSON)."""
     return (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "") in (
@@ -276,7 +294,8 @@ def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: 
             else:
                 from dlcalc.render import to_plain, to_rich
 
-                output = (to_plain(solution, ndigits) if _plain_stdout() else None) or to_rich(solution, ndigits)
+                output = ((to_plain(solution, ndigits, _rich_width()) if _plain_stdout() else None)
+                          or to_rich(solution, ndigits))
     except _Timeout:
         _emit_error(f"--timeout reached ({timeout} s) before the answer was found; "
                     "allow more time with a larger --timeout", "--timeout", json_out)

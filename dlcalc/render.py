@@ -245,44 +245,80 @@ def to_rich(solution: Solution, digits: int = 6) -> list[Any]:
 _RICH_STRIPS = {7: None, 8: None, 11: None, 12: None, 13: None}
 
 
-def to_plain(solution: Solution, digits: int = 6) -> str | None:
+def to_plain(solution: Solution, digits: int = 6, width: int | None = None) -> str | None:
     """The text output without styles, exactly as Rich prints it to a file or pipe, or None
-    when it holds a table (those are laid out by Rich).
+    when only Rich can lay it out (a table wider than ``width``, the console width; tabs).
 
     A pipe gets no colour, so this skips loading Rich's console: ~20 ms of a ~0.35 s run.
     """
     lines = []
     for item in text_lines(solution, digits):
-        if isinstance(item, Records) or "\t" in item.text or any("\t" in part for part, _ in item.more):
-            return None  # Rich lays out tables and expands tabs
-        lines.append((item.text + "".join(part for part, _ in item.more)).translate(_RICH_STRIPS))
+        if isinstance(item, Records):
+            table = _plain_table(item, digits, width)
+            if table is None:
+                return None
+            lines.extend(table)
+            continue
+        line = item.text + "".join(part for part, _ in item.more)
+        if "\t" in line:
+            return None  # Rich expands tabs
+        lines.append(line.translate(_RICH_STRIPS))
     return "\n".join(lines)
+
+
+def _table_cells(item: Records, digits: int) -> tuple[list[str], list[list[str]]]:
+    """Column names and the rows of cell text (long tables elided with a row of "…")."""
+    cols: list[str] = []
+    for r in item.records:
+        cols.extend(c for c in r if c not in cols)
+    head, skipped, tail = _elide(item.records, TABLE_HEAD, TABLE_TAIL)
+    rows = [[_cell(r.get(c), digits) for c in cols] for r in head]
+    if skipped:
+        rows.append(["…"] * len(cols))
+        rows.extend([_cell(r.get(c), digits) for c in cols] for r in tail)
+    return cols, rows
+
+
+def _plain_table(item: Records, digits: int, width: int | None) -> list[str] | None:
+    """The lines Rich prints for :func:`_records_table` when every cell fits unfolded in
+    ``width`` columns (then Rich's layout is the natural one, rebuilt here); else None."""
+    from rich.cells import cell_len
+
+    cols, rows = _table_cells(item, digits)
+    cells = [cols, *rows]
+    if width is None or any(("\n" in c or "\t" in c or c != c.translate(_RICH_STRIPS)) for r in cells for c in r):
+        return None
+    sizes = [max(cell_len(r[i]) for r in cells) for i in range(len(cols))]
+    last = len(cols) - 1
+    pads = [(0 if i == 0 else 1, 0 if i == last else 1) for i in range(len(cols))]
+    total = sum(w + a + b for w, (a, b) in zip(sizes, pads)) + last
+    if total > width or cell_len(item.key) > total:
+        return None
+
+    def row(r: list[str], bar: str) -> str:
+        return bar.join(" " * a + c + " " * (w - cell_len(c)) + " " * b for c, w, (a, b) in zip(r, sizes, pads))
+
+    title = item.key + " " * (total - cell_len(item.key))
+    rule = "╇".join("━" * (w + a + b) for w, (a, b) in zip(sizes, pads))
+    return [title, row(cols, "┃"), rule, *(row(r, "│") for r in rows)]
 
 
 def _records_table(key: str, records: list[dict[str, Any]], digits: int) -> Any:
     from rich.table import Table
+    from rich.text import Text
 
-    cols: list[str] = []
-    for r in records:
-        cols.extend(c for c in r if c not in cols)
+    cols, rows = _table_cells(Records(key, records), digits)
     table = Table(title=key, title_justify="left", show_edge=False, pad_edge=False)
     for c in cols:
         table.add_column(c, overflow="fold")
-    head, skipped, tail = _elide(records, TABLE_HEAD, TABLE_TAIL)
-    for r in head:
-        table.add_row(*[_cell(r.get(c), digits) for c in cols])
-    if skipped:
-        table.add_row(*(["…"] * len(cols)))
-        for r in tail:
-            table.add_row(*[_cell(r.get(c), digits) for c in cols])
+    for r in rows:
+        table.add_row(*[Text(c) for c in r])
     return table
 
 
-def _cell(v: Any, digits: int) -> Any:
-    from rich.text import Text
-
+def _cell(v: Any, digits: int) -> str:
     if v is None:
-        return Text("")
+        return ""
     if isinstance(v, str):
-        return Text(v)
-    return Text(P.cell_text(v, digits))
+        return v
+    return P.cell_text(v, digits)

@@ -244,10 +244,12 @@ def test_text_without_rich_is_what_rich_prints_to_a_pipe(example, monkeypatch):
     assert plain.stdout == through_rich.stdout
 
 
-def test_piped_text_does_not_load_richs_console():
-    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "dlcalc", "dropout-expectation", "--n", "2"],
-                       capture_output=True, text=True)
-    assert r.returncode == 0 and "expected_loss" in r.stdout
+@pytest.mark.parametrize("args,key", [(["dropout-expectation", "--n", "2"], "expected_loss"),
+                                      (["adam-step", "--theta", "1", "--grad", "0.5"], "history")])
+def test_piped_text_does_not_load_richs_console(args, key):
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "dlcalc", *args],
+                       capture_output=True, text=True, env={**os.environ, "COLUMNS": "100"})
+    assert r.returncode == 0 and key in r.stdout
     assert "rich.console" not in r.stderr
 
 

@@ -47,3 +47,42 @@ def test_a_numeric_history_row_fits_on_one_line():
     table = out[out.index("\nhistory"):].splitlines()[4:]  # after the title, header and rule
     assert [line.split("│")[0].strip() for line in table] == ["1", "2", "3"]
     assert table[1].split("│")[-1].strip() == "≈ 0.804251"  # θ₂ = θ₁ − 0.1·m̂₂/(√v̂₂ + 1e-8), θ₁ ≈ 0.9, m̂₂ = 15/38, v̂₂ = 1359/7996
+
+
+# --- tables written without Rich (a pipe) must be the bytes Rich writes
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_CHARS = st.sampled_from(list("ab xyz019.-/_[],·≈θβ₁ᵗ→…√") + ["m̂", "宽", "é", "\u200b"])
+_TEXT = st.lists(_CHARS, max_size=14).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TEXT.filter(bool), min_size=1, max_size=6, unique=True), st.integers(0, 14),
+       st.integers(20, 120), _TEXT.filter(bool), st.data())
+def test_plain_table_is_what_rich_prints(cols, n_rows, width, title, data):
+    import io
+
+    from rich.console import Console
+
+    from dlcalc.render import Records, _plain_table, _records_table
+
+    records = [{c: data.draw(_TEXT) for c in cols} for _ in range(n_rows)]
+    item = Records(title, records)
+    plain = _plain_table(item, 6, width)
+    buf = io.StringIO()
+    Console(file=buf, width=width, highlight=False, emoji=False, markup=False).print(_records_table(title, records, 6))
+    from hypothesis import event
+
+    event("laid out without Rich" if plain is not None else "left to Rich")
+    if plain is not None:
+        assert "\n".join(plain) + "\n" == buf.getvalue()
+
+
+def test_plain_table_takes_the_common_cases():
+    from dlcalc.render import Records, _plain_table
+
+    records = [{"t": 1, "g": sympy.Rational(1, 2), "theta": sympy.Rational(15, 38)}]
+    assert _plain_table(Records("history", records), 6, 80) == [
+        "history".ljust(20), "t ┃ g   ┃ theta     ", "━━╇━━━━━╇━━━━━━━━━━━", "1 │ 0.5 │ ≈ 0.394737"]
+    assert _plain_table(Records("history", records), 6, 18) is None  # too wide: Rich folds it

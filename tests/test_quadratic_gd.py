@@ -504,7 +504,7 @@ _q = st.fractions(min_value=-50, max_value=50, max_denominator=60)
 @settings(max_examples=300, deadline=None)
 @given(_q, _q, st.integers(min_value=2, max_value=60), _q, _q)
 def test_surd_comparison_agrees_with_sympy(u, v, p, a, b):
-    from dlcalc.exercises.quadratic_gd import _compare, _less, _sign
+    from dlcalc.exercises.quadratic_gd import _abs, _compare, _less, _sign
 
     x = sympy.Rational(u.numerator, u.denominator) + sympy.Rational(v.numerator, v.denominator) * sympy.sqrt(p)
     y = sympy.Rational(a.numerator, a.denominator) + sympy.Rational(b.numerator, b.denominator) * sympy.sqrt(p)
@@ -513,6 +513,7 @@ def test_surd_comparison_agrees_with_sympy(u, v, p, a, b):
     assert _compare(x, y) == truth
     assert _less(x, y) == (truth < 0)
     assert _sign(x) == (0 if x == 0 else 1 if x.is_positive else -1)
+    assert _abs(x) == abs(x)
 
 
 def test_surd_comparison_decides_values_closer_than_float():

@@ -150,6 +150,14 @@ def _less(x: Any, y: Any) -> bool:
     return bool(x < y) if c is None else c < 0
 
 
+def _abs(x: Any) -> Any:
+    """|x|: for a surd, x or −x by its exact sign (SymPy's Abs asks its assumptions, ~1 ms)."""
+    fast = _surd(x)
+    if fast is not None:
+        return x if _surd_sign(*fast) >= 0 else -x
+    return abs(x) if x.is_number else sympy.Abs(x)
+
+
 def _sign(x: Any) -> Optional[int]:
     """-1, 0, 1, or None when it cannot be decided (a symbol)."""
     fast = _surd(x)
@@ -625,7 +633,7 @@ def solve(H: list[list[Any]], w0: list[Any], lr: Any, *, steps: Any = 1, newton:
     # ---- contraction factors, convergence
     direction_notes = []
     for i, (m_, fac, sg) in enumerate(zip(mu, factors, signs)):
-        absf = abs(fac) if fac.is_number else sympy.Abs(fac)
+        absf = _abs(fac)
         what = _direction(sg, absf, lr, m_)
         direction_notes.append(what)
         if show:
@@ -639,7 +647,7 @@ def solve(H: list[list[Any]], w0: list[Any], lr: Any, *, steps: Any = 1, newton:
         steps_list.append(Step(
             title="contraction factors |1 − εμᵢ|", section="eigendirections",
             formula=Math("|1 − εμᵢ|", r"\left|1 - \epsilon \mu_i\right|"),
-            value=[abs(f_) if f_.is_number else sympy.Abs(f_) for f_ in factors],
+            value=[_abs(f_) for f_ in factors],
             note=_summary_of_directions(direction_notes)))
 
     converges = _converges(lr, mu, factors, signs, steps_list, eig.ordered)
@@ -811,7 +819,7 @@ def _kind_of_point(signs: list[Optional[int]]) -> str:
 def _converges(lr: Any, mu: list[Any], factors: list[Any], signs: list[Optional[int]],
                steps_list: list[Step], ordered: bool) -> Any:
     if lr.is_number and all(f_.is_number for f_ in factors):
-        return all(_less(abs(f_), 1) for f_ in factors)
+        return all(_less(_abs(f_), 1) for f_ in factors)
     if lr == 0:
         return False
     if ordered and lr.is_positive:
@@ -890,7 +898,7 @@ def _steps_needed(steps_list: list[Step], tol: Any, factors: list[Any], lr: Any,
 
     formula = Math("smallest t with ρᵗ ≤ tol:  t = ⌈ln(tol)/ln ρ⌉", r"t = \lceil \ln(\mathrm{tol}) / \ln\rho \rceil")
     if lr.is_number and all(f_.is_number for f_ in factors):
-        rho = functools.reduce(lambda a, b: b if _less(a, b) else a, [abs(f_) for f_ in factors])
+        rho = functools.reduce(lambda a, b: b if _less(a, b) else a, [_abs(f_) for f_ in factors])
         k = needed(rho)
         steps_list.append(Step(
             title=f"steps to shrink the error by tol = {P.value_text(tol)}, with ε = {P.value_text(lr)}",

@@ -556,3 +556,24 @@ def test_one_h_under_many_step_sizes_in_one_batch(tmp_path):
     # μ = 2·(3 ∓ √2) for the second H
     assert close(out[5]["result"]["lr_max"], 1 / (3 + math.sqrt(2)))
     assert close(out[5]["result"]["rate"], math.sqrt(2) / 3)
+
+
+def test_two_forms_of_one_contraction_factor_are_a_tie_not_an_error():
+    """sym(H) = diag(2, 3, π), ε = 1/(2 + π) = lr_opt: |1 − 4ε| = |1 − 2πε| = (π − 2)/(π + 2),
+    which SymPy cannot order; ρ = 0.2220…, so ⌈ln(1e-6)/ln ρ⌉ = ⌈9.18⌉ = 10 (by hand)."""
+    out = qjson("--H", "[[2, 0, 0], [0, 3, 0], [0, 0, pi]]", "--w0", "[1, 1, 1]", "--lr", "1/(2 + pi)")
+    assert out["result"]["converges"] is True
+    rho = (math.pi - 2) / (math.pi + 2)
+    assert math.ceil(math.log(1e-6) / math.log(rho)) == 10
+    assert [s["value"] for s in out["steps"] if s["title"].startswith("steps to shrink")] == ["10", "10"]
+
+
+def test_the_cached_eigendecomposition_is_not_shared_with_callers():
+    from dlcalc.exercises.quadratic_gd import _exact_eigen
+
+    S = sympy.Matrix([[2, 1], [1, 3]])
+    first = _exact_eigen(S)
+    first.values.append("spoiled")
+    first.Q[0, 0] = 99
+    second = _exact_eigen(S)
+    assert len(second.values) == 2 and second.Q[0, 0] != 99

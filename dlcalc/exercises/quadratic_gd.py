@@ -23,6 +23,7 @@ How each value is computed (``notes`` of the solution say which path was taken):
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from fractions import Fraction
@@ -145,9 +146,17 @@ def _compare(x: Any, y: Any) -> Optional[int]:
 
 
 def _less(x: Any, y: Any) -> bool:
-    """x < y for real numbers (``bool(x < y)`` through SymPy when not surds)."""
+    """x < y for real numbers: exactly for surds, else through SymPy; when SymPy cannot
+    decide (two forms of one number, such as (π − 2)/(π + 2) and 1 − 4/(π + 2)), by a
+    30-digit difference, with values that agree to 25 digits taken as equal."""
     c = _compare(x, y)
-    return bool(x < y) if c is None else c < 0
+    if c is not None:
+        return c < 0
+    try:
+        return bool(x < y)
+    except TypeError:
+        d = sympy.N(x - y, 30)
+        return bool(d < 0) and abs(d) > sympy.Float(10) ** -25 * max(1, abs(sympy.N(x, 30)))
 
 
 def _abs(x: Any) -> Any:
@@ -284,9 +293,13 @@ def _exact_eigen(S: sympy.Matrix) -> Optional[Eigen]:
     """Exact eigenvalues and projectors when that is small and fast, else None.
 
     Cached per process by S (``dlcalc batch`` often grades one H under many step sizes);
-    nothing downstream modifies the returned Eigen or its matrices.
+    each caller gets its own lists and Q.
     """
-    return _exact_eigen_of(sympy.ImmutableMatrix(S))
+    eig = _exact_eigen_of(sympy.ImmutableMatrix(S))
+    if eig is None:
+        return None
+    return dataclasses.replace(eig, values=list(eig.values), groups=list(eig.groups),
+                               Q=None if eig.Q is None else eig.Q.copy())  # the cached one stays as it is
 
 
 @functools.lru_cache(maxsize=64)

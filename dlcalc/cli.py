@@ -69,6 +69,10 @@ class _Group(TyperGroup):
     def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        for name in ("COLUMNS", "LINES"):  # Rich reads these with str.isdigit then int(): "²" would crash
+            value = os.environ.get(name)
+            if value is not None and value.isdigit() and not value.isascii():
+                del os.environ[name]
         try:
             rv = super().main(args=argv, prog_name=prog_name or "dlcalc",
                               complete_var=complete_var, standalone_mode=False, **extra)
@@ -294,7 +298,8 @@ def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: 
             else:
                 from dlcalc.render import to_plain, to_rich
 
-                output = ((to_plain(solution, ndigits, _rich_width()) if _plain_stdout() else None)
+                width = _rich_width() if _utf8(sys.stdout) else None  # else Rich draws ASCII boxes
+                output = ((to_plain(solution, ndigits, width) if _plain_stdout() else None)
                           or to_rich(solution, ndigits))
     except _Timeout:
         _emit_error(f"--timeout reached ({timeout} s) before the answer was found; "

@@ -247,7 +247,8 @@ _RICH_STRIPS = {7: None, 8: None, 11: None, 12: None, 13: None}
 
 def to_plain(solution: Solution, digits: int = 6, width: int | None = None) -> str | None:
     """The text output without styles, exactly as Rich prints it to a file or pipe, or None
-    when only Rich can lay it out (a table wider than ``width``, the console width; tabs).
+    when only Rich can lay it out (a table wider than ``width``, the console width, or with
+    ``width`` None, as for a stream that is not UTF-8, where Rich draws ASCII boxes; tabs).
 
     A pipe gets no colour, so this skips loading Rich's console: ~20 ms of a ~0.35 s run.
     """

@@ -272,3 +272,13 @@ def test_plain_text_follows_richs_terminal_rules(env, plain, monkeypatch):
         assert Console().is_terminal is (not plain)  # Rich agrees
     finally:
         sys.stdout.close()
+
+
+def test_a_non_utf8_pipe_gets_richs_ascii_table_and_odd_columns_no_traceback():
+    env = {**os.environ, "PYTHONIOENCODING": "latin-1"}
+    r = subprocess.run([sys.executable, "-m", "dlcalc", "adam-step", "--theta", "1", "--grad", "0.5"],
+                       capture_output=True, text=True, encoding="latin-1", env=env)
+    assert r.returncode == 0 and "t | g   | m    |" in r.stdout and "--+-----+" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "dlcalc", "param-count", "2", "3"],
+                       capture_output=True, text=True, env={**os.environ, "COLUMNS": "²", "LINES": "٣"})
+    assert r.returncode == 0 and "Traceback" not in r.stderr and "total = 9" in r.stdout

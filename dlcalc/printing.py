@@ -259,14 +259,23 @@ def value_text(v: Any, digits: int = 6) -> str:
     return _basic_value_text(v, digits)
 
 
+#: in a table cell an exact form is shown beside its decimal up to this many characters (15/38)
+CELL_EXACT_MAX_CHARS = 8
+
+
 def cell_text(v: Any, digits: int = 6) -> str:
-    """A value in a table cell (history, layers): a short exact decimal, else ``≈`` and the
-    decimal, so that a row fits on a line; the exact values are in the answer and in JSON."""
+    """A value in a table cell (history, layers), short enough that a row fits on a line:
+    a short exact decimal, a short exact form and its decimal (15/38 ≈ 0.394737), or ``≈``
+    and the decimal; every exact form is in the working, the answer and the JSON."""
     if isinstance(v, (list, tuple)):
         return _seq(v, lambda o: cell_text(o, digits))
     if isinstance(v, sympy.Basic) and v.is_number and not v.is_Integer and v.is_real:
         dec = short_decimal(v) if v.is_Rational else None
-        return dec if dec is not None else "≈ " + decimal_str(v, digits)
+        if dec is not None:
+            return dec
+        exact = text(v, digits)
+        approx = "≈ " + decimal_str(v, digits)
+        return f"{exact} {approx}" if len(exact) <= CELL_EXACT_MAX_CHARS and not isinstance(v, sympy.Float) else approx
     return value_text(v, digits)
 
 

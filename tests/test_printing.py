@@ -35,8 +35,9 @@ def test_table_cells_are_short_decimals_or_approximations():
     R = sympy.Rational
     assert P.cell_text(R(1, 20)) == "0.05" and P.cell_text(sympy.Integer(200704)) == "200704"
     assert P.cell_text(R(45000001, 50000001)) == "≈ 0.9"  # the exact form is in the answer and JSON
-    assert P.cell_text(R(15, 38)) == "≈ 0.394737" and P.cell_text(R(15, 38), 3) == "≈ 0.395"
-    assert P.cell_text([R(1, 2), R(1, 3)]) == "[0.5, ≈ 0.333333]"
+    assert P.cell_text(R(15, 38)) == "15/38 ≈ 0.394737" and P.cell_text(R(15, 38), 3) == "15/38 ≈ 0.395"
+    assert P.cell_text(R(1359, 7996)) == "≈ 0.16996"  # longer than 8 characters
+    assert P.cell_text([R(1, 2), R(1, 3)]) == "[0.5, 1/3 ≈ 0.333333]"
     assert P.cell_text(sympy.Symbol("g") / 10) == "g/10"
 
 
@@ -84,5 +85,7 @@ def test_plain_table_takes_the_common_cases():
 
     records = [{"t": 1, "g": sympy.Rational(1, 2), "theta": sympy.Rational(15, 38)}]
     assert _plain_table(Records("history", records), 6, 80) == [
-        "history".ljust(20), "t ┃ g   ┃ theta     ", "━━╇━━━━━╇━━━━━━━━━━━", "1 │ 0.5 │ ≈ 0.394737"]
-    assert _plain_table(Records("history", records), 6, 18) is None  # too wide: Rich folds it
+        "history".ljust(26), "t ┃ g   ┃ theta           ", "━━╇━━━━━╇━━━━━━━━━━━━━━━━━",
+        "1 │ 0.5 │ 15/38 ≈ 0.394737"]
+    assert _plain_table(Records("history", records), 6, 25) is None  # too wide: Rich folds it
+    assert _plain_table(Records("history", records), 6, None) is None  # not UTF-8: Rich draws ASCII

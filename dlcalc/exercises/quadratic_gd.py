@@ -906,20 +906,17 @@ def _steps_needed(steps_list: list[Step], tol: Any, factors: list[Any], lr: Any,
     """Steps to shrink the error by tol, with the given ε and with ε*."""
     from dlcalc import printing as P
 
-    def needed(rho: Any) -> Any:
-        return _needed(rho, tol)
-
     formula = Math("smallest t with ρᵗ ≤ tol:  t = ⌈ln(tol)/ln ρ⌉", r"t = \lceil \ln(\mathrm{tol}) / \ln\rho \rceil")
     if lr.is_number and all(f_.is_number for f_ in factors):
         rho = functools.reduce(lambda a, b: b if _less(a, b) else a, [_abs(f_) for f_ in factors])
-        k = needed(rho)
+        k = _needed(rho, tol)
         steps_list.append(Step(
             title=f"steps to shrink the error by tol = {P.value_text(tol)}, with ε = {P.value_text(lr)}",
             section="convergence", formula=formula,
             substituted=substitute(sympy.log(TOL) / sympy.log(RHO), {TOL: tol, RHO: rho}) if rho != 0 else None,
             value=k if k is not None else "never (ρ ≥ 1)",
             note="ρ = max |1 − εμᵢ| for the given ε"))
-    k = needed(rate)
+    k = _needed(rate, tol)
     steps_list.append(Step(
         title=f"steps to shrink the error by tol = {P.value_text(tol)}, with ε*",
         section="convergence", formula=formula,

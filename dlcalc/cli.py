@@ -64,7 +64,39 @@ def _usage_error_parts(exc: Any) -> tuple:
 
 
 class _Group(TyperGroup):
-    """The app's click group: every usage error becomes one line (or one JSON object)."""
+    """The app's click group: every usage error becomes one line (or one JSON object).
+
+    The exercise commands come from :mod:`dlcalc.registry`, each built when it is first
+    looked up, so a run imports only the exercise it asks for and ``dlcalc --help``
+    imports none.
+    """
+
+    def list_commands(self, ctx: Any) -> List[str]:
+        from dlcalc import registry
+
+        return registry.names() + [n for n in super().list_commands(ctx) if n not in registry.EXERCISES]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        from dlcalc import registry
+
+        if cmd_name not in self.commands and cmd_name in registry.EXERCISES:
+            self.add_command(build_command(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        from dlcalc import registry
+
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in registry.EXERCISES and name not in self.commands:
+                rows.append((name, registry.EXERCISES[name][1]))
+            else:
+                cmd = self.get_command(ctx, name)
+                if cmd is not None and not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(formatter.width - 6 - max(map(len, self.commands)))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
@@ -326,7 +358,7 @@ def _call(compute: Callable[[], Any], limit: float) -> Any:
         raise _Failure(exc.message, exc.option) from None
     except (RecursionError, MemoryError):
         raise _Failure("the input is too large or too deeply nested to work with", None) from None
-    except _Timeout:
+    except (_Timeout, _Failure):
         raise
     except Exception as exc:  # the last guard: never a traceback for a user
         if os.environ.get("DLCALC_DEBUG"):
@@ -340,26 +372,87 @@ _PLOT = inspect.Parameter("plot", inspect.Parameter.KEYWORD_ONLY, default=None, 
                                                "pip install 'dlcalc-worked[plot]').", show_default=False)])
 
 
-def command(name: str, *, plot: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register ``fn`` (exercise options -> Task or Solution) as a command with the shared
-    options; ``plot`` adds ``--plot FILE.png``."""
+def _parameter(opt: Any) -> inspect.Parameter:
+    """The Typer parameter of one declared :class:`~dlcalc.registry.Option`."""
+    from dlcalc import registry as R
 
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        sig = inspect.signature(fn)
-        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in sig.parameters.values()]
-        params += [_PLOT] if plot else []
+    show = opt.show_default and opt.default is not None
+    if opt.kind == R.ARGUMENTS:
+        annotation: Any = Annotated[Optional[List[str]], typer.Argument(
+            help=opt.help, metavar=opt.name, show_default=False)]
+        default: Any = None
+    elif opt.kind == R.LIST:
+        annotation = Annotated[Optional[List[str]], typer.Option(
+            opt.name, *opt.aliases, help=opt.help, show_default=False)]
+        default = None
+    elif opt.kind == R.FLAG:
+        annotation = Annotated[bool, typer.Option(opt.name, *opt.aliases, help=opt.help)]
+        default = bool(opt.default)
+    elif opt.kind == R.SWITCH:
+        annotation = Annotated[Optional[bool], typer.Option(
+            f"{opt.name}/{opt.off}", help=opt.help, show_default=show)]
+        default = opt.default
+    else:
+        annotation = Annotated[Optional[str], typer.Option(
+            opt.name, *opt.aliases, help=opt.help, show_default=show)]
+        default = opt.default
+    if opt.required:
+        default = inspect.Parameter.empty
+        annotation = Annotated[(List[str] if opt.kind in (R.LIST, R.ARGUMENTS) else str),
+                               annotation.__metadata__[0]]
+    return inspect.Parameter(opt.param, inspect.Parameter.KEYWORD_ONLY, default=default,
+                             annotation=annotation)
 
-        @functools.wraps(fn)
-        def wrapper(**kwargs: Any) -> None:
-            common = {k: kwargs.pop(k) for k in _COMMON_NAMES + (["plot"] if plot else [])}
-            run(lambda: fn(**kwargs), **common)
 
-        wrapper.__signature__ = sig.replace(parameters=params + _COMMON)  # type: ignore[attr-defined]
-        wrapper.__annotations__ = {p.name: p.annotation for p in params + _COMMON}
-        app.command(name)(wrapper)
-        return fn
+def _refuse_dash_values(values: Optional[List[str]], spellings: List[str], command: str) -> None:
+    """Positional values may be negative numbers (``-1``, ``-.5``); anything else that starts
+    with ``-`` is an option that does not exist: refuse it, naming the nearest real one."""
+    import difflib
 
-    return deco
+    for t in values or []:
+        if len(t) > 1 and t.startswith("-") and not (t[1].isdigit() or t[1] == "."):
+            name = t.split("=", 1)[0]
+            close = difflib.get_close_matches(name, spellings, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            if not name.startswith("--"):
+                hint += f" (a negative symbol as a value is written (-{t[1:][:20]}))"
+            raise _Failure(f"{name[:40]} is not an option of {command}{hint}", name[:40])
+
+
+def build_command(name: str) -> Any:
+    """The click command of exercise ``name``, built from its declaration in the registry."""
+    from dlcalc import registry
+
+    mod = registry.module(name)
+    decl = mod.COMMAND
+    params = [_parameter(o) for o in decl.options] + ([_PLOT] if decl.plot else []) + _COMMON
+    own = [o.param for o in decl.options]
+    spellings = [s for o in decl.options for s in o.spellings] + [
+        "--json", "--latex", "--latex-document", "--digits", "--timeout", "--check", "--rtol",
+        "--atol", "--help"] + (["--plot"] if decl.plot else [])
+    positional = [o.param for o in decl.options if o.kind == registry.ARGUMENTS]
+
+    def compute(kwargs: dict) -> Any:
+        from dlcalc.core import Task
+
+        if decl.dash_values:
+            for p in positional:
+                _refuse_dash_values(kwargs.get(p), spellings, name)
+        return Task(mod.solve, mod.parse(**kwargs))
+
+    def wrapper(**kwargs: Any) -> None:
+        common = {k: kwargs.pop(k) for k in _COMMON_NAMES + (["plot"] if decl.plot else [])}
+        run(lambda: compute({k: kwargs[k] for k in own}), **common)
+
+    wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    wrapper.__name__ = name.replace("-", "_")
+    doc = decl.summary + (f"\n\n{decl.description}" if decl.description else "") + f"\n\nExample: {decl.example}"
+    settings = {"ignore_unknown_options": True} if decl.dash_values else {}
+    sub = typer.Typer(rich_markup_mode=None, pretty_exceptions_enable=False,
+                      context_settings={"help_option_names": ["-h", "--help"]})
+    sub.command(name, help=doc, context_settings=settings)(wrapper)
+    return typer.main.get_command(sub)
 
 
 def main() -> None:
@@ -373,28 +466,6 @@ def main() -> None:
 
 
 # --------------------------------------------------------------------------- commands
-
-
-@command("param-count")
-def param_count(
-    sizes: Annotated[Optional[List[str]], typer.Argument(
-        help="Layer sizes of an MLP, input first (784 256 10); any may be a symbol.",
-        show_default=False)] = None,
-    layer: Annotated[Optional[List[str]], typer.Option(
-        "--layer", help='A typed layer, repeatable: "conv2d in=3 out=16 k=3", "bn c=16", '
-                        '"lstm in=10 hidden=20 layers=2", "attention d=64 heads=8", ...',
-        show_default=False)] = None,
-    no_bias: Annotated[bool, typer.Option("--no-bias", help="MLP layers without biases.")] = False,
-) -> Any:
-    """Learnable parameters of a network, layer by layer, with the formula.
-
-    Example: dlcalc param-count 784 256 10
-    """
-    from dlcalc.core import Task
-    from dlcalc.exercises import param_count as ex
-
-    return Task(ex.solve, ex.parse_sizes(sizes or []), layers=[ex.parse_layer(s) for s in layer or []],
-                bias=not no_bias)
 
 
 @app.command("batch")
@@ -415,8 +486,10 @@ def batch(
     import io
     from contextlib import redirect_stderr, redirect_stdout
 
+    from dlcalc import registry
+
     group = typer.main.get_command(app)
-    names = set(getattr(group, "commands", {})) - {"batch"}
+    names = set(registry.names())
     try:
         stream = sys.stdin if file == "-" else open(file, encoding="utf-8")
     except OSError as exc:
@@ -456,208 +529,3 @@ def batch(
                 sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     finally:
         _LEAN[0] = False
-
-
-# --- commands added by exercise modules go below, one block each, in this order:
-# --- sigmoid-step, adam-step, bn-forward, quadratic-gd, dropout-expectation
-
-
-@command("sigmoid-step", plot=True)
-def sigmoid_step(
-    x: Annotated[Optional[str], typer.Option(
-        "--x", help="Input: a scalar, a vector (one example), or a matrix whose rows are examples "
-                    "(\"1 2; 0.5 -1\"). Left out: the symbol x.", show_default=False)] = None,
-    t: Annotated[Optional[str], typer.Option(
-        "--t", help="Target: a scalar, or one per example. Left out: the symbol t.",
-        show_default=False)] = None,
-    w: Annotated[str, typer.Option("--w", help="Initial weight: a scalar or a vector.")] = "1",
-    b: Annotated[str, typer.Option("--b", help="Initial bias.")] = "1",
-    lam: Annotated[str, typer.Option("--lam", "--lambda", help="L2 strength λ.")] = "0.1",
-    lr: Annotated[str, typer.Option("--lr", "--alpha", help="Learning rate α.")] = "0.1",
-    loss: Annotated[str, typer.Option("--loss", help="mse (squared error) or bce (cross-entropy).")] = "mse",
-    half: Annotated[bool, typer.Option("--half/--no-half", help="c = ½ in the loss and penalty (--no-half: c = 1).")] = True,
-    reg_bias: Annotated[bool, typer.Option("--reg-bias", help="Regularize the bias too (‖w‖² + b²).")] = False,
-    steps: Annotated[str, typer.Option("--steps", help="Number of gradient-descent steps (1-10,000).")] = "1",
-) -> Any:
-    """Gradient-descent step(s) of one sigmoid neuron, squared error (or BCE) + L2.
-
-    Example: dlcalc sigmoid-step --x 1 --t 0
-    """
-    from dlcalc.core import Task
-    from dlcalc.exercises import sigmoid_step as ex
-    from dlcalc.parse import parse_int, parse_scalar, parse_value
-
-    return Task(
-        ex.solve,
-        x=None if x is None else parse_value(x, "--x", kinds=("scalar", "vector", "matrix")),
-        t=None if t is None else parse_value(t, "--t", kinds=("scalar", "vector")),
-        w=parse_value(w, "--w", kinds=("scalar", "vector")),
-        b=parse_scalar(b, "--b"), lam=parse_scalar(lam, "--lam"), lr=parse_scalar(lr, "--lr"),
-        loss=loss, half=half, reg_bias=reg_bias,
-        steps=parse_int(steps, "--steps", lo=1, hi=ex.MAX_STEPS))
-
-
-@command("adam-step", plot=True)
-def adam_step(
-    theta: Annotated[str, typer.Option(
-        "--theta", help="Initial θ: a scalar or a vector ([1, -2]); may be a symbol.")] = "1",
-    grad: Annotated[Optional[List[str]], typer.Option(
-        "--grad", help="The gradient of one step (scalar or vector like θ); repeat once per step.",
-        show_default=False)] = None,
-    loss: Annotated[Optional[str], typer.Option(
-        "--loss", help="A loss to differentiate instead: in theta (scalar θ) or theta1..thetaN "
-                       "(vector θ), e.g. \"theta1**2 + 10*theta2**2\".", show_default=False)] = None,
-    steps: Annotated[Optional[str], typer.Option(
-        "--steps", help="Steps with --loss (1-100,000; default 1).", show_default=False)] = None,
-    lr: Annotated[str, typer.Option("--lr", help="Learning rate η.")] = "0.001",
-    beta1: Annotated[str, typer.Option("--beta1", help="β₁ in [0, 1).")] = "0.9",
-    beta2: Annotated[str, typer.Option("--beta2", help="β₂ in [0, 1).")] = "0.999",
-    eps: Annotated[str, typer.Option("--eps", help="ε, added outside the square root.")] = "1e-8",
-    weight_decay: Annotated[str, typer.Option(
-        "--weight-decay", help="λ: L2 added to the gradient (Adam), or decoupled with --decoupled.")] = "0",
-    decoupled: Annotated[bool, typer.Option(
-        "--decoupled", help="AdamW: decay θ ← θ(1 − ηλ) outside the moments.")] = False,
-    amsgrad: Annotated[bool, typer.Option(
-        "--amsgrad", help="AMSGrad: use the running maximum of v_t.")] = False,
-    maximize: Annotated[bool, typer.Option(
-        "--maximize", help="Gradient ascent: negate the gradient (PyTorch maximize=True).")] = False,
-) -> Any:
-    """Adam / AdamW / AMSGrad step by step: moments, bias correction, update.
-
-    Example: dlcalc adam-step --theta 1 --grad 0.5 --grad 0.3 --grad -0.2 --lr 0.1
-    """
-    from dlcalc.core import Task
-    from dlcalc.exercises import adam_step as ex
-
-    args = ex.parse_args(theta=theta, grad=grad, loss=loss, steps=steps, lr=lr, beta1=beta1,
-                         beta2=beta2, eps=eps, weight_decay=weight_decay)
-    return Task(ex.solve, args.pop("theta"), args.pop("grads"), **args, decoupled=decoupled,
-                amsgrad=amsgrad, maximize=maximize)
-
-
-@command("bn-forward")
-def bn_forward(
-    values: Annotated[Optional[List[str]], typer.Argument(
-        help="The batch of one feature (1 2 3 4; negative values work: -1.5), or @FILE / - "
-             "to read it; any value may be a symbol. For several features use --x.",
-        show_default=False)] = None,
-    x: Annotated[Optional[str], typer.Option(
-        "--x", help="The batch as an m×C matrix, rows are examples, columns features "
-                    "(\"[[1, 2], [3, 4]]\", \"1 2; 3 4\", @FILE.csv or - for standard input).",
-        show_default=False)] = None,
-    gamma: Annotated[str, typer.Option("--gamma", help="γ (weight): a scalar or one per feature.")] = "1",
-    beta: Annotated[str, typer.Option("--beta", help="β (bias): a scalar or one per feature.")] = "0",
-    eps: Annotated[str, typer.Option("--eps", help="ε inside the square root (may be 0 or a symbol).")] = "1e-5",
-    momentum: Annotated[str, typer.Option(
-        "--momentum", help="PyTorch momentum in [0, 1]: r ← (1 − momentum)·r + momentum·s.")] = "0.1",
-    running_mean: Annotated[str, typer.Option(
-        "--running-mean", help="Running mean before this batch: a scalar or one per feature.")] = "0",
-    running_var: Annotated[str, typer.Option(
-        "--running-var", help="Running variance before this batch: a scalar or one per feature.")] = "1",
-    eval_mode: Annotated[bool, typer.Option(
-        "--eval", help="Eval mode: normalize with the running statistics (left unchanged).")] = False,
-    grad_out: Annotated[Optional[str], typer.Option(
-        "--grad-out", help="∂L/∂y in the batch's shape: adds the backward pass (∂L/∂x, ∂L/∂γ, ∂L/∂β).",
-        show_default=False)] = None,
-) -> Any:
-    """Batch-norm forward (and backward with --grad-out), running statistics, eval mode.
-
-    Exactly torch.nn.BatchNorm1d: biased variance to normalize, unbiased in the running update.
-
-    Example: dlcalc bn-forward 1 2 3 4
-    """
-    from dlcalc.core import Task
-    from dlcalc.exercises import bn_forward as ex
-    from dlcalc.parse import parse_value_fast
-
-    batch, single, option = ex.parse_batch(values or [], x)
-    per_feature = ("scalar", "vector")
-    return Task(
-        ex.solve, batch, single=single, x_option=option,
-        gamma=parse_value_fast(gamma, "--gamma", kinds=per_feature),
-        beta=parse_value_fast(beta, "--beta", kinds=per_feature),
-        eps=parse_value_fast(eps, "--eps", kinds=("scalar",)),
-        momentum=parse_value_fast(momentum, "--momentum", kinds=("scalar",)),
-        running_mean=parse_value_fast(running_mean, "--running-mean", kinds=per_feature),
-        running_var=parse_value_fast(running_var, "--running-var", kinds=per_feature),
-        eval_mode=eval_mode,
-        grad_out=None if grad_out is None else parse_value_fast(
-            grad_out, "--grad-out", kinds=("scalar", "vector", "matrix")))
-
-
-# negative batch values ("-1") must reach VALUES: unknown options are passed on to them, and
-# bn_forward.check_values turns a real unknown option (--jsn) into a clear exit-2 error
-for _info in app.registered_commands:
-    if _info.name == "bn-forward":
-        _info.context_settings = {**(_info.context_settings or {}), "ignore_unknown_options": True}
-
-
-@command("quadratic-gd", plot=True)
-def quadratic_gd(
-    H: Annotated[str, typer.Option(
-        "--H", help="Square matrix H of f(w) = wᵀHw: [[2,1],[1,3]] or \"2 1; 1 3\"; entries may be "
-                    "symbols; up to 50x50. A non-symmetric H is replaced by (H + Hᵀ)/2.",
-        show_default=False)],
-    w0: Annotated[str, typer.Option("--w0", help="Starting point w₀, a vector of length n.",
-                                    show_default=False)],
-    lr: Annotated[str, typer.Option("--lr", help="Step size ε (a number or a symbol such as eps).",
-                                    show_default=False)],
-    steps: Annotated[str, typer.Option(
-        "--steps", help="Gradient-descent steps, 0 to 1,000,000,000 (closed form, no loop), "
-                        "or a symbol such as t.")] = "1",
-    newton: Annotated[bool, typer.Option("--newton", help="Also take one Newton step w₀ − M⁻¹∇f(w₀).")] = False,
-    tol: Annotated[str, typer.Option(
-        "--tol", help="Error reduction for \"steps needed\" (0 < tol < 1).")] = "1e-6",
-    half: Annotated[bool, typer.Option("--half", help="f(w) = ½wᵀHw instead of wᵀHw.")] = False,
-) -> Any:
-    """Gradient descent and Newton on f(w) = wᵀHw via H = QΛQᵀ, with convergence analysis.
-
-    Example: dlcalc quadratic-gd --H "[[2, 1], [1, 3]]" --w0 "[1, 1]" --lr 0.1 --steps 10
-    """
-    from dlcalc.core import Task
-    from dlcalc.exercises import quadratic_gd as ex
-    from dlcalc.parse import parse_matrix, parse_scalar, parse_vector
-
-    return Task(ex.solve, parse_matrix(H, "--H"), parse_vector(w0, "--w0"), parse_scalar(lr, "--lr"),
-                steps=ex.parse_steps(steps), newton=newton, tol=parse_scalar(tol, "--tol"), half=half)
-
-
-@command("dropout-expectation")
-def dropout_expectation(
-    y: Annotated[Optional[str], typer.Option(
-        "--y", help="Target y. Left out: the symbol y.", show_default=False)] = None,
-    u: Annotated[Optional[str], typer.Option(
-        "--u", help="Inputs u_k, a vector (\"[1, 2, -0.5]\"). Left out: symbols u1…uN.",
-        show_default=False)] = None,
-    w: Annotated[Optional[str], typer.Option(
-        "--w", help="Weights w_k, a vector of the same length. Left out: symbols w1…wN.",
-        show_default=False)] = None,
-    n: Annotated[Optional[str], typer.Option(
-        "--n", help="Number of weights (1-50) when --u/--w are left symbolic.", show_default=False)] = None,
-    noise: Annotated[str, typer.Option(
-        "--noise", help="gaussian (δ_k ~ N(0, α·w_k²)) or bernoulli (dropout with keep probability p).")] = "gaussian",
-    alpha: Annotated[Optional[str], typer.Option(
-        "--alpha", help="Gaussian noise: variance factor α ≥ 0. Left out: the symbol alpha.",
-        show_default=False)] = None,
-    p: Annotated[Optional[str], typer.Option(
-        "--p", help="Bernoulli noise: keep probability p in (0, 1]. Left out: the symbol p.",
-        show_default=False)] = None,
-    inverted: Annotated[Optional[bool], typer.Option(
-        "--inverted/--no-inverted", help="Bernoulli: scale kept weights by 1/p as PyTorch does "
-                                         "(default), or not (classic dropout).", show_default=False)] = None,
-    half: Annotated[bool, typer.Option("--half", help="J = ½(y − Σ X_k u_k)² (c = ½) instead of c = 1.")] = False,
-    samples: Annotated[Optional[str], typer.Option(
-        "--samples", help="Also estimate E[J] by Monte Carlo with this many samples (2-1,000,000).",
-        show_default=False)] = None,
-    seed: Annotated[Optional[str], typer.Option(
-        "--seed", help="Seed of the Monte Carlo run (default 0).", show_default=False)] = None,
-) -> Any:
-    """Expected loss under multiplicative weight noise or dropout = loss + an L2-like penalty.
-
-    Example: dlcalc dropout-expectation --y 1 --u "[1, 2, -1]" --w "[0.5, -0.25, 1]" --alpha 0.1
-    """
-    from dlcalc.core import Task
-    from dlcalc.exercises import dropout_expectation as ex
-
-    return Task(ex.solve, inp=ex.parse_args(y=y, u=u, w=w, n=n, noise=noise, alpha=alpha, p=p,
-                                            inverted=inverted, half=half, samples=samples, seed=seed))

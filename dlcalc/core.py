@@ -7,7 +7,7 @@ know nothing about particular exercises.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable, Mapping
 
 import sympy
@@ -78,22 +78,36 @@ class Solution:
 
 
 class Task:
-    """An exercise ready to solve: the solver and its parsed inputs.
+    """An exercise ready to solve: the solver, its parsed inputs and any mistake flags.
 
     The CLI returns a Task rather than a Solution so that ``--check`` can solve the same
     exercise again under a common mistake (:class:`Mistake`) with some inputs changed.
+    ``inputs`` is the exercise's frozen ``Inputs`` dataclass; ``solve(inputs, **flags)``.
     """
 
-    __slots__ = ("solve", "args", "kwargs")
+    __slots__ = ("solve", "inputs", "flags")
 
-    def __init__(self, solve: Callable[..., Solution], *args: Any, **kwargs: Any) -> None:
+    def __init__(self, solve: Callable[..., Solution], inputs: Any, **flags: Any) -> None:
         self.solve = solve
-        self.args = args
-        self.kwargs = kwargs
+        self.inputs = inputs
+        self.flags = flags
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """The inputs' fields and the flags, by name: what a :class:`Mistake` looks at."""
+        return {**as_kwargs(self.inputs), **self.flags}
 
     def run(self, **changes: Any) -> Solution:
-        """Solve, with keyword inputs replaced by ``changes``."""
-        return self.solve(*self.args, **{**self.kwargs, **changes})
+        """Solve, with input fields or flags replaced by ``changes``."""
+        names = {f.name for f in fields(self.inputs)}
+        inputs = replace(self.inputs, **{k: v for k, v in changes.items() if k in names})
+        flags = {**self.flags, **{k: v for k, v in changes.items() if k not in names}}
+        return self.solve(inputs, **flags)
+
+
+def as_kwargs(inputs: Any) -> dict[str, Any]:
+    """The fields of an ``Inputs`` dataclass by name (shallow: values are not copied)."""
+    return {f.name: getattr(inputs, f.name) for f in fields(inputs)}
 
 
 @dataclass(frozen=True)
@@ -103,8 +117,9 @@ class Mistake:
 
     Attributes:
         name: what the student did ("forgot the bias correction").
-        change: keyword inputs to override, or a function of the task's keyword inputs that
-            returns the overrides (``None`` when the mistake does not apply to this task).
+        change: input fields or solver flags to override, or a function of
+            :attr:`Task.kwargs` that returns the overrides (``None`` when the mistake does
+            not apply to this task).
     """
 
     name: str

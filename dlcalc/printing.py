@@ -120,6 +120,12 @@ class TextPrinter(_BareShownArguments, StrPrinter):
         op = {"==": "=", "!=": "≠", "<=": "≤", ">=": "≥"}.get(expr.rel_op, expr.rel_op)
         return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
 
+    def _print_sigmoid(self, expr: Any) -> str:
+        return f"σ({self._print(expr.args[0])})"
+
+    def _print_ceiling_of(self, expr: Any) -> str:
+        return f"⌈{self._print(expr.args[0])}⌉"
+
     def doprint(self, expr: Any) -> str:
         return super().doprint(expr).replace("**", "^").replace("*", "·")
 
@@ -137,6 +143,13 @@ class TexPrinter(_BareShownArguments, LatexPrinter):
         if not bare and ((v.is_number and v.is_negative) or isinstance(v, sympy.Add)):
             return rf"\left({s}\right)"
         return s
+
+    def _print_sigmoid(self, expr: Any, exp: Any = None) -> str:
+        body = rf"\sigma\left({self._print(expr.args[0])}\right)"
+        return rf"{body}^{{{exp}}}" if exp else body
+
+    def _print_ceiling_of(self, expr: Any, exp: Any = None) -> str:
+        return rf"\left\lceil {self._print(expr.args[0])} \right\rceil"
 
     def _print_Rational(self, expr: sympy.Rational) -> str:
         dec = short_decimal(expr)

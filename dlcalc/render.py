@@ -287,8 +287,9 @@ def _plain_table(item: Records, digits: int, width: int | None) -> list[str] | N
 
     cols, rows = _table_cells(item, digits)
     cells = [cols, *rows]
-    if width is None or any(("\n" in c or "\t" in c or c != c.translate(_RICH_STRIPS)) for r in cells for c in r):
-        return None
+    if width is None or any(("\n" in c or "\t" in c or c != c.translate(_RICH_STRIPS)
+                             or any(cell_len(ch) == 0 for ch in c)) for r in cells for c in r):
+        return None  # zero-width characters: Rich's column layout is its own
     sizes = [max(cell_len(r[i]) for r in cells) for i in range(len(cols))]
     last = len(cols) - 1
     pads = [(0 if i == 0 else 1, 0 if i == last else 1) for i in range(len(cols))]

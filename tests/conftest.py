@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from dlcalc.cli import app
@@ -28,6 +29,16 @@ def run_cli(*args: str, input: str | None = None) -> Run:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def command_names() -> list[str]:
+    """Every command of the app, exercises (from the registry) and batch."""
+    return typer.main.get_command(app).list_commands(None)
+
+
+def click_command(name: str):
+    """The click command ``name`` as the app builds it."""
+    return typer.main.get_command(app).get_command(None, name)
 
 
 @pytest.fixture

@@ -344,10 +344,10 @@ def test_variant_flags_of_the_pure_solver():
     from dlcalc.exercises import adam_step as ex
 
     R = sympy.Rational
-    sol = ex.solve(R(1), [R(1, 2)], lr=R(1, 10), bias_correction=False)
+    sol = ex.solve(ex.Inputs(R(1), [R(1, 2)], lr=R(1, 10)), bias_correction=False)
     m, v = R(1, 20), R(1, 4000)
     assert sol.result["theta"] == 1 - R(1, 10) * m / (sympy.sqrt(v) + R(1, 10**8))
-    sol = ex.solve(R(1), [R(1, 2)], lr=R(1, 10), eps_inside_sqrt=True)
+    sol = ex.solve(ex.Inputs(R(1), [R(1, 2)], lr=R(1, 10)), eps_inside_sqrt=True)
     assert sol.result["theta"] == 1 - R(1, 10) * R(1, 2) / sympy.sqrt(R(1, 4) + R(1, 10**8))
 
 
@@ -439,7 +439,9 @@ def test_check_names_the_mistake(args, flags, name):
             kw[key] = sympy.Rational(Fr(args[args.index(opt) + 1]))
     grads = [sympy.Rational(1, 2), sympy.Rational(3, 10)] + ([sympy.Rational(-1, 10)] if "--grad" in args else [])
     kw.update(decoupled="--decoupled" in args, maximize="--maximize" in args)
-    wrong = ex.solve(sympy.Integer(2), grads, **{**kw, **flags}).result["theta"]
+    from dlcalc.core import Task
+
+    wrong = Task(ex.solve, ex.Inputs(sympy.Integer(2), grads, **kw)).run(**flags).result["theta"]
     r = adam(*base, *args, "--check", f"theta={sympy.N(wrong, 12)}", "--rtol", "1e-8", "--json")
     assert r.code == 1, r.stdout
     verdict = r.json()["check"]["theta"]

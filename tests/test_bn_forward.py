@@ -320,7 +320,7 @@ def test_unbiased_normalization_flag_is_consistent():
     """The convention flag for --check: normalize with 1/(m − 1); its gradient by finite differences."""
     xs = [Fraction(1), Fraction(2), Fraction(4)]
     gs = [Fraction(1), Fraction(-1, 2), Fraction(2)]
-    sol = ex.solve(col(xs), single=True, grad_out=gs, unbiased_norm=True)
+    sol = ex.solve(ex.Inputs(col(xs), single=True, grad_out=gs), unbiased_norm=True)
     m = 3
     mu = sum(xs) / m
     s2 = sum((x - mu) ** 2 for x in xs) / (m - 1)

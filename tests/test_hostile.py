@@ -14,7 +14,7 @@ import pytest
 import typer
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import run_cli
+from conftest import click_command, command_names, run_cli
 from dlcalc.cli import app
 
 CANARY = "CANARY"
@@ -54,7 +54,7 @@ PAYLOADS = [
 
 def _options(command):
     """The value-taking options and positional arguments of a command."""
-    cmd = typer.main.get_command(app).commands[command]
+    cmd = click_command(command)
     out = []
     for p in cmd.params:
         if p.param_type_name == "argument":
@@ -77,7 +77,7 @@ def _judge(r, elapsed):
     assert elapsed < 10
 
 
-COMMANDS = [c for c in BASE if c in typer.main.get_command(app).commands]
+COMMANDS = [c for c in BASE if c in command_names()]
 GRID = [(c, o) for c in COMMANDS for o in _options(c)]
 
 

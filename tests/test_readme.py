@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from conftest import command_names
 from dlcalc.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,7 +24,7 @@ def test_readme_opens_with_the_two_setup_commands():
 
 
 def test_every_command_has_a_readme_example():
-    commands = set(typer.main.get_command(app).commands) - {"batch"}
+    commands = set(command_names()) - {"batch"}
     examples = {e.split()[1] for e in gen.examples(TEXT)}
     missing = commands - examples
     assert not missing, f"commands without a README example: {sorted(missing)}"

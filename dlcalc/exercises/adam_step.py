@@ -28,10 +28,39 @@ from typing import Any, Callable, Sequence
 import mpmath
 import sympy
 
-from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress, xreplace_unevaluated
+from dataclasses import dataclass
+
+from dlcalc.core import (Math, Mistake, Shown, Solution, Step, as_kwargs, as_sympy, progress,
+                         xreplace_unevaluated)
 from dlcalc.errors import InputError
 from dlcalc.parse import (parse_expr_text, parse_int, parse_scalar, parse_value, read_source,
                           symbol)
+from dlcalc.registry import FLAG, LIST, Command, Option
+
+COMMAND = Command(
+    name="adam-step",
+    summary="Adam / AdamW / AMSGrad step by step: moments, bias correction, update.",
+    example="dlcalc adam-step --theta 1 --grad 0.5 --grad 0.3 --grad -0.2 --lr 0.1",
+    plot=True,
+    options=(
+        Option("--theta", "Initial θ: a scalar or a vector ([1, -2]); may be a symbol.", default="1"),
+        Option("--grad", "The gradient of one step (scalar or vector like θ); repeat once per step.",
+               kind=LIST),
+        Option("--loss", "A loss to differentiate instead: in theta (scalar θ) or theta1..thetaN "
+                         "(vector θ), e.g. \"theta1**2 + 10*theta2**2\"."),
+        Option("--steps", "Steps with --loss (1-100,000; default 1)."),
+        Option("--lr", "Learning rate η.", default="0.001"),
+        Option("--beta1", "β₁ in [0, 1).", default="0.9"),
+        Option("--beta2", "β₂ in [0, 1).", default="0.999"),
+        Option("--eps", "ε, added outside the square root.", default="1e-8"),
+        Option("--weight-decay", "λ: L2 added to the gradient (Adam), or decoupled with --decoupled.",
+               default="0"),
+        Option("--decoupled", "AdamW: decay θ ← θ(1 − ηλ) outside the moments.", kind=FLAG, default=False),
+        Option("--amsgrad", "AMSGrad: use the running maximum of v_t.", kind=FLAG, default=False),
+        Option("--maximize", "Gradient ascent: negate the gradient (PyTorch maximize=True).",
+               kind=FLAG, default=False),
+    ),
+)
 
 # --------------------------------------------------------------------------- limits
 
@@ -102,9 +131,45 @@ _LAM = sympy.Symbol("lambda")
 # --------------------------------------------------------------------------- parsing
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """Parsed inputs of adam-step.
+
+    Attributes:
+        theta: θ₀, a scalar or a list (vector); may be symbolic.
+        grads: the gradient of each step (scalars or lists like θ), or None with ``loss``.
+        loss: a SymPy expression in theta / theta1…thetaN to differentiate, or None.
+        steps: the number of steps with ``loss`` (None: 1).
+        lr, beta1, beta2, eps, weight_decay: η, β₁, β₂, ε, λ.
+        decoupled: AdamW's decoupled weight decay; amsgrad: AMSGrad; maximize: ascent.
+    """
+
+    theta: Any
+    grads: Any = None
+    loss: Any = None
+    steps: int | None = None
+    lr: Any = DEFAULTS["lr"]
+    beta1: Any = DEFAULTS["beta1"]
+    beta2: Any = DEFAULTS["beta2"]
+    eps: Any = DEFAULTS["eps"]
+    weight_decay: Any = DEFAULTS["weight_decay"]
+    decoupled: bool = False
+    amsgrad: bool = False
+    maximize: bool = False
+
+
+def parse(*, theta: str, grad: Sequence[str] | None, loss: str | None, steps: str | None,
+          lr: str, beta1: str, beta2: str, eps: str, weight_decay: str, decoupled: bool = False,
+          amsgrad: bool = False, maximize: bool = False) -> Inputs:
+    """The command line's values -> :class:`Inputs` (every mistake names its option)."""
+    return Inputs(**parse_args(theta=theta, grad=grad, loss=loss, steps=steps, lr=lr, beta1=beta1,
+                               beta2=beta2, eps=eps, weight_decay=weight_decay),
+                  decoupled=decoupled, amsgrad=amsgrad, maximize=maximize)
+
+
 def parse_args(*, theta: str, grad: Sequence[str] | None, loss: str | None, steps: str | None,
                lr: str, beta1: str, beta2: str, eps: str, weight_decay: str) -> dict[str, Any]:
-    """The CLI strings, parsed with :mod:`dlcalc.parse`, as keyword arguments of :func:`solve`."""
+    """The CLI strings, parsed with :mod:`dlcalc.parse`, as keyword arguments of :func:`work`."""
     grads = list(grad or [])
     if grads and loss is not None:
         raise InputError("--loss", "cannot be combined with --grad: give the gradients (--grad, "
@@ -649,7 +714,14 @@ def _geometric_sum() -> tuple[tuple[Step, ...], Any, Any, Any]:
 # --------------------------------------------------------------------------- solve
 
 
-def solve(theta: Any, grads: list[Any] | None = None, *, loss: Any = None, steps: int | None = None,
+def solve(inp: Inputs, *, bias_correction: bool = True, eps_inside_sqrt: bool = False,
+          square_grad: bool = True) -> Solution:
+    """The worked solution (see :func:`work`); the flags are conventions that --check varies."""
+    return work(**as_kwargs(inp), bias_correction=bias_correction, eps_inside_sqrt=eps_inside_sqrt,
+                square_grad=square_grad)
+
+
+def work(theta: Any, grads: list[Any] | None = None, *, loss: Any = None, steps: int | None = None,
           lr: Any = DEFAULTS["lr"], beta1: Any = DEFAULTS["beta1"], beta2: Any = DEFAULTS["beta2"],
           eps: Any = DEFAULTS["eps"], weight_decay: Any = DEFAULTS["weight_decay"],
           decoupled: bool = False, amsgrad: bool = False, maximize: bool = False,

@@ -21,21 +21,44 @@ from __future__ import annotations
 import functools
 import math
 import operator
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Sequence
 
 import sympy
 
-from dlcalc.core import Math, Mistake, Shown, Solution, Step
+from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_kwargs
 from dlcalc.errors import InputError
+from dlcalc.registry import ARGUMENTS, FLAG, Command, Option
+
+COMMAND = Command(
+    name="bn-forward",
+    summary="Batch-norm forward (and backward with --grad-out), running statistics, eval mode.",
+    description="Exactly torch.nn.BatchNorm1d: biased variance to normalize, unbiased in the running update.",
+    example="dlcalc bn-forward 1 2 3 4",
+    dash_values=True,
+    options=(
+        Option("VALUES", "The batch of one feature (1 2 3 4; negative values work: -1.5), or @FILE / - "
+                         "to read it; any value may be a symbol. For several features use --x.",
+               kind=ARGUMENTS),
+        Option("--x", "The batch as an m×C matrix, rows are examples, columns features "
+                      "(\"[[1, 2], [3, 4]]\", \"1 2; 3 4\", @FILE.csv or - for standard input)."),
+        Option("--gamma", "γ (weight): a scalar or one per feature.", default="1"),
+        Option("--beta", "β (bias): a scalar or one per feature.", default="0"),
+        Option("--eps", "ε inside the square root (may be 0 or a symbol).", default="1e-5"),
+        Option("--momentum", "PyTorch momentum in [0, 1]: r ← (1 − momentum)·r + momentum·s.", default="0.1"),
+        Option("--running-mean", "Running mean before this batch: a scalar or one per feature.", default="0"),
+        Option("--running-var", "Running variance before this batch: a scalar or one per feature.",
+               default="1"),
+        Option("--eval", "Eval mode: normalize with the running statistics (left unchanged).",
+               kind=FLAG, default=False),
+        Option("--grad-out", "∂L/∂y in the batch's shape: adds the backward pass (∂L/∂x, ∂L/∂γ, ∂L/∂β)."),
+    ),
+)
 
 EXACT_MAX = 64        # batch entries (m·C) worked exactly with SymPy, step by step
 SHOW_ROWS = 3         # rows of x̂, y, ∂L/∂x shown in the working of a big batch
 SUM_TERMS = 8         # terms of a sum written out before it is elided with …
-
-#: every option of the command, for "did you mean" on a mistyped one among the values
-OPTIONS = ("--x", "--gamma", "--beta", "--eps", "--momentum", "--running-mean", "--running-var",
-           "--eval", "--grad-out", "--json", "--latex", "--digits", "--timeout", "--help")
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -43,29 +66,58 @@ _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 # --------------------------------------------------------------------------- CLI inputs
 
 
-def check_values(texts: Sequence[str]) -> None:
-    """Refuse a mistyped option that the command line passed on as a batch value.
+@dataclass(frozen=True)
+class Inputs:
+    """Parsed inputs of bn-forward.
 
-    Negative numbers (``-1``, ``-.5``) reach the values because the command ignores unknown
-    options; anything else that starts with ``-`` is an option that does not exist.
+    Attributes:
+        x: the batch as m rows of C values (Fractions, SymPy numbers or expressions).
+        single: the batch is one feature given as a list (results are flat lists).
+        gamma, beta, running_mean, running_var: a scalar or one per feature.
+        eps, momentum: ε inside the square root and PyTorch's momentum.
+        eval_mode: normalize with the running statistics (``--eval``).
+        grad_out: ∂L/∂y in the batch's shape, or None (no backward pass).
+        x_option: the option that gave the batch, for error messages.
     """
-    import difflib
 
-    for t in texts:
-        if len(t) > 1 and t.startswith("-") and not (t[1].isdigit() or t[1] == "."):
-            name = t.split("=", 1)[0]
-            close = difflib.get_close_matches(name, OPTIONS, n=1)
-            hint = f"; did you mean {close[0]}?" if close else ""
-            if not name.startswith("--"):
-                hint += f" (a negative symbol as a value is written (-{t[1:][:20]}))"
-            raise InputError(name[:40], f"is not an option of bn-forward{hint}")
+    x: Any
+    single: bool = False
+    gamma: Any = 1
+    beta: Any = 0
+    eps: Any = Fraction(1, 100000)
+    momentum: Any = Fraction(1, 10)
+    running_mean: Any = 0
+    running_var: Any = 1
+    eval_mode: bool = False
+    grad_out: Any = None
+    x_option: str = "--x"
+
+
+def parse(*, values: Sequence[str] | None, x: str | None, gamma: str, beta: str, eps: str,
+          momentum: str, running_mean: str, running_var: str, eval: bool,
+          grad_out: str | None) -> Inputs:
+    """The command line's values -> :class:`Inputs` (every mistake names its option)."""
+    from dlcalc.parse import parse_value_fast
+
+    batch, single, option = parse_batch(values or [], x)
+    per_feature = ("scalar", "vector")
+    return Inputs(
+        batch, single=single, x_option=option,
+        gamma=parse_value_fast(gamma, "--gamma", kinds=per_feature),
+        beta=parse_value_fast(beta, "--beta", kinds=per_feature),
+        eps=parse_value_fast(eps, "--eps", kinds=("scalar",)),
+        momentum=parse_value_fast(momentum, "--momentum", kinds=("scalar",)),
+        running_mean=parse_value_fast(running_mean, "--running-mean", kinds=per_feature),
+        running_var=parse_value_fast(running_var, "--running-var", kinds=per_feature),
+        eval_mode=eval,
+        grad_out=None if grad_out is None else parse_value_fast(
+            grad_out, "--grad-out", kinds=("scalar", "vector", "matrix")))
 
 
 def parse_batch(values: Sequence[str], x: str | None) -> tuple[list[list[Any]], bool, str]:
     """The batch as m × C rows, whether it is one feature given as a list, and its option name."""
     from dlcalc.parse import parse_value_fast
 
-    check_values(values)
     if x is not None:
         value = parse_value_fast(x, "--x", kinds=("vector", "matrix"))
         if values:
@@ -228,7 +280,14 @@ def _zero_variance(j: int, C: int, eval_mode: bool) -> InputError:
 # --------------------------------------------------------------------------- solve
 
 
-def solve(x: list[list[Any]], *, single: bool = False, gamma: Any = 1, beta: Any = 0,
+def solve(inp: Inputs, *, unbiased_norm: bool = False, shift_first: bool = False,
+          biased_running: bool = False) -> Solution:
+    """The worked solution (see :func:`work`); the flags are mistakes for ``--check``."""
+    return work(**as_kwargs(inp), unbiased_norm=unbiased_norm, shift_first=shift_first,
+                biased_running=biased_running)
+
+
+def work(x: list[list[Any]], *, single: bool = False, gamma: Any = 1, beta: Any = 0,
           eps: Any = Fraction(1, 100000), momentum: Any = Fraction(1, 10), running_mean: Any = 0,
           running_var: Any = 1, eval_mode: bool = False, grad_out: Any = None,
           unbiased_norm: bool = False, shift_first: bool = False, biased_running: bool = False,

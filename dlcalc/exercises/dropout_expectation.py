@@ -45,6 +45,28 @@ import sympy
 from dlcalc.core import Mistake, Math, Shown, Solution, Step, substitute, progress
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_int, parse_scalar, parse_vector, symbol
+from dlcalc.registry import FLAG, SWITCH, Command, Option
+
+COMMAND = Command(
+    name="dropout-expectation",
+    summary="Expected loss under multiplicative weight noise or dropout = loss + an L2-like penalty.",
+    example='dlcalc dropout-expectation --y 1 --u "[1, 2, -1]" --w "[0.5, -0.25, 1]" --alpha 0.1',
+    options=(
+        Option("--y", "Target y. Left out: the symbol y."),
+        Option("--u", "Inputs u_k, a vector (\"[1, 2, -0.5]\"). Left out: symbols u1…uN."),
+        Option("--w", "Weights w_k, a vector of the same length. Left out: symbols w1…wN."),
+        Option("--n", "Number of weights (1-50) when --u/--w are left symbolic."),
+        Option("--noise", "gaussian (δ_k ~ N(0, α·w_k²)) or bernoulli (dropout with keep probability p).",
+               default="gaussian"),
+        Option("--alpha", "Gaussian noise: variance factor α ≥ 0. Left out: the symbol alpha."),
+        Option("--p", "Bernoulli noise: keep probability p in (0, 1]. Left out: the symbol p."),
+        Option("--inverted", "Bernoulli: scale kept weights by 1/p as PyTorch does (default), "
+                             "or not (classic dropout).", kind=SWITCH, off="--no-inverted", show_default=False),
+        Option("--half", "J = ½(y − Σ X_k u_k)² (c = ½) instead of c = 1.", kind=FLAG, default=False),
+        Option("--samples", "Also estimate E[J] by Monte Carlo with this many samples (2-1,000,000)."),
+        Option("--seed", "Seed of the Monte Carlo run (default 0)."),
+    ),
+)
 
 MAX_N = 50                 # --n, and vectors with any symbolic entry
 MAX_LEN_NUMERIC = 10_000   # vectors of numbers only
@@ -74,11 +96,12 @@ class Inputs:
     seed: int
 
 
-def parse_args(*, y: str | None, u: str | None, w: str | None, n: str | None, noise: str,
+def parse(*, y: str | None, u: str | None, w: str | None, n: str | None, noise: str,
                alpha: str | None, p: str | None, inverted: bool | None, half: bool,
                samples: str | None, seed: str | None) -> Inputs:
     """The command line's strings -> :class:`Inputs` (every mistake names its option)."""
-    kind = (noise or "").strip().lower()
+    noise = noise or "gaussian"
+    kind = noise.strip().lower()
     if kind not in NOISES:
         raise InputError("--noise", f"must be gaussian or bernoulli, got {noise.strip()[:30]!r}")
     if kind == "gaussian":
@@ -508,17 +531,12 @@ def monte_carlo(inp: Inputs, c: float, shift: float = 0.0) -> tuple[float, float
 
 
 def _flip_scaling(kw: Any) -> Any:
-    inp = kw["inp"]
-    if inp.noise != "bernoulli":
-        return None
-    from dataclasses import replace
-
-    return {"inp": replace(inp, inverted=not inp.inverted)}
+    return {"inverted": not kw["inverted"]} if kw["noise"] == "bernoulli" else None
 
 
 MISTAKES = (
     Mistake("forgot the penalty (the variance term of E[X_k²])", {"penalty": False}),
     Mistake("took the noise variance as α·w_k instead of α·w_k²",
-            lambda kw: {"linear_variance": True} if kw["inp"].noise == "gaussian" else None),
+            lambda kw: {"linear_variance": True} if kw["noise"] == "gaussian" else None),
     Mistake("mixed up inverted (1/p) and classic dropout scaling", _flip_scaling),
 )

@@ -25,6 +25,20 @@ import sympy
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, substitute
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_bool, parse_expr_text, symbol
+from dlcalc.registry import ARGUMENTS, FLAG, LIST, Command, Option
+
+COMMAND = Command(
+    name="param-count",
+    summary="Learnable parameters of a network, layer by layer, with the formula.",
+    example="dlcalc param-count 784 256 10",
+    options=(
+        Option("SIZES", "Layer sizes of an MLP, input first (784 256 10); any may be a symbol.",
+               kind=ARGUMENTS),
+        Option("--layer", 'A typed layer, repeatable: "conv2d in=3 out=16 k=3", "bn c=16", '
+                          '"lstm in=10 hidden=20 layers=2", "attention d=64 heads=8", ...', kind=LIST),
+        Option("--no-bias", "MLP layers without biases.", kind=FLAG, default=False),
+    ),
+)
 
 MAX_LAYERS = 1_000
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -66,6 +80,27 @@ def _size(value: Any, option: str, what: str) -> Any:
     else:
         raise InputError(option, f"{what} must be a number or a single symbol, got {value}")
     return value
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Parsed inputs of param-count.
+
+    Attributes:
+        sizes: the MLP's layer sizes, input first (positive integers or symbols); may be empty.
+        layers: the typed layers after the MLP, in order.
+        bias: whether the MLP layers have biases (``--no-bias``: False).
+    """
+
+    sizes: tuple[Any, ...]
+    layers: tuple[Layer, ...]
+    bias: bool = True
+
+
+def parse(*, sizes: list[str] | None, layer: list[str] | None, no_bias: bool) -> Inputs:
+    """The command line's values -> :class:`Inputs` (every mistake names its option)."""
+    return Inputs(tuple(parse_sizes(sizes or [])), tuple(parse_layer(s) for s in layer or []),
+                  bias=not no_bias)
 
 
 def parse_sizes(texts: list[str]) -> list[Any]:
@@ -245,13 +280,13 @@ def _plain(x: Any) -> Any:
     return int(x) if x.is_Integer else x
 
 
-def solve(sizes: list[Any], layers: list[Layer], *, bias: bool = True,
-          count_buffers: bool = False) -> Solution:
+def solve(inp: Inputs, *, count_buffers: bool = False) -> Solution:
     """Count the learnable parameters of an MLP (``sizes``) followed by typed ``layers``.
 
     ``count_buffers`` adds batch-norm running statistics to the total: a mistake, kept as a
     flag so that ``--check`` can recognise it.
     """
+    sizes, layers, bias = list(inp.sizes), list(inp.layers), inp.bias
     if not sizes and not layers:
         raise InputError("SIZES", "are missing: give layer sizes (784 256 10) or --layer specs")
     all_layers = _mlp_layers(sizes, bias) + list(layers)

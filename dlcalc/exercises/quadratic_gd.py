@@ -32,8 +32,27 @@ from typing import Any, Optional
 
 import sympy
 
-from dlcalc.core import Mistake, Math, Solution, Step, substitute
+from dlcalc.core import Mistake, Math, Solution, Step, as_kwargs, substitute
 from dlcalc.errors import InputError
+from dlcalc.registry import FLAG, Command, Option
+
+COMMAND = Command(
+    name="quadratic-gd",
+    summary="Gradient descent and Newton on f(w) = wᵀHw via H = QΛQᵀ, with convergence analysis.",
+    example='dlcalc quadratic-gd --H "[[2, 1], [1, 3]]" --w0 "[1, 1]" --lr 0.1 --steps 10',
+    plot=True,
+    options=(
+        Option("--H", "Square matrix H of f(w) = wᵀHw: [[2,1],[1,3]] or \"2 1; 1 3\"; entries may be "
+                      "symbols; up to 50x50. A non-symmetric H is replaced by (H + Hᵀ)/2.", required=True),
+        Option("--w0", "Starting point w₀, a vector of length n.", required=True),
+        Option("--lr", "Step size ε (a number or a symbol such as eps).", required=True),
+        Option("--steps", "Gradient-descent steps, 0 to 1,000,000,000 (closed form, no loop), "
+                          "or a symbol such as t.", default="1"),
+        Option("--newton", "Also take one Newton step w₀ − M⁻¹∇f(w₀).", kind=FLAG, default=False),
+        Option("--tol", "Error reduction for \"steps needed\" (0 < tol < 1).", default="1e-6"),
+        Option("--half", "f(w) = ½wᵀHw instead of wᵀHw.", kind=FLAG, default=False),
+    ),
+)
 
 MAX_N = 50                  # largest H (n × n)
 MAX_STEPS = 10**9           # largest --steps (closed form: the cost does not grow with it)
@@ -53,6 +72,37 @@ MU_MIN, MU_MAX, KAPPA, TOL, RHO = sympy.symbols(
 
 
 # --------------------------------------------------------------------------- input checks
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Parsed inputs of quadratic-gd.
+
+    Attributes:
+        H: the n × n matrix as rows (entries may be symbolic).
+        w0: the starting point, n entries.
+        lr: the step size ε.
+        steps: a whole number of steps, or a symbol (closed form in t).
+        newton: also take one Newton step.
+        tol: the error reduction for "steps needed".
+        half: f(w) = ½wᵀHw instead of wᵀHw.
+    """
+
+    H: Any
+    w0: Any
+    lr: Any
+    steps: Any = 1
+    newton: bool = False
+    tol: Any = sympy.Rational(1, 10**6)
+    half: bool = False
+
+
+def parse(*, H: str, w0: str, lr: str, steps: str, newton: bool, tol: str, half: bool) -> Inputs:
+    """The command line's values -> :class:`Inputs` (every mistake names its option)."""
+    from dlcalc.parse import parse_matrix, parse_scalar, parse_vector
+
+    return Inputs(parse_matrix(H, "--H"), parse_vector(w0, "--w0"), parse_scalar(lr, "--lr"),
+                  steps=parse_steps(steps), newton=newton, tol=parse_scalar(tol, "--tol"), half=half)
 
 
 def parse_steps(text: str) -> Any:
@@ -483,7 +533,12 @@ def _quad(S: sympy.Matrix, w: list[Any], c: Any) -> Any:
 # --------------------------------------------------------------------------- the solver
 
 
-def solve(H: list[list[Any]], w0: list[Any], lr: Any, *, steps: Any = 1, newton: bool = False,
+def solve(inp: Inputs, *, symmetrize: bool = True) -> Solution:
+    """The worked solution (see :func:`work`); ``symmetrize=False`` is a mistake for ``--check``."""
+    return work(**as_kwargs(inp), symmetrize=symmetrize)
+
+
+def work(H: list[list[Any]], w0: list[Any], lr: Any, *, steps: Any = 1, newton: bool = False,
           tol: Any = sympy.Rational(1, 10**6), half: bool = False, symmetrize: bool = True) -> Solution:
     """Gradient descent (and one Newton step) on f(w) = wᵀHw, or ½wᵀHw with ``half``.
 

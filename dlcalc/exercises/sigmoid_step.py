@@ -29,9 +29,31 @@ from typing import Any, Callable
 import sympy
 from sympy.printing.precedence import PRECEDENCE, precedence
 
-from dlcalc.core import Math, Mistake, Solution, Step, as_sympy, progress
+from dlcalc.core import Math, Mistake, Solution, Step, as_kwargs, as_sympy, progress
 from dlcalc.errors import InputError
-from dlcalc.parse import symbol
+from dlcalc.parse import parse_int, parse_scalar, parse_value, symbol
+from dlcalc.registry import FLAG, SWITCH, Command, Option
+
+COMMAND = Command(
+    name="sigmoid-step",
+    summary="Gradient-descent step(s) of one sigmoid neuron, squared error (or BCE) + L2.",
+    example="dlcalc sigmoid-step --x 1 --t 0",
+    plot=True,
+    options=(
+        Option("--x", "Input: a scalar, a vector (one example), or a matrix whose rows are examples "
+                      "(\"1 2; 0.5 -1\"). Left out: the symbol x."),
+        Option("--t", "Target: a scalar, or one per example. Left out: the symbol t."),
+        Option("--w", "Initial weight: a scalar or a vector.", default="1"),
+        Option("--b", "Initial bias.", default="1"),
+        Option("--lam", "L2 strength λ.", default="0.1", aliases=("--lambda",)),
+        Option("--lr", "Learning rate α.", default="0.1", aliases=("--alpha",)),
+        Option("--loss", "mse (squared error) or bce (cross-entropy).", default="mse"),
+        Option("--half", "c = ½ in the loss and penalty (--no-half: c = 1).", kind=SWITCH,
+               off="--no-half", default=True),
+        Option("--reg-bias", "Regularize the bias too (‖w‖² + b²).", kind=FLAG, default=False),
+        Option("--steps", "Number of gradient-descent steps (1-10,000).", default="1"),
+    ),
+)
 
 MAX_STEPS = 10_000
 #: steps · examples · features a run may cost at all (IEEE double beyond MPMATH_WORK)
@@ -701,7 +723,51 @@ def _board(k: int, D: _StepData, X: list[list[Any]], t: list[Any], P: _Params, F
 # --------------------------------------------------------------------------- solve
 
 
-def solve(x: Any, t: Any, w: Any, b: Any, lam: Any, lr: Any, *, loss: str = "mse",
+@dataclass(frozen=True)
+class Inputs:
+    """Parsed inputs of sigmoid-step.
+
+    Attributes:
+        x: the input: a scalar, a vector, a matrix (rows are examples), or None (symbol x).
+        t: the target: a scalar, a vector (one per example), or None (symbol t).
+        w: the initial weight, a scalar or a vector.
+        b, lam, lr: initial bias, L2 strength λ, learning rate α (scalars, may be symbols).
+        loss: "mse" or "bce".
+        half: c = ½ in the loss and penalty (False: c = 1).
+        reg_bias: whether the bias is regularized too.
+        steps: gradient-descent steps.
+    """
+
+    x: Any
+    t: Any
+    w: Any
+    b: Any
+    lam: Any
+    lr: Any
+    loss: str = "mse"
+    half: bool = True
+    reg_bias: bool = False
+    steps: int = 1
+
+
+def parse(*, x: str | None, t: str | None, w: str, b: str, lam: str, lr: str, loss: str,
+          half: bool, reg_bias: bool, steps: str) -> Inputs:
+    """The command line's values -> :class:`Inputs` (every mistake names its option)."""
+    return Inputs(
+        x=None if x is None else parse_value(x, "--x", kinds=("scalar", "vector", "matrix")),
+        t=None if t is None else parse_value(t, "--t", kinds=("scalar", "vector")),
+        w=parse_value(w, "--w", kinds=("scalar", "vector")),
+        b=parse_scalar(b, "--b"), lam=parse_scalar(lam, "--lam"), lr=parse_scalar(lr, "--lr"),
+        loss=loss, half=True if half is None else half, reg_bias=reg_bias,
+        steps=parse_int(steps, "--steps", lo=1, hi=MAX_STEPS))
+
+
+def solve(inp: Inputs, *, sigma_as_derivative: bool = False, ascent: bool = False) -> Solution:
+    """The worked solution (see :func:`work`); the flags are mistakes for ``--check``."""
+    return work(**as_kwargs(inp), sigma_as_derivative=sigma_as_derivative, ascent=ascent)
+
+
+def work(x: Any, t: Any, w: Any, b: Any, lam: Any, lr: Any, *, loss: str = "mse",
           half: bool = True, reg_bias: bool = False, steps: int = 1,
           sigma_as_derivative: bool = False, ascent: bool = False) -> Solution:
     """Gradient-descent ``steps`` of one sigmoid neuron (see the module docstring).

@@ -1,0 +1,105 @@
+"""The board: formulas written once, as SymPy templates, and the one step builder that puts
+the numbers in.
+
+A teacher writes each step of the working as *general formula → numbers substituted →
+value*.  Here the general formula is a SymPy template (usually ``eq(lhs, rhs)``), and
+:func:`step` derives the other two from it::
+
+    M_T, BETA1, G = sympy.symbols("m_t beta_1 g_t")
+    FIRST_MOMENT = eq(M_T, BETA1 * sympy.Symbol("m_{t-1}") + (1 - BETA1) * G)
+    step("first moment", FIRST_MOMENT, {BETA1: 0.9, ...})
+
+so text, LaTeX and ``--digits`` all come from :mod:`dlcalc.printing`, and the substituted
+line is true as written (``tests/test_steps.py`` evaluates it for every command).
+
+Display nodes keep what SymPy would otherwise rewrite: :class:`sigmoid` stays σ(z) in a
+symbolic answer (1 − σ(z), not σ(−z)), :class:`ceiling_of` keeps ⌈x⌉ around a ratio.
+Hats and subscripts come from symbol names (``mhat_t`` prints m̂ₜ and ``\\hat{m}_{t}``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import sympy
+
+from dlcalc.core import Shown, Step, as_sympy, substitute
+
+_AUTO = object()
+
+
+def eq(lhs: Any, rhs: Any) -> sympy.Equality:
+    """``lhs = rhs`` as a formula, never evaluated to True/False."""
+    return sympy.Eq(as_sympy(lhs), as_sympy(rhs), evaluate=False)
+
+
+def step(title: str, formula: Any, values: Mapping[Any, Any] | None = None, *, value: Any = _AUTO,
+         note: str = "", section: str = "", finish: Any = None) -> Step:
+    """One line of the working from a formula written once.
+
+    Args:
+        title: what the step computes.
+        formula: the template: ``eq(lhs, rhs)`` or an expression (a Matrix works too).
+        values: symbol -> value to put in.  Without values the step has no substituted line.
+        value: the value, when it is computed elsewhere (a faster or exact path); by default
+            the right-hand side evaluated at ``values``.
+        finish: applied to the evaluated value (``sympy.simplify``, ``sympy.factor``, …).
+        note, section: as :class:`~dlcalc.core.Step`.
+    """
+    rhs = formula.rhs if isinstance(formula, sympy.Equality) else formula
+    values = dict(values or {})
+    substituted = substitute(rhs, values) if values else None
+    if value is _AUTO:
+        value = as_sympy(rhs).xreplace({k: as_sympy(v) for k, v in values.items()}) if values else rhs
+        if finish is not None:
+            value = finish(value)
+    return Step(title=title, formula=formula, substituted=substituted, value=value, note=note,
+                section=section)
+
+
+def unshow(expr: Any) -> Any:
+    """A substituted line evaluated: every shown number replaced by its value (and evaluated).
+
+    What the step-consistency test compares with the step's value."""
+    if isinstance(expr, (list, tuple)):
+        return [unshow(e) for e in expr]
+    expr = as_sympy(expr)
+    shown = {s: s.shown_value for s in expr.atoms(Shown)}
+    return expr.xreplace(shown).doit() if shown else expr.doit()
+
+
+class sigmoid(sympy.Function):
+    """σ(z) = 1/(1 + e^(−z)), kept as σ in formulas and symbolic answers.
+
+    A number in gives the exact value (σ(0) = 1/2, σ(2) = 1/(1 + e^(−2))); a symbolic
+    argument stays σ(·), and SymPy differentiates it as σ(z)(1 − σ(z)).
+    """
+
+    @classmethod
+    def eval(cls, z: Any) -> Any:
+        if z.is_zero:
+            return sympy.Rational(1, 2)
+        if z.is_number:
+            return 1 / (1 + sympy.exp(-z))
+        return None
+
+    def fdiff(self, argindex: int = 1) -> Any:
+        s = sigmoid(self.args[0])
+        return s * (1 - s)
+
+    def _eval_rewrite_as_exp(self, z: Any, **kwargs: Any) -> Any:
+        return 1 / (1 + sympy.exp(-z))
+
+    def _eval_is_real(self) -> Any:
+        return self.args[0].is_real
+
+    def _eval_is_positive(self) -> Any:
+        return True if self.args[0].is_real else None
+
+
+class ceiling_of(sympy.Function):
+    """⌈x⌉ shown around an unevaluated ratio: ``ceiling_of(log(tol)/log(rho))`` prints the
+    ratio inside the brackets and evaluates (doit) to the whole number."""
+
+    def doit(self, **hints: Any) -> Any:
+        return sympy.ceiling(self.args[0].doit(**hints) if hints.get("deep", True) else self.args[0])

@@ -4,12 +4,20 @@
 on every call, only for an ``isinstance`` check.  The first call imports
 ``sympy.tensor.tensor`` and with it all of ``sympy.combinatorics``, which builds the
 polyhedra of its ``polyhedron`` module at import time: 25-50 ms, a quarter of what a
-homework case may cost above SymPy's own import.  dlcalc never builds tensor expressions.
+homework case may cost above SymPy's own import.
 
-So, until something asks for more, ``sympy.tensor.tensor`` is a stand-in module whose
-``TensExpr`` and ``TensAdd`` are classes nothing is an instance of (true of every dlcalc
-expression).  Any other name looked up in it loads the real module, which then replaces
-the stand-in in ``sys.modules`` (so ``Add.flatten`` uses the real classes from then on).
+So, until something else asks for it, ``sys.modules["sympy.tensor.tensor"]`` is a stand-in.
+It has no attributes of its own; its module ``__getattr__`` answers by who asks:
+
+* ``Add.flatten`` (recognised by its code object) gets placeholder classes that nothing is
+  an instance of.  That is true, not a guess: a tensor expression can only exist once the
+  real module has been imported, and then the stand-in is gone from ``sys.modules``.
+* Anyone else gets the real module's attribute: the real module is imported on the spot
+  and replaces the stand-in in ``sys.modules``, so ``from sympy.tensor.tensor import
+  TensExpr`` anywhere else binds the real class (a test runs sympy.tensor's own
+  ``PartialDerivative`` after importing dlcalc).
+
+Importing dlcalc therefore changes nothing that other code in the same process can see.
 """
 
 from __future__ import annotations
@@ -21,28 +29,39 @@ import types
 _NAME = "sympy.tensor.tensor"
 
 
+class _Placeholder:
+    """Stand-in for TensExpr/TensAdd inside Add.flatten: no object is an instance of it."""
+
+
 class _StandIn(types.ModuleType):
-    def __getattr__(self, name: str):  # only called for names the stand-in lacks
-        if name.startswith("__"):
+    _flatten_code: types.CodeType | None = None
+    _real: types.ModuleType | None = None
+
+    def __getattr__(self, name: str):  # only called for names the stand-in lacks: all of them
+        if name in ("TensExpr", "TensAdd") and self._real is None:
+            caller = sys._getframe(1).f_code
+            if caller is self._flatten_code:
+                return _Placeholder
+        if name.startswith("__") and self._real is None:
             raise AttributeError(name)
-        del sys.modules[_NAME]
-        real = importlib.import_module(_NAME)
-        return getattr(real, name)
+        return getattr(self._load(), name)
+
+    def _load(self) -> types.ModuleType:
+        if self._real is None:
+            if sys.modules.get(_NAME) is self:
+                del sys.modules[_NAME]
+            real = importlib.import_module(_NAME)
+            object.__setattr__(self, "_real", real)
+        return self._real
 
 
 def install() -> None:
     """Put the stand-in in place, unless the real module is already loaded."""
     if _NAME in sys.modules:
         return
+    from sympy.core.add import Add
+
     stand_in = _StandIn(_NAME, __doc__)
-
-    class TensExpr:  # noqa: D401 - placeholders for isinstance checks only
-        """Stand-in: no dlcalc expression is a tensor expression."""
-
-    class TensAdd(TensExpr):
-        """Stand-in: no dlcalc expression is a tensor sum."""
-
-    stand_in.TensExpr = TensExpr
-    stand_in.TensAdd = TensAdd
+    stand_in._flatten_code = Add.flatten.__func__.__code__
     stand_in.__file__ = __file__
     sys.modules[_NAME] = stand_in

@@ -568,12 +568,22 @@ def test_two_forms_of_one_contraction_factor_are_a_tie_not_an_error():
     assert [s["value"] for s in out["steps"] if s["title"].startswith("steps to shrink")] == ["10", "10"]
 
 
-def test_the_cached_eigendecomposition_is_not_shared_with_callers():
+def test_the_cached_eigendecomposition_is_immutable():
+    """Issue 15: the per-H cache is shared by every caller, so nothing in it can be changed."""
+    import dataclasses
+
     from dlcalc.exercises.quadratic_gd import _exact_eigen
 
     S = sympy.Matrix([[2, 1], [1, 3]])
     first = _exact_eigen(S)
-    first.values.append("spoiled")
-    first.Q[0, 0] = 99
+    with pytest.raises(AttributeError):
+        first.values.append("spoiled")
+    with pytest.raises(TypeError):
+        first.Q[0, 0] = 99
+    with pytest.raises(TypeError):
+        first.groups[0][1][0, 0] = 99
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.values = []
     second = _exact_eigen(S)
-    assert len(second.values) == 2 and second.Q[0, 0] != 99
+    assert second is first and len(second.values) == 2
+    assert second.values[0] == (5 - sympy.sqrt(5)) / 2

@@ -316,7 +316,7 @@ def _ptex(x: Any) -> str:
 # --------------------------------------------------------------------------- eigen
 
 
-@dataclass
+@dataclass(frozen=True)
 class Eigen:
     """The eigendecomposition of S = sym(H).
 
@@ -333,6 +333,13 @@ class Eigen:
     method: str = ""
     diagonal: bool = False
 
+    def __post_init__(self) -> None:
+        # immutable all the way down: the exact one is cached per process and shared
+        object.__setattr__(self, "values", tuple(self.values))
+        object.__setattr__(self, "groups", tuple((lam, sympy.ImmutableMatrix(P)) for lam, P in self.groups))
+        if isinstance(self.Q, sympy.MatrixBase):
+            object.__setattr__(self, "Q", sympy.ImmutableMatrix(self.Q))
+
 
 def _is_diagonal(S: sympy.Matrix) -> bool:
     n = S.rows
@@ -343,13 +350,9 @@ def _exact_eigen(S: sympy.Matrix) -> Optional[Eigen]:
     """Exact eigenvalues and projectors when that is small and fast, else None.
 
     Cached per process by S (``dlcalc batch`` often grades one H under many step sizes);
-    each caller gets its own lists and Q.
+    an :class:`Eigen` is immutable, so every caller can share the cached one.
     """
-    eig = _exact_eigen_of(sympy.ImmutableMatrix(S))
-    if eig is None:
-        return None
-    return dataclasses.replace(eig, values=list(eig.values), groups=list(eig.groups),
-                               Q=None if eig.Q is None else eig.Q.copy())  # the cached one stays as it is
+    return _exact_eigen_of(sympy.ImmutableMatrix(S))
 
 
 @functools.lru_cache(maxsize=64)

@@ -44,3 +44,29 @@ def click_command(name: str):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def solution_of(argv: list[str]):
+    """The Solution a command line works out (argv without the shared output options),
+    parsed by the real click command and solved through the registry."""
+    from dlcalc import registry
+    from dlcalc.core import Task
+
+    name, rest = argv[0], list(argv[1:])
+    ctx = click_command(name).make_context(name, rest)
+    mod = registry.module(name)
+    own = {o.param: ctx.params[o.param] for o in mod.COMMAND.options}
+    return Task(mod.solve, mod.parse(**own)).run()
+
+
+def readme_examples() -> list[list[str]]:
+    """Every README example command line, as argv without the leading ``dlcalc``."""
+    import shlex
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "tools"))
+    import readme
+
+    return [shlex.split(c)[1:] for c in readme.examples((root / "README.md").read_text())]

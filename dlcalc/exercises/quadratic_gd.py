@@ -32,6 +32,7 @@ from typing import Any, Optional
 
 import sympy
 
+from dlcalc.board import ceiling_of
 from dlcalc.core import Mistake, Math, Solution, Step, as_kwargs, substitute
 from dlcalc.errors import InputError
 from dlcalc.registry import FLAG, Command, Option
@@ -971,14 +972,14 @@ def _steps_needed(steps_list: list[Step], tol: Any, factors: list[Any], lr: Any,
         steps_list.append(Step(
             title=f"steps to shrink the error by tol = {P.value_text(tol)}, with ε = {P.value_text(lr)}",
             section="convergence", formula=formula,
-            substituted=substitute(sympy.log(TOL) / sympy.log(RHO), {TOL: tol, RHO: rho}) if rho != 0 else None,
+            substituted=ceiling_of(substitute(sympy.log(TOL) / sympy.log(RHO), {TOL: tol, RHO: rho})) if rho != 0 else None,
             value=k if k is not None else "never (ρ ≥ 1)",
             note="ρ = max |1 − εμᵢ| for the given ε"))
     k = _needed(rate, tol)
     steps_list.append(Step(
         title=f"steps to shrink the error by tol = {P.value_text(tol)}, with ε*",
         section="convergence", formula=formula,
-        substituted=substitute(sympy.log(TOL) / sympy.log(RHO), {TOL: tol, RHO: rate}) if rate != 0 else None,
+        substituted=ceiling_of(substitute(sympy.log(TOL) / sympy.log(RHO), {TOL: tol, RHO: rate})) if rate != 0 else None,
         value=k if k is not None else "never", note="ρ = (κ − 1)/(κ + 1)"))
 
 

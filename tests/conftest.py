@@ -31,6 +31,21 @@ def run_cli(*args: str, input: str | None = None) -> Run:
     return Run(result.exit_code, result.stdout, result.stderr)
 
 
+def run_json(command: str, *args: str) -> Any:
+    """Run ``command`` with ``--json``; it must answer (exit 0) with one JSON object."""
+    r = run_cli(command, *args, "--json")
+    assert r.code == 0, r.stdout + r.stderr
+    return r.json()
+
+
+def close(a: Any, b: Any, rtol: float = 1e-12, atol: float = 1e-15) -> bool:
+    """Whether numbers (or equally long nested lists of them) agree within rtol/atol
+    (the one comparison of the suite: :func:`golden_compare.close`)."""
+    from golden_compare import close as differences
+
+    return not differences(a, b, rtol, atol=atol)
+
+
 def command_names() -> list[str]:
     """Every command of the app, exercises (from the registry) and batch."""
     return typer.main.get_command(app).list_commands(None)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any
 
 ATOL = 1e-15
 
 
-def close(actual: Any, expected: Any, rtol: float, path: str = "") -> list[str]:
+def close(actual: Any, expected: Any, rtol: float, path: str = "", atol: float = ATOL) -> list[str]:
     """Differences between ``actual`` and ``expected`` (empty when they agree).
 
     Lists of records compare only the keys the oracle gives; a one-element list and a
     scalar are the same value (one batch-norm feature may be reported either way).
     """
+    actual = list(actual) if isinstance(actual, tuple) else actual
+    expected = list(expected) if isinstance(expected, tuple) else expected
     if isinstance(expected, bool) or isinstance(actual, bool):
         return [] if actual is expected else [f"{path}: {actual!r} != {expected!r}"]
     if isinstance(expected, dict):
@@ -24,7 +27,7 @@ def close(actual: Any, expected: Any, rtol: float, path: str = "") -> list[str]:
             if k not in actual:
                 out.append(f"{path}.{k}: missing")
             else:
-                out.extend(close(actual[k], v, rtol, f"{path}.{k}"))
+                out.extend(close(actual[k], v, rtol, f"{path}.{k}", atol))
         return out
     if isinstance(expected, list) and not isinstance(actual, list) and len(expected) == 1:
         expected = expected[0]
@@ -35,10 +38,14 @@ def close(actual: Any, expected: Any, rtol: float, path: str = "") -> list[str]:
             return [f"{path}: expected a list of {len(expected)}, got {actual!r}"[:300]]
         out = []
         for i, (a, e) in enumerate(zip(actual, expected)):
-            out.extend(close(a, e, rtol, f"{path}[{i}]"))
+            out.extend(close(a, e, rtol, f"{path}[{i}]", atol))
         return out
+    if isinstance(expected, str):  # an exact form (a Fraction as text) from the oracle
+        expected = float(Fraction(expected))
+    elif not isinstance(expected, (int, float)) and hasattr(expected, "__float__"):
+        expected = float(expected)  # Fraction, mpmath or SymPy numbers of a hand-written oracle
     if not isinstance(actual, (int, float)):
         return [f"{path}: expected a number {expected!r}, got {actual!r}"[:300]]
-    if isinstance(expected, (int, float)) and math.isclose(actual, expected, rel_tol=rtol, abs_tol=ATOL):
+    if isinstance(expected, (int, float)) and math.isclose(actual, expected, rel_tol=rtol, abs_tol=atol):
         return []
     return [f"{path}: {actual!r} != {expected!r} (rtol {rtol})"]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import sympy
 
-from conftest import run_cli
+from conftest import close, run_cli, run_json
 
 GOLDEN = {c["id"]: c for c in json.loads(
     (Path(__file__).parent / "golden" / "adam-step.json").read_text())["cases"]}
@@ -27,14 +27,12 @@ KEYS = {"theta", "m", "v", "m_hat", "v_hat", "history"}
 RECORD_KEYS = {"t", "g", "m", "v", "m_hat", "v_hat", "theta"}
 
 
+def adam_json(*args):
+    return run_json("adam-step", *args)
+
+
 def adam(*args):
     return run_cli("adam-step", *args)
-
-
-def adam_json(*args):
-    r = adam(*args, "--json")
-    assert r.code == 0, r.stdout + r.stderr
-    return r.json()
 
 
 def reference(theta, grads, lr=0.001, b1=0.9, b2=0.999, eps=1e-8, wd=0.0, decoupled=False,
@@ -59,12 +57,6 @@ def reference(theta, grads, lr=0.001, b1=0.9, b2=0.999, eps=1e-8, wd=0.0, decoup
         theta = theta - lr * m_hat / (math.sqrt(v_hat) + eps)
         out.append({"t": t, "g": g, "m": m, "v": v, "m_hat": m_hat, "v_hat": v_hat, "theta": theta})
     return out
-
-
-def close(a, b, rtol=1e-12, atol=1e-15):
-    if isinstance(b, list):
-        return isinstance(a, list) and len(a) == len(b) and all(close(x, y, rtol, atol) for x, y in zip(a, b))
-    return math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
 
 
 def exact(s):

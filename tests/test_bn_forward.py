@@ -16,6 +16,7 @@ import mpmath
 import pytest
 import sympy
 
+from golden_compare import close as golden_close
 from conftest import run_cli
 from dlcalc.errors import InputError
 from dlcalc.exercises import bn_forward as ex
@@ -98,16 +99,8 @@ def ref_grads(X, G, gamma, beta, eps, train=True, rm=None, rv=None):
 
 
 def assert_close(actual, expected, rtol=1e-12, atol=1e-14, path=""):
-    if isinstance(expected, list):
-        if not isinstance(actual, list) and len(expected) == 1:
-            return assert_close(actual, expected[0], rtol, atol, path)
-        assert isinstance(actual, list) and len(actual) == len(expected), (path, actual, expected)
-        for k, (a, e) in enumerate(zip(actual, expected)):
-            assert_close(a, e, rtol, atol, f"{path}[{k}]")
-        return
-    e = float(expected)
-    assert isinstance(actual, (int, float)), (path, actual)
-    assert math.isclose(actual, e, rel_tol=rtol, abs_tol=atol), (path, actual, e)
+    diffs = golden_close(actual, expected, rtol, path, atol=atol)
+    assert not diffs, diffs[:5]
 
 
 def col(values):

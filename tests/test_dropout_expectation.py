@@ -22,7 +22,7 @@ from fractions import Fraction
 import pytest
 import sympy
 
-from conftest import run_cli
+from conftest import run_cli, run_json
 
 CMD = "dropout-expectation"
 KEYS = {"expected_loss", "data_term", "penalty", "grad_w"}
@@ -75,10 +75,8 @@ def args_for(y, u, w, noise, level, inverted=True, half=False):
     return a
 
 
-def run_json(*args):
-    r = run_cli(CMD, *args, "--json")
-    assert r.code == 0, r.stdout + r.stderr
-    return r.json()
+def dropout_json(*args):
+    return run_json(CMD, *args)
 
 
 MODELS = [("gaussian", True), ("bernoulli", True), ("bernoulli", False)]
@@ -99,7 +97,7 @@ def test_worked_example_by_hand():
     # y = 1, u = [1, 2, -1], w = [0.5, -0.25, 1], alpha = 0.1:
     # Σ w u = 0.5 - 0.5 - 1 = -1, residual 2, data 4; penalty 0.1 (0.25 + 0.25 + 1) = 0.15
     # grad_k = -2 u_k r + 2 α u_k² w_k = [-4 + 0.1, -8 - 0.2, 4 + 0.2]
-    out = run_json("--y", "1", "--u", "[1, 2, -1]", "--w", "[0.5, -0.25, 1]", "--alpha", "0.1")
+    out = dropout_json("--y", "1", "--u", "[1, 2, -1]", "--w", "[0.5, -0.25, 1]", "--alpha", "0.1")
     assert set(out["result"]) == KEYS
     assert out["exact"] == {"expected_loss": "83/20", "data_term": "4", "penalty": "3/20",
                             "grad_w": "[-39/10, -41/5, 21/5]"}
@@ -115,7 +113,7 @@ def test_numeric_matches_closed_form(noise, inverted, half, n):
     y, u, w, level = _random_case(rng, n, noise)
     c = Fraction(1, 2) if half else 1
     data, pen = closed_form(y, u, w, noise, level, inverted, c)
-    out = run_json(*args_for(y, u, w, noise, level, inverted, half))
+    out = dropout_json(*args_for(y, u, w, noise, level, inverted, half))
     res, exact = out["result"], out["exact"]
     # exact agreement (the program works in rationals) ...
     assert fr(exact["data_term"]) == data
@@ -133,7 +131,7 @@ def test_gradient_matches_finite_differences(noise, inverted, half):
     y, u, w, level = _random_case(rng, 4, noise)
     c = Fraction(1, 2) if half else 1
     want = fd_grad(y, u, w, noise, level, inverted, c)
-    out = run_json(*args_for(y, u, w, noise, level, inverted, half))
+    out = dropout_json(*args_for(y, u, w, noise, level, inverted, half))
     got_exact = [fr(s) for s in out["exact"]["grad_w"].strip("[]").split(",")]
     assert got_exact == want
     assert out["result"]["grad_w"] == pytest.approx([float(g) for g in want], rel=1e-12, abs=1e-12)
@@ -151,8 +149,8 @@ def test_gradient_matches_finite_differences(noise, inverted, half):
 
 def test_half_halves_everything():
     base = args_for(2, [1, 3], [Fraction(1, 2), -1], "bernoulli", Fraction(4, 5))
-    one = run_json(*base)["result"]
-    half = run_json(*base, "--half")["result"]
+    one = dropout_json(*base)["result"]
+    half = dropout_json(*base, "--half")["result"]
     for key in ("expected_loss", "data_term", "penalty"):
         assert half[key] == pytest.approx(one[key] / 2, rel=1e-15)
     assert half["grad_w"] == pytest.approx([g / 2 for g in one["grad_w"]], rel=1e-15)
@@ -160,9 +158,9 @@ def test_half_halves_everything():
 
 def test_inverted_is_default_and_differs_from_classic():
     base = ["--y", "2", "--u", "[1, 3]", "--w", "[0.5, -1]", "--noise", "bernoulli", "--p", "0.8"]
-    default = run_json(*base)["exact"]
-    inverted = run_json(*base, "--inverted")["exact"]
-    classic = run_json(*base, "--no-inverted")["exact"]
+    default = dropout_json(*base)["exact"]
+    inverted = dropout_json(*base, "--inverted")["exact"]
+    classic = dropout_json(*base, "--no-inverted")["exact"]
     assert default == inverted
     # inverted: r = 2 - (0.5 - 3) = 4.5, penalty 0.25 · (0.25 + 9); classic: r = 2 + 0.8·2.5 = 4
     assert inverted["data_term"] == "81/4" and inverted["penalty"] == "37/16"
@@ -171,9 +169,9 @@ def test_inverted_is_default_and_differs_from_classic():
 
 def test_edge_levels():
     # alpha = 0: no noise, no penalty; p = 1: dropout keeps everything
-    out = run_json("--y", "1", "--u", "[2]", "--w", "[3]", "--alpha", "0")
+    out = dropout_json("--y", "1", "--u", "[2]", "--w", "[3]", "--alpha", "0")
     assert out["exact"]["penalty"] == "0" and out["exact"]["expected_loss"] == "25"
-    out = run_json("--y", "1", "--u", "[2]", "--w", "[3]", "--noise", "bernoulli", "--p", "1", "--no-inverted")
+    out = dropout_json("--y", "1", "--u", "[2]", "--w", "[3]", "--noise", "bernoulli", "--p", "1", "--no-inverted")
     assert out["exact"]["penalty"] == "0" and out["exact"]["expected_loss"] == "25"
 
 
@@ -205,7 +203,7 @@ def test_symbolic_equals_closed_form(noise, inverted, n, half):
         args.append("--no-inverted")
     if half:
         args.append("--half")
-    out = run_json(*args)
+    out = dropout_json(*args)
     data, pen = closed_form(y, u, w, noise, a, inverted, c)
     ex = out["exact"]
     assert sympy.simplify(_parse(ex["data_term"], syms) - data) == 0
@@ -220,7 +218,7 @@ def test_symbolic_equals_closed_form(noise, inverted, n, half):
 
 
 def test_symbolic_vector_entries_and_level():
-    out = run_json("--y", "t", "--u", "[a, 2]", "--w", "[1, b]", "--alpha", "lam")
+    out = dropout_json("--y", "t", "--u", "[a, 2]", "--w", "[1, b]", "--alpha", "lam")
     syms = {s: sympy.Symbol(s, real=True) for s in ("t", "a", "b", "lam")}
     t, a, b, lam = syms["t"], syms["a"], syms["b"], syms["lam"]
     want = (t - a - 2 * b) ** 2 + lam * (a**2 + 4 * b**2)
@@ -230,7 +228,7 @@ def test_symbolic_vector_entries_and_level():
 
 
 def test_n_mixes_with_numbers():
-    out = run_json("--n", "2", "--y", "1", "--alpha", "0.5")
+    out = dropout_json("--n", "2", "--y", "1", "--alpha", "0.5")
     syms = _symbols(2, "alpha")
     u1, u2, w1, w2 = (syms[k] for k in ("u1", "u2", "w1", "w2"))
     want = (1 - w1 * u1 - w2 * u2) ** 2 + sympy.Rational(1, 2) * (w1**2 * u1**2 + w2**2 * u2**2)
@@ -252,7 +250,7 @@ def test_moments_agree_with_sympy_stats_integration():
     locs = {"w_k": w, "alpha": alpha, "p": p}
     for (noise, inverted), (m1, m2) in want.items():
         args = ["--n", "1", "--noise", noise] + ([] if inverted else ["--no-inverted"])
-        steps = {s["title"]: s for s in run_json(*args)["steps"]}
+        steps = {s["title"]: s for s in dropout_json(*args)["steps"]}
         got1 = _parse(steps["first moment of a noisy weight"]["value"], locs)
         got2 = _parse(steps["second moment of a noisy weight"]["value"], locs)
         assert sympy.simplify(got1 - m1) == 0, noise
@@ -269,7 +267,7 @@ def test_monte_carlo_within_four_standard_errors(noise, inverted):
     y, u, w = Fraction(1, 2), [Fraction(1), Fraction(-2), Fraction(3, 2)], [Fraction(3, 4), Fraction(1, 2), Fraction(-1)]
     level = Fraction(3, 10) if noise == "gaussian" else Fraction(7, 10)
     exact = float(sum(closed_form(y, u, w, noise, level, inverted)))
-    out = run_json(*args_for(y, u, w, noise, level, inverted), "--samples", "20000", "--seed", "12345")
+    out = dropout_json(*args_for(y, u, w, noise, level, inverted), "--samples", "20000", "--seed", "12345")
     res = out["result"]
     assert set(res) == KEYS | {"monte_carlo", "monte_carlo_se"}
     assert res["expected_loss"] == pytest.approx(exact, rel=1e-12)
@@ -277,14 +275,14 @@ def test_monte_carlo_within_four_standard_errors(noise, inverted):
     assert 0 < se < 0.05 * exact  # a real spread, and 20,000 samples pin it down
     assert abs(res["monte_carlo"] - exact) <= 4 * se
     # fixed seed: the same numbers again
-    again = run_json(*args_for(y, u, w, noise, level, inverted), "--samples", "20000", "--seed", "12345")
+    again = dropout_json(*args_for(y, u, w, noise, level, inverted), "--samples", "20000", "--seed", "12345")
     assert again["result"]["monte_carlo"] == res["monte_carlo"]
-    other = run_json(*args_for(y, u, w, noise, level, inverted), "--samples", "20000", "--seed", "1")
+    other = dropout_json(*args_for(y, u, w, noise, level, inverted), "--samples", "20000", "--seed", "1")
     assert other["result"]["monte_carlo"] != res["monte_carlo"]
 
 
 def test_monte_carlo_without_noise_has_zero_spread():
-    out = run_json("--y", "1", "--u", "[2]", "--w", "[3]", "--alpha", "0", "--samples", "10")
+    out = dropout_json("--y", "1", "--u", "[2]", "--w", "[3]", "--alpha", "0", "--samples", "10")
     assert out["result"]["monte_carlo"] == 25.0 and out["result"]["monte_carlo_se"] == 0.0
 
 
@@ -320,7 +318,7 @@ def test_text_bernoulli_readings():
 
 
 def test_json_shape():
-    out = run_json("--y", "1", "--u", "[1, 2]", "--w", "[1, 1]", "--alpha", "0.5")
+    out = dropout_json("--y", "1", "--u", "[1, 2]", "--w", "[1, 1]", "--alpha", "0.5")
     assert out["command"] == CMD
     assert set(out["result"]) == set(out["exact"]) == KEYS
     assert isinstance(out["result"]["grad_w"], list) and len(out["result"]["grad_w"]) == 2

@@ -50,3 +50,10 @@ def _floats(x):
     if isinstance(x, (list, tuple, sympy.MatrixBase)):
         return [_floats(e) for e in (x.tolist() if isinstance(x, sympy.MatrixBase) else x)]
     return int(x) if x.is_Integer else float(x)
+
+
+def test_every_command_has_a_golden_file():
+    from dlcalc import registry
+
+    missing = set(registry.names()) - {f.stem for f in GOLDEN.glob("*.json")}
+    assert not missing, f"no golden fixture (from an independent oracle) for {sorted(missing)}"

@@ -18,7 +18,9 @@ import mpmath
 import pytest
 import sympy
 
-from conftest import run_cli
+import functools
+
+from conftest import close as _close, run_cli, run_json
 
 GOLDEN = {c["id"]: c for c in json.loads(
     (Path(__file__).parent / "golden" / "quadratic-gd.json").read_text())["cases"]}
@@ -29,10 +31,12 @@ def qgd(*args: str):
     return run_cli("quadratic-gd", *args)
 
 
+#: closeness down to the tiniest iterates (1e-300), not just to 1e-15
+close = functools.partial(_close, atol=1e-300)
+
+
 def qjson(*args: str) -> dict:
-    r = qgd(*args, "--json")
-    assert r.code == 0, r.stdout + r.stderr
-    return r.json()
+    return run_json("quadratic-gd", *args)
 
 
 def fraction_gd(H, w0, lr, steps, half=False):
@@ -47,10 +51,6 @@ def fraction_gd(H, w0, lr, steps, half=False):
     c = Fraction(1, 2) if half else Fraction(1)
     f = c * sum(Fraction(H[i][j]) * w[i] * w[j] for i in range(n) for j in range(n))
     return w, f
-
-
-def close(a, b, rtol=1e-12, atol=1e-300):
-    return math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
 
 
 # --------------------------------------------------------------------------- exact values

@@ -17,18 +17,12 @@ from pathlib import Path
 import pytest
 import sympy
 
-from conftest import run_cli
+from conftest import close, run_cli, run_json
 
 GOLDEN = {c["id"]: c for c in json.loads(
     (Path(__file__).parent / "golden" / "sigmoid-step.json").read_text())["cases"]}
 KEYS = {"w", "b", "loss", "grad_w", "grad_b", "history"}
 RECORD_KEYS = {"loss", "grad_w", "grad_b", "w", "b"}
-
-
-def close(a, b, rtol=1e-12, atol=1e-15):
-    if isinstance(b, list):
-        return isinstance(a, list) and len(a) == len(b) and all(close(x, y, rtol, atol) for x, y in zip(a, b))
-    return math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
 
 
 def sig(z):
@@ -67,9 +61,7 @@ def reference(X, t, w, b, lam=0.1, lr=0.1, loss="mse", c=0.5, reg_bias=False, st
 
 
 def cli_json(*args):
-    r = run_cli("sigmoid-step", *args, "--json")
-    assert r.code == 0, r.stdout + r.stderr
-    return r.json()
+    return run_json("sigmoid-step", *args)
 
 
 # --------------------------------------------------------------------------- the oracle itself

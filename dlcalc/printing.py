@@ -126,6 +126,11 @@ class TextPrinter(_BareShownArguments, StrPrinter):
     def _print_ceiling_of(self, expr: Any) -> str:
         return f"⌈{self._print(expr.args[0])}⌉"
 
+    _print_ceiling = _print_ceiling_of
+
+    def _print_floor(self, expr: Any) -> str:
+        return f"⌊{self._print(expr.args[0])}⌋"
+
     def doprint(self, expr: Any) -> str:
         return super().doprint(expr).replace("**", "^").replace("*", "·")
 

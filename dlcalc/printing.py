@@ -200,46 +200,154 @@ def text(obj: Any, digits: int = 6) -> str:
 _TEX_SPECIALS = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
                  "#": r"\#", "%": r"\%", "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
 
+#: characters that pdflatex's default (OT1) text font prints wrong: set them in math
+_TEX_MATH_ASCII = {"<": "<", ">": ">", "|": "|"}
 
-#: Unicode that our own text uses, as LaTeX math inside \text{} (KaTeX and LaTeX both take $...$)
+#: Unicode that our own text uses, as LaTeX math (pdflatex and KaTeX both take $...$)
 _TEX_UNICODE = {
     "→": r"\to", "←": r"\leftarrow", "·": r"\cdot", "×": r"\times", "≈": r"\approx", "≤": r"\le",
-    "≥": r"\ge", "≠": r"\ne", "−": "-", "±": r"\pm", "½": r"\tfrac{1}{2}", "²": "^2", "³": "^3",
-    "ᵗ": "^t", "ᵀ": "^T", "‖": r"\|", "√": r"\surd", "∂": r"\partial", "∇": r"\nabla", "∑": r"\sum",
-    "Σ": r"\Sigma", "Λ": r"\Lambda", "Δ": r"\Delta", "α": r"\alpha", "β": r"\beta", "γ": r"\gamma",
-    "δ": r"\delta", "ε": r"\varepsilon", "η": r"\eta", "θ": r"\theta", "κ": r"\kappa", "λ": r"\lambda",
-    "μ": r"\mu", "π": r"\pi", "ρ": r"\rho", "σ": r"\sigma", "τ": r"\tau", "φ": r"\phi", "ω": r"\omega",
-    "∞": r"\infty", "∈": r"\in", "⇒": r"\Rightarrow", "…": r"\ldots", "✓": r"\checkmark", "✗": r"\times",
-    "′": "'", "ℓ": r"\ell", "⊙": r"\odot", "∘": r"\circ", "∝": r"\propto", "̂": "",
+    "≥": r"\ge", "≠": r"\ne", "−": "-", "±": r"\pm", "∓": r"\mp", "½": r"\tfrac{1}{2}",
+    "‖": r"\|", "√": r"\surd", "∂": r"\partial", "∇": r"\nabla", "∑": r"\sum",
+    "Σ": r"\Sigma", "Λ": r"\Lambda", "Δ": r"\Delta", "Π": r"\Pi", "Ω": r"\Omega", "Φ": r"\Phi",
+    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon", "ζ": r"\zeta",
+    "η": r"\eta", "θ": r"\theta", "κ": r"\kappa", "λ": r"\lambda", "μ": r"\mu", "ν": r"\nu", "ξ": r"\xi",
+    "π": r"\pi", "ρ": r"\rho", "σ": r"\sigma", "τ": r"\tau", "φ": r"\phi", "χ": r"\chi", "ψ": r"\psi",
+    "ω": r"\omega", "∞": r"\infty", "∈": r"\in", "⇒": r"\Rightarrow", "…": r"\ldots",
+    "✓": r"\checkmark", "✗": r"\times", "′": r"{}'", "″": r"{}''", "ℓ": r"\ell", "⊙": r"\odot",
+    "∘": r"\circ", "∝": r"\propto", "⌈": r"\lceil", "⌉": r"\rceil", "⌊": r"\lfloor", "⌋": r"\rfloor",
+    "⊤": r"\top", "∀": r"\forall", "∃": r"\exists", "↦": r"\mapsto", "⋯": r"\cdots", "∼": r"\sim",
+    "〈": r"\langle", "〉": r"\rangle", "ℝ": r"\mathbb{R}", "𝔼": r"\mathbb{E}", "∩": r"\cap", "∪": r"\cup",
 }
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ᵗᵀⁿⁱᵏʲ", "0123456789+-tTnikj"))
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋ₜₙᵢₖⱼ", "0123456789+-tnikj"))
+#: combining accents: a letter followed by one of these is \hat{x}, \bar{x}, …
+_ACCENTS = {"\u0302": r"\hat", "\u0304": r"\bar", "\u0303": r"\tilde", "\u0307": r"\dot"}
+#: x_t, m_{t−1}, θ_{t−1}: an identifier with a subscript, in prose
+_SUBSCRIPTED = None
+
+
+def _math_of(ch: str) -> str | None:
+    """A character of our prose that has to be set in math, as math (else None)."""
+    if ch in _TEX_UNICODE:
+        return _TEX_UNICODE[ch]
+    if ch in _TEX_MATH_ASCII:
+        return _TEX_MATH_ASCII[ch]
+    return None
 
 
 def tex_escape(s: str) -> str:
-    """Plain text made safe inside ``\\text{...}``: specials escaped, Unicode as math."""
+    """Our prose (Unicode, as the text output shows it) as LaTeX text that pdflatex and
+    KaTeX (inside ``\\text{...}``) both print right: specials escaped; Greek letters,
+    operators, < > |, hats (m̂), sub- and superscripts (β₁, ᵗ, m_t, v_{t−1}) in math."""
+    import re
+
+    global _SUBSCRIPTED
+    if _SUBSCRIPTED is None:
+        _SUBSCRIPTED = re.compile(r"(?<![A-Za-z0-9\\])([A-Za-z\u0370-\u03ff][\u0302\u0304\u0303\u0307]?)"
+                                  r"_(\{[^{}\s]{1,24}\}|[A-Za-z0-9]{1,2}(?![A-Za-z0-9_]))")
     out: list[str] = []
-    math: list[str] = []  # a run of math symbols, closed as one $...$ (never "$$")
-    for ch in s:
-        tex = _TEX_UNICODE.get(ch)
-        if tex is not None and tex.startswith(("\\", "^")):
-            math.append(tex)
-            continue
+    math: list[str] = []  # a run of math, closed as one $...$ (never "$$")
+
+    def flush() -> None:
         if math:
-            out.append("$" + " ".join(math) + "$")
-            math = []
+            out.append("$" + "".join(math) + "$")
+            math.clear()
+
+    i, n = 0, len(s)
+    while i < n:
+        m = _SUBSCRIPTED.match(s, i)
+        if m and (i == 0 or not s[i - 1].isalnum()):
+            base, sub = m.group(1), m.group(2)
+            sub = sub[1:-1] if sub.startswith("{") else sub
+            head = rf"{_ACCENTS[base[1]]}{{{_math_word(base[0])}}}" if len(base) == 2 else _math_word(base)
+            math.append(head + "_{" + "".join(_math_word(c) for c in sub) + "}")
+            i = m.end()
+            continue
+        ch = s[i]
+        nxt = s[i + 1] if i + 1 < n else ""
+        if ch == "^" and nxt:  # e^(−z), β₁^(t−i), 10^6: a superscript
+            j, depth = i + 1, 0
+            if nxt == "(":
+                while j < n:
+                    depth += (s[j] == "(") - (s[j] == ")")
+                    j += 1
+                    if depth == 0:
+                        break
+                inner = s[i + 2:j - 1] if depth == 0 else s[i + 1:j]
+            else:
+                while j < n and (s[j].isalnum() or s[j] in "−-" and j == i + 1):
+                    j += 1
+                inner = s[i + 1:j]
+            if inner and j - i <= 40:
+                if not math:
+                    math.append("{}")
+                math.append("^{" + "".join(_math_word(c) for c in inner) + "}")
+                i = j
+                continue
+        if nxt in _ACCENTS and (ch.isalpha()):
+            math.append(rf"{_ACCENTS[nxt]}{{{_math_word(ch)}}}")
+            i += 2
+            continue
+        if ch in _SUPERSCRIPTS or ch in _SUBSCRIPTS:
+            table, mark = (_SUPERSCRIPTS, "^") if ch in _SUPERSCRIPTS else (_SUBSCRIPTS, "_")
+            j = i
+            while j < n and s[j] in table:
+                j += 1
+            if not math:
+                math.append("{}")
+            math.append(mark + "{" + "".join(table[c] for c in s[i:j]) + "}")
+            i = j
+            continue
+        tex = _math_of(ch)
+        if tex is not None:
+            math.append(tex + (" " if tex[-1:].isalpha() else ""))
+            i += 1
+            continue
+        if ch in _ACCENTS:  # a stray combining accent
+            i += 1
+            continue
+        flush()
         if ch in _TEX_SPECIALS:
             out.append(_TEX_SPECIALS[ch])
-        elif ord(ch) < 128:
+        elif ch == "-" and nxt == "-":
+            out.append("-{}")  # --lr stays two hyphens, not an en dash
+        elif 32 <= ord(ch) < 127:
             out.append(ch)
-        elif tex is not None:
-            out.append(tex)
+        elif ch in "“”":
+            out.append("``" if ch == "“" else "''")
+        elif ch in "‘’":
+            out.append("`" if ch == "‘" else "'")
+        elif ch in "–—":
+            out.append("--" if ch == "–" else "---")
+        elif ch == "\u00a0":
+            out.append("~")
         else:
             import unicodedata
 
             plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
-            out.append("".join(_TEX_SPECIALS.get(c, c) for c in plain) or "?")
-    if math:
-        out.append("$" + " ".join(math) + "$")
+            out.append("".join(_TEX_SPECIALS.get(c, c) for c in plain) or
+                       (rf"\texttt{{U+{ord(ch):04X}}}" if ch.isprintable() else ""))
+        i += 1
+    flush()
     return "".join(out)
+
+
+def _math_word(ch: str) -> str:
+    """One character inside math: Greek as its command, specials escaped."""
+    tex = _TEX_UNICODE.get(ch)
+    if tex is not None:
+        return tex + " "
+    if ch in _SUPERSCRIPTS:
+        return "^{" + _SUPERSCRIPTS[ch] + "}"
+    if ch in _SUBSCRIPTS:
+        return "_{" + _SUBSCRIPTS[ch] + "}"
+    if ch in _ACCENTS:
+        return ""
+    if ch in "{}$&#%_^~\\":
+        return _TEX_SPECIALS.get(ch, "")
+    if ch in _TEX_MATH_ASCII:
+        return _TEX_MATH_ASCII[ch]
+    return ch if ord(ch) < 128 else ""
 
 
 def latex(obj: Any, digits: int = 6) -> str:
@@ -257,6 +365,47 @@ def latex(obj: Any, digits: int = 6) -> str:
     if isinstance(obj, (int, float)):
         return str(obj)
     return TexPrinter({"digits": digits}).doprint(obj)
+
+
+def value_latex(v: Any, digits: int = 6) -> str:
+    """A value as the LaTeX output shows it: short exact numbers as they are; any other
+    number (or vector of them) as its exact form ``\approx`` its decimal, or as ``\approx``
+    its decimal alone when the exact form is long.  Starts with ``\approx`` in that case."""
+    if isinstance(v, (bool, str, int)) or v is None:
+        return latex(v, digits)
+    if isinstance(v, sympy.MatrixBase):
+        v = v.tolist() if v.cols > 1 else list(v)
+    if isinstance(v, (list, tuple)):
+        leaves = _leaves(v)
+        if not leaves or not all(isinstance(x, sympy.Basic) and x.is_number for x in leaves) or \
+                all(_short_exact(x) for x in leaves):
+            return latex(v, digits)
+        approx = latex(_map(v, lambda x: x if _short_exact(x) else sympy.Float(sympy.N(x, digits + 2), digits + 2)),
+                       digits)
+        exact = latex(v, digits)
+        return rf"\approx {approx}" if len(exact) > 4 * EXACT_MAX_CHARS else rf"{exact} \approx {approx}"
+    if not isinstance(v, sympy.Basic) or not v.is_number or _short_exact(v):
+        return latex(v, digits)
+    approx = latex(sympy.Float(sympy.N(v, digits + 2), digits + 2), digits)
+    if isinstance(v, sympy.Float) or len(text(v, digits)) > EXACT_MAX_CHARS:
+        return rf"\approx {approx}"
+    return rf"{latex(v, digits)} \approx {approx}"
+
+
+def _short_exact(x: Any) -> bool:
+    return isinstance(x, sympy.Integer) or (isinstance(x, sympy.Rational) and short_decimal(x) is not None)
+
+
+def _leaves(v: Any) -> list[Any]:
+    if isinstance(v, (list, tuple)):
+        return [e for x in v for e in _leaves(x)]
+    return [sympy.Integer(v) if isinstance(v, int) and not isinstance(v, bool) else v]
+
+
+def _map(v: Any, fn: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return [_map(x, fn) for x in v]
+    return fn(sympy.Integer(v) if isinstance(v, int) else v)
 
 
 def value_text(v: Any, digits: int = 6) -> str:

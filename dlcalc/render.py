@@ -102,14 +102,46 @@ def to_json(solution: Solution, digits: int = 6, *, steps: bool = True) -> dict[
 
 
 def to_latex(solution: Solution, digits: int = 6, *, document: bool = False) -> str:
-    """The whole working as one ``align*`` block, or a standalone document around it."""
-    block = _latex_block(solution, digits)
-    if not document:
-        return block
-    title = P.tex_escape(f"dlcalc {solution.command}")
-    return ("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
-            "\\usepackage[margin=2cm]{geometry}\n\\begin{document}\n"
-            f"\\section*{{{title}}}\n{block}\n\\end{{document}}")
+    """The working as one ``align*`` block (``--latex``: KaTeX-valid, for pasting into a
+    Markdown cell), or a standalone document that pdflatex compiles (``--latex-document``)."""
+    return _latex_document(solution, digits) if document else _latex_block(solution, digits)
+
+
+def _value_row(v: Any, digits: int, first: bool) -> str:
+    body = P.value_latex(_elide_value(v)[0], digits)
+    if first:
+        return "&" + body
+    return ("&" if body.startswith(r"\approx") else "&= ") + body
+
+
+def _step_rows(s: Step, digits: int) -> list[str]:
+    """The align* rows of one step: formula, = substituted, = value (≈ decimal)."""
+    rows, first = [], True
+    if s.formula is not None:
+        rows.append("&" + P.latex(s.formula, digits))
+        first = False
+    if s.substituted is not None:
+        rows.append(("&" if first else "&= ") + P.latex(s.substituted, digits))
+        first = False
+    if s.value is not None:
+        rows.append(_value_row(s.value, digits, first))
+    return rows
+
+
+def _check_sentence(v: Any) -> str:
+    return (f"check {v.key}: " + ("right" if v.ok else "wrong")
+            + (f" (this is what you get if you {v.mistake})" if v.mistake else ""))
+
+
+def _answer_rows(solution: Solution, digits: int) -> list[str]:
+    rows = []
+    for key, v in solution.result.items():
+        if isinstance(v, (list, tuple)) and v and isinstance(v[0], dict):
+            continue  # records (history, layers) are in the working already
+        body = P.value_latex(_elide_value(v)[0], digits)
+        sep = " " if body.startswith(r"\approx") else " = "
+        rows.append(r"&\text{" + P.tex_escape(key) + "}" + sep + body)
+    return rows
 
 
 def _latex_block(solution: Solution, digits: int) -> str:
@@ -126,27 +158,112 @@ def _latex_block(solution: Solution, digits: int) -> str:
             rows.append(r"&\textbf{" + tx(s.section) + "}")
             section = s.section
         rows.append(r"&\text{" + tx(s.title) + ":}")
-        first = True
-        if s.formula is not None:
-            rows.append("&" + P.latex(s.formula, digits))
-            first = False
-        if s.substituted is not None:
-            rows.append(("&" if first else "&= ") + P.latex(s.substituted, digits))
-            first = False
-        if s.value is not None:
-            rows.append(("&" if first else "&= ") + P.latex(_elide_value(s.value)[0], digits))
+        rows.extend(_step_rows(s, digits))
         if s.note:
             rows.append(r"&\quad\text{" + tx(s.note) + "}")
     for v in solution.checks:
-        rows.append(r"&\text{" + tx(f"check {v.key}: " + ("right" if v.ok else "wrong")
-                                   + (f" ({v.mistake})" if v.mistake else "")) + "}")
+        rows.append(r"&\text{" + tx(_check_sentence(v)) + "}")
     rows.append(r"&\textbf{Answer}")
-    for key, v in solution.result.items():
-        if isinstance(v, (list, tuple)) and v and isinstance(v[0], dict):
-            continue  # records (history, layers) are in the working already
-        rows.append(r"&\text{" + tx(key) + "} = " + P.latex(_elide_value(v)[0], digits))
+    rows.extend(_answer_rows(solution, digits))
     body = " \\\\\n".join(rows)
     return "\\begin{align*}\n" + body + "\n\\end{align*}"
+
+
+#: the preamble of --latex-document: packages every TeX distribution (and Overleaf) has.
+#: \dlline sets one line of the working as display-style math, scaled down only when it is
+#: wider than the text (no line runs into the margin); lines are paragraphs, so the working
+#: breaks across pages anywhere.
+_PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[utf8]{inputenc}
+\usepackage{amsmath,amssymb}
+\usepackage{graphicx}
+\usepackage[margin=2cm]{geometry}
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{0.3em}
+\sloppy
+\newsavebox{\dlbox}
+\newcommand{\dlline}[2][0em]{\par\hangindent=#1\hspace*{#1}%
+  \sbox{\dlbox}{$\displaystyle #2$}%
+  \ifdim\wd\dlbox>\dimexpr\linewidth-#1\relax\resizebox{\dimexpr\linewidth-#1\relax}{!}{\usebox{\dlbox}}%
+  \else\usebox{\dlbox}\fi\par}
+"""
+
+#: a line of the working longer than this (LaTeX source characters) is split at its
+#: top-level + and − signs, one piece a line
+LONG_LINE = 160
+
+
+def _display(rows: list[str]) -> str:
+    """Rows ``&lhs``, ``&= rhs`` of the working as \\dlline paragraphs (see _PREAMBLE)."""
+    out = []
+    for row in rows:
+        body = row[1:] if row.startswith("&") else row
+        pieces = _split_top_level(body) if len(body) > LONG_LINE else [body]
+        indent = "1.5em" if body.startswith(("=", r"\approx")) else "0em"
+        out.append(f"\\dlline[{indent}]{{{pieces[0]}}}")
+        out += [f"\\dlline[3em]{{{p}}}" for p in pieces[1:]]
+    return "\n".join(out)
+
+
+def _split_top_level(body: str) -> list[str]:
+    """A long formula cut before its top-level + and − signs (outside braces and
+    \\left…\\right), into pieces of about LONG_LINE characters."""
+    pieces, depth, start, i = [], 0, 0, 0
+    while i < len(body):
+        if body.startswith(r"\left", i) and not body[i + 5:i + 6].isalpha():
+            depth, i = depth + 1, i + 5
+            continue
+        if body.startswith(r"\right", i) and not body[i + 6:i + 7].isalpha():
+            depth, i = depth - 1, i + 6
+            continue
+        ch = body[i]
+        depth += (ch == "{") - (ch == "}")
+        if ch in "+-" and depth == 0 and i - start > LONG_LINE // 2 and body[i - 1] == " ":
+            pieces.append(body[start:i].rstrip())
+            start = i
+        i += 1
+    pieces.append(body[start:].strip())
+    return [p for p in pieces if p]
+
+
+def _latex_document(solution: Solution, digits: int) -> str:
+    tx = P.tex_escape
+    parts = [_PREAMBLE, "\\begin{document}", f"\\section*{{{tx('dlcalc ' + solution.command)}}}"]
+    if solution.inputs:
+        parts.append("Inputs: " + ", ".join(f"{tx(k)} $= {P.latex(_elide_value(v)[0], digits)}$"
+                                            for k, v in solution.inputs.items()) + ".")
+    if solution.conventions:
+        parts.append("\\subsection*{Conventions}\n\\begin{itemize}")
+        parts += [f"\\item \\textbf{{{tx(name)}}}: {tx(conv)}" for name, conv in solution.conventions.items()]
+        parts.append("\\end{itemize}")
+    if solution.steps:
+        parts.append("\\subsection*{Working}")
+    head, skipped, tail = _elide(list(solution.steps), SHOW_HEAD, SHOW_TAIL)
+    section = None
+    for i, s in enumerate(head + tail):
+        if skipped and i == len(head):
+            parts.append(f"\\emph{{{tx(f'… {skipped} more steps (all of them in --json) …')}}}")
+        if s.section and s.section != section:
+            parts.append(f"\\subsubsection*{{{tx(s.section)}}}")
+            section = s.section
+        parts.append(f"\\textbf{{{tx(s.title)}}}")
+        rows = _step_rows(s, digits)
+        if rows:
+            parts.append(_display(rows))
+        if s.note:
+            parts.append(f"\\emph{{{tx(s.note)}}}")
+    parts.append("\\subsection*{Answer}")
+    answer = _answer_rows(solution, digits)
+    if answer:
+        parts.append(_display(answer))
+    for note in solution.notes:
+        parts.append(f"Note: {tx(note)}")
+    if solution.checks:
+        parts.append("\\subsection*{Check}\n\\begin{itemize}")
+        parts += [f"\\item {tx(_check_sentence(v))}" for v in solution.checks]
+        parts.append("\\end{itemize}")
+    parts.append("\\end{document}")
+    return "\n\n".join(parts)
 
 
 # --------------------------------------------------------------------------- Rich text

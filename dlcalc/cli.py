@@ -168,6 +168,8 @@ _COMMON = [
         bool, typer.Option("--latex", help="Print the working as a LaTeX align* block.")]),
     inspect.Parameter("latex_document", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Annotated[
         bool, typer.Option("--latex-document", help="Print a standalone LaTeX document of the working.")]),
+    inspect.Parameter("brief", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Annotated[
+        bool, typer.Option("--brief", help="Only the Answer (and --check verdicts): no working.")]),
     inspect.Parameter("digits", inspect.Parameter.KEYWORD_ONLY, default="6", annotation=Annotated[
         str, typer.Option("--digits", help="Significant digits of decimals in text output (1-50).")]),
     inspect.Parameter("timeout", inspect.Parameter.KEYWORD_ONLY, default=str(DEFAULT_TIMEOUT), annotation=Annotated[
@@ -296,7 +298,7 @@ def _solve(compute: Callable[[], Any], check: Optional[List[str]], rtol: float, 
 
 def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: str,
         timeout: str, check: Optional[List[str]] = None, rtol: str = "1e-3", atol: str = "1e-9",
-        latex_document: bool = False, plot: Optional[str] = None) -> None:
+        latex_document: bool = False, plot: Optional[str] = None, brief: bool = False) -> None:
     """Compute a solution and print it; every failure becomes exit 2 with one line.
 
     With ``--check``, exit 1 when any checked answer is wrong (like ``cmp``).
@@ -321,18 +323,18 @@ def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: 
             if json_out:
                 from dlcalc.render import to_json
 
-                output = json.dumps(to_json(solution, ndigits, steps=not _LEAN[0]),
+                output = json.dumps(to_json(solution, ndigits, steps=not (_LEAN[0] or brief)),
                                     ensure_ascii=not _utf8(sys.stdout))
             elif latex_out:
                 from dlcalc.render import to_latex
 
-                output = to_latex(solution, ndigits, document=latex_document)
+                output = to_latex(solution, ndigits, document=latex_document, brief=brief)
             else:
                 from dlcalc.render import to_plain, to_rich
 
                 width = _rich_width() if _utf8(sys.stdout) else None  # else Rich draws ASCII boxes
-                output = ((to_plain(solution, ndigits, width) if _plain_stdout() else None)
-                          or to_rich(solution, ndigits))
+                output = ((to_plain(solution, ndigits, width, brief=brief) if _plain_stdout() else None)
+                          or to_rich(solution, ndigits, width or _rich_width(), brief=brief))
     except _Timeout:
         _emit_error(f"--timeout reached ({timeout} s) before the answer was found; "
                     "allow more time with a larger --timeout", "--timeout", json_out)

@@ -66,6 +66,8 @@ class Solution:
             lists of them, ints, bools, or lists of records (dicts) such as a history.
         notes: remarks about how the answer was computed ("numeric, 30 digits").
         checks: the verdicts of ``--check`` on a student's answers (see :mod:`dlcalc.check`).
+        labels: result key -> which step or case the value belongs to ("after step 2"),
+            shown beside the value in the Answer.
     """
 
     command: str
@@ -75,6 +77,7 @@ class Solution:
     result: Mapping[str, Any]
     notes: tuple[str, ...] = field(default=())
     checks: tuple[Any, ...] = field(default=())
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 class Task:

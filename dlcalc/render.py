@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import sympy
+
 from dlcalc import printing as P
 from dlcalc.core import Solution, Step
 
@@ -57,9 +59,115 @@ def _step_lines(step: Step, digits: int) -> list[tuple[str, str, str]]:
     if step.substituted is not None:
         lines.append(("= " if lines else "", P.text(step.substituted, digits), "substituted"))
     if step.value is not None:
-        body = P.value_text(_elide_value(step.value)[0], digits)
+        body = _value_block(_elide_value(step.value)[0], digits)
         lines.append(("= " if lines and not body.startswith("≈") else "", body, "value"))
     return lines
+
+
+MATRIX_2D_MAX = 12  # rows of a matrix written out in 2-D; longer ones stay on one line
+
+
+def _value_block(v: Any, digits: int) -> str:
+    """A value's text; a matrix (2 to 12 rows of numbers) in 2-D, one row a line:
+
+        ⎡2  1⎤
+        ⎣1  3⎦
+    """
+    if isinstance(v, sympy.MatrixBase) and v.rows > 1 and v.cols > 1:
+        v = v.tolist()
+    if not (isinstance(v, (list, tuple)) and 1 < len(v) <= MATRIX_2D_MAX
+            and all(isinstance(r, (list, tuple)) and r and len(r) == len(v[0]) for r in v)
+            and not any(isinstance(x, (list, tuple, dict)) for r in v for x in r)):
+        return P.value_text(v, digits)
+    cells = [[P.cell_text(x, digits) if not isinstance(x, str) else x for x in r] for r in v]
+    widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
+    rows = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in cells]
+    n = len(rows)
+    left = ["⎡"] + ["⎢"] * (n - 2) + ["⎣"]
+    right = ["⎤"] + ["⎥"] * (n - 2) + ["⎦"]
+    return "\n".join(f"{a}{r}{b}" for a, r, b in zip(left, rows, right))
+
+
+# --------------------------------------------------------------------------- width
+
+
+_BREAK_BEFORE = (" + ", " − ", " - ", " = ", " ≈ ", " ≤ ", " < ", " → ")
+
+
+def _wrap(line: Line, width: int) -> list[Line]:
+    """``line`` broken into lines of at most ``width`` columns: at the last operator
+    (`` + ``, `` − ``, `` = ``…) or space that fits, continuing with a hanging indent;
+    a token longer than the line is cut.  Styles follow their characters."""
+    from rich.cells import cell_len
+
+    parts = [(line.text, line.style), *line.more]
+    full = "".join(t for t, _ in parts)
+    if cell_len(full) <= width or width < 20:
+        return [line]
+    styles = [st for t, st in parts for _ in t]
+    lead = len(full) - len(full.lstrip(" "))
+    body = full.lstrip(" ")
+    if body.startswith("• "):
+        lead += 2
+    elif body[:2] in ("= ", "≈ "):
+        lead += 2
+    hang = min(lead + 4, width // 2)
+    out, start, first = [], 0, True
+    while True:
+        indent = 0 if first else hang
+        room = width - indent
+        rest = full[start:]
+        if cell_len(rest) <= room:
+            out.append((indent, start, len(full)))
+            break
+        cut = _break_at(rest, room, cell_len, line.math)
+        end = start + cut
+        while end > start + 1 and full[end - 1] == " ":
+            end -= 1
+        out.append((indent, start, end))
+        start += cut
+        while start < len(full) and full[start] == " ":
+            start += 1
+        first = False
+    lines = []
+    for i, (indent, a, b) in enumerate(out):
+        segs: list[tuple[str, str | None]] = []
+        for k in range(a, b):
+            if segs and segs[-1][1] == styles[k]:
+                segs[-1] = (segs[-1][0] + full[k], styles[k])
+            else:
+                segs.append((full[k], styles[k]))
+        if i == 0:
+            head, head_style = segs[0] if segs else ("", line.style)
+            lines.append(Line(head, head_style, tuple(segs[1:])))
+        else:
+            lines.append(Line(" " * indent, None, tuple(segs)))
+    return lines
+
+
+def _break_at(text: str, room: int, cell_len: Any, math: bool) -> int:
+    """Where to cut ``text`` so that the first piece fits in ``room`` columns: a formula
+    before its last operator outside brackets, prose at its last space."""
+    fit = room
+    while fit > 0 and cell_len(text[:fit]) > room:
+        fit -= 1
+    window = text[:fit + 1]
+    if math:
+        depth, best, item = 0, -1, -1
+        for i, ch in enumerate(window):
+            depth += (ch in "([{⌈⌊") - (ch in ")]}⌉⌋")
+            if depth <= 0 and any(window.startswith(op, i) for op in _BREAK_BEFORE):
+                best = i
+            elif depth == 1 and window.startswith(", ", i):
+                item = i + 1  # between the entries of a vector
+        if item > room // 3:
+            return item
+        if best > room // 3:
+            return best
+    space = window.rfind(" ")
+    if space > room // 4:
+        return space
+    return max(fit, 1)
 
 
 # --------------------------------------------------------------------------- JSON
@@ -101,9 +209,14 @@ def to_json(solution: Solution, digits: int = 6, *, steps: bool = True) -> dict[
 # --------------------------------------------------------------------------- LaTeX
 
 
-def to_latex(solution: Solution, digits: int = 6, *, document: bool = False) -> str:
+def to_latex(solution: Solution, digits: int = 6, *, document: bool = False, brief: bool = False) -> str:
     """The working as one ``align*`` block (``--latex``: KaTeX-valid, for pasting into a
-    Markdown cell), or a standalone document that pdflatex compiles (``--latex-document``)."""
+    Markdown cell), or a standalone document that pdflatex compiles (``--latex-document``).
+    ``brief``: the Answer (and checks) alone."""
+    if brief:
+        from dataclasses import replace
+
+        solution = replace(solution, steps=(), conventions={}, inputs={})
     return _latex_document(solution, digits) if document else _latex_block(solution, digits)
 
 
@@ -140,7 +253,8 @@ def _answer_rows(solution: Solution, digits: int) -> list[str]:
             continue  # records (history, layers) are in the working already
         body = P.value_latex(_elide_value(v)[0], digits)
         sep = " " if body.startswith(r"\approx") else " = "
-        rows.append(r"&\text{" + P.tex_escape(key) + "}" + sep + body)
+        label = solution.labels.get(key, "")
+        rows.append(r"&\text{" + P.tex_escape(key + (f" ({label})" if label else "")) + "}" + sep + body)
     return rows
 
 
@@ -280,6 +394,7 @@ class Line:
     text: str
     style: str | None = None
     more: tuple[tuple[str, str | None], ...] = ()
+    math: bool = False  # a formula: broken before its operators, not at any space
 
 
 @dataclass(frozen=True)
@@ -288,10 +403,57 @@ class Records:
 
     key: str
     records: list[dict[str, Any]]
+    columns: tuple[str, ...] | None = None  # a subset of the columns (a table split to fit)
+    compact: bool = False                   # cells as decimals only, without exact forms
 
 
-def text_lines(solution: Solution, digits: int = 6) -> list[Line | Records]:
-    """The whole working as lines of text, in order (for either text renderer)."""
+def _fit_records(item: Records, digits: int, width: int) -> list[Records]:
+    """``item`` as one or more tables that fit in ``width`` columns: as it is; else with
+    decimal-only cells; else split into column groups, each led by the first column (the
+    step).  Rich would fold the cells of a table too wide into fragments."""
+    from dataclasses import replace
+
+    if _table_width(*_table_cells(item, digits)) <= width:
+        return [item]
+    compact = replace(item, compact=True)
+    cols, rows = _table_cells(compact, digits)
+    if _table_width(cols, rows) <= width or len(cols) < 3:
+        return [compact]
+    groups, current = [], [cols[0]]
+    for c in cols[1:]:
+        trial = replace(compact, columns=tuple(current + [c]))
+        if len(current) > 1 and _table_width(*_table_cells(trial, digits)) > width:
+            groups.append(current)
+            current = [cols[0], c]
+        else:
+            current.append(c)
+    groups.append(current)
+    return [replace(compact, key=item.key if i == 0 else f"{item.key} (continued)", columns=tuple(g))
+            for i, g in enumerate(groups)]
+
+
+def _table_width(cols: list[str], rows: list[list[str]]) -> int:
+    from rich.cells import cell_len
+
+    cells = [cols, *rows]
+    sizes = [max(cell_len(r[i]) for r in cells) for i in range(len(cols))]
+    return sum(sizes) + 2 * len(cols) - 2 + len(cols) - 1
+
+
+def text_lines(solution: Solution, digits: int = 6, width: int | None = None, *,
+               brief: bool = False) -> list[Line | Records]:
+    """The whole working as lines of text, in order (for either text renderer), each line
+    at most ``width`` columns (80 when None): long lines are broken at spaces (formulas at
+    their operators) with a hanging indent.  ``brief``: the Answer (and checks) alone."""
+    width = width or 80
+    lines = _lines(solution, digits, brief)
+    return [x for item in lines for x in (_fit_records(item, digits, width) if isinstance(item, Records)
+                                          else _wrap(item, width))]
+
+
+def _lines(solution: Solution, digits: int, brief: bool) -> list[Line | Records]:
+    if brief:
+        return _answer_lines(solution, digits, brief=True)
     out: list[Line | Records] = [Line(solution.command, "bold")]
     if solution.inputs:
         out.append(Line("inputs: ", "dim", ((",  ".join(f"{k} = {P.value_text(v, digits)}"
@@ -312,19 +474,34 @@ def text_lines(solution: Solution, digits: int = 6) -> list[Line | Records]:
             section = s.section
         out.append(Line(f"  {s.title}", "bold"))
         for prefix, body, kind in _step_lines(s, digits):
-            out.append(Line("    " + prefix.rjust(2), None, ((body, "green" if kind == "value" else None),)))
+            style = "green" if kind == "value" else None
+            first, *rest = body.split("\n")
+            out.append(Line("    " + prefix.rjust(2), None, ((first, style),), math=True))
+            out += [Line("      ", None, ((r, style),)) for r in rest]  # a matrix, row by row
         if s.note:
             out.append(Line(f"      {s.note}", "italic dim"))
-    out.append(Line("\nAnswer", "bold cyan"))
+    return out + _answer_lines(solution, digits, brief=False)
+
+
+def _answer_lines(solution: Solution, digits: int, brief: bool) -> list[Line | Records]:
+    out: list[Line | Records] = [Line("Answer" if brief else "\nAnswer", "bold cyan")]
     for key, v in solution.result.items():
         if isinstance(v, (list, tuple)) and v and isinstance(v[0], dict):
-            out.append(Records(key, list(v)))
+            if brief:
+                out.append(Line(f"  {key}: ", "bold", ((f"{len(v)} records (all of them in --json)", "dim"),)))
+            else:
+                out.append(Records(key, list(v)))
             continue
         short, cut = _elide_value(v)
-        shown = P.value_text(short, digits)
+        shown = _value_block(short, digits)
         if cut:
             shown += "  (long: every entry is in --json)"
-        out.append(Line(f"  {key} " + ("" if shown.startswith("≈") else "= "), "bold", ((shown, "bold green"),)))
+        label = solution.labels.get(key, "")
+        head = f"  {key}" + (f" ({label})" if label else "") + " "
+        first, *rest = shown.split("\n")
+        out.append(Line(head + ("" if first.startswith("≈") else "= "), "bold", ((first, "bold green"),)))
+        pad = " " * (len(head) + (0 if first.startswith("≈") else 2))
+        out += [Line(pad, None, ((r, "bold green"),)) for r in rest]
     for note in solution.notes:
         out.append(Line(f"note: {note}", "yellow"))
     if solution.checks:
@@ -342,14 +519,14 @@ def text_lines(solution: Solution, digits: int = 6) -> list[Line | Records]:
     return out
 
 
-def to_rich(solution: Solution, digits: int = 6) -> list[Any]:
-    """Rich renderables of the whole working, in order."""
+def to_rich(solution: Solution, digits: int = 6, width: int | None = None, *, brief: bool = False) -> list[Any]:
+    """Rich renderables of the whole working, in order, laid out for ``width`` columns."""
     from rich.text import Text
 
     out: list[Any] = []
-    for item in text_lines(solution, digits):
+    for item in text_lines(solution, digits, width, brief=brief):
         if isinstance(item, Records):
-            out.append(_records_table(item.key, item.records, digits))
+            out.append(_records_table(item, digits))
             continue
         t = Text(item.text, style=item.style or "")
         for part, style in item.more:
@@ -362,7 +539,8 @@ def to_rich(solution: Solution, digits: int = 6) -> list[Any]:
 _RICH_STRIPS = {7: None, 8: None, 11: None, 12: None, 13: None}
 
 
-def to_plain(solution: Solution, digits: int = 6, width: int | None = None) -> str | None:
+def to_plain(solution: Solution, digits: int = 6, width: int | None = None, *,
+             brief: bool = False) -> str | None:
     """The text output without styles, exactly as Rich prints it to a file or pipe, or None
     when only Rich can lay it out (a table wider than ``width``, the console width, or with
     ``width`` None, as for a stream that is not UTF-8, where Rich draws ASCII boxes; tabs).
@@ -370,7 +548,7 @@ def to_plain(solution: Solution, digits: int = 6, width: int | None = None) -> s
     A pipe gets no colour, so this skips loading Rich's console: ~20 ms of a ~0.35 s run.
     """
     lines = []
-    for item in text_lines(solution, digits):
+    for item in text_lines(solution, digits, width, brief=brief):
         if isinstance(item, Records):
             table = _plain_table(item, digits, width)
             if table is None:
@@ -389,12 +567,21 @@ def _table_cells(item: Records, digits: int) -> tuple[list[str], list[list[str]]
     cols: list[str] = []
     for r in item.records:
         cols.extend(c for c in r if c not in cols)
+    if item.columns is not None:
+        cols = [c for c in cols if c in item.columns]
+    cell = _compact_cell if item.compact else _cell
     head, skipped, tail = _elide(item.records, TABLE_HEAD, TABLE_TAIL)
-    rows = [[_cell(r.get(c), digits) for c in cols] for r in head]
+    rows = [[cell(r.get(c), digits) for c in cols] for r in head]
     if skipped:
         rows.append(["…"] * len(cols))
-        rows.extend([_cell(r.get(c), digits) for c in cols] for r in tail)
+        rows.extend([cell(r.get(c), digits) for c in cols] for r in tail)
     return cols, rows
+
+
+def _compact_cell(v: Any, digits: int) -> str:
+    """A cell as its decimal alone (``0.394737`` for 15/38 ≈ 0.394737)."""
+    text = _cell(v, digits)
+    return text.rsplit("≈ ", 1)[-1] if "≈" in text and not text.startswith("[") else text
 
 
 def _plain_table(item: Records, digits: int, width: int | None) -> list[str] | None:
@@ -422,12 +609,12 @@ def _plain_table(item: Records, digits: int, width: int | None) -> list[str] | N
     return [title, row(cols, "┃"), rule, *(row(r, "│") for r in rows)]
 
 
-def _records_table(key: str, records: list[dict[str, Any]], digits: int) -> Any:
+def _records_table(item: Records, digits: int) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    cols, rows = _table_cells(Records(key, records), digits)
-    table = Table(title=key, title_justify="left", show_edge=False, pad_edge=False)
+    cols, rows = _table_cells(item, digits)
+    table = Table(title=item.key, title_justify="left", show_edge=False, pad_edge=False)
     for c in cols:
         table.add_column(c, overflow="fold")
     for r in rows:

@@ -72,7 +72,7 @@ def test_plain_table_is_what_rich_prints(cols, n_rows, width, title, data):
     item = Records(title, records)
     plain = _plain_table(item, 6, width)
     buf = io.StringIO()
-    Console(file=buf, width=width, highlight=False, emoji=False, markup=False).print(_records_table(title, records, 6))
+    Console(file=buf, width=width, highlight=False, emoji=False, markup=False).print(_records_table(item, 6))
     from hypothesis import event
 
     event("laid out without Rich" if plain is not None else "left to Rich")

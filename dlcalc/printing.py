@@ -92,10 +92,62 @@ class _BareShownArguments:
 class TextPrinter(_BareShownArguments, StrPrinter):
     """One-line Unicode text: β₁, m̂ₜ, ·, ^; numbers as the user typed them."""
 
-    _default_settings = {**StrPrinter._default_settings, "digits": 6}
+    _default_settings = {**StrPrinter._default_settings, "digits": 6, "fractions": False}
 
     def _print_Symbol(self, expr: Any) -> str:
         return pretty_symbol(expr.name)
+
+    def _root_arg(self, base: Any) -> str:
+        s = self._print(base)
+        return s if (base.is_Atom or isinstance(base, Shown)) and not s.startswith("-") else f"({s})"
+
+    def _print_Pow(self, expr: Any, rational: bool = False) -> str:
+        if expr.exp is sympy.S.Half:
+            return "√" + self._root_arg(expr.base)
+        if expr.exp == -sympy.S.Half:
+            return "1/√" + self._root_arg(expr.base)
+        return super()._print_Pow(expr, rational)
+
+    def _print_Abs(self, expr: Any) -> str:
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_exp(self, expr: Any) -> str:
+        arg = expr.args[0]
+        s = self._print(arg)
+        return "e^" + (s if (arg.is_Atom or isinstance(arg, Shown)) and not s.startswith("-") else f"({s})")
+
+    def _print_log(self, expr: Any, *args: Any, **kwargs: Any) -> str:
+        s = super()._print_log(expr, *args, **kwargs)
+        return "ln" + s[3:] if s.startswith("log(") else s
+
+    def _print_And(self, expr: Any) -> str:
+        """0 < ε ∧ ε < 1/2 as the chain 0 < ε < 1/2; other conjunctions with "and"."""
+        rels = list(expr.args)
+        if len(rels) == 2 and all(isinstance(r, sympy.core.relational.Relational) for r in rels):
+            a, b = (r.reversed if r.rel_op in (">", ">=") else r for r in rels)
+            if a.rhs == b.lhs:
+                return f"{self._print(a)} {self._rel_op(b)} {self._side(b.rhs)}"
+            if b.rhs == a.lhs:
+                return f"{self._print(b)} {self._rel_op(a)} {self._side(a.rhs)}"
+        return " and ".join(self._print(r) for r in rels)
+
+    def _print_Or(self, expr: Any) -> str:
+        return " or ".join(self._print(r) for r in expr.args)
+
+    @staticmethod
+    def _rel_op(expr: Any) -> str:
+        return {"==": "=", "!=": "≠", "<=": "≤", ">=": "≥"}.get(expr.rel_op, expr.rel_op)
+
+    def _side(self, x: Any) -> str:
+        """One side of a relation: a number as exact fractions and surds, ((5 − √5)/10)."""
+        if isinstance(x, sympy.Expr) and x.is_number and not x.is_Rational and not isinstance(x, sympy.Float):
+            old = self._settings["fractions"]
+            self._settings["fractions"] = True
+            try:
+                return self._print(sympy.together(x) if isinstance(x, sympy.Add) else x)
+            finally:
+                self._settings["fractions"] = old
+        return self._print(x)
 
     _print_Dummy = _print_Symbol
 
@@ -110,15 +162,14 @@ class TextPrinter(_BareShownArguments, StrPrinter):
         return s
 
     def _print_Rational(self, expr: sympy.Rational) -> str:
-        dec = short_decimal(expr)
+        dec = None if self._settings["fractions"] else short_decimal(expr)
         return dec if dec is not None else super()._print_Rational(expr)
 
     def _print_Float(self, expr: sympy.Float) -> str:
         return decimal_str(expr, self._settings["digits"])
 
     def _print_Relational(self, expr: Any) -> str:
-        op = {"==": "=", "!=": "≠", "<=": "≤", ">=": "≥"}.get(expr.rel_op, expr.rel_op)
-        return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
+        return f"{self._side(expr.lhs)} {self._rel_op(expr)} {self._side(expr.rhs)}"
 
     def _print_sigmoid(self, expr: Any) -> str:
         return f"σ({self._print(expr.args[0])})"
@@ -462,10 +513,17 @@ def _basic_value_text(v: sympy.Basic, digits: int) -> str:
     if isinstance(v, sympy.Float):
         return "≈ " + decimal_str(v, digits)
     if v.is_number:
-        exact = text(v, digits)
+        exact = exact_number_text(v, digits)
         approx = decimal_str(v, digits)
         return f"{exact} ≈ {approx}" if len(exact) <= EXACT_MAX_CHARS else f"≈ {approx}"
     return text(v, digits)
+
+
+def exact_number_text(v: sympy.Expr, digits: int = 6) -> str:
+    """An exact irrational number as a teacher writes it: fractions and surds over one
+    denominator, (5 − √5)/2 rather than 2.5 − √5/2."""
+    tidy = sympy.together(v) if isinstance(v, sympy.Add) else v
+    return TextPrinter({"digits": digits, "fractions": True}).doprint(tidy)
 
 
 def exact_str(v: Any) -> Any:

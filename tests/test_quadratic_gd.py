@@ -391,7 +391,7 @@ def test_text_output_shows_the_working():
     r = qgd("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--steps", "2")
     assert r.code == 0
     for piece in ["∇f(w) = (H + Hᵀ)w", "4·w₁ + 2·w₂", "Hessian", "eigenvalues of sym(H)",
-                  "QΛQᵀ", "(I − εM)", "contraction factor", "|1 − 0.1·(5 - sqrt(5))|",
+                  "QΛQᵀ", "(I − εM)", "contraction factor", "|1 − 0.1·(5 - √5)|",
                   "0 < ε < 2/μ_max", "ε* = 2/(μ_min + μ_max)", "(κ - 1)/(κ + 1)", "O(n³)",
                   "w_1 = w_0 − ε∇f(w_0)", "Answer", "lr_max"]:
         assert piece in r.stdout, piece

@@ -326,7 +326,7 @@ def test_text_shows_the_working():
     assert r.code == 0
     out = r.stdout
     for piece in ["step 1", "z = w·x + b", "1·1 + 1", "σ(2)", "0.880797", "σ'(z)", "derived",
-                  "exp(-z)/(1 + exp(-z))^2", "σ(z)·(1 - σ(z))", "∂L/∂w", "∂L/∂b",
+                  "e^(-z)/(1 + e^(-z))^2", "σ(z)·(1 - σ(z))", "∂L/∂w", "∂L/∂b",
                   "(0.880797 - 0)·0.104994·1 + 0.1·1", "0.192478", "1 - 0.1·0.192478",
                   "0.980752", "0.990752", "Answer", "c: ½", "not regularized"]:
         assert piece in out, piece

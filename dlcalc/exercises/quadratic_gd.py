@@ -41,6 +41,9 @@ COMMAND = Command(
     summary="Gradient descent and Newton on f(w) = wᵀHw via H = QΛQᵀ, with convergence analysis.",
     example='dlcalc quadratic-gd --H "[[2, 1], [1, 3]]" --w0 "[1, 1]" --lr 0.1 --steps 10',
     plot=True,
+    conditional_keys={"newton_w": "needs --newton",
+                      **{k: "exists only when sym(H) is positive definite (or has symbols)"
+                         for k in ("lr_max", "lr_opt", "rate")}},
     options=(
         Option("--H", "Square matrix H of f(w) = wᵀHw: [[2,1],[1,3]] or \"2 1; 1 3\"; entries may be "
                       "symbols; up to 50x50. A non-symmetric H is replaced by (H + Hᵀ)/2.", required=True),

@@ -132,7 +132,8 @@ def _keys_hint(result: Mapping[str, Any]) -> str:
     keys = ", ".join(result)
     example = next((f"{k}.0" for k, v in result.items() if isinstance(_as_plain(v), (list, tuple))
                     and not _records(v)), None)
-    rec = next((f"{k}.0.{next(iter(v[0]))}" for k, v in result.items() if _records(v)), None)
+    rec = next((f"{k}.0.{next((f for f, x in v[0].items() if not isinstance(x, str)), next(iter(v[0])))}"
+                for k, v in result.items() if _records(v)), None)
     paths = [p for p in (example, rec) if p]
     return keys + (f" (and paths into them, such as {' or '.join(paths)})" if paths else "")
 
@@ -165,7 +166,7 @@ def resolve(result: Mapping[str, Any], path: tuple[Any, ...], key: str,
         value = _as_plain(value[part])
         where = f"{where}.{part}"
     if _records(value):
-        first = next(iter(value[0]))
+        first = next((f for f, x in value[0].items() if not isinstance(x, str)), next(iter(value[0])))
         raise InputError("--check", f"has the key {where!r}, a table of records; check one entry, "
                                     f"such as {where}.0.{first}")
     if isinstance(value, dict):

@@ -536,8 +536,17 @@ def _quad(S: sympy.Matrix, w: list[Any], c: Any) -> Any:
 # --------------------------------------------------------------------------- the solver
 
 
-def solve(inp: Inputs, *, symmetrize: bool = True) -> Solution:
-    """The worked solution (see :func:`work`); ``symmetrize=False`` is a mistake for ``--check``."""
+def solve(inp: Inputs, *, symmetrize: bool = True, ascent: bool = False) -> Solution:
+    """The worked solution (see :func:`work`); ``symmetrize=False`` and ``ascent`` (the
+    update w + ε∇f) are mistakes for ``--check``."""
+    if ascent:  # w + ε∇f is descent with the step −ε; the iteration's formula says so
+        sol = work(**{**as_kwargs(inp), "lr": -inp.lr}, symmetrize=symmetrize)
+        steps = tuple(dataclasses.replace(
+            st, title="gradient-ascent step (the wrong sign)",
+            formula=Math("w_t = w_{t−1} + ε∇f(w_{t−1}) = (I + εM)·w_{t−1}",
+                         r"w_t = w_{t-1} + \epsilon \nabla f(w_{t-1}) = (I + \epsilon M)\, w_{t-1}"),
+            note="value: I + εM") if st.title == "gradient-descent step" else st for st in sol.steps)
+        return dataclasses.replace(sol, steps=steps)
     return work(**as_kwargs(inp), symmetrize=symmetrize)
 
 
@@ -1162,4 +1171,5 @@ MISTAKES = (
     Mistake("took one step too few",
             lambda kw: {"steps": kw["steps"] - 1} if isinstance(kw.get("steps", 1), int)
             and kw.get("steps", 1) >= 1 else None),
+    Mistake("used the wrong sign in the update (w + ε∇f: gradient ascent)", {"ascent": True}),
 )

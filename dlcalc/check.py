@@ -67,7 +67,7 @@ class Verdict:
         departs_at: the label of the first step where that mistake departs from the right
             working, or None.
         judged: how the answer was judged: "to 3 significant figures", "exactly",
-            "as an expression", "within rtol 1e-06, atol 0", "as true/false".
+            "as an expression", "within rtol 1e-06, atol 0"; "" for true/false.
         right_step: the right working's step at ``departs_at`` (or None).
         mistaken_step: the mistaken working's step at ``departs_at`` (or None).
     """
@@ -483,8 +483,8 @@ def judge(given: Given, expected: Any, tol: tuple[float, float] | None) -> tuple
     value = given.value
     if isinstance(value, bool):
         if _is_condition(expected):
-            return None, "as true/false"
-        return bool(expected) is value, "as true/false"
+            return None, ""
+        return bool(expected) is value, ""
     gs, es = _flat(value), _flat(expected)
     if len(gs) != len(es):
         return False, "exactly"

@@ -227,7 +227,7 @@ def text_lines(solution: Solution, digits: int = 6) -> list[Line | Records]:
         out.append(Line("\nCheck", "bold cyan"))
         for v in solution.checks:
             judged = getattr(v, "judged", "")
-            how = (f" (right {judged})" if v.ok else f" (not right {judged})") if judged else ""
+            how = (f" (right {judged})" if v.ok else f" (judged {judged})") if judged else ""
             out.append(Line("  ✓ " if v.ok else "  ✗ ", "bold green" if v.ok else "bold red",
                             ((f"{v.key}: expected {P.value_text(v.expected, digits)}, "
                               f"given {P.value_text(v.given, digits)}", None), (how, "dim"))))

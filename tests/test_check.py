@@ -523,3 +523,21 @@ def test_any_check_exits_0_1_or_2_with_one_json_object(run, checks, tol):
         assert "could not compute" not in out["error"]["message"], (args, out)
     else:
         assert (r.code == 1) == any(not v["ok"] for v in out["check"].values())
+
+
+LONG = [0.5, 0.3, -0.2, 0.1, 0.4, -0.3, 0.2, 0.25, -0.1, 0.05, 0.3, -0.2, 0.15]   # 13 steps: numeric
+
+
+@pytest.mark.parametrize("flags,mistake", [
+    ({"carry": True}, "carried the bias-corrected moments forward as the state (m ← m̂, v ← v̂)"),
+    ({"correct_v": False}, "bias-corrected only the first moment (used v_t for v̂_t)"),
+    ({"correct_m": False}, "bias-corrected only the second moment (used m_t for m̂_t)"),
+])
+def test_adam_mistakes_past_the_exact_steps(flags, mistake):
+    args = ["adam-step", "--theta", "1", "--lr", "0.1"] + [a for g in LONG for a in ("--grad", str(g))]
+    right, wrong = adam(1.0, LONG, 0.1)[-1], adam(1.0, LONG, 0.1, **flags)[-1]
+    assert check(*args, "--check", f"theta={right:.8g}")[0] == 0
+    code, v = check(*args, "--check", f"theta={wrong:.8g}")
+    assert code == 1 and v["theta"]["mistake"] == mistake
+    code, v = check(*args, "--check", f"history.12.theta={wrong:.8g}")
+    assert code == 1 and v["history.12.theta"]["mistake"] == mistake

@@ -179,10 +179,12 @@ _COMMON = [
             "--check", help="Check your answer KEY=VALUE (a JSON result key), repeatable: ✓ or ✗, "
                             "and the common mistake that gives a wrong value. Exit 1 if any is wrong.",
             show_default=False)]),
-    inspect.Parameter("rtol", inspect.Parameter.KEYWORD_ONLY, default="1e-3", annotation=Annotated[
-        str, typer.Option("--rtol", help="Relative tolerance of --check (answers are rounded).")]),
-    inspect.Parameter("atol", inspect.Parameter.KEYWORD_ONLY, default="1e-9", annotation=Annotated[
-        str, typer.Option("--atol", help="Absolute tolerance of --check.")]),
+    inspect.Parameter("rtol", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[
+        Optional[str], typer.Option("--rtol", help="Relative tolerance of --check instead of judging each answer "
+                                                   "as written (to its last written digit).", show_default=False)]),
+    inspect.Parameter("atol", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[
+        Optional[str], typer.Option("--atol", help="Absolute tolerance of --check (with or instead of --rtol).",
+                                    show_default=False)]),
 ]
 _COMMON_NAMES = [p.name for p in _COMMON]
 
@@ -276,7 +278,8 @@ def _print_rich(renderables: List[Any]) -> None:
         console.print(r, soft_wrap=True) if hasattr(r, "plain") else console.print(r)
 
 
-def _solve(compute: Callable[[], Any], check: Optional[List[str]], rtol: float, atol: float) -> Any:
+def _solve(compute: Callable[[], Any], check: Optional[List[str]], rtol: Optional[float],
+           atol: Optional[float]) -> Any:
     """Run the CLI function; solve its Task; attach the verdicts of ``--check``."""
     from dataclasses import replace
 
@@ -297,7 +300,7 @@ def _solve(compute: Callable[[], Any], check: Optional[List[str]], rtol: float, 
 
 
 def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: str,
-        timeout: str, check: Optional[List[str]] = None, rtol: str = "1e-3", atol: str = "1e-9",
+        timeout: str, check: Optional[List[str]] = None, rtol: Optional[str] = None, atol: Optional[str] = None,
         latex_document: bool = False, plot: Optional[str] = None, brief: bool = False) -> None:
     """Compute a solution and print it; every failure becomes exit 2 with one line.
 
@@ -309,8 +312,8 @@ def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: 
         latex_out = latex_out or latex_document
         ndigits = int(_number_option(digits, "--digits", 1, 50))
         limit = _number_option(timeout, "--timeout", 0.1, 3600)
-        rel = _number_option(rtol, "--rtol", 0, 1)
-        abs_ = _number_option(atol, "--atol", 0, 1e300)
+        rel = None if rtol is None else _number_option(rtol, "--rtol", 0, 1)  # None: as written
+        abs_ = None if atol is None else _number_option(atol, "--atol", 0, 1e300)
         output: Any
         if sys.stderr.isatty():
             _install_progress()

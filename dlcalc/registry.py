@@ -20,7 +20,7 @@ Adding a command is one exercise module and one line in :data:`EXERCISES`.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -92,6 +92,9 @@ class Command:
         plot: whether ``--plot FILE.png`` is offered (the module then has ``plot``).
         dash_values: whether positional values may start with ``-`` (negative numbers);
             a mistyped option among them is refused with the nearest real one.
+        conditional_keys: result keys that exist only with some option or input, each with
+            the rest of the sentence that says when (``{"newton_w": "needs --newton"}``):
+            ``--check`` names it instead of calling the key unknown.
     """
 
     name: str
@@ -101,6 +104,7 @@ class Command:
     description: str = ""
     plot: bool = False
     dash_values: bool = False
+    conditional_keys: dict[str, str] = field(default_factory=dict)
 
     def option(self, param: str) -> Option:
         for opt in self.options:

@@ -200,10 +200,20 @@ def to_json(solution: Solution, digits: int = 6, *, steps: bool = True) -> dict[
     if solution.notes:
         out["notes"] = list(solution.notes)
     if solution.checks:
-        out["check"] = {v.key: {"ok": v.ok, "expected": P.json_value(v.expected),
-                                "given": P.json_value(v.given), "mistake": v.mistake,
-                                "departs_at": v.departs_at} for v in solution.checks}
+        out["check"] = {v.key: _check_json(v) for v in solution.checks}
     return out
+
+
+def _check_json(v: Any) -> dict[str, Any]:
+    """One verdict of --check: ok, expected, given, how it was judged, the mistake and the
+    step where its working departs, with the mistaken step's value (and the right one)."""
+    d = {"ok": v.ok, "expected": P.json_value(v.expected), "given": P.json_value(v.given),
+         "judged": getattr(v, "judged", "") or None, "mistake": v.mistake, "departs_at": v.departs_at}
+    if v.departs_at is not None:
+        for name, s in (("mistaken_value", getattr(v, "mistaken_step", None)),
+                        ("right_value", getattr(v, "right_step", None))):
+            d[name] = P.json_value(s.value) if s is not None and s.value is not None else None
+    return d
 
 
 # --------------------------------------------------------------------------- LaTeX
@@ -242,8 +252,10 @@ def _step_rows(s: Step, digits: int) -> list[str]:
 
 
 def _check_sentence(v: Any) -> str:
-    return (f"check {v.key}: " + ("right" if v.ok else "wrong")
-            + (f" (this is what you get if you {v.mistake})" if v.mistake else ""))
+    judged = f" {v.judged}" if getattr(v, "judged", "") else ""
+    return (f"check {v.key}: " + ("right" + judged if v.ok else "wrong")
+            + (f" (you {v.mistake}; the working departs at {v.departs_at})"
+               if v.mistake and v.departs_at else f" (you {v.mistake})" if v.mistake else ""))
 
 
 def _answer_rows(solution: Solution, digits: int) -> list[str]:
@@ -507,15 +519,34 @@ def _answer_lines(solution: Solution, digits: int, brief: bool) -> list[Line | R
     if solution.checks:
         out.append(Line("\nCheck", "bold cyan"))
         for v in solution.checks:
+            judged = getattr(v, "judged", "")
+            how = (f" (right {judged})" if v.ok else f" (judged {judged})") if judged else ""
             out.append(Line("  ✓ " if v.ok else "  ✗ ", "bold green" if v.ok else "bold red",
                             ((f"{v.key}: expected {P.value_text(v.expected, digits)}, "
-                              f"given {P.value_text(v.given, digits)}", None),)))
+                              f"given {P.value_text(v.given, digits)}", None), (how, "dim"))))
             if not v.ok:
                 why = (f"this is what you get if you {v.mistake}" if v.mistake
                        else "no common mistake we know of gives this value")
                 if v.departs_at:
-                    why += f"; the working first departs at “{v.departs_at}”"
+                    why += f"; the working first departs at “{v.departs_at}”:"
                 out.append(Line(f"      {why}", "yellow"))
+                if v.departs_at:
+                    out.extend(_departure_lines(v, digits))
+    return out
+
+
+def _departure_lines(v: Any, digits: int) -> list[Line]:
+    """The right step's line beside the mistaken one, where the working departs."""
+    right, wrong = getattr(v, "right_step", None), getattr(v, "mistaken_step", None)
+    out = []
+    for label, s in (("right:   ", right), ("mistaken:", wrong)):
+        if s is None:
+            out.append(Line(f"        {label} (no such step)", "dim"))
+            continue
+        body = " ".join(prefix + text for prefix, text, _ in _step_lines(s, digits))
+        if s is wrong and right is not None and wrong.title != right.title:
+            body = f"{s.title}: {body}" if body else s.title
+        out.append(Line(f"        {label} ", "bold", ((body or s.title, "green" if s is right else "red"),)))
     return out
 
 

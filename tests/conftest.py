@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,9 @@ import typer
 from typer.testing import CliRunner
 
 from dlcalc.cli import app
+
+#: text output is laid out for the terminal's width: tests see the width of a plain 80-column pipe
+os.environ["COLUMNS"] = "80"
 
 
 @dataclass(frozen=True)

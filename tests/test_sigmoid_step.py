@@ -448,7 +448,7 @@ _S = _Y * (1 - _Y)
     ([], "w", 1 - 0.1 * (_Y * _Y + 0.1), "used σ(z) instead of σ(z)(1 − σ(z)) as the derivative σ'(z)"),
     (["--loss", "bce"], "w", 1 - 0.1 * (math.exp(2) + 0.1),
      "used σ(z) instead of σ(z)(1 − σ(z)) as the derivative σ'(z)"),
-    ([], "w", 1 + 0.1 * (_Y * _S + 0.1), "wrong sign in the update (w + α·∂L/∂w)"),
+    ([], "w", 1 + 0.1 * (_Y * _S + 0.1), "used the wrong sign in the update (w + α·∂L/∂w)"),
 ])
 def test_check_names_each_mistake(flags, key, value, mistake):
     code, verdict = _check("--x", "1", "--t", "0", *flags, "--check", f"{key}={value!r}")

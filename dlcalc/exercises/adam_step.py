@@ -562,9 +562,10 @@ class _Board:
             m, g = _atom(prev["m"][i]), _atom(cur["g"][i])
             return Math(f"{b1[0]}·{m[0]} + (1 − {b1[0]})·{g[0]}",
                         rf"{b1[1]} \cdot {m[1]} + (1 - {b1[1]}) \cdot {g[1]}")
+        hat, hat_tex = ("̂", r"\hat ") if r.get("carry_corrected") and t > 1 else ("", "")
         out.append(Step("first moment m" + s + vec,
-                        Math(f"m{s} = β₁·m{q} + (1 − β₁)·g{s}",
-                             rf"m_{{{t}}} = \beta_1 m_{{{t - 1}}} + (1 - \beta_1)\, g_{{{t}}}"),
+                        Math(f"m{s} = β₁·m{hat}{q} + (1 − β₁)·g{s}",
+                             rf"m_{{{t}}} = \beta_1 {hat_tex}m_{{{t - 1}}} + (1 - \beta_1)\, g_{{{t}}}"),
                         self._fill(fill_m), self._v(cur["m"]), section=section))
 
         square = r["square_grad"]
@@ -574,8 +575,8 @@ class _Board:
             return Math(f"{b2[0]}·{v[0]} + (1 − {b2[0]})·{g[0]}" + ("²" if square else ""),
                         rf"{b2[1]} \cdot {v[1]} + (1 - {b2[1]}) \cdot {g[1]}" + ("^{2}" if square else ""))
         out.append(Step("second moment v" + s + vec,
-                        Math(f"v{s} = β₂·v{q} + (1 − β₂)·g{s}" + ("²" if square else ""),
-                             rf"v_{{{t}}} = \beta_2 v_{{{t - 1}}} + (1 - \beta_2)\, g_{{{t}}}"
+                        Math(f"v{s} = β₂·v{hat}{q} + (1 − β₂)·g{s}" + ("²" if square else ""),
+                             rf"v_{{{t}}} = \beta_2 {hat_tex}v_{{{t - 1}}} + (1 - \beta_2)\, g_{{{t}}}"
                              + ("^2" if square else "")),
                         self._fill(fill_v), self._v(cur["v"]), section=section))
         if p["amsgrad"]:
@@ -594,16 +595,26 @@ class _Board:
                 if t == 1:
                     return Math(f"{num[0]}/(1 − {beta[0]})", rf"\frac{{{num[1]}}}{{1 - {beta[1]}}}")
                 return Math(f"{num[0]}/(1 − {beta[0]}{_sup(t)})", rf"\frac{{{num[1]}}}{{1 - {beta[1]}^{{{t}}}}}")
-            out.append(Step("bias-corrected first moment m̂" + s,
-                            Math(f"m̂{s} = m{s}/(1 − β₁{_sup(t)})",
-                                 rf"\hat m_{{{t}}} = \frac{{m_{{{t}}}}}{{1 - \beta_1^{{{t}}}}}"),
-                            self._fill(lambda i: corrected(_atom(cur["m"][i]), _base(p["beta1"]))),
-                            self._v(cur["m_hat"]), section=section))
-            out.append(Step("bias-corrected second moment v̂" + s,
-                            Math(f"v̂{s} = {vsrc}/(1 − β₂{_sup(t)})",
-                                 rf"\hat v_{{{t}}} = \frac{{{vsrc_tex}}}{{1 - \beta_2^{{{t}}}}}"),
-                            self._fill(lambda i: corrected(_atom(cur["vmax"][i]), _base(p["beta2"]))),
-                            self._v(cur["v_hat"]), section=section))
+            if r["correct_m"]:
+                out.append(Step("bias-corrected first moment m̂" + s,
+                                Math(f"m̂{s} = m{s}/(1 − β₁{_sup(t)})",
+                                     rf"\hat m_{{{t}}} = \frac{{m_{{{t}}}}}{{1 - \beta_1^{{{t}}}}}"),
+                                self._fill(lambda i: corrected(_atom(cur["m"][i]), _base(p["beta1"]))),
+                                self._v(cur["m_hat"]), section=section))
+            else:  # a mistake: only v̂ corrected
+                out.append(Step("m̂" + s + " left without bias correction",
+                                Math(f"m̂{s} = m{s}", rf"\hat m_{{{t}}} = m_{{{t}}}"), None,
+                                self._v(cur["m_hat"]), section=section))
+            if r["correct_v"]:
+                out.append(Step("bias-corrected second moment v̂" + s,
+                                Math(f"v̂{s} = {vsrc}/(1 − β₂{_sup(t)})",
+                                     rf"\hat v_{{{t}}} = \frac{{{vsrc_tex}}}{{1 - \beta_2^{{{t}}}}}"),
+                                self._fill(lambda i: corrected(_atom(cur["vmax"][i]), _base(p["beta2"]))),
+                                self._v(cur["v_hat"]), section=section))
+            else:  # a mistake: only m̂ corrected
+                out.append(Step("v̂" + s + " left without bias correction",
+                                Math(f"v̂{s} = {vsrc}", rf"\hat v_{{{t}}} = {vsrc_tex}"), None,
+                                self._v(cur["v_hat"]), section=section))
         else:
             out.append(Step("no bias correction", Math(f"m̂{s} = m{s},  v̂{s} = {vsrc}",
                                                        rf"\hat m_{{{t}}} = m_{{{t}}},\ \hat v_{{{t}}} = {vsrc_tex}"),
@@ -715,17 +726,22 @@ def _geometric_sum() -> tuple[tuple[Step, ...], Any, Any, Any]:
 
 
 def solve(inp: Inputs, *, bias_correction: bool = True, eps_inside_sqrt: bool = False,
-          square_grad: bool = True) -> Solution:
-    """The worked solution (see :func:`work`); the flags are conventions that --check varies."""
+          square_grad: bool = True, correct_only: str | None = None,
+          carry_corrected: bool = False) -> Solution:
+    """The worked solution (see :func:`work`); the flags are conventions that --check varies.
+
+    Mistakes only: ``correct_only`` "m" or "v" bias-corrects one moment; ``carry_corrected``
+    carries m̂, v̂ forward as the state (m ← m̂, v ← v̂)."""
     return work(**as_kwargs(inp), bias_correction=bias_correction, eps_inside_sqrt=eps_inside_sqrt,
-                square_grad=square_grad)
+                square_grad=square_grad, correct_only=correct_only, carry_corrected=carry_corrected)
 
 
 def work(theta: Any, grads: list[Any] | None = None, *, loss: Any = None, steps: int | None = None,
           lr: Any = DEFAULTS["lr"], beta1: Any = DEFAULTS["beta1"], beta2: Any = DEFAULTS["beta2"],
           eps: Any = DEFAULTS["eps"], weight_decay: Any = DEFAULTS["weight_decay"],
           decoupled: bool = False, amsgrad: bool = False, maximize: bool = False,
-          bias_correction: bool = True, eps_inside_sqrt: bool = False, square_grad: bool = True) -> Solution:
+          bias_correction: bool = True, eps_inside_sqrt: bool = False, square_grad: bool = True,
+          correct_only: str | None = None, carry_corrected: bool = False) -> Solution:
     """Run Adam (``decoupled``: AdamW; ``amsgrad``) from ``theta`` and show every step.
 
     Gradients are ``grads`` (one scalar or vector per step) or the derivative of the
@@ -735,7 +751,9 @@ def work(theta: Any, grads: list[Any] | None = None, *, loss: Any = None, steps:
     can be recomputed as variants of the same exercise.
     """
     rules = {"bias_correction": bias_correction, "eps_inside_sqrt": eps_inside_sqrt,
-             "square_grad": square_grad}
+             "square_grad": square_grad, "carry_corrected": carry_corrected,
+             "correct_m": bias_correction and correct_only != "v",
+             "correct_v": bias_correction and correct_only != "m"}
     vector = isinstance(theta, (list, tuple))
     if vector and len(theta) > MAX_COMPONENTS:
         raise InputError("--theta", f"has more than {MAX_COMPONENTS:,} components")
@@ -834,13 +852,14 @@ def work(theta: Any, grads: list[Any] | None = None, *, loss: Any = None, steps:
                    "roots")
             switched_at = t
             break
-        bc1, bc2 = (1 - beta1 ** t, 1 - beta2 ** t) if bias_correction else (1, 1)
+        bc1 = 1 - beta1 ** t if rules["correct_m"] else 1
+        bc2 = 1 - beta2 ** t if rules["correct_v"] else 1
         cur = _advance(state, raw, bc1, bc2, k_exact, p, _ExactOps, rules)
         _check_update(cur, t, "exact")
         history.append(_record(t, cur, vector))
         if t in shown:
             _show(work, board, t, T, state, raw, cur, "exact")
-        state = {"theta": cur["theta"], "m": cur["m"], "v": cur["v"], "vmax": cur["vmax"]}
+        state = _carried(cur, rules)
         last = cur
     # then numerically, with DPS significant digits
     if switched_at is not None:
@@ -914,12 +933,12 @@ def _run_numeric(t0: int, T: int, state: dict[str, list], given: list[list[Any]]
     pow1, pow2 = k_num["b1"] ** (t0 - 1), k_num["b2"] ** (t0 - 1)
     closures = [_compile(e, variables) for e in grad_exprs] if grad_exprs is not None else None
     given_num = [[_to_dec(x) for x in g] for g in given[t0 - 1:]] if grad_exprs is None else []
-    bias = rules["bias_correction"]
     cur: dict[str, list] = {}
     for t in progress(range(t0, T + 1), T - t0 + 1, "Adam steps"):
         raw = given_num[t - t0] if closures is None else _numeric_gradient(closures, state["theta"], t)
         pow1, pow2 = pow1 * k_num["b1"], pow2 * k_num["b2"]
-        bc1, bc2 = (one - pow1, one - pow2) if bias else (one, one)
+        bc1 = one - pow1 if rules["correct_m"] else one
+        bc2 = one - pow2 if rules["correct_v"] else one
         cur = _advance(state, raw, bc1, bc2, k_num, p, _NumOps, rules)
         _check_update(cur, t, "numeric")
         if vector:
@@ -928,8 +947,16 @@ def _run_numeric(t0: int, T: int, state: dict[str, list], given: list[list[Any]]
             history.append({"t": t, **{k: HighFloat(cur[k][0]) for k in _HISTORY_KEYS}})
         if t in shown:
             _show(work, board, t, T, _floats(state), _floats({"raw": raw})["raw"], _floats(cur), "numeric")
-        state = {"theta": cur["theta"], "m": cur["m"], "v": cur["v"], "vmax": cur["vmax"]}
+        state = _carried(cur, rules)
     return _floats(cur)
+
+
+def _carried(cur: dict[str, list], rules: dict[str, bool]) -> dict[str, list]:
+    """The state the next step starts from: θ, m, v, vmax (m̂ and v̂ with the mistake
+    ``carry_corrected``)."""
+    if rules.get("carry_corrected"):
+        return {"theta": cur["theta"], "m": cur["m_hat"], "v": cur["v_hat"], "vmax": cur["v_hat"]}
+    return {"theta": cur["theta"], "m": cur["m"], "v": cur["v"], "vmax": cur["vmax"]}
 
 
 def _floats(values: dict[str, list]) -> dict[str, list]:
@@ -1022,7 +1049,11 @@ def _conventions(p: dict[str, Any], rules: dict[str, bool], from_loss: bool, swi
         "moments": "t starts at 1, m₀ = v₀ = 0; m_t = β₁·m_{t−1} + (1 − β₁)·g_t, "
                    "v_t = β₂·v_{t−1} + (1 − β₂)·g_t² (elementwise)"
                    + ("" if rules["square_grad"] else " — here with g_t instead of g_t² (a variant)"),
-        "bias correction": "m̂_t = m_t/(1 − β₁ᵗ), v̂_t = v_t/(1 − β₂ᵗ)" if rules["bias_correction"]
+        "bias correction": ("m̂_t = m_t/(1 − β₁ᵗ), v̂_t = v_t/(1 − β₂ᵗ)" if rules["correct_m"] and rules["correct_v"]
+                            else "m̂_t = m_t/(1 − β₁ᵗ) but v̂_t = v_t (a variant)" if rules["correct_m"]
+                            else "v̂_t = v_t/(1 − β₂ᵗ) but m̂_t = m_t (a variant)")
+        + ("; m̂, v̂ carried forward as the state m, v (a variant)" if rules["carry_corrected"] else "")
+        if rules["bias_correction"]
         else "none (a variant: m̂_t = m_t, v̂_t = v_t)",
         "update": ("θ_t = θ_{t−1} − η·m̂_t/(√v̂_t + ε), ε outside the square root as PyTorch; η = --lr"
                    if not rules["eps_inside_sqrt"] else
@@ -1065,6 +1096,10 @@ def _forgot_maximize(kw: dict[str, Any]) -> dict[str, Any] | None:
     return {"maximize": False} if kw.get("maximize") else None
 
 
+def _carry(kw: dict[str, Any]) -> dict[str, Any] | None:
+    return None if kw.get("amsgrad") else {"carry_corrected": True}
+
+
 #: common mistakes, as variants of the same exercise (see :mod:`dlcalc.check`)
 MISTAKES = (
     Mistake("forgot the bias correction (used m_t and v_t for m̂_t and v̂_t)", {"bias_correction": False}),
@@ -1073,4 +1108,7 @@ MISTAKES = (
     Mistake("mixed up L2 weight decay (Adam) and decoupled weight decay (AdamW)", _swap_decay),
     Mistake("forgot the weight decay", _forgot_decay),
     Mistake("forgot to negate the gradient for --maximize", _forgot_maximize),
+    Mistake("carried the bias-corrected moments forward as the state (m ← m̂, v ← v̂)", _carry),
+    Mistake("bias-corrected only the first moment (used v_t for v̂_t)", {"correct_only": "m"}),
+    Mistake("bias-corrected only the second moment (used m_t for m̂_t)", {"correct_only": "v"}),
 )

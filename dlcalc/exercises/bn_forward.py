@@ -37,6 +37,7 @@ COMMAND = Command(
     description="Exactly torch.nn.BatchNorm1d: biased variance to normalize, unbiased in the running update.",
     example="dlcalc bn-forward 1 2 3 4",
     dash_values=True,
+    conditional_keys={k: "needs --grad-out (the backward pass)" for k in ("grad_x", "grad_gamma", "grad_beta")},
     options=(
         Option("VALUES", "The batch of one feature (1 2 3 4; negative values work: -1.5), or @FILE / - "
                          "to read it; any value may be a symbol. For several features use --x.",

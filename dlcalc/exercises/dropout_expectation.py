@@ -51,6 +51,7 @@ COMMAND = Command(
     name="dropout-expectation",
     summary="Expected loss under multiplicative weight noise or dropout = loss + an L2-like penalty.",
     example='dlcalc dropout-expectation --y 1 --u "[1, 2, -1]" --w "[0.5, -0.25, 1]" --alpha 0.1',
+    conditional_keys={k: "needs --samples (the Monte Carlo estimate)" for k in ("monte_carlo", "monte_carlo_se")},
     options=(
         Option("--y", "Target y. Left out: the symbol y."),
         Option("--u", "Inputs u_k, a vector (\"[1, 2, -0.5]\"). Left out: symbols u1…uN."),

@@ -42,6 +42,9 @@ COMMAND = Command(
     summary="Gradient descent and Newton on f(w) = wᵀHw via H = QΛQᵀ, with convergence analysis.",
     example='dlcalc quadratic-gd --H "[[2, 1], [1, 3]]" --w0 "[1, 1]" --lr 0.1 --steps 10',
     plot=True,
+    conditional_keys={"newton_w": "needs --newton",
+                      **{k: "exists only when sym(H) is positive definite (or has symbols)"
+                         for k in ("lr_max", "lr_opt", "rate")}},
     options=(
         Option("--H", "Square matrix H of f(w) = wᵀHw: [[2,1],[1,3]] or \"2 1; 1 3\"; entries may be "
                       "symbols; up to 50x50. A non-symmetric H is replaced by (H + Hᵀ)/2.", required=True),
@@ -537,8 +540,17 @@ def _quad(S: sympy.Matrix, w: list[Any], c: Any) -> Any:
 # --------------------------------------------------------------------------- the solver
 
 
-def solve(inp: Inputs, *, symmetrize: bool = True) -> Solution:
-    """The worked solution (see :func:`work`); ``symmetrize=False`` is a mistake for ``--check``."""
+def solve(inp: Inputs, *, symmetrize: bool = True, ascent: bool = False) -> Solution:
+    """The worked solution (see :func:`work`); ``symmetrize=False`` and ``ascent`` (the
+    update w + ε∇f) are mistakes for ``--check``."""
+    if ascent:  # w + ε∇f is descent with the step −ε; the iteration's formula says so
+        sol = work(**{**as_kwargs(inp), "lr": -inp.lr}, symmetrize=symmetrize)
+        steps = tuple(dataclasses.replace(
+            st, title="gradient-ascent step (the wrong sign)",
+            formula=Math("w_t = w_{t−1} + ε∇f(w_{t−1}) = (I + εM)·w_{t−1}",
+                         r"w_t = w_{t-1} + \epsilon \nabla f(w_{t-1}) = (I + \epsilon M)\, w_{t-1}"),
+            note="value: I + εM") if st.title == "gradient-descent step" else st for st in sol.steps)
+        return dataclasses.replace(sol, steps=steps)
     return work(**as_kwargs(inp), symmetrize=symmetrize)
 
 
@@ -1163,4 +1175,5 @@ MISTAKES = (
     Mistake("took one step too few",
             lambda kw: {"steps": kw["steps"] - 1} if isinstance(kw.get("steps", 1), int)
             and kw.get("steps", 1) >= 1 else None),
+    Mistake("used the wrong sign in the update (w + ε∇f: gradient ascent)", {"ascent": True}),
 )

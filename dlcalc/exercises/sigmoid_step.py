@@ -995,5 +995,5 @@ MISTAKES = (
             lambda kw: None if kw["lam"] == 0 else {"lam": sympy.Integer(0)}),
     Mistake("used σ(z) instead of σ(z)(1 − σ(z)) as the derivative σ'(z)",
             {"sigma_as_derivative": True}),
-    Mistake("wrong sign in the update (w + α·∂L/∂w)", {"ascent": True}),
+    Mistake("used the wrong sign in the update (w + α·∂L/∂w)", {"ascent": True}),
 )

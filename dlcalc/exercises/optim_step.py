@@ -296,15 +296,14 @@ def _configure(inp: Inputs, *, first_step_copy: bool = True, bias_correction: bo
     m = inp.method
     if m not in METHODS:
         raise InputError("--method", f"must be one of {', '.join(METHODS)}, got {str(m)[:30]!r}")
-    hp: dict[str, Any] = {}
     for key in HYPER:
+        if key not in PARAMS[m] and getattr(inp, key) is not None:
+            raise InputError(_option(key), f"does not apply to --method {m} (it is a parameter of "
+                                           f"{_methods_of(key)})")
+    hp: dict[str, Any] = {}
+    for key, default in PARAMS[m].items():  # in the order of torch.optim's signature
         v = getattr(inp, key)
-        if key not in PARAMS[m]:
-            if v is not None:
-                raise InputError(_option(key), f"does not apply to --method {m} (it is a parameter of "
-                                               f"{_methods_of(key)})")
-            continue
-        hp[key] = _number(PARAMS[m][key] if v is None else v, _option(key))
+        hp[key] = _number(default if v is None else v, _option(key))
     for key in ("lr", "momentum", "weight_decay", "eps", "lr_decay", "initial_accumulator_value"):
         if key in hp:
             _in(hp[key], _option(key))
@@ -490,7 +489,7 @@ def _ops(c: _Config, t: int) -> list[Op]:
     """The lines of step ``t`` after the gradient (which every method starts with)."""
     m, hp, ins = c.method, c.hp, c.eps_inside
     ops: list[Op] = []
-    where = "ε inside the root (d2l)" if ins else "ε outside the root (PyTorch)"
+    where = ("ε inside the root (d2l)" if ins else "ε outside the root (PyTorch)") if t == 1 else ""
     G2 = _pow(G, 2)
     if m == "sgd":
         if c.momentum:
@@ -511,7 +510,7 @@ def _ops(c: _Config, t: int) -> list[Op]:
             else:
                 ops.append(Op(TH, _add(TH_P, _neg(_mul(LR, B))), "update {} (heavy-ball momentum)"))
         else:
-            ops.append(Op(TH, _add(TH_P, _neg(_mul(LR, G))), "update θ"))
+            ops.append(Op(TH, _add(TH_P, _neg(_mul(LR, G))), "update {}"))
     elif m == "rmsprop":
         ops.append(Op(V, _ema(ALPHA, V_P, G2), "square_avg"))
         inner: Any = V
@@ -521,27 +520,27 @@ def _ops(c: _Config, t: int) -> list[Op]:
         den = _root_eps(inner, ins)
         if c.momentum:
             ops.append(Op(B, _add(_mul(MU, B_P), _div(G, den)), "momentum_buffer", where))
-            ops.append(Op(TH, _add(TH_P, _neg(_mul(LR, B))), "update θ"))
+            ops.append(Op(TH, _add(TH_P, _neg(_mul(LR, B))), "update {}"))
         else:
-            ops.append(Op(TH, _add(TH_P, _neg(_div(_mul(LR, G), den))), "update θ", where))
+            ops.append(Op(TH, _add(TH_P, _neg(_div(_mul(LR, G), den))), "update {}", where))
     elif m == "adagrad":
         rate: Any = LR
         if _on(hp["lr_decay"]):
             ops.append(Op(CLR, _div(LR, _add(1, _mul(_add(T, -1), LRD))), "decayed learning rate"))
             rate = CLR
         ops.append(Op(S, _add(S_P, G2), "sum"))
-        ops.append(Op(TH, _add(TH_P, _neg(_div(_mul(rate, G), _root_eps(S, ins)))), "update θ", where))
+        ops.append(Op(TH, _add(TH_P, _neg(_div(_mul(rate, G), _root_eps(S, ins)))), "update {}", where))
     elif m == "adadelta":
         ops.append(Op(V, _ema(RHO, V_P, G2), "square_avg"))
         ops.append(Op(DELTA, _div(_mul(_root_eps(U_P, ins), G), _root_eps(V, ins)), "delta",
-                      "ε inside both roots (PyTorch)" if ins else "ε outside the roots (a variant)"))
+                      ("ε inside both roots (PyTorch)" if ins else "ε outside the roots (a variant)") if t == 1 else ""))
         ops.append(Op(U, _ema(RHO, U_P, _pow(DELTA, 2)), "acc_delta"))
-        ops.append(Op(TH, _add(TH_P, _neg(_mul(LR, DELTA))), "update θ"))
+        ops.append(Op(TH, _add(TH_P, _neg(_mul(LR, DELTA))), "update {}"))
     else:
         base: Any = TH_P
         if c.decoupled:
             ops.append(Op(THD, _mul(TH_P, _one_minus(_mul(LR, LAM))), "decoupled weight decay (AdamW) {}",
-                          "the decay acts on θ directly and never enters exp_avg or exp_avg_sq"))
+                          "the decay acts on θ directly and never enters exp_avg or exp_avg_sq" if t == 1 else ""))
             base = THD
         ops.append(Op(M, _ema(B1, M_P, G), "exp_avg"))
         ops.append(Op(V, _ema(B2, V_P, G2), "exp_avg_sq"))
@@ -552,7 +551,7 @@ def _ops(c: _Config, t: int) -> list[Op]:
         if c.bias_correction:
             ops.append(Op(MH, _div(M, _one_minus(_pow(B1, T))), "bias-corrected exp_avg"))
             ops.append(Op(VH, _div(second, _one_minus(_pow(B2, T))), "bias-corrected exp_avg_sq"))
-            ops.append(Op(TH, _add(base, _neg(_div(_mul(LR, MH), _root_eps(VH, ins)))), "update θ", where))
+            ops.append(Op(TH, _add(base, _neg(_div(_mul(LR, MH), _root_eps(VH, ins)))), "update {}", where))
         else:
             ops.append(Op(TH, _add(base, _neg(_div(_mul(LR, M), _root_eps(second, ins)))),
                           "update {} (no bias correction)", where))
@@ -717,7 +716,8 @@ def solve(inp: Inputs, *, first_step_copy: bool = True, bias_correction: bool = 
         inputs["eps_inside"] = c.eps_inside
     notes: list[str] = []
     if run.switched_at is not None:
-        first = "" if run.switched_at == 1 else f"steps 1 to {run.switched_at - 1} are exact; "
+        first = "" if run.switched_at == 1 else "step 1 is exact; " if run.switched_at == 2 else \
+            f"steps 1 to {run.switched_at - 1} are exact; "
         notes.append(f"{first}from step {run.switched_at} on the values are numeric ({DPS} significant "
                      f"digits, at least 30 correct) because {run.why}; their JSON exact strings are decimals")
     if T_ > SHOW_ALL:
@@ -773,7 +773,7 @@ class _Run:
         if self.n <= SHOW_COMPONENTS and not op.display.is_Symbol:  # b₁ = g₁ needs no line of numbers
             subst = self._v([xreplace_unevaluated(op.display, {s: Shown(_shown(env[s], numeric)) for s in syms})
                              for env in envs])
-        value = self._v([_shown(env[op.out], numeric) for env in envs])
+        value = self._v([env[op.out] for env in envs])
         vec = " (elementwise)" if self.vector and op.out is not CLR else ""
         name = P_text(_display(op.out, t))
         title = op.title.format(name) if "{}" in op.title else f"{op.title} {name}"
@@ -810,7 +810,7 @@ class _Run:
                 subst = self._v(comps)
         title = f"gradient g{s}" + (" (given)" if self.grad_exprs is None and not (c.maximize or c.l2) else
                                     f" of the loss at θ{q}" if self.grad_exprs is not None else "")
-        return Step(title, formula, subst, self._v([_shown(env[G], numeric) for env in envs]),
+        return Step(title, formula, subst, self._v([env[G] for env in envs]),
                     note="; ".join(notes), section=section)
 
     def _show(self, t: int, envs: list[dict], ops: list[Op], numeric: bool) -> None:
@@ -927,6 +927,8 @@ class _Run:
         g_fn = _compile_op(self.g_rhs, consts)
         compiled: dict[bool, list[tuple[Op, Callable]]] = {}
         huge = HUGE
+        states = [sym for _, sym in self.states] + [TH]
+        roll = [(cur, prev) for cur, prev in _ROLL.items() if any(op.out is cur for op in _ops(c, 2))]
         for t in progress(range(t0, self.T + 1), self.T - t0 + 1, f"{TORCH_CLASS[c.method]} steps"):
             first = t == 1
             if first not in compiled:
@@ -941,10 +943,13 @@ class _Run:
                 env[T] = dt
                 env[G] = g_fn(env)
                 for op, fn in compiled[first]:
-                    v = fn(env)
+                    env[op.out] = fn(env)
+                for sym in states:
+                    v = env[sym]
                     if not v.is_finite() or abs(v) > huge:
-                        raise InputError(None, f"{op.title} leaves the range of real numbers at step {t}")
-                    env[op.out] = v
+                        name = "θ" if sym is TH else next(k for k, s in self.states if s is sym)
+                        raise InputError(None, f"{name} leaves the range of real numbers at step {t} "
+                                               "(the run diverges)")
             self.history.append(self._record(t, denv, True))
             if t in self.shown:
                 floats = [{k: (v if k in consts else _dec_to_float(v)) for k, v in env.items()} for env in denv]
@@ -952,7 +957,9 @@ class _Run:
                     fl.update(self.hp_env)
                     fl[T] = sympy.Integer(t)
                 self._show(t, floats, [op for op, _ in compiled[first]], True)
-            self._roll(denv)
+            for env in denv:
+                for cur, prev in roll:
+                    env[prev] = env[cur]
         self.theta = [_dec_to_float(env[TH_P]) for env in denv]
 
 
@@ -972,11 +979,20 @@ def _shown(x: Any, numeric: bool) -> Any:
 
 def _conventions(c: _Config, from_loss: bool, switched_at: int | None) -> dict[str, str]:
     m, hp = c.method, c.hp
-    args = ", ".join(f"{k}={_adam._plain(v)}" for k, v in hp.items())
-    extra = {"sgd": f", nesterov={c.nesterov}", "rmsprop": f", centered={c.centered}",
-             "amsgrad": ""}.get(m, "")
-    out = {"method": f"torch.optim.{TORCH_CLASS[m]}({args}{extra}, maximize={c.maximize}), single-tensor "
-                     "semantics; defaults are PyTorch's for this method"}
+    parts = []
+    for k, v in hp.items():
+        if k == "beta1":
+            parts.append(f"betas=({_adam._plain(v)}, {_adam._plain(hp['beta2'])})")
+        elif k != "beta2":
+            parts.append(f"{k}={_adam._plain(v)}")
+    flags = {"sgd": ["nesterov"], "rmsprop": ["centered"], "adam": ["amsgrad"], "adamw": ["amsgrad"],
+             "amsgrad": ["amsgrad"]}.get(m, [])
+    for f in flags:
+        parts.append(f"{f}={m == 'amsgrad' if f == 'amsgrad' else getattr(c, f)}")
+    parts.append(f"maximize={c.maximize}")
+    cls = "Adam" if m == "amsgrad" else TORCH_CLASS[m]
+    out = {"method": f"torch.optim.{cls}({', '.join(parts)}) as its single-tensor code; every default is "
+                     "PyTorch's for this method"}
     out["gradient"] = ("∂L/∂θ by SymPy, taken at θ_{t−1}" if from_loss else "given per step (--grad)") + \
         ("; negated (--maximize: gradient ascent)" if c.maximize else "")
     if c.l2:

@@ -425,6 +425,10 @@ class maximum(sympy.Function):
 
     nargs = 2
 
+    @classmethod
+    def eval(cls, a: Any, b: Any) -> Any:
+        return sympy.Max(a, b) if a.is_number and b.is_number else None
+
     def _sympystr(self, printer: Any) -> str:
         return "max(" + ", ".join(printer._print(a) for a in self.args) + ")"
 
@@ -866,6 +870,10 @@ class _Run:
                             v.is_number and v.is_real is False):
                         raise self._fail(t, op)
                     env[op.out] = v
+            if not self.symbolic:
+                for name, sym in [*self.states, ("θ", TH)]:
+                    if any(abs(env[sym]) > _HUGE_EXACT for env in envs):
+                        raise _diverges(name, t)
             self.history.append(self._record(t, envs, False))
             if t in self.shown:
                 self._show(t, envs, ops, False)
@@ -947,9 +955,7 @@ class _Run:
                 for sym in states:
                     v = env[sym]
                     if not v.is_finite() or abs(v) > huge:
-                        name = "θ" if sym is TH else next(k for k, s in self.states if s is sym)
-                        raise InputError(None, f"{name} leaves the range of real numbers at step {t} "
-                                               "(the run diverges)")
+                        raise _diverges("θ" if sym is TH else next(k for k, s in self.states if s is sym), t)
             self.history.append(self._record(t, denv, True))
             if t in self.shown:
                 floats = [{k: (v if k in consts else _dec_to_float(v)) for k, v in env.items()} for env in denv]
@@ -961,6 +967,14 @@ class _Run:
                 for cur, prev in roll:
                     env[prev] = env[cur]
         self.theta = [_dec_to_float(env[TH_P]) for env in denv]
+
+
+_HUGE_EXACT = sympy.Integer(10) ** 300
+
+
+def _diverges(name: str, t: int) -> InputError:
+    return InputError(None, f"the run diverges: {name} passes 1e300 at step {t}, beyond the range of float64 "
+                            "(a smaller --lr may help)")
 
 
 def P_text(x: Any) -> str:
@@ -1043,7 +1057,8 @@ def _conventions(c: _Config, from_loss: bool, switched_at: int | None) -> dict[s
     elif switched_at == 1:
         out["arithmetic"] = f"numeric: decimal arithmetic with {DPS} significant digits"
     else:
-        out["arithmetic"] = f"exact for steps 1 to {switched_at - 1}, then decimal arithmetic with {DPS} digits"
+        out["arithmetic"] = (f"exact for steps 1 to {switched_at - 1}, then numeric: decimal arithmetic with {DPS} "
+                             "significant digits")
     return out
 
 

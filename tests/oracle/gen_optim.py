@@ -112,7 +112,7 @@ CASES = [
     {"id": "d2l-gd-f-x1sq-2x2sq", "method": "sgd", "theta": [-5, -2], "loss": "theta1**2 + 2*theta2**2",
      "steps": 20, "lr": 0.1, "d2l": "epoch 20, x1: -0.057646, x2: -0.000073"},
     {"id": "sgd-momentum-1000-steps", "method": "sgd", "theta": [-2, 2], "loss": "(theta1-1)**2 + 3*(theta2+2)**2",
-     "steps": 1000, "lr": 0.01, "momentum": 0.9},
+     "steps": 1000, "lr": 0.0005, "momentum": 0.5},
     # rmsprop
     {"id": "rmsprop-default", "method": "rmsprop", "theta": [1, -2], "grads": GV},
     {"id": "rmsprop-lr-alpha", "method": "rmsprop", "theta": 1, "grads": G3, "lr": 0.1, "alpha": 0.9},

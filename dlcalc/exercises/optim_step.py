@@ -34,7 +34,7 @@ from typing import Any, Callable, Sequence
 
 import sympy
 
-from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_kwargs, as_sympy, progress, \
+from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress, \
     xreplace_unevaluated
 from dlcalc.errors import InputError
 from dlcalc.exercises import adam_step as _adam
@@ -913,7 +913,7 @@ class _Run:
         for g in out:
             if g.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I):
                 raise InputError("--loss", f"has no finite real gradient at θ{_sub(t - 1)} = "
-                                           f"{_adam._approx(at and list(at.values()))} (step {t})")
+                                           f"{_adam._approx(list(at.values()))} (step {t})")
         return out
 
     def _numeric(self, t0: int, envs: list[dict]) -> None:

@@ -379,9 +379,21 @@ HP_SYMBOL = {"lr": LR, "momentum": MU, "dampening": TAU, "weight_decay": LAM, "a
 _ROLL = {TH: TH_P, B: B_P, V: V_P, GB: GB_P, S: S_P, U: U_P, M: M_P, VM: VM_P}
 
 
+_DISPLAY: dict[tuple[sympy.Symbol, int], sympy.Symbol] = {}
+
+
 def _display(sym: sympy.Symbol, t: int) -> sympy.Symbol:
+    """The symbol as the board writes it at step t: b_{t−1} -> b₁ at t = 2."""
     base, off = _META[sym]
-    return sym if off is None else sympy.Symbol(f"{base}_{t + off}")
+    if off is None:
+        return sym
+    key = (sym, t)
+    out = _DISPLAY.get(key)
+    if out is None:
+        if len(_DISPLAY) > 10_000:
+            _DISPLAY.clear()
+        out = _DISPLAY[key] = sympy.Symbol(f"{base}_{t + off}")
+    return out
 
 
 class OAdd(sympy.Add):

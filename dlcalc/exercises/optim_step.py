@@ -710,7 +710,7 @@ def solve(inp: Inputs, *, first_step_copy: bool = True, bias_correction: bool = 
                          f"asks for {T_} steps with symbolic inputs; symbolic runs are worked exactly and "
                          f"limited to {SYMBOLIC_MAX_STEPS} steps (give numbers for longer runs)")
 
-    run = _Run(c, n, vector, given, grad_exprs, variables, T_, symbolic)
+    run = _Run(c, n, vector, given, grad_exprs, variables, T_, symbolic, loss)
     run.go(th0)
 
     result = {"theta": run.theta if vector else run.theta[0], "history": run.history}
@@ -748,7 +748,7 @@ class _Run:
     """One run: the exact steps, then (if needed) the numeric ones, with the working."""
 
     def __init__(self, c: _Config, n: int, vector: bool, given: list[list[Any]], grad_exprs: list[Any] | None,
-                 variables: list[Any], T: int, symbolic: bool) -> None:
+                 variables: list[Any], T: int, symbolic: bool, loss: Any = None) -> None:
         self.c, self.n, self.vector, self.given = c, n, vector, given
         self.grad_exprs, self.variables, self.T, self.symbolic = grad_exprs, variables, T, symbolic
         self.states = _state_names(c)
@@ -762,6 +762,7 @@ class _Run:
         self.g_display = _gradient_display(c)
         self.g_rhs = canonical(self.g_display)
         self.theta: list[Any] = []
+        self.loss = loss
         self._preamble()
 
     # ---------------------------------------------------------------- working helpers
@@ -771,8 +772,9 @@ class _Run:
         from dlcalc import printing as P
 
         vs = self.variables
+        loss = P.text(self.loss)
         self.work.append(Step(
-            "gradient of the loss (SymPy)",
+            f"gradient of L = {loss if len(loss) <= 60 else loss[:57] + '…'} (SymPy)",
             Math("∇L(θ) = (" + ", ".join(f"∂L/∂{P.text(v)}" for v in vs) + ")" if self.vector else "dL/dθ",
                  r"\nabla L(\theta)" if self.vector else r"\frac{dL}{d\theta}"),
             None, self.grad_exprs if self.vector else self.grad_exprs[0], section="the loss"))

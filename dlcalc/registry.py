@@ -121,6 +121,8 @@ EXERCISES: dict[str, tuple[str, str]] = {
                      "Gradient-descent step(s) of one sigmoid neuron, squared error (or BCE) + L2."),
     "adam-step": ("dlcalc.exercises.adam_step",
                   "Adam / AdamW / AMSGrad step by step: moments, bias correction, update."),
+    "optim-step": ("dlcalc.exercises.optim_step",
+                   "SGD (momentum, Nesterov), RMSProp, Adagrad, Adadelta, Adam/AdamW/AMSGrad step by step, as torch.optim."),
     "bn-forward": ("dlcalc.exercises.bn_forward",
                    "Batch-norm forward (and backward with --grad-out), running statistics, eval mode."),
     "quadratic-gd": ("dlcalc.exercises.quadratic_gd",

@@ -18,7 +18,6 @@ from typing import Any
 from dlcalc.core import Solution
 from dlcalc.errors import InputError
 
-PLOTTED = ("quadratic-gd", "adam-step", "sigmoid-step")
 SIZE_IN, DPI = (8.0, 5.0), 100  # 800 x 500 pixels
 MAX_PLOTTED_STEPS = 400
 
@@ -56,17 +55,29 @@ def _floats(xs: Any, what: str) -> list[float]:
     return out
 
 
+def _drawer(command: str) -> Any:
+    """What draws a command's picture: its exercise module's ``plot(solution, fig)``, or
+    one of the drawings kept here for the first exercises."""
+    from dlcalc import registry
+
+    if command in registry.EXERCISES:
+        own = getattr(registry.module(command), "plot", None)
+        if callable(own):
+            return own
+    return {"quadratic-gd": _quadratic, "adam-step": _adam, "sigmoid-step": _sigmoid}.get(command)
+
+
 def plot(solution: Solution, path: str) -> None:
     """Draw ``solution`` into the PNG file ``path``."""
-    if solution.command not in PLOTTED:
-        raise InputError("--plot", f"is available for {', '.join(PLOTTED)}, not {solution.command}")
+    draw = _drawer(solution.command)
+    if draw is None:
+        raise InputError("--plot", f"is not available for {solution.command}")
     if not path.lower().endswith(".png"):
         raise InputError("--plot", f"must name a .png file, got {path[:60]!r}")
     plt = _pyplot()
     fig = plt.figure(figsize=SIZE_IN, dpi=DPI)
     try:
-        {"quadratic-gd": _quadratic, "adam-step": _adam, "sigmoid-step": _sigmoid}[solution.command](
-            solution, fig)
+        draw(solution, fig)
         fig.tight_layout()
         try:
             fig.savefig(path, dpi=DPI)

@@ -466,7 +466,15 @@ def value_text(v: Any, digits: int = 6) -> str:
     a symbolic value -> its expression.
     """
     if isinstance(v, (list, tuple)):
-        return _seq(v, lambda o: value_text(o, digits))
+        items = [value_text(o, digits) for o in v]
+        if items and all(t.startswith("≈ ") for t in items):
+            return "≈ [" + ", ".join(t[2:] for t in items) + "]"
+        full = "[" + ", ".join(items) + "]"
+        if len(full) > 2 * EXACT_MAX_CHARS and "≈" in full:
+            leaves = _leaves(v)
+            if leaves and all(isinstance(x, sympy.Basic) and x.is_number for x in leaves):
+                return "≈ " + _decimals(v, digits)  # exact forms in full are in the JSON `exact`
+        return full
     if isinstance(v, sympy.MatrixBase):
         return value_text(v.tolist() if v.cols > 1 else list(v), digits)
     if isinstance(v, float) and math.isfinite(v):  # a machine number is an approximation
@@ -475,6 +483,14 @@ def value_text(v: Any, digits: int = 6) -> str:
     if not isinstance(v, sympy.Basic) or isinstance(v, (bool, sympy.logic.boolalg.BooleanAtom)):
         return text(v, digits)
     return _basic_value_text(v, digits)
+
+
+def _decimals(v: Any, digits: int) -> str:
+    """A vector (or nested list) of numbers as decimals, short exact entries as they are."""
+    if isinstance(v, (list, tuple)):
+        return _seq(v, lambda o: _decimals(o, digits))
+    x = sympy.Integer(v) if isinstance(v, int) else v
+    return text(x) if _short_exact(x) else decimal_str(x, digits)
 
 
 #: in a table cell an exact form is shown beside its decimal up to this many characters (15/38)

@@ -514,10 +514,10 @@ def _answer_lines(solution: Solution, digits: int, brief: bool) -> list[Line | R
         out.append(Line(head + ("" if first.startswith("≈") else "= "), "bold", ((first, "bold green"),)))
         pad = " " * (len(head) + (0 if first.startswith("≈") else 2))
         out += [Line(pad, None, ((r, "bold green"),)) for r in rest]
-    for note in solution.notes:
+    for note in () if brief else solution.notes:
         out.append(Line(f"note: {note}", "yellow"))
     if solution.checks:
-        out.append(Line("\nCheck", "bold cyan"))
+        out.append(Line("Check" if brief else "\nCheck", "bold cyan"))
         for v in solution.checks:
             judged = getattr(v, "judged", "")
             how = (f" (right {judged})" if v.ok else f" (judged {judged})") if judged else ""
@@ -530,7 +530,7 @@ def _answer_lines(solution: Solution, digits: int, brief: bool) -> list[Line | R
                 if v.departs_at:
                     why += f"; the working first departs at “{v.departs_at}”:"
                 out.append(Line(f"      {why}", "yellow"))
-                if v.departs_at:
+                if v.departs_at and not brief:
                     out.extend(_departure_lines(v, digits))
     return out
 

@@ -67,8 +67,25 @@ def _batch_file(tmp: Path) -> Path:
 
 
 def cases(tmp: Path) -> list[tuple[str, list[str], list[str], float]]:
-    """(name, command, floor, target ratio)."""
-    d = [DLCALC]
+    """(name, command, floor, target ratio): the cases below, and every other registered
+    command by the example of its declaration (a homework-sized case), so that no command
+    goes unmeasured."""
+    import shlex
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from dlcalc import registry
+
+    d = [DLCALC or "dlcalc"]
+    listed = _listed(d)
+    measured = {c[1][1] for c in listed if len(c[1]) > 1}
+    for name in registry.names():
+        if name not in measured:
+            argv = shlex.split(registry.command(name).example)[1:]
+            listed.append((f"{name} (its example)", d + argv, FLOOR, 1.3))
+    return _with_batch(listed, d, tmp)
+
+
+def _listed(d: list[str]) -> list[tuple[str, list[str], list[str], float]]:
     return [
         ("dlcalc --help", d + ["--help"], FLOOR_CLI, 1.5),
         ("dlcalc --version", d + ["--version"], FLOOR_CLI, 1.5),
@@ -88,8 +105,11 @@ def cases(tmp: Path) -> list[tuple[str, list[str], list[str], float]]:
                                                       "(theta1-1)**2 + (theta2+2)**2 + theta1*theta2",
                                                       "--steps", "1000", "--lr", "0.01"], FLOOR, 2.0),
         ("bn-forward 256x64 inline", d + ["bn-forward", "--x", _batch_256x64()], FLOOR, 2.0),
-        ("batch: 1,000 mixed exercises", d + ["batch", str(_batch_file(tmp))], FLOOR, 10.0),
     ]
+
+
+def _with_batch(listed: list, d: list[str], tmp: Path) -> list:
+    return listed + [("batch: 1,000 mixed exercises", d + ["batch", str(_batch_file(tmp))], FLOOR, 10.0)]
 
 
 def measure(cmd: list[str]) -> tuple[float, int, int]:

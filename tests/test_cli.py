@@ -282,3 +282,16 @@ def test_a_non_utf8_pipe_gets_richs_ascii_table_and_odd_columns_no_traceback():
     r = subprocess.run([sys.executable, "-m", "dlcalc", "param-count", "2", "3"],
                        capture_output=True, text=True, env={**os.environ, "COLUMNS": "²", "LINES": "٣"})
     assert r.returncode == 0 and "Traceback" not in r.stderr and "total = 9" in r.stdout
+
+
+def test_every_command_is_in_the_benchmark(tmp_path):
+    """benchmarks/run.py measures every registered command (its own case or its example)."""
+    import importlib.util
+
+    from dlcalc import registry
+
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    measured = {c[1][1] for c in bench.cases(tmp_path) if len(c[1]) > 1}
+    assert set(registry.names()) <= measured

@@ -174,3 +174,19 @@ def test_the_example_notebook_runs_in_a_real_kernel():
     assert "0.804251" in shown  # θ after the two Adam steps, as the command line prints it
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
+
+
+def test_the_readme_ta_recipe_runs(tmp_path, capsys, monkeypatch):
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## From Python and Jupyter"):readme.index("## Speed")]
+    recipe = re.findall(r"```python\n(.*?)```", section, re.S)[1]
+    (tmp_path / "answers.csv").write_text("student,theta\nana,0.804\nben,0.8774\ncai,0.8o4\ndee,0.80425\n")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(recipe, "README recipe", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "ana right"
+    assert out[1].startswith("ben wrong: carried the bias-corrected moments forward")
+    assert out[2].startswith("cai unreadable: --check")
+    assert out[3] == "dee right"

@@ -127,6 +127,8 @@ EXERCISES: dict[str, tuple[str, str]] = {
              "Weight initialization as torch.nn.init (Xavier, He, LeCun) and the variance through depth."),
     "ln-forward": ("dlcalc.exercises.ln_forward",
                    "Layer-norm (or RMSNorm with --rms) forward, and backward with --grad-out."),
+    "deslant": ("dlcalc.exercises.deslant",
+                "Deslant by moments: centroid, covariance, principal axes, skew μ₁₁/μ₀₂ and the shear."),
 }
 
 

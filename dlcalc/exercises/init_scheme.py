@@ -76,7 +76,7 @@ ACTIVATIONS = ("linear", "relu", "tanh")
 MAX_FAN = 10**9
 MAX_DIMS = 8
 MAX_DEPTH = 1000
-EXACT_BITS = 600      # a layer's variance with a longer exact fraction is shown as a 30-digit decimal
+EXACT_BITS = 600      # a layer's variance with a longer exact fraction stays an unevaluated power
 SHOWN_LAYERS = 3      # layers worked one by one before the closed form
 
 # symbols of the board
@@ -460,21 +460,24 @@ def solve(inp: Inputs, *, fan_sum: bool = False, no_gain: bool = False, var_as_s
 # --------------------------------------------------------------------------- through depth
 
 
+def _long(v: Any) -> bool:
+    return isinstance(v, sympy.Rational) and max(int(v.p).bit_length(), int(v.q).bit_length()) > EXACT_BITS
+
+
 def _power_list(first: Any, r: Any, L: int) -> list[Any]:
-    """[first·r⁰, first·r¹, …, first·r^(L−1)], exact while short, then 30-digit decimals."""
+    """[first·r⁰, first·r¹, …, first·r^(L−1)], exact; an entry whose fraction would be too long
+    to read stays the unevaluated power first·r^k (exact, short, and its decimal is printed)."""
     out: list[Any] = []
     cur = first
-    floats = False
-    for _ in range(L):
-        if not floats and isinstance(cur, sympy.Rational) and \
-                max(int(cur.p).bit_length(), int(cur.q).bit_length()) > EXACT_BITS:
-            floats = True
-            cur = sympy.Float(cur, 30)
-            r = sympy.Float(r, 30) if r.is_number else r
+    for k in range(L):
+        if _long(cur):
+            out.append(Mul(first, Pow(r, k, evaluate=False), evaluate=False) if first != 1 else
+                       Pow(r, k, evaluate=False))
+            continue
         out.append(cur)
         cur = cur * r
         if cur.free_symbols:
-            cur = sympy.expand(cur) if len(out) < 3 else cur
+            cur = sympy.expand(cur)
     return out
 
 

@@ -379,6 +379,15 @@ S_1, S_2 = Symbol("S_1"), Symbol("S_2")
 DX_J = Named("dLdx_j", "∂L/∂xⱼ", r"\frac{\partial L}{\partial x_j}")
 
 
+def _lst(title: str, formula: Any, rows: list[dict[Any, Any]], values: list[Any], *, section: str,
+         show: bool, note: str = "") -> list[Step]:
+    """The step of a per-feature list; a long list also gets the first entry worked out."""
+    steps = [wlist(title, formula, rows, values, section=section, show=show, note=note)]
+    if not show and len(rows) > SHOW_TERMS:
+        steps.append(wstep(title + ", for j = 1", formula, rows[0], value=values[0], section=section))
+    return steps
+
+
 def _row_exact(row: list[Any], gam: list[Any], bet: list[Any], e: Any, g: list[Any] | None, rms: bool,
                unbiased: bool, section: str, where: str, symbolic: bool) -> tuple[list[Step], dict[str, Any]]:
     X = [_sym(v) for v in row]
@@ -411,7 +420,7 @@ def _row_exact(row: list[Any], gam: list[Any], bet: list[Any], e: Any, g: list[A
         out["rms"] = rv
         xh_t = Mul(X_J, Pow(RMS, -1, evaluate=False), evaluate=False)
         xhat = [tidy(v / rv) for v in X]
-        steps.append(wlist("normalized x̂ⱼ = xⱼ/rms", eq(XH_J, xh_t), [{X_J: v, RMS: rv} for v in X], xhat,
+        steps.extend(_lst("normalized x̂ⱼ = xⱼ/rms", eq(XH_J, xh_t), [{X_J: v, RMS: rv} for v in X], xhat,
                            section=section, show=small))
         rstd = 1 / rv
     else:
@@ -447,13 +456,13 @@ def _row_exact(row: list[Any], gam: list[Any], bet: list[Any], e: Any, g: list[A
         xh_t = Mul(Add(X_J, Mul(-1, MU, evaluate=False), evaluate=False),
                    Pow(Add(VAR, EPS, evaluate=False), Rational(-1, 2), evaluate=False), evaluate=False)
         xhat = [tidy(v - mu) * rstd for v in X]
-        steps.append(wlist("normalized x̂ⱼ", eq(XH_J, xh_t), [{X_J: v, MU: mu, VAR: var, EPS: e} for v in X],
+        steps.extend(_lst("normalized x̂ⱼ", eq(XH_J, xh_t), [{X_J: v, MU: mu, VAR: var, EPS: e} for v in X],
                            xhat, section=section, show=small))
     out["x_hat"] = xhat
     y_t = Mul(GAM_J, XH_J, evaluate=False) if rms else Add(Mul(GAM_J, XH_J, evaluate=False), BET_J, evaluate=False)
     ys = [Gm[j] * xhat[j] + (0 if rms else Bt[j]) for j in range(N)]
     identity = all(v == 1 for v in Gm) and (rms or all(v == 0 for v in Bt))
-    steps.append(wlist("output yⱼ" + (" = x̂ⱼ (γ = 1" + ("" if rms else ", β = 0") + ")" if identity else ""),
+    steps.extend(_lst("output yⱼ" + (" = x̂ⱼ (γ = 1" + ("" if rms else ", β = 0") + ")" if identity else ""),
                        eq(Y_J, y_t), [{GAM_J: Gm[j], XH_J: xhat[j], **({} if rms else {BET_J: Bt[j]})}
                                       for j in range(N)], ys, section=section, show=small and not identity))
     out["y"] = ys
@@ -462,7 +471,7 @@ def _row_exact(row: list[Any], gam: list[Any], bet: list[Any], e: Any, g: list[A
     # backward within the row
     Gr = [_sym(v) for v in g]
     dxh = [tidy(Gr[j] * Gm[j]) for j in range(N)]
-    steps.append(wlist("backward: δⱼ = ∂L/∂x̂ⱼ = gⱼ·γⱼ (gⱼ = ∂L/∂yⱼ)", eq(D_J, Mul(G_J, GAM_J, evaluate=False)),
+    steps.extend(_lst("backward: δⱼ = ∂L/∂x̂ⱼ = gⱼ·γⱼ (gⱼ = ∂L/∂yⱼ)", eq(D_J, Mul(G_J, GAM_J, evaluate=False)),
                        [{G_J: Gr[j], GAM_J: Gm[j]} for j in range(N)], dxh, section=section, show=small))
     S2 = tidy(_add([dxh[j] * xhat[j] for j in range(N)]))
     ds, hs = _xs(N, "delta"), _xs(N, "xhat")
@@ -479,7 +488,7 @@ def _row_exact(row: list[Any], gam: list[Any], bet: list[Any], e: Any, g: list[A
         gx_t = Mul(Add(D_J, Mul(-1, XH_J, S_2, Pow(N_SYM, -1, evaluate=False), evaluate=False), evaluate=False),
                    Pow(RMS, -1, evaluate=False), evaluate=False)
         gx = [tidy(dxh[j] - xhat[j] * S2 / N) * rstd for j in range(N)]
-        steps.append(wlist("backward: ∂L/∂xⱼ", eq(DX_J, gx_t),
+        steps.extend(_lst("backward: ∂L/∂xⱼ", eq(DX_J, gx_t),
                            [{D_J: dxh[j], XH_J: xhat[j], S_2: S2, N_SYM: N, RMS: out["rms"]} for j in range(N)],
                            gx, section=section, show=small,
                            note="through x̂ and rms: ∂rms/∂xⱼ = xⱼ/(N·rms)"))
@@ -499,7 +508,7 @@ def _row_exact(row: list[Any], gam: list[Any], bet: list[Any], e: Any, g: list[A
         gx_t = Mul(inner, Pow(Mul(N_SYM, Pow(Add(VAR, EPS, evaluate=False), Rational(1, 2), evaluate=False),
                                   evaluate=False), -1, evaluate=False), evaluate=False)
         gx = [tidy(N * dxh[j] - S1 - coef * xhat[j] * S2) * rstd / N for j in range(N)]
-        steps.append(wlist("backward: ∂L/∂xⱼ", eq(DX_J, gx_t),
+        steps.extend(_lst("backward: ∂L/∂xⱼ", eq(DX_J, gx_t),
                            [{N_SYM: N, D_J: dxh[j], S_1: S1, XH_J: xhat[j], S_2: S2, VAR: out["var"], EPS: e}
                             for j in range(N)], gx, section=section, show=small,
                            note="the chain through x̂, σ² and μ collected (Ioffe & Szegedy's form): "

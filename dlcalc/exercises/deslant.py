@@ -387,6 +387,13 @@ def plot(solution: Solution, fig: Any) -> None:
         new = [[float(v) for v in p] for p in r["points"]]
         left.scatter([p[0] for p in orig], [p[1] for p in orig], s=14, color="tab:blue")
         right.scatter([p[0] for p in new], [p[1] for p in new], s=14, color="tab:green")
+        # one frame for both panels, holding the points and the scaled eigenvectors
+        xs = [p[0] for p in orig + new] + [xb + lam * v[0] for lam, v in zip(lams, vecs)]
+        ys = [p[1] for p in orig + new] + [yb + lam * v[1] for lam, v in zip(lams, vecs)]
+        pad = 0.08 * max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
+        for ax in (left, right):
+            ax.set_xlim(min(xs) - pad, max(xs) + pad)
+            ax.set_ylim(min(ys) - pad, max(ys) + pad)
     else:
         import numpy as np
 
@@ -400,7 +407,7 @@ def plot(solution: Solution, fig: Any) -> None:
         ax.set_ylabel("y")
     for lam, vec, color in zip(lams, vecs, ("tab:orange", "tab:red")):
         left.annotate("", xy=(xb + lam * vec[0], yb + lam * vec[1]), xytext=(xb, yb),
-                      arrowprops={"arrowstyle": "->", "color": color, "lw": 2})
+                      arrowprops={"arrowstyle": "->", "color": color, "lw": 2}, annotation_clip=False)
     left.plot([xb], [yb], "k+", ms=10)
     left.set_title(f"original: centroid ({xb:.3g}, {yb:.3g}), axes λ·v (λ = {lams[0]:.3g}, {lams[1]:.3g})", fontsize=8)
     right.plot([xb], [yb], "k+", ms=10)

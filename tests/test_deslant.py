@@ -230,3 +230,17 @@ def test_any_options_exit_0_1_or_2_with_one_json_object(pairs):
     for opt, val in pairs:
         args += [opt, val]
     judge_any_run(run_cli("deslant", *args, "--json", "--timeout", "5", input=""))
+
+
+def test_many_points_are_correctly_rounded_doubles():
+    import random
+
+    rng = random.Random(5)
+    pts = [[round(rng.gauss(0, 1), 3), round(rng.gauss(0, 2), 3)] for _ in range(2500)]
+    out = run("--points", json.dumps(pts))
+    xs, ys = [F(str(p[0])) for p in pts], [F(str(p[1])) for p in pts]
+    _, xb, yb, _, mu11, mu02 = moments(xs, ys, [F(1)] * len(pts))
+    s = mu11 / mu02
+    assert out["exact"]["skew"] == str(s)
+    assert out["result"]["points"][:200] == [[float(x - s * (y - yb)), float(y)] for x, y in zip(xs[:200], ys[:200])]
+    assert "doubles" in out["notes"][0]

@@ -19,7 +19,9 @@ zero border does the same, up to its 1/32-pixel fixed-point weights).  Note that
 digit-deskew sample shears about the image's centre row, not about ȳ.
 
 Sums are exact (integers over one common denominator); the eigenvalues and eigenvectors are
-exact surds; the resampled image is exact up to :data:`EXACT_PIXELS` pixels, doubles beyond.
+exact surds; the sheared points and the resampled image are exact up to :data:`EXACT_PIXELS`
+values, and beyond that doubles (each the correctly rounded value of the exact one for points,
+linear interpolation in doubles for an image), as are the echoed inputs.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ COMMAND = Command(
     ),
 )
 
-EXACT_PIXELS = 4096   # images resampled exactly up to this many pixels
+EXACT_PIXELS = 4096   # images resampled exactly up to this many pixels (and points up to half as many)
 SHOW_POINTS = 8       # points whose shear is written out
 
 M00, M10, M01 = Symbol("m_00"), Symbol("m_10"), Symbol("m_01")
@@ -112,7 +114,7 @@ def parse(*, points: str | None, image: str | None) -> Inputs:
         return Inputs(points=pts)
     rows = parse_value_fast(image, "--image", kinds=("matrix",))
     img = tuple(tuple(_fraction(v, "--image") for v in r) for r in rows)
-    if any(v < 0 for r in img for v in r):
+    if any(v.numerator < 0 for r in img for v in r):
         raise InputError("--image", "has a negative intensity; intensities are weights ≥ 0")
     if not any(v for r in img for v in r):
         raise InputError("--image", "is all zeros: there is no mass to take moments of")
@@ -153,6 +155,27 @@ def _moments(xs: list[Fraction], ys: list[Fraction], ws: list[Fraction]) -> dict
     return {"m00": m00, "m10": m10, "m01": m01, "mu20": mu20, "mu11": mu11, "mu02": mu02}
 
 
+def _image_moments(img: tuple[tuple[Fraction, ...], ...]) -> dict[str, Fraction]:
+    """The moments of an image (x = column, y = row, weight = intensity), by integer sums row by row."""
+    den = math.lcm(*{v.denominator for r in img for v in r})
+    s00 = s10 = s01 = s20 = s11 = s02 = 0
+    for r, row in enumerate(img):
+        a = [v.numerator * (den // v.denominator) for v in row]
+        t0 = sum(a)
+        t1 = sum(c * v for c, v in enumerate(a) if v)
+        t2 = sum(c * c * v for c, v in enumerate(a) if v)
+        s00 += t0
+        s10 += t1
+        s20 += t2
+        s01 += r * t0
+        s11 += r * t1
+        s02 += r * r * t0
+    m00, m10, m01 = Fraction(s00, den), Fraction(s10, den), Fraction(s01, den)
+    m20, m11, m02 = Fraction(s20, den), Fraction(s11, den), Fraction(s02, den)
+    return {"m00": m00, "m10": m10, "m01": m01, "mu20": m20 - m10 * m10 / m00, "mu11": m11 - m10 * m01 / m00,
+            "mu02": m02 - m01 * m01 / m00}
+
+
 def _eigen(a: Any, b: Any, c: Any) -> tuple[list[Any], list[list[Any]]]:
     """Eigenvalues (ascending) and unit eigenvectors (first nonzero component > 0) of
     [[a, b], [b, c]], exact."""
@@ -160,6 +183,7 @@ def _eigen(a: Any, b: Any, c: Any) -> tuple[list[Any], list[list[Any]]]:
         if a <= c:
             return [a, c], [[sympy.Integer(1), sympy.Integer(0)], [sympy.Integer(0), sympy.Integer(1)]]
         return [c, a], [[sympy.Integer(0), sympy.Integer(1)], [sympy.Integer(1), sympy.Integer(0)]]
+    short = max(max(int(x.p).bit_length(), int(x.q).bit_length()) for x in (a, b, c)) <= 64
     half = (a + c) / 2
     root = sympy.sqrt(((a - c) / 2) ** 2 + b ** 2)
     lams = [half - root, half + root]
@@ -169,7 +193,10 @@ def _eigen(a: Any, b: Any, c: Any) -> tuple[list[Any], list[list[Any]]]:
         if b < 0:
             v = [-v[0], -v[1]]
         norm = sympy.sqrt(sympy.expand(v[0] ** 2 + v[1] ** 2))
-        vecs.append([sympy.radsimp(v[0] / norm), sympy.radsimp(v[1] / norm)])
+        if short:  # denominators rationalized while the numbers are short
+            vecs.append([sympy.radsimp(v[0] / norm), sympy.radsimp(v[1] / norm)])
+        else:
+            vecs.append([v[0] / norm, v[1] / norm])
     return lams, vecs
 
 
@@ -189,21 +216,14 @@ def solve(inp: Inputs, *, skew_mu20: bool = False, sample: bool = False, wrong_s
         ws = [Fraction(1)] * len(xs)
     else:
         option = "--image"
-        img = inp.image or ()
-        xs, ys, ws = [], [], []
-        for r, row in enumerate(img):
-            for c, v in enumerate(row):
-                if v:
-                    xs.append(Fraction(c))
-                    ys.append(Fraction(r))
-                    ws.append(v)
-    mom = _moments(xs, ys, ws)
+        xs = ()
+    mom = _moments(xs, ys, ws) if inp.points is not None else _image_moments(inp.image or ())
     if mom["mu02"] == 0:
         raise InputError(option, "has all its mass on one row (μ₀₂ = 0: every y is the same): the skew "
                                  "μ₁₁/μ₀₂ is undefined")
     R = {k: _R(v) for k, v in mom.items()}
     steps: list[Step] = []
-    n = len(xs)
+    n = len(inp.points) if inp.points is not None else 0
     pts = inp.points is not None
     w_txt = "" if pts else "I·"
     sec = "moments"
@@ -288,11 +308,21 @@ def solve(inp: Inputs, *, skew_mu20: bool = False, sample: bool = False, wrong_s
     ybF = mom["m01"] / mom["m00"]
     if pts:
         assert inp.points is not None
-        new = [(x - (-sign) * sF * (y - ybF), y) for x, y in inp.points]
-        out = [[_R(p[0]), _R(p[1])] for p in new]
+        small = 2 * n <= EXACT_PIXELS
+        if small:
+            new = [(x - (-sign) * sF * (y - ybF), y) for x, y in inp.points]
+            out = [[_R(p[0]), _R(p[1])] for p in new]
+        else:  # integers over one denominator, each divided once (correctly rounded doubles)
+            X, dx = _scaled([p[0] for p in inp.points])
+            Y, dy = _scaled([p[1] for p in inp.points])
+            k = -sign * sF
+            kp, kq, yp, yq = k.numerator, k.denominator, ybF.numerator, ybF.denominator
+            den = dx * kq * dy * yq
+            out = [[(xi * kq * dy * yq - kp * dx * (yi * yq - yp * dy)) / den, yi / dy] for xi, yi in zip(X, Y)]
+        show = n <= SHOW_POINTS
         steps.append(wlist("sheared points: x′ = x " + ("+" if wrong_sign else "−") + " s·(y − ȳ), y′ = y",
-                           eq(XP, shear_t), [{X_: _R(x), SKEW: s, Y_: _R(y), YBAR: ybar} for x, y in inp.points],
-                           [p[0] for p in out], section=sec, show=n <= SHOW_POINTS))
+                           eq(XP, shear_t), [{X_: _R(x), SKEW: s, Y_: _R(y), YBAR: ybar} for x, y in inp.points]
+                           if show else [], [p[0] for p in out], section=sec, show=show))
         steps.append(Step(title="the deslanted points (x′, y′)", section=sec, value=out))
         result["points"] = out
     else:
@@ -333,10 +363,15 @@ def solve(inp: Inputs, *, skew_mu20: bool = False, sample: bool = False, wrong_s
     if not pts:
         conventions["resampling"] = ("inverse map, linear interpolation along the row between the two nearest "
                                      "columns, zeros outside; the output has the input's size")
-    inputs: dict[str, Any] = ({"points": [[_R(x), _R(y)] for x, y in inp.points]} if pts else
-                              {"image": [[_R(v) for v in r] for r in inp.image or ()]})
+    size = 2 * n if pts else len(inp.image or ()) * len((inp.image or ((),))[0])
+    conv = _R if size <= EXACT_PIXELS else float
+    inputs: dict[str, Any] = ({"points": [[conv(x), conv(y)] for x, y in inp.points]} if pts else
+                              {"image": [[conv(v) for v in r] for r in inp.image or ()]})
+    notes = ("exact arithmetic",) if size <= EXACT_PIXELS else (
+        f"{size:,} values (> {EXACT_PIXELS:,}): the moments, covariance, eigen-decomposition and skew are "
+        "exact; the " + ("sheared points" if pts else "resampled image") + " and the echoed input are doubles",)
     return Solution(command="deslant", inputs=inputs, conventions=conventions, steps=tuple(steps),
-                    result=result, notes=("exact arithmetic",) if pts or len(inp.image or ()) * len((inp.image or ((),))[0]) <= EXACT_PIXELS else ())
+                    result=result, notes=notes)
 
 
 def _resample(img: tuple[tuple[Fraction, ...], ...], s: Fraction, ybar: Fraction, sign: int) -> tuple[list[list[Any]], bool]:
@@ -365,7 +400,7 @@ def _resample(img: tuple[tuple[Fraction, ...], ...], s: Fraction, ybar: Fraction
                 i0 = c + fl
                 a = rf[i0] if 0 <= i0 < W else 0.0
                 b = rf[i0 + 1] if 0 <= i0 + 1 < W else 0.0
-                vals.append(sympy.Float((1 - t) * a + t * b))
+                vals.append((1 - t) * a + t * b)
             out.append(vals)
     return out, exact
 

@@ -105,9 +105,9 @@ def parse(*, values: Sequence[str] | None, x: str | None, gamma: str, beta: str 
     from dlcalc.parse import MAX_ELEMENTS, parse_value_fast
 
     if x is not None:
+        value = parse_value_fast(x, "--x", kinds=("vector", "matrix"))
         if values:
             raise InputError("--x", "cannot be combined with values given as arguments; use one of them")
-        value = parse_value_fast(x, "--x", kinds=("vector", "matrix"))
         rows, single, option = (value, False, "--x") if isinstance(value[0], list) else ([value], True, "--x")
     else:
         if not values:
@@ -319,7 +319,7 @@ def _conventions(inp: Inputs, m: int, N: int, e: Any, over_batch: bool, unbiased
                    "√(mean(x²) + ε)" if inp.rms else
                    "torch.nn.LayerNorm(N): y = γ·(x − μ)/√(σ² + ε) + β, γ and β per feature"),
         "epsilon": f"ε = {e} inside the square root" + (
-            (" (default: 2⁻²³ = torch.finfo(torch.float32).eps, what RMSNorm's eps=None means in PyTorch's "
+            (" (default: 2^(−23) = torch.finfo(torch.float32).eps, what RMSNorm's eps=None means in PyTorch's "
              "default dtype)" if e == RMS_EPS else "") if inp.rms else
             (" (LayerNorm's default 1e-5)" if e == LN_EPS else "")),
     }

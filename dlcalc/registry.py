@@ -129,6 +129,12 @@ EXERCISES: dict[str, tuple[str, str]] = {
                      "Gradient descent and Newton on f(w) = wᵀHw via H = QΛQᵀ, with convergence analysis."),
     "dropout-expectation": ("dlcalc.exercises.dropout_expectation",
                             "Expected loss under multiplicative weight noise or dropout = loss + an L2-like penalty."),
+    "init": ("dlcalc.exercises.init_scheme",
+             "Weight initialization as torch.nn.init (Xavier, He, LeCun) and the variance through depth."),
+    "ln-forward": ("dlcalc.exercises.ln_forward",
+                   "Layer-norm (or RMSNorm with --rms) forward, and backward with --grad-out."),
+    "deslant": ("dlcalc.exercises.deslant",
+                "Deslant by moments: centroid, covariance, principal axes, skew μ₁₁/μ₀₂ and the shear."),
 }
 
 

@@ -39,6 +39,9 @@ def test_exact_round_trips(command, case):
         if isinstance(value, bool):
             assert exact is value
             continue
+        if value is None:  # a key that does not apply (init's bound of a normal scheme)
+            assert sympy.sympify(exact) is None
+            continue
         if isinstance(value, list) and value and isinstance(value[0], dict):
             continue  # records: each field is checked through its own key elsewhere
         parsed = sympy.sympify(exact)  # the consumer trusts our output

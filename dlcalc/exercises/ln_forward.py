@@ -1,0 +1,648 @@
+"""ln-forward: layer normalization (and RMSNorm) forward and backward.
+
+The semantics are exactly those of ``torch.nn.LayerNorm(N)`` and ``torch.nn.RMSNorm(N)`` on
+an m × N input (rows are examples, each normalized over its N features):
+
+* layer norm: μ = (1/N) Σⱼ xⱼ, σ² = (1/N) Σⱼ (xⱼ − μ)² (biased), x̂ⱼ = (xⱼ − μ)/√(σ² + ε),
+  yⱼ = γⱼ·x̂ⱼ + βⱼ, γ and β per feature (``elementwise_affine``), ε = 1e-5 by default;
+* RMSNorm: rms = √((1/N) Σⱼ xⱼ² + ε) (the divisor, ε inside), yⱼ = γⱼ·xⱼ/rms, no mean and no
+  β.  ``torch.nn.RMSNorm``'s default ``eps=None`` means ``torch.finfo(dtype).eps``; here the
+  default is that of PyTorch's default dtype float32, 2⁻²³ ≈ 1.19e-7;
+* backward, with gⱼ = ∂L/∂yⱼ and ∂L/∂x̂ⱼ = gⱼ·γⱼ:
+  layer norm ∂L/∂xⱼ = 1/(N·√(σ² + ε))·(N·∂L/∂x̂ⱼ − Σₖ ∂L/∂x̂ₖ − x̂ⱼ·Σₖ ∂L/∂x̂ₖ·x̂ₖ);
+  RMSNorm ∂L/∂xⱼ = (∂L/∂x̂ⱼ − x̂ⱼ·(1/N)·Σₖ ∂L/∂x̂ₖ·x̂ₖ)/rms with x̂ = x/rms;
+  ∂L/∂γⱼ = Σᵢ gᵢⱼ·x̂ᵢⱼ and ∂L/∂βⱼ = Σᵢ gᵢⱼ over the rows.
+
+Unlike batch norm, the statistics are per example over its features: nothing is averaged
+over the batch, there are no running statistics, and training and evaluation are the same.
+
+Small inputs (at most :data:`EXACT_MAX` entries) and every symbolic input are worked exactly
+with SymPy.  Bigger numeric ones take a numeric path: mean, var and ∂L/∂β stay exact
+(Fractions); the rest are doubles from exact sums with one square root per row.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import operator
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Sequence
+
+import sympy
+from sympy import Add, Mul, Pow, Rational, Symbol
+
+from dlcalc.board import eq
+from dlcalc.core import Math, Mistake, Solution, Step
+from dlcalc.exercises._written import Named, wlist, wstep
+from dlcalc.errors import InputError
+from dlcalc.registry import ARGUMENTS, FLAG, Command, Option
+
+COMMAND = Command(
+    name="ln-forward",
+    summary="Layer-norm (or RMSNorm with --rms) forward, and backward with --grad-out.",
+    description="Exactly torch.nn.LayerNorm / torch.nn.RMSNorm: each example normalized over its "
+                "features, biased variance, no running statistics.",
+    example="dlcalc ln-forward 1 2 3 4",
+    dash_values=True,
+    options=(
+        Option("VALUES", "One example's features (1 2 3 4; negative values work: -1.5), or @FILE / - "
+                         "to read them; any value may be a symbol. For several examples use --x.",
+               kind=ARGUMENTS),
+        Option("--x", "Examples as an m×N matrix, each row normalized over its N features "
+                      "(\"[[1, 2, 3], [4, 5, 7]]\", \"1 2 3; 4 5 7\", @FILE.csv or -)."),
+        Option("--gamma", "γ (weight): a scalar or one per feature.", default="1"),
+        Option("--beta", "β (bias): a scalar or one per feature (layer norm only; default 0)."),
+        Option("--eps", "ε inside the square root (default 1e-5; with --rms 2⁻²³ ≈ 1.19e-7, "
+                        "torch.finfo(torch.float32).eps, RMSNorm's eps=None).", show_default=False),
+        Option("--grad-out", "∂L/∂y in the input's shape: adds the backward pass (∂L/∂x, ∂L/∂γ, ∂L/∂β)."),
+        Option("--rms", "RMSNorm: divide by √(mean(x²) + ε); no mean subtracted, no β.",
+               kind=FLAG, default=False),
+    ),
+)
+
+EXACT_MAX = 64        # entries worked exactly with SymPy, step by step
+SHOW_TERMS = 8        # features written out term by term in the working
+SHOW_ROWS = 3         # rows worked in the numeric path's steps
+LN_EPS = Rational(1, 100000)
+RMS_EPS = Rational(1, 2**23)  # torch.finfo(torch.float32).eps
+
+MU, VAR, EPS, N_SYM, RMS, MS = (Symbol("mu"), Symbol("sigma^2"), Symbol("epsilon"), Symbol("N"),
+                                Symbol("rms"), Symbol("ms"))
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Parsed inputs of ln-forward.
+
+    Attributes:
+        x: m rows of N features (Fractions or SymPy values).
+        single: one example given as a list (results are flat).
+        gamma, beta: a scalar or one per feature (beta None with --rms).
+        eps: ε (already the default of the mode when not given).
+        grad_out: ∂L/∂y in x's shape, or None.
+        rms: RMSNorm instead of layer norm.
+        x_option: the option that gave x, for error messages.
+    """
+
+    x: Any
+    single: bool = False
+    gamma: Any = 1
+    beta: Any = 0
+    eps: Any = LN_EPS
+    grad_out: Any = None
+    rms: bool = False
+    x_option: str = "--x"
+
+
+def parse(*, values: Sequence[str] | None, x: str | None, gamma: str, beta: str | None,
+          eps: str | None, grad_out: str | None, rms: bool) -> Inputs:
+    """The command line's values -> :class:`Inputs` (every mistake names its option)."""
+    from dlcalc.parse import MAX_ELEMENTS, parse_value_fast
+
+    if x is not None:
+        value = parse_value_fast(x, "--x", kinds=("vector", "matrix"))
+        if values:
+            raise InputError("--x", "cannot be combined with values given as arguments; use one of them")
+        rows, single, option = (value, False, "--x") if isinstance(value[0], list) else ([value], True, "--x")
+    else:
+        if not values:
+            raise InputError("VALUES", "are missing: give one example's features (dlcalc ln-forward 1 2 3 4) "
+                                       "or --x MATRIX")
+        if len(values) == 1 and (values[0] == "-" or values[0].startswith("@")):
+            row = parse_value_fast(values[0], "VALUES", kinds=("vector",))
+        else:
+            if len(values) > MAX_ELEMENTS:
+                raise InputError("VALUES", f"has more than {MAX_ELEMENTS:,} entries")
+            row = [parse_value_fast(t, "VALUES", kinds=("scalar",)) for t in values]
+        rows, single, option = [row], True, "VALUES"
+    if rms and beta is not None:
+        raise InputError("--beta", "has no place in RMSNorm (--rms): it has no bias β")
+    per_feature = ("scalar", "vector")
+    e = parse_value_fast(eps, "--eps", kinds=("scalar",)) if eps is not None else (RMS_EPS if rms else LN_EPS)
+    return Inputs(rows, single=single, x_option=option,
+                  gamma=parse_value_fast(gamma or "1", "--gamma", kinds=per_feature),
+                  beta=parse_value_fast(beta, "--beta", kinds=per_feature) if beta is not None else 0,
+                  eps=e, rms=rms,
+                  grad_out=None if grad_out is None else parse_value_fast(
+                      grad_out, "--grad-out", kinds=("scalar", "vector", "matrix")))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _sym(v: Any) -> Any:
+    if isinstance(v, Fraction):
+        return Rational(v.numerator, v.denominator)
+    if isinstance(v, int):
+        return sympy.Integer(v)
+    return v
+
+
+def _frac(v: Any) -> Fraction:
+    if isinstance(v, Fraction):
+        return v
+    if isinstance(v, int):
+        return Fraction(v)
+    if v.is_Rational:
+        return Fraction(int(v.p), int(v.q))
+    return Fraction(float(sympy.N(v, 30)))
+
+
+def _symbolic(v: Any) -> bool:
+    return isinstance(v, sympy.Basic) and bool(v.free_symbols)
+
+
+def _add(values: Sequence[Any]) -> Any:
+    return functools.reduce(operator.add, values, sympy.Integer(0))
+
+
+def _per_feature(value: Any, N: int, option: str) -> list[Any]:
+    if isinstance(value, list):
+        if len(value) != N:
+            raise InputError(option, f"has {len(value)} value{'s' if len(value) != 1 else ''}, but an example "
+                                     f"has {N} feature{'s' if N != 1 else ''}; give one value or one per feature")
+        return list(value)
+    return [value] * N
+
+
+def _grad_rows(grad: Any, m: int, N: int, single: bool) -> list[list[Any]]:
+    shape = f"{N} values" if single else f"{m}×{N}"
+    if not isinstance(grad, list):
+        if m * N == 1:
+            return [[grad]]
+        raise InputError("--grad-out", f"must have the input's shape ({shape}), got a scalar")
+    if isinstance(grad[0], list):
+        if (len(grad), len(grad[0])) == (m, N):
+            return [list(r) for r in grad]
+        raise InputError("--grad-out", f"must have the input's shape ({shape}), got {len(grad)}×{len(grad[0])}")
+    if m == 1 and len(grad) == N:
+        return [list(grad)]
+    if N == 1 and len(grad) == m:
+        return [[g] for g in grad]
+    raise InputError("--grad-out", f"must have the input's shape ({shape}), got {len(grad)} values")
+
+
+def _zero_error(rms: bool, where: str) -> InputError:
+    if rms:
+        return InputError("--eps", f"is 0 and {where} is all zeros: x/√(0 + 0) is undefined; give --eps > 0")
+    return InputError("--eps", f"is 0 and {where} has zero variance (all its features are equal): "
+                               "x̂ = 0/√(0 + 0) is undefined; give --eps > 0")
+
+
+def _xs(N: int, name: str = "x") -> list[Symbol]:
+    return [Symbol(f"{name}_{j + 1}") for j in range(N)]
+
+
+# --------------------------------------------------------------------------- solve
+
+
+def solve(inp: Inputs, *, over_batch: bool = False, unbiased: bool = False) -> Solution:
+    """The worked solution; the flags are the common mistakes of :data:`MISTAKES`.
+
+    ``over_batch``: normalize each feature over the examples (columns, as batch norm does)
+    instead of each example over its features.  ``unbiased``: divide the variance by N − 1.
+    """
+    x = inp.x
+    option = inp.x_option
+    if not x or not x[0]:
+        raise InputError(option, "is empty")
+    m, N = len(x), len(x[0])
+    if any(len(r) != N for r in x):
+        raise InputError(option, "is a ragged matrix: rows have different lengths")
+    gamma = _per_feature(inp.gamma, N, "--gamma")
+    beta = _per_feature(inp.beta, N, "--beta")
+    if isinstance(inp.eps, list):
+        raise InputError("--eps", "must be a single value")
+    e = _sym(inp.eps)
+    if e.is_number and e.is_negative:
+        raise InputError("--eps", f"must be ≥ 0, got {e}")
+    grad = None if inp.grad_out is None else _grad_rows(inp.grad_out, m, N, inp.single)
+    everything = [v for r in x for v in r] + gamma + beta + [inp.eps] + [v for r in grad or [] for v in r]
+    symbolic = any(_symbolic(v) for v in everything)
+    if m * N > EXACT_MAX and symbolic:
+        raise InputError(option, f"is symbolic somewhere, which is supported for inputs of up to {EXACT_MAX} "
+                                 f"values; this one has {m}×{N} = {m * N}")
+    exact = m * N <= EXACT_MAX
+    if over_batch:
+        if m < 2:
+            raise InputError(option, "has one example: over the batch there is nothing to normalize")
+        # each column is a "row" of m values; γⱼ, βⱼ are constant along it
+        cols = [[x[i][j] for i in range(m)] for j in range(N)]
+        gcols = None if grad is None else [[grad[i][j] for i in range(m)] for j in range(N)]
+        groups = [(cols[j], [gamma[j]] * m, [beta[j]] * m, None if gcols is None else gcols[j]) for j in range(N)]
+    else:
+        groups = [(x[i], gamma, beta, None if grad is None else grad[i]) for i in range(m)]
+    n_groups = len(groups)
+    steps: list[Step] = []
+    stats: list[dict[str, Any]] = []
+    for k, (row, gam, bet, g) in enumerate(groups):
+        where = (f"column {k + 1}" if over_batch else f"row {k + 1}") if n_groups > 1 else "the example"
+        section = ((f"feature {k + 1} (over the batch)" if over_batch else f"row {k + 1}")
+                   if n_groups > 1 else "")
+        show = exact or k < SHOW_ROWS
+        if exact:
+            st, rs = _row_exact(row, gam, bet, e, g, inp.rms, unbiased, section, where, symbolic)
+        else:
+            st, rs = _row_numeric(row, gam, bet, e, g, inp.rms, unbiased, section, where, show)
+        steps.extend(st)
+        stats.append(rs)
+    # back to the input's layout
+    def layout(key: str) -> list[list[Any]]:
+        if over_batch:
+            return [[stats[j][key][i] for j in range(N)] for i in range(m)]
+        return [s[key] for s in stats]
+
+    xhat, y = layout("x_hat"), layout("y")
+    result: dict[str, Any] = {}
+    flat = inp.single
+
+    def per_row(key: str) -> Any:
+        vals = [s[key] for s in stats]
+        return vals[0] if flat and not over_batch else vals
+
+    if inp.rms:
+        result["rms"] = per_row("rms")
+    else:
+        result["mean"] = per_row("mean")
+        result["var"] = per_row("var")
+        result["x_hat"] = xhat[0] if flat else xhat
+    result["y"] = y[0] if flat else y
+    if grad is not None:
+        gx = layout("grad_x")
+        result["grad_x"] = gx[0] if flat else gx
+        if exact:
+            ggam = [_tidy(_add([_sym(grad[i][j]) * xhat[i][j] for i in range(m)]), symbolic) for j in range(N)]
+            gbet = [_tidy(_add([_sym(grad[i][j]) for i in range(m)]), symbolic) for j in range(N)]
+        else:
+            G = [[_frac(v) for v in r] for r in grad]
+            ggam = [sympy.Float(math.fsum(float(G[i][j]) * float(xhat[i][j]) for i in range(m)))
+                    for j in range(N)]
+            gbet = [_rat(sum(G[i][j] for i in range(m))) for j in range(N)]
+        steps.extend(_param_grad_steps(grad, xhat, ggam, gbet, m, N, inp.rms, exact))
+        result["grad_gamma"] = ggam
+        if not inp.rms:
+            result["grad_beta"] = gbet
+    notes: list[str] = []
+    if exact and not symbolic:
+        notes.append("exact arithmetic (SymPy)")
+    elif not exact:
+        notes.append(f"numeric path for {m}×{N} = {m * N} values (> {EXACT_MAX}): "
+                     + ("" if inp.rms else "mean and var are exact; ")
+                     + "the rest are double-precision values from exact sums (error of a few ulps)")
+    return Solution(command="ln-forward", inputs=_inputs(inp, m, N, gamma, beta, e, grad, exact),
+                    conventions=_conventions(inp, m, N, e, over_batch, unbiased, grad is not None),
+                    steps=tuple(steps), result=result, notes=tuple(notes))
+
+
+def _tidy(v: Any, symbolic: bool) -> Any:
+    return sympy.expand(v) if symbolic else v
+
+
+def _rat(f: Fraction) -> sympy.Rational:
+    return Rational(f.numerator, f.denominator)
+
+
+def _conventions(inp: Inputs, m: int, N: int, e: Any, over_batch: bool, unbiased: bool,
+                 backward: bool) -> dict[str, str]:
+    conv = {
+        "layout": (f"rows are examples, each normalized over its N = {N} feature{'s' if N != 1 else ''}"
+                   + (f" ({m} examples)" if m > 1 else " (one example)")
+                   + (" — here, by mistake, over the batch (columns)" if over_batch else "")),
+        "axis": "unlike batch norm (per feature over the batch), the statistics are per example over its "
+                "features: no running statistics, the same in training and evaluation",
+        "module": ("torch.nn.RMSNorm(N): y = γ·x/√(mean(x²) + ε), no mean, no β; rms is the divisor "
+                   "√(mean(x²) + ε)" if inp.rms else
+                   "torch.nn.LayerNorm(N): y = γ·(x − μ)/√(σ² + ε) + β, γ and β per feature"),
+        "epsilon": f"ε = {e} inside the square root" + (
+            (" (default: 2^(−23) = torch.finfo(torch.float32).eps, what RMSNorm's eps=None means in PyTorch's "
+             "default dtype)" if e == RMS_EPS else "") if inp.rms else
+            (" (LayerNorm's default 1e-5)" if e == LN_EPS else "")),
+    }
+    if not inp.rms:
+        conv["variance"] = ("unbiased (1/(N − 1)), not PyTorch's convention" if unbiased
+                            else "biased (1/N), as LayerNorm")
+    if backward:
+        conv["backward"] = ("grad_x through x̂ and the row's statistics; grad_gamma"
+                            + ("" if inp.rms else " and grad_beta") + " summed over the rows")
+    return conv
+
+
+def _inputs(inp: Inputs, m: int, N: int, gamma: list[Any], beta: list[Any], e: Any, grad: Any,
+            exact: bool) -> dict[str, Any]:
+    def one(vs: list[Any]) -> Any:
+        return _sym(vs[0]) if all(v == vs[0] for v in vs) else [_sym(v) for v in vs]
+
+    out: dict[str, Any] = {}
+    if exact:
+        rows = [[_sym(v) for v in r] for r in inp.x]
+        out["x"] = rows[0] if inp.single else rows
+    else:
+        out["x"] = f"{m}×{N} input"
+    out["gamma"] = one(gamma)
+    if not inp.rms:
+        out["beta"] = one(beta)
+    out["eps"] = e
+    out["rms"] = inp.rms
+    if grad is not None:
+        if exact:
+            g = [[_sym(v) for v in r] for r in grad]
+            out["grad_out"] = g[0] if inp.single else g
+        else:
+            out["grad_out"] = f"{m}×{N} matrix"
+    return out
+
+
+# --------------------------------------------------------------------------- the exact path
+
+
+def _sum_template(syms: list[Symbol], power: int = 1, minus: Any = None) -> Any:
+    """Σ terms as an unevaluated sum of the symbols (or of (xⱼ − μ)², xⱼ²)."""
+    terms = []
+    for s in syms:
+        t = s if minus is None else Add(s, Mul(-1, minus, evaluate=False), evaluate=False)
+        terms.append(Pow(t, power, evaluate=False) if power != 1 else t)
+    return Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
+
+
+def _mean_of(total: Any, n: Any) -> Any:
+    return Mul(total, Pow(n, -1, evaluate=False), evaluate=False)
+
+
+X_J, XH_J, G_J, GAM_J, BET_J, D_J, Y_J = (Symbol("x_j"), Symbol("xhat_j"), Symbol("g_j"), Symbol("gamma_j"),
+                                           Symbol("beta_j"), Symbol("delta_j"), Symbol("y_j"))
+S_1, S_2 = Symbol("S_1"), Symbol("S_2")
+DX_J = Named("dLdx_j", "∂L/∂xⱼ", r"\frac{\partial L}{\partial x_j}")
+
+
+def _lst(title: str, formula: Any, rows: list[dict[Any, Any]], values: list[Any], *, section: str,
+         show: bool, note: str = "") -> list[Step]:
+    """The step of a per-feature list; a long list also gets the first entry worked out."""
+    steps = [wlist(title, formula, rows, values, section=section, show=show, note=note)]
+    if not show and len(rows) > SHOW_TERMS:
+        steps.append(wstep(title + ", for j = 1", formula, rows[0], value=values[0], section=section))
+    return steps
+
+
+def _row_exact(row: list[Any], gam: list[Any], bet: list[Any], e: Any, g: list[Any] | None, rms: bool,
+               unbiased: bool, section: str, where: str, symbolic: bool) -> tuple[list[Step], dict[str, Any]]:
+    X = [_sym(v) for v in row]
+    Gm = [_sym(v) for v in gam]
+    Bt = [_sym(v) for v in bet]
+    N = len(X)
+    small = N <= SHOW_TERMS
+    xs = _xs(N)
+    steps: list[Step] = []
+    tidy = (lambda v: sympy.expand(v)) if symbolic else (lambda v: v)
+    vals = dict(zip(xs, X))
+    out: dict[str, Any] = {}
+    if rms:
+        title = "mean of the squares over the features"
+        if small:
+            st = wstep(title, eq(MS, _mean_of(_sum_template(xs, 2), N)), vals, section=section)
+            ms = tidy(st.value)
+        else:
+            ms = tidy(_add([v ** 2 for v in X]) / N)
+            st = Step(title=title, section=section, value=ms,
+                      formula=Math("ms = (1/N)·Σⱼ xⱼ²", r"\mathrm{ms} = \frac{1}{N}\sum_j x_j^2"))
+        steps.append(st)
+        if (ms + e).is_number and ms + e == 0:
+            raise _zero_error(True, where)
+        st = wstep("rms, the divisor (ε inside the root)",
+                   eq(RMS, Pow(Add(MS, EPS, evaluate=False), Rational(1, 2), evaluate=False)),
+                   {MS: ms, EPS: e}, section=section)
+        steps.append(st)
+        rv = st.value
+        out["rms"] = rv
+        xh_t = Mul(X_J, Pow(RMS, -1, evaluate=False), evaluate=False)
+        xhat = [tidy(v / rv) for v in X]
+        steps.extend(_lst("normalized x̂ⱼ = xⱼ/rms", eq(XH_J, xh_t), [{X_J: v, RMS: rv} for v in X], xhat,
+                           section=section, show=small))
+        rstd = 1 / rv
+    else:
+        if unbiased and N < 2:
+            raise InputError("--x", "has one feature: the unbiased variance divides by N − 1 = 0")
+        n_div = N - 1 if unbiased else N
+        title = "mean over the features"
+        if small:
+            st = wstep(title, eq(MU, _mean_of(_sum_template(xs), N)), vals, section=section)
+            mu = tidy(st.value)
+        else:
+            mu = tidy(_add(X) / N)
+            st = Step(title=title, section=section, value=mu,
+                      formula=Math("μ = (1/N)·Σⱼ xⱼ", r"\mu = \frac{1}{N}\sum_j x_j"))
+        steps.append(st)
+        title = ("variance over the features (unbiased, 1/(N − 1))" if unbiased else
+                 "variance over the features (biased, 1/N)")
+        if small:
+            st = wstep(title, eq(VAR, _mean_of(_sum_template(xs, 2, MU), n_div)), {**vals, MU: mu},
+                       section=section)
+            var = tidy(st.value)
+        else:
+            var = tidy(_add([(v - mu) ** 2 for v in X]) / n_div)
+            st = Step(title=title, section=section, value=var,
+                      formula=Math(f"σ² = (1/{'(N − 1)' if unbiased else 'N'})·Σⱼ (xⱼ − μ)²",
+                                   rf"\sigma^2 = \frac{{1}}{{{'N - 1' if unbiased else 'N'}}}\sum_j (x_j - \mu)^2"))
+        steps.append(st)
+        V = var + e
+        if V.is_number and V == 0:
+            raise _zero_error(False, where)
+        out["mean"], out["var"] = mu, var
+        rstd = 1 / sympy.sqrt(V)
+        xh_t = Mul(Add(X_J, Mul(-1, MU, evaluate=False), evaluate=False),
+                   Pow(Add(VAR, EPS, evaluate=False), Rational(-1, 2), evaluate=False), evaluate=False)
+        xhat = [tidy(v - mu) * rstd for v in X]
+        steps.extend(_lst("normalized x̂ⱼ", eq(XH_J, xh_t), [{X_J: v, MU: mu, VAR: var, EPS: e} for v in X],
+                           xhat, section=section, show=small))
+    out["x_hat"] = xhat
+    y_t = Mul(GAM_J, XH_J, evaluate=False) if rms else Add(Mul(GAM_J, XH_J, evaluate=False), BET_J, evaluate=False)
+    ys = [Gm[j] * xhat[j] + (0 if rms else Bt[j]) for j in range(N)]
+    identity = all(v == 1 for v in Gm) and (rms or all(v == 0 for v in Bt))
+    steps.extend(_lst("output yⱼ" + (" = x̂ⱼ (γ = 1" + ("" if rms else ", β = 0") + ")" if identity else ""),
+                       eq(Y_J, y_t), [{GAM_J: Gm[j], XH_J: xhat[j], **({} if rms else {BET_J: Bt[j]})}
+                                      for j in range(N)], ys, section=section, show=small and not identity))
+    out["y"] = ys
+    if g is None:
+        return steps, out
+    # backward within the row
+    Gr = [_sym(v) for v in g]
+    dxh = [tidy(Gr[j] * Gm[j]) for j in range(N)]
+    steps.extend(_lst("backward: δⱼ = ∂L/∂x̂ⱼ = gⱼ·γⱼ (gⱼ = ∂L/∂yⱼ)", eq(D_J, Mul(G_J, GAM_J, evaluate=False)),
+                       [{G_J: Gr[j], GAM_J: Gm[j]} for j in range(N)], dxh, section=section, show=small))
+    S2 = tidy(_add([dxh[j] * xhat[j] for j in range(N)]))
+    ds, hs = _xs(N, "delta"), _xs(N, "xhat")
+    title2 = "backward: S₂ = Σₖ δₖ·x̂ₖ"
+    if small:
+        t2 = Add(*[Mul(d, h, evaluate=False) for d, h in zip(ds, hs)], evaluate=False) if N > 1 else \
+            Mul(ds[0], hs[0], evaluate=False)
+        s2_st = wstep(title2, eq(S_2, t2), {**dict(zip(ds, dxh)), **dict(zip(hs, xhat))}, value=S2, section=section)
+    else:
+        s2_st = Step(title=title2, section=section, value=S2,
+                     formula=Math("S₂ = Σₖ δₖ·x̂ₖ", r"S_2 = \sum_k \delta_k \hat{x}_k"))
+    if rms:
+        steps.append(s2_st)
+        gx_t = Mul(Add(D_J, Mul(-1, XH_J, S_2, Pow(N_SYM, -1, evaluate=False), evaluate=False), evaluate=False),
+                   Pow(RMS, -1, evaluate=False), evaluate=False)
+        gx = [tidy(dxh[j] - xhat[j] * S2 / N) * rstd for j in range(N)]
+        steps.extend(_lst("backward: ∂L/∂xⱼ", eq(DX_J, gx_t),
+                           [{D_J: dxh[j], XH_J: xhat[j], S_2: S2, N_SYM: N, RMS: out["rms"]} for j in range(N)],
+                           gx, section=section, show=small,
+                           note="through x̂ and rms: ∂rms/∂xⱼ = xⱼ/(N·rms)"))
+    else:
+        S1 = tidy(_add(dxh))
+        title1 = "backward: S₁ = Σₖ δₖ"
+        if small:
+            steps.append(wstep(title1, eq(S_1, _sum_template(ds)), dict(zip(ds, dxh)), value=S1, section=section))
+        else:
+            steps.append(Step(title=title1, section=section, value=S1,
+                              formula=Math("S₁ = Σₖ δₖ", r"S_1 = \sum_k \delta_k")))
+        steps.append(s2_st)
+        # with 1/(N − 1) in σ², the x̂ term carries N/(N − 1)
+        coef = Rational(N, N - 1 if unbiased else N)
+        last = Mul(-1, *([coef] if coef != 1 else []), XH_J, S_2, evaluate=False)
+        inner = Add(Mul(N_SYM, D_J, evaluate=False), Mul(-1, S_1, evaluate=False), last, evaluate=False)
+        gx_t = Mul(inner, Pow(Mul(N_SYM, Pow(Add(VAR, EPS, evaluate=False), Rational(1, 2), evaluate=False),
+                                  evaluate=False), -1, evaluate=False), evaluate=False)
+        gx = [tidy(N * dxh[j] - S1 - coef * xhat[j] * S2) * rstd / N for j in range(N)]
+        steps.extend(_lst("backward: ∂L/∂xⱼ", eq(DX_J, gx_t),
+                           [{N_SYM: N, D_J: dxh[j], S_1: S1, XH_J: xhat[j], S_2: S2, VAR: out["var"], EPS: e}
+                            for j in range(N)], gx, section=section, show=small,
+                           note="the chain through x̂, σ² and μ collected (Ioffe & Szegedy's form): "
+                                "each row's ∂L/∂x sums to 0"))
+    out["grad_x"] = gx
+    return steps, out
+
+
+def _param_grad_steps(grad: list[list[Any]], xhat: list[list[Any]], ggam: list[Any], gbet: list[Any],
+                      m: int, N: int, rms: bool, exact: bool) -> list[Step]:
+    steps = [Step(title="backward: ∂L/∂γ, per feature (summed over the rows)",
+                  formula=Math("∂L/∂γⱼ = Σᵢ ∂L/∂yᵢⱼ·x̂ᵢⱼ",
+                               r"\frac{\partial L}{\partial \gamma_j} = \sum_i \frac{\partial L}{\partial y_{ij}}\hat{x}_{ij}"),
+                  value=ggam, section="parameters")]
+    if not rms:
+        steps.append(Step(title="backward: ∂L/∂β, per feature (summed over the rows)",
+                          formula=Math("∂L/∂βⱼ = Σᵢ ∂L/∂yᵢⱼ",
+                                       r"\frac{\partial L}{\partial \beta_j} = \sum_i \frac{\partial L}{\partial y_{ij}}"),
+                          value=gbet, section="parameters"))
+    return steps
+
+
+# --------------------------------------------------------------------------- the numeric path
+
+
+def _rsqrt(V: Fraction) -> float:
+    try:
+        f = float(V)
+    except OverflowError:
+        f = math.inf
+    if 1e-300 < f < 1e300:
+        return 1.0 / math.sqrt(f)
+    import mpmath
+
+    with mpmath.workprec(80):
+        return float(mpmath.sqrt(mpmath.mpf(V.denominator) / mpmath.mpf(V.numerator)))
+
+
+def _row_numeric(row: list[Any], gam: list[Any], bet: list[Any], e: Any, g: list[Any] | None, rms: bool,
+                 unbiased: bool, section: str, where: str, show: bool) -> tuple[list[Step], dict[str, Any]]:
+    X = [_frac(v) for v in row]
+    N = len(X)
+    E = _frac(e)
+    gm = [float(_frac(v)) for v in gam]
+    bt = [float(_frac(v)) for v in bet]
+    out: dict[str, Any] = {}
+    steps: list[Step] = []
+    if rms:
+        ms = sum(v * v for v in X) / N
+        V = ms + E
+        if V == 0:
+            raise _zero_error(True, where)
+        rstd = _rsqrt(V)
+        rv = 1.0 / rstd
+        out["rms"] = sympy.Float(rv)
+        xh = [float(v) * rstd for v in X]
+        if show:
+            steps.append(Step(title="mean of the squares", section=section, value=_rat(ms),
+                              formula=Math("ms = (1/N)·Σⱼ xⱼ²", r"\mathrm{ms} = \frac{1}{N}\sum_j x_j^2")))
+            steps.append(Step(title="rms, the divisor (ε inside the root)", section=section, value=out["rms"],
+                              formula=Math("rms = √(ms + ε)", r"\mathrm{rms} = \sqrt{\mathrm{ms} + \epsilon}")))
+    else:
+        mu = sum(X) / N
+        n_div = N - 1 if unbiased else N
+        var = sum((v - mu) ** 2 for v in X) / n_div
+        V = var + E
+        if V == 0:
+            raise _zero_error(False, where)
+        rstd = _rsqrt(V)
+        out["mean"], out["var"] = _rat(mu), _rat(var)
+        xh = [float(v - mu) * rstd for v in X]
+        if show:
+            steps.append(Step(title="mean over the features", section=section, value=out["mean"],
+                              formula=Math("μ = (1/N)·Σⱼ xⱼ", r"\mu = \frac{1}{N}\sum_j x_j")))
+            steps.append(Step(title="variance over the features" + (" (unbiased)" if unbiased else " (biased, 1/N)"),
+                              section=section, value=out["var"],
+                              formula=Math("σ² = (1/N)·Σⱼ (xⱼ − μ)²", r"\sigma^2 = \frac{1}{N}\sum_j (x_j - \mu)^2")))
+    ys = [gm[j] * xh[j] + (0.0 if rms else bt[j]) for j in range(N)]
+    out["x_hat"] = [sympy.Float(v) for v in xh]
+    out["y"] = [sympy.Float(v) for v in ys]
+    if show:
+        steps.append(Step(title="normalized x̂ⱼ", section=section, value=out["x_hat"],
+                          formula=Math("x̂ⱼ = xⱼ/rms", r"\hat{x}_j = x_j / \mathrm{rms}") if rms else
+                          Math("x̂ⱼ = (xⱼ − μ)/√(σ² + ε)", r"\hat{x}_j = \frac{x_j - \mu}{\sqrt{\sigma^2 + \epsilon}}")))
+        steps.append(Step(title="output yⱼ", section=section, value=out["y"],
+                          formula=Math("yⱼ = γⱼ·x̂ⱼ", r"y_j = \gamma_j \hat{x}_j") if rms else
+                          Math("yⱼ = γⱼ·x̂ⱼ + βⱼ", r"y_j = \gamma_j \hat{x}_j + \beta_j")))
+    if g is None:
+        return steps, out
+    G = [float(_frac(v)) for v in g]
+    dxh = [G[j] * gm[j] for j in range(N)]
+    S2 = math.fsum(dxh[j] * xh[j] for j in range(N))
+    if rms:
+        gx = [(dxh[j] - xh[j] * S2 / N) * rstd for j in range(N)]
+    else:
+        S1 = math.fsum(dxh)
+        coef = N / (N - 1 if unbiased else N)
+        gx = [(N * dxh[j] - S1 - coef * xh[j] * S2) * rstd / N for j in range(N)]
+    out["grad_x"] = [sympy.Float(v) for v in gx]
+    if show:
+        steps.append(Step(title="backward: ∂L/∂xⱼ", section=section, value=out["grad_x"],
+                          formula=Math("∂L/∂xⱼ = (∂L/∂x̂ⱼ − x̂ⱼ·(1/N)·Σₖ ∂L/∂x̂ₖ·x̂ₖ)/rms",
+                                       r"\frac{\partial L}{\partial x_j} = \frac{1}{\mathrm{rms}}\Big(\frac{\partial L}{\partial \hat{x}_j} - \frac{\hat{x}_j}{N}\sum_k \frac{\partial L}{\partial \hat{x}_k}\hat{x}_k\Big)")
+                          if rms else
+                          Math("∂L/∂xⱼ = (N·∂L/∂x̂ⱼ − Σₖ ∂L/∂x̂ₖ − x̂ⱼ·Σₖ ∂L/∂x̂ₖ·x̂ₖ)/(N·√(σ² + ε))",
+                               r"\frac{\partial L}{\partial x_j} = \frac{N \frac{\partial L}{\partial \hat{x}_j} - \sum_k \frac{\partial L}{\partial \hat{x}_k} - \hat{x}_j \sum_k \frac{\partial L}{\partial \hat{x}_k}\hat{x}_k}{N\sqrt{\sigma^2 + \epsilon}}")))
+    return steps, out
+
+
+# --------------------------------------------------------------------------- --check
+
+
+def _over_batch(kw: dict[str, Any]) -> dict[str, Any] | None:
+    x = kw["x"]
+    return {"over_batch": True} if len(x) >= 2 else None
+
+
+def _forgot_eps(kw: dict[str, Any]) -> dict[str, Any] | None:
+    return None if _sym(kw["eps"]) == 0 else {"eps": sympy.Integer(0)}
+
+
+def _unbiased(kw: dict[str, Any]) -> dict[str, Any] | None:
+    return None if kw["rms"] or len(kw["x"][0]) < 2 else {"unbiased": True}
+
+
+def _centered(kw: dict[str, Any]) -> dict[str, Any] | None:
+    return {"rms": False} if kw["rms"] else None
+
+
+#: common mistakes, for ``--check`` (each a variant of :func:`solve`)
+MISTAKES = (
+    Mistake("normalized over the batch (each feature over the examples, as batch norm) instead of each "
+            "example over its features", _over_batch),
+    Mistake("used the unbiased variance (1/(N − 1)) instead of the biased one (1/N)", _unbiased),
+    Mistake("forgot ε (divided by √σ² instead of √(σ² + ε))", _forgot_eps),
+    Mistake("subtracted the mean (layer norm) where RMSNorm does not", _centered),
+)

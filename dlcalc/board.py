@@ -23,7 +23,7 @@ from typing import Any, Mapping
 
 import sympy
 
-from dlcalc.core import Shown, Step, as_sympy, substitute
+from dlcalc.core import Math, Shown, Step, as_sympy
 
 _AUTO = object()
 
@@ -40,6 +40,8 @@ def step(title: str, formula: Any, values: Mapping[Any, Any] | None = None, *, v
     Args:
         title: what the step computes.
         formula: the template: ``eq(lhs, rhs)`` or an expression (a Matrix works too).
+            Built with ``evaluate=False`` where the written order matters: the formula
+            and the substituted line print as written (``x_j − μ``, not ``−μ + x_j``).
         values: symbol -> value to put in.  Without values the step has no substituted line.
         value: the value, when it is computed elsewhere (a faster or exact path); by default
             the right-hand side evaluated at ``values``.
@@ -48,13 +50,72 @@ def step(title: str, formula: Any, values: Mapping[Any, Any] | None = None, *, v
     """
     rhs = formula.rhs if isinstance(formula, sympy.Equality) else formula
     values = dict(values or {})
-    substituted = substitute(rhs, values) if values else None
+    substituted = put_in(rhs, values) if values else None
     if value is _AUTO:
         value = as_sympy(rhs).xreplace({k: as_sympy(v) for k, v in values.items()}) if values else rhs
         if finish is not None:
             value = finish(value)
-    return Step(title=title, formula=formula, substituted=substituted, value=value, note=note,
+    return Step(title=title, formula=written(formula), substituted=substituted, value=value, note=note,
                 section=section)
+
+
+def steps_of(title: str, formula: Any, rows: list[Mapping[Any, Any]], value: list[Any], *, note: str = "",
+             section: str = "", show: bool = True) -> Step:
+    """One step for a list of values of the same formula (one per feature, per row): the
+    substituted line is the list of substitutions (``show=False`` leaves it out)."""
+    rhs = formula.rhs if isinstance(formula, sympy.Equality) else formula
+    return Step(title=title, formula=written(formula), substituted=[put_in(rhs, r) for r in rows] if show else None,
+                value=value, note=note, section=section)
+
+
+def written(formula: Any) -> Math:
+    """The template as text and LaTeX, its terms and factors in the order written."""
+    if isinstance(formula, (Math, str)) or formula is None:
+        return formula
+    from dlcalc.printing import TexPrinter, TextPrinter
+
+    return Math(TextPrinter({"order": "none"}).doprint(formula), TexPrinter({"order": "none"}).doprint(formula))
+
+
+def put_in(expr: Any, values: Mapping[Any, Any]) -> Any:
+    """``expr`` with each occurrence of a key of ``values`` replaced by a new shown number,
+    unevaluated.  The numbers are made in the order their symbols are written (printers
+    order sums and products of shown numbers by creation), so ``x₂ − μ`` reads ``2 − 2.5``."""
+    if isinstance(expr, (list, tuple)):
+        return [put_in(e, values) for e in expr]
+    return _rebuild(as_sympy(expr), values)
+
+
+def _rebuild(expr: Any, values: Mapping[Any, Any]) -> Any:
+    if expr in values:
+        return Shown(values[expr])
+    if not expr.args:
+        return expr
+    args = tuple(_rebuild(a, values) for a in expr.args)
+    if all(a is b for a, b in zip(args, expr.args)):
+        return expr
+    try:
+        return expr.func(*args, evaluate=False)
+    except TypeError:  # a class without the keyword builds its args as given anyway
+        return expr.func(*args)
+
+
+class Named(sympy.Symbol):
+    """A symbol with its own text and LaTeX (∂L/∂xⱼ), for the left side of a formula."""
+
+    def __new__(cls, name: str, text: str, latex: str) -> "Named":
+        obj = super().__new__(cls, name)
+        obj._text, obj._tex = text, latex
+        return obj
+
+    def __getnewargs_ex__(self):  # pragma: no cover - pickling is not used
+        return ((self.name, self._text, self._tex), {})
+
+    def _sympystr(self, printer: Any) -> str:
+        return self._text
+
+    def _latex(self, printer: Any) -> str:
+        return self._tex
 
 
 def unshow(expr: Any) -> Any:

@@ -5,7 +5,9 @@ How an answer is judged (the verdict says which rule was used):
 
 * **As written** (the default).  A decimal is right when it is within one unit of its
   last written digit of the right value: ``0.447`` for 0.447214, ``-1.34`` for −1.34164,
-  ``0.98`` for 0.980752 (``0.757`` for 0.754989 is wrong).  Scientific notation counts the
+  ``0.98`` for 0.980752 (``0.757`` for 0.754989 is wrong), and off by less than half of
+  itself (``0.01`` for 0.0001 is wrong, though within one unit of its hundredths).
+  Scientific notation counts the
   digits of its mantissa: ``4.47e-1`` is judged to 3 significant figures, ``2e3`` to 1,
   ``2.0e3`` to 2.  A value written with more than :data:`MAX_FIGURES` significant figures
   is judged to :data:`MAX_FIGURES` (a float64 pasted in full carries rounding noise in its
@@ -466,8 +468,11 @@ def _judge_leaf(g: Any, unit: tuple[Any, int, int] | None, e: Any,
         return bool(diff <= sympy.Float(atol, 30) + sympy.Float(rtol, 30) * abs(ev)), \
             f"within rtol {rtol:g}, atol {atol:g}"
     if unit is not None:
-        return bool(diff <= unit[0]), (f"to {unit[1]} significant figure" + ("" if unit[1] == 1 else "s")
-                                       if unit[1] else f"to {unit[2]} decimal places")
+        # within one unit of the last written digit; and a nonzero answer must not be off by
+        # half of itself (0.01 for 0.0001 is one unit of the hundredths, but not right)
+        ok = diff <= unit[0] and (unit[1] == 0 or diff <= abs(gv) / 2)
+        return bool(ok), (f"to {unit[1]} significant figure" + ("" if unit[1] == 1 else "s")
+                          if unit[1] else f"to {unit[2]} decimal places")
     digits = _float_digits(e)
     if digits is None:  # exact given, exact answer
         if g == e:

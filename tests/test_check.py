@@ -458,7 +458,8 @@ def test_quadratic_right_answer():
 def test_every_mistake_reads_as_a_sentence():
     from dlcalc import registry
 
-    irregular = {"forgot", "put", "took", "kept", "left", "mixed"}
+    irregular = {"forgot", "put", "took", "kept", "left", "mixed", "gave", "made", "did", "wrote", "set",
+                 "swapped", "used", "split", "sent", "read", "ran", "got", "gone", "went"}
     names = [m.name for c in registry.names() for m in registry.module(c).MISTAKES]
     assert len(names) >= 30
     for name in names:
@@ -543,3 +544,14 @@ def test_adam_mistakes_past_the_exact_steps(flags, mistake):
     assert code == 1 and v["theta"]["mistake"] == mistake
     code, v = check(*args, "--check", f"history.12.theta={wrong:.8g}")
     assert code == 1 and v["history.12.theta"]["mistake"] == mistake
+
+
+def test_an_answer_below_its_written_precision_is_not_right():
+    """0.01 is within one unit of the hundredths of 0.0001, but a hundred times too big."""
+    r = run_cli("init", "--scheme", "normal", "--std", "0.01", "--check", "variance=0.01", "--json")
+    assert r.code == 1 and r.json()["check"]["variance"]["ok"] is False
+    r = run_cli("init", "--scheme", "normal", "--std", "0.01", "--check", "variance=0.0001", "--json")
+    assert r.code == 0
+    # 1.0 for 0.96 is still right to one decimal place
+    r = run_cli("bn-forward", "1", "2", "3", "4", "--check", "var=1.3", "--json")
+    assert r.code == 0, r.stdout

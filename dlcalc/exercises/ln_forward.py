@@ -35,7 +35,7 @@ from sympy import Add, Mul, Pow, Rational, Symbol
 
 from dlcalc.board import eq
 from dlcalc.core import Math, Mistake, Solution, Step
-from dlcalc.exercises._written import Named, wlist, wstep
+from dlcalc.board import Named, step as wstep, steps_of as wlist
 from dlcalc.errors import InputError
 from dlcalc.registry import ARGUMENTS, FLAG, Command, Option
 

@@ -23,7 +23,7 @@ from typing import Any, Mapping
 
 import sympy
 
-from dlcalc.core import Math, Shown, Step, as_sympy
+from dlcalc.core import Math, Shown, Step, as_sympy, xreplace_unevaluated
 
 _AUTO = object()
 
@@ -83,21 +83,14 @@ def put_in(expr: Any, values: Mapping[Any, Any]) -> Any:
     order sums and products of shown numbers by creation), so ``x₂ − μ`` reads ``2 − 2.5``."""
     if isinstance(expr, (list, tuple)):
         return [put_in(e, values) for e in expr]
-    return _rebuild(as_sympy(expr), values)
+    return xreplace_unevaluated(as_sympy(expr), _Fresh(values))
 
 
-def _rebuild(expr: Any, values: Mapping[Any, Any]) -> Any:
-    if expr in values:
-        return Shown(values[expr])
-    if not expr.args:
-        return expr
-    args = tuple(_rebuild(a, values) for a in expr.args)
-    if all(a is b for a, b in zip(args, expr.args)):
-        return expr
-    try:
-        return expr.func(*args, evaluate=False)
-    except TypeError:  # a class without the keyword builds its args as given anyway
-        return expr.func(*args)
+class _Fresh(dict):
+    """A mapping that hands out a new shown number each time a key is looked up."""
+
+    def __getitem__(self, key: Any) -> Shown:
+        return Shown(super().__getitem__(key))
 
 
 class Named(sympy.Symbol):

@@ -7,7 +7,6 @@ never a traceback.  SymPy and the exercises are imported inside the commands, so
 ``dlcalc --help`` and ``dlcalc --version`` never import them.
 """
 
-import functools
 import inspect
 import json
 import os

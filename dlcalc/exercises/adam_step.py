@@ -170,6 +170,22 @@ def parse(*, theta: str, grad: Sequence[str] | None, loss: str | None, steps: st
 def parse_args(*, theta: str, grad: Sequence[str] | None, loss: str | None, steps: str | None,
                lr: str, beta1: str, beta2: str, eps: str, weight_decay: str) -> dict[str, Any]:
     """The CLI strings, parsed with :mod:`dlcalc.parse`, as keyword arguments of :func:`work`."""
+    parsed = parse_gradients(grad, loss)
+    out: dict[str, Any] = {
+        "theta": parse_value(theta, "--theta", kinds=("scalar", "vector")),
+        "grads": parsed or None,
+        "loss": parse_expr_text(read_source(loss, "--loss"), "--loss") if loss is not None else None,
+        "steps": parse_int(steps, "--steps", lo=1, hi=MAX_STEPS) if steps is not None else None,
+    }
+    for key, text in (("lr", lr), ("beta1", beta1), ("beta2", beta2), ("eps", eps),
+                      ("weight_decay", weight_decay)):
+        out[key] = parse_scalar(text, "--" + key.replace("_", "-"))
+    return out
+
+
+def parse_gradients(grad: Sequence[str] | None, loss: str | None) -> list[Any]:
+    """``--grad`` given once per step (bounded in count and total size), or none with
+    ``--loss``; exactly one of the two (shared by adam-step and optim-step)."""
     grads = list(grad or [])
     if grads and loss is not None:
         raise InputError("--loss", "cannot be combined with --grad: give the gradients (--grad, "
@@ -188,16 +204,7 @@ def parse_args(*, theta: str, grad: Sequence[str] | None, loss: str | None, step
         if text.strip() == "-" or text.lstrip().startswith("@"):
             raise InputError("--grad", "read from a file or standard input must hold numbers, not another @PATH or -")
         parsed.append(parse_value(text, "--grad", kinds=("scalar", "vector")))
-    out: dict[str, Any] = {
-        "theta": parse_value(theta, "--theta", kinds=("scalar", "vector")),
-        "grads": parsed or None,
-        "loss": parse_expr_text(read_source(loss, "--loss"), "--loss") if loss is not None else None,
-        "steps": parse_int(steps, "--steps", lo=1, hi=MAX_STEPS) if steps is not None else None,
-    }
-    for key, text in (("lr", lr), ("beta1", beta1), ("beta2", beta2), ("eps", eps),
-                      ("weight_decay", weight_decay)):
-        out[key] = parse_scalar(text, "--" + key.replace("_", "-"))
-    return out
+    return parsed
 
 
 # --------------------------------------------------------------------------- validation

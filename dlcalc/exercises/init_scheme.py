@@ -487,7 +487,6 @@ def _depth(inp: Inputs, variance: Any) -> tuple[list[Any], list[Any], list[Step]
     fi = sympy.Integer(inp.fan_in)
     fo = sympy.Integer(inp.fan_out if inp.fan_out is not None else inp.fan_in)
     relu = inp.activation == "relu"
-    c = Rational(1, 2) if relu else sympy.Integer(1)
     V = inp.input_var
     sec = "forward"
     steps: list[Step] = []

@@ -218,25 +218,7 @@ def parse(*, method: str | None, theta: str | None, grad: Sequence[str] | None, 
             raise InputError("--momentum-form", f"must be torch or ema, got {momentum_form.strip()[:30]!r}")
     if theta is None:
         raise InputError("--theta", "is missing: give the starting point θ₀ (a scalar or a vector)")
-    grads = list(grad or [])
-    if grads and loss is not None:
-        raise InputError("--loss", "cannot be combined with --grad: give the gradients (--grad, once per "
-                                   "step) or a loss to differentiate (--loss), not both")
-    if not grads and loss is None:
-        raise InputError("--grad", "is missing: give --grad once per step, or --loss EXPR with --steps N")
-    if len(grads) > MAX_GRADS:
-        raise InputError("--grad", f"is given {len(grads):,} times; at most {MAX_GRADS:,} steps of given "
-                                   "gradients (use --loss with --steps for long runs)")
-    parsed, total = [], 0
-    for g in grads:
-        text = read_source(g, "--grad")
-        total += len(text)
-        if total > MAX_GRAD_CHARS:
-            raise InputError("--grad", f"values are longer than {MAX_GRAD_CHARS:,} characters together")
-        if text.strip() == "-" or text.lstrip().startswith("@"):
-            raise InputError("--grad", "read from a file or standard input must hold numbers, not another @PATH or -")
-        v = parse_value(text, "--grad", kinds=("scalar", "vector"))
-        parsed.append(tuple(v) if isinstance(v, list) else v)
+    parsed = [tuple(v) if isinstance(v, list) else v for v in _adam.parse_gradients(grad, loss)]
     th = parse_value(theta, "--theta", kinds=("scalar", "vector"))
     values = {k: parse_scalar(t, _option(k)) for k, t in raw.items() if t is not None}
     return Inputs(method=m, theta=tuple(th) if isinstance(th, list) else th, grads=tuple(parsed) or None,

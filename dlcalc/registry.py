@@ -123,6 +123,8 @@ EXERCISES: dict[str, tuple[str, str]] = {
                      "Gradient descent and Newton on f(w) = wᵀHw via H = QΛQᵀ, with convergence analysis."),
     "dropout-expectation": ("dlcalc.exercises.dropout_expectation",
                             "Expected loss under multiplicative weight noise or dropout = loss + an L2-like penalty."),
+    "backprop": ("dlcalc.exercises.backprop",
+                 "A small network forward and backward by the chain rule (every δ and gradient), and the update."),
 }
 
 

@@ -39,7 +39,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from dlcalc.board import eq, sigmoid, step
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_kwargs, as_sympy, progress
 from dlcalc.errors import InputError
-from dlcalc.parse import parse_int, parse_scalar, parse_value
+from dlcalc.parse import parse_int, parse_scalar, parse_value, parse_value_fast
 from dlcalc.registry import LIST, SWITCH, Command, Option
 
 COMMAND = Command(
@@ -85,8 +85,8 @@ MAX_STEP_WORK = 200_000      # examples · weights of one step
 MAX_WORK = 1_000_000         # steps · examples · weights of a run (IEEE double beyond MP_WORK)
 MAX_STEPS = 10_000
 MP_DPS = 30
-HYBRID_WORK = 2_000          # steps · examples · weights run in SymPy numbers (exact, else 30 digits)
-MP_WORK = 20_000             # ... with mpmath (30 digits); IEEE double beyond
+HYBRID_WORK = 200            # steps · examples · weights run in SymPy numbers (exact, else 30 digits)
+MP_WORK = 2_000              # ... with mpmath (30 digits); IEEE double beyond
 EXACT_MAX_BITS = 256         # an exact run goes on numerically once a number outgrows this
 SYM_MAX_WEIGHTS = 24         # symbolic inputs: weights, examples, steps, size of any answer
 SYM_MAX_EXAMPLES = 4
@@ -94,6 +94,8 @@ SYM_MAX_STEPS = 3
 SYM_MAX_NODES = 6_000
 #: the chain of each weight (and per-unit working) is written for layers up to this many weights
 CHAIN_MAX_WEIGHTS = 12
+#: per-example values (z, a, f′, δ of a layer) are written on the board up to this many
+BOARD_MAX_VALUES = 240
 #: the numbers of the loss are written into its formula up to this many terms
 LOSS_MAX_TERMS = 12
 TINY = "1e-1000"
@@ -521,7 +523,7 @@ class _NumOps:
     def out(self, v: Any) -> Any:
         if self.kind == "mpmath":
             return sympy.Float(v if abs(v) >= self.tiny else self.zero, MP_DPS)
-        return sympy.Float(v)
+        return v  # a machine number stays one (cheap to keep, print and write as JSON)
 
     def exp(self, v: Any) -> Any:
         return self._exp(v)
@@ -615,12 +617,26 @@ class Inputs:
     given_b: bool = True
 
 
+def _read(text: str, option: str, kinds: tuple[str, ...] = ("scalar", "vector", "matrix")) -> Any:
+    """parse_value, fast for big batches of plain numbers (read exactly, as SymPy rationals)."""
+    from fractions import Fraction
+
+    v = parse_value_fast(text, option, kinds=kinds)
+
+    def conv(e: Any) -> Any:
+        if isinstance(e, list):
+            return [conv(x) for x in e]
+        return sympy.Rational(e.numerator, e.denominator) if isinstance(e, Fraction) else e
+
+    return conv(v)
+
+
 def _nth(k: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(k, f"{k}th")
 
 
 def _weights(text: str) -> tuple[tuple[Any, ...], ...]:
-    v = parse_value(text, "--W")
+    v = _read(text, "--W")
     if not isinstance(v, list):
         v = [[v]]
     elif not any(isinstance(e, list) for e in v):
@@ -662,7 +678,7 @@ def parse(*, x: str, t: str, W: list[str] | None, b: list[str] | None, act: list
     if total > MAX_WEIGHTS:
         raise InputError("--W", f"has {total:,} weights in all; at most {MAX_WEIGHTS:,}")
 
-    xv = parse_value(x, "--x")
+    xv = _read(x, "--x")
     x_vector = not (isinstance(xv, list) and any(isinstance(e, list) for e in xv))
     X = [xv] if isinstance(xv, list) and x_vector else ([[xv]] if x_vector else xv)
     d = len(Ws[0][0])
@@ -691,7 +707,7 @@ def parse(*, x: str, t: str, W: list[str] | None, b: list[str] | None, act: list
             raise InputError("--b", f"is given {len(b)} time{'s' * (len(b) != 1)} but there "
                                     f"{'are' if L != 1 else 'is'} {L} --W layer{'s' * (L != 1)}: one --b per layer")
         for k, text in enumerate(b):
-            v = parse_value(text, "--b", kinds=("scalar", "vector"))
+            v = _read(text, "--b", kinds=("scalar", "vector"))
             out = len(Ws[k])
             if isinstance(v, list):
                 if len(v) != out:
@@ -730,7 +746,7 @@ def parse(*, x: str, t: str, W: list[str] | None, b: list[str] | None, act: list
         raise InputError("--half" if half else "--no-half", "applies to --loss mse only")
 
     K = len(Ws[-1])
-    T, t_shape = _targets(parse_value(t, "--t"), N, K, x_vector)
+    T, t_shape = _targets(_read(t, "--t"), N, K, x_vector)
     if loss_name in ("bce", "ce"):
         for n, row in enumerate(T):
             for v in row:
@@ -1022,6 +1038,10 @@ class _Board:
         """A per-example value as the result shows it: a vector for one example given as a vector."""
         return v[0] if self.inp.x_vector else v
 
+    def rows_or_none(self, v: Any) -> Any:
+        """:meth:`rows`, or None for a batch too large to write out (the answer has δ and the output)."""
+        return None if v is None or self.N * max(len(W) for W in self.inp.W) > BOARD_MAX_VALUES else self.rows(v)
+
     def add(self, *steps: Step) -> None:
         self.steps.extend(steps)
 
@@ -1068,10 +1088,10 @@ class _Board:
         else:
             f_t = f"z{s_t}ₙ = W{s_t}·{ain_t}ₙ + {bias_t}, one row per example n"
             f_l = rf"z{s_l}_n = W{s_l} {ain_l}_n + b{s_l}"
-        self.add(Step(f"z{s_t}", Math(f_t, f_l), value=self.rows(R.Z[l]), section=sec))
+        self.add(Step(f"z{s_t}", Math(f_t, f_l), value=self.rows_or_none(R.Z[l]), section=sec))
         fn_t, fn_l = _FNAME[act]
         self.add(Step(f"a{s_t} = {fn_t}(z{s_t})", Math(f"a{s_t} = {fn_t}(z{s_t})", rf"a{s_l} = {fn_l}\left(z{s_l}\right)"),
-                      value=self.rows(R.A[l + 1]), section=sec))
+                      value=self.rows_or_none(R.A[l + 1]), section=sec))
 
     # loss
     def loss(self) -> None:
@@ -1306,7 +1326,7 @@ class _Board:
                           Math(f"δ{s_t}{n_t} = {'(1/N)·' if self.N > 1 and self.fl.average else ''}(a{s_t}{n_t}{s} − t{n_t})",
                                rf"\delta{s_l}{n_l} = " + (r"\frac{1}{N}" if self.N > 1 and self.fl.average else "")
                                + rf"\left(a{s_l}{n_l} - t{n_l}\right)"),
-                          value=self.rows(R.D[l]), section=sec))
+                          value=self.rows_or_none(R.D[l]), section=sec))
         else:
             if last:
                 if inp.loss == "mse":
@@ -1323,12 +1343,12 @@ class _Board:
                 s2_t, s2_l = _sup(lay + 1)
                 f = Math(f"∂L/∂a{s_t}{n_t} = W{s2_t}ᵀ·δ{s2_t}{n_t}",
                          rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = W{s2_l}{{}}^\top \delta{s2_l}{n_l}")
-            self.add(Step(f"∂L/∂a{s_t}", f, value=self.rows(R.G[l]), section=sec))
+            self.add(Step(f"∂L/∂a{s_t}", f, value=self.rows_or_none(R.G[l]), section=sec))
             if act == "softmax":
                 self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}", Math(f"δ{s_t}ⱼ = aⱼ·(∂L/∂aⱼ − Σₖ aₖ·∂L/∂aₖ)",
                                                             r"\delta_j = a_j \left(\frac{\partial L}{\partial a_j} - "
                                                             r"\sum_k a_k \frac{\partial L}{\partial a_k}\right)"),
-                              value=self.rows(R.D[l]), section=sec, note="through the softmax Jacobian"))
+                              value=self.rows_or_none(R.D[l]), section=sec, note="through the softmax Jacobian"))
             else:
                 fn_t, fn_l = _FNAME[act]
                 ftext = {"sigmoid": f"a{s_t}⊙(1 − a{s_t})", "tanh": f"1 − a{s_t}⊙a{s_t}",
@@ -1338,11 +1358,11 @@ class _Board:
                           "relu": rf"[z{s_l} > 0]", "leaky-relu": rf"1 \text{{ or the slope}}", "linear": "1"}[act]
                 if act != "linear":
                     self.add(Step(f"{fn_t}′(z{s_t})", Math(f"{fn_t}′(z{s_t}) = {ftext}", rf"{fn_l}'(z{s_l}) = {flatex}"),
-                                  value=self.rows(R.F[l]), section=sec))
+                                  value=self.rows_or_none(R.F[l]), section=sec))
                 self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}", Math(f"δ{s_t} = ∂L/∂a{s_t} ⊙ {fn_t}′(z{s_t})",
                                                             rf"\delta{s_l} = \frac{{\partial L}}{{\partial a{s_l}}} \odot "
                                                             rf"{fn_l}'(z{s_l})"),
-                              value=self.rows(R.D[l]), section=sec))
+                              value=self.rows_or_none(R.D[l]), section=sec))
         p_t, p_l = (_sup(l) if l > 0 else ("", ""))
         ain_t, ain_l = ("x", "x") if l == 0 else (f"a{p_t}", f"a{p_l}")
         if self.N == 1:
@@ -1493,7 +1513,7 @@ def _solve(inp: Inputs, fl: _Flags) -> Solution:
                              + "or give numbers")
         if k == 1:
             first = _convert(R, ops)
-        history.append({"loss": ops.out(R.loss) if ops.kind != "float" else float(R.loss)})
+        history.append({"loss": ops.out(R.loss)})
         W, b = R.newW, R.newb
         if ops.kind == "hybrid" and k < inp.steps and _bits(_flat([W, b])) > EXACT_MAX_BITS:
             W = _map(lambda v: sympy.Float(v, MP_DPS), W)
@@ -1502,7 +1522,7 @@ def _solve(inp: Inputs, fl: _Flags) -> Solution:
                          f"the exact numbers grew long; steps 1–{k} exact" if k + 1 < inp.steps else
                          f"step {k + 1} computed with 30 significant digits: the exact numbers grew long")
     assert first is not None
-    if ops.kind == "hybrid" and any(isinstance(v, sympy.Float) for v in _flat([first.A, first.D, W, b])):
+    if ops.kind == "hybrid" and any(isinstance(v, sympy.Float) for v in _flat([first.A, first.loss, first.D])):
         notes.insert(0, "σ, tanh, exp and log have irrational values: from the first of them on, values are "
                         "computed with 30 significant digits (mpmath); the others are exact")
     finalW = [_map(ops.out, Wl) for Wl in W]
@@ -1537,8 +1557,9 @@ def _solve(inp: Inputs, fl: _Flags) -> Solution:
 
 
 def _convert(R: _Rec, ops: Any) -> _Rec:
-    """A record in SymPy values (the board and the result read it)."""
-    if ops.kind in ("exact", "hybrid"):
+    """A record in SymPy values, or machine numbers for a run in IEEE double (the board and the
+    result read it)."""
+    if ops.kind in ("exact", "hybrid", "float"):
         return R
     o = ops.out
     return _Rec(_map(o, R.Z), _map(o, R.A), o(R.loss), [_map(o, g) for g in R.G], [_map(o, f) for f in R.F],
@@ -1558,7 +1579,7 @@ def _numeric_note(kind: str, k: int, steps: int, inp: Inputs) -> str:
     else:
         why = "the run is too long for exact arithmetic"
     if kind == "float" and k == 1:
-        why += "; too long a run for mpmath"
+        why += "; too much work for mpmath"
     done = "" if k == 1 else (f"; steps 1–{k - 1} exact" if k > 2 else "; step 1 exact")
     return f"{which} computed numerically ({how}){done}: {why}"
 

@@ -118,7 +118,7 @@ CASES = [
     dict(MAZUR, id="mazur-3-steps", steps=3),
     dict(MAZUR, id="mazur-no-half", half=False),
     dict(MAZUR, id="mazur-per-unit-biases", b=[[0.35, -0.1], [0.6, 0.2]], steps=2),
-    dict(MAZUR, id="mazur-1000-steps-mpmath", steps=1000, history=False),
+    dict(MAZUR, id="mazur-200-steps-mpmath", steps=200, history=False),
     dict(MAZUR, id="mazur-10000-steps-double", steps=10000, history=False),
     dict(id="tanh-batch-linear-output", x=[[0.5, -1.0, 2.0], [1.5, 0.25, -0.5], [-1.0, 0.75, 0.0]],
          t=[[1.0, 0.0], [0.0, 1.0], [0.5, -0.5]],

@@ -37,9 +37,9 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
 from dlcalc.board import eq, sigmoid, step
-from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_kwargs, as_sympy, progress
+from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress
 from dlcalc.errors import InputError
-from dlcalc.parse import parse_int, parse_scalar, parse_value, parse_value_fast
+from dlcalc.parse import parse_int, parse_scalar, parse_value_fast
 from dlcalc.registry import LIST, SWITCH, Command, Option
 
 COMMAND = Command(
@@ -1063,7 +1063,7 @@ class _Board:
                 bs = _b(lay, None if shared else j + 1)
                 vals[bs] = R.b[l] if shared else R.b[l][j]
                 zs = _z(lay, j + 1)
-                self.add(step(f"net input {zs.name}", eq(zs, _Sum(*terms, bs)), vals, value=z[j], section=sec))
+                self.add(_bstep(f"net input {zs.name}", eq(zs, _Sum(*terms, bs)), vals, value=z[j], section=sec))
             a = R.A[l + 1][0]
             for j in range(out):
                 zs, as_ = _z(lay, j + 1), _a(lay, j + 1)
@@ -1075,7 +1075,7 @@ class _Board:
                     tmpl = {"sigmoid": sigmoid(zs), "tanh": sympy.tanh(zs), "relu": _ReLU(zs),
                             "leaky-relu": _Leaky(zs, inp.slope), "linear": zs}[act]
                     vals = {zs: z[j]}
-                self.add(step(f"activation {as_.name}",
+                self.add(_bstep(f"activation {as_.name}",
                               eq(as_, tmpl), vals, value=a[j], section=sec))
             return
         s_t, s_l = _sup(lay)
@@ -1088,9 +1088,9 @@ class _Board:
         else:
             f_t = f"z{s_t}ₙ = W{s_t}·{ain_t}ₙ + {bias_t}, one row per example n"
             f_l = rf"z{s_l}_n = W{s_l} {ain_l}_n + b{s_l}"
-        self.add(Step(f"z{s_t}", Math(f_t, f_l), value=self.rows_or_none(R.Z[l]), section=sec))
+        self.add(Step(f"net input z{s_t}", Math(f_t, f_l), value=self.rows_or_none(R.Z[l]), section=sec))
         fn_t, fn_l = _FNAME[act]
-        self.add(Step(f"a{s_t} = {fn_t}(z{s_t})", Math(f"a{s_t} = {fn_t}(z{s_t})", rf"a{s_l} = {fn_l}\left(z{s_l}\right)"),
+        self.add(Step(f"activation a{s_t}", Math(f"a{s_t} = {fn_t}(z{s_t})", rf"a{s_l} = {fn_l}\left(z{s_l}\right)"),
                       value=self.rows_or_none(R.A[l + 1]), section=sec))
 
     # loss
@@ -1115,7 +1115,7 @@ class _Board:
                                        _Prod(_Diff(1, ts[k]), sympy.log(_Diff(1, as_[k])))) for k in range(K)]))
             else:
                 tmpl = _Neg(_sum([_Prod(ts[k], sympy.log(as_[k])) for k in range(K)]))
-            self.add(step("loss L", eq(sympy.Symbol("L"), tmpl), vals, value=R.loss, section=sec,
+            self.add(_bstep("loss L", eq(sympy.Symbol("L"), tmpl), vals, value=R.loss, section=sec,
                           note=self._loss_note()))
             return
         formula = self._loss_math(N)
@@ -1170,7 +1170,7 @@ class _Board:
         Nd = self.N if self.fl.average else 1
         simplified = last and R.simplified and R.G[l] is None
         if simplified:
-            self.add(dataclass_replace(_derivation(inp.loss), section=sec))
+            self.add(_replace(_derivation(inp.loss), section=sec))
         if not self.small(l):
             self._backward_layer(l, sec, simplified)
             return
@@ -1184,7 +1184,7 @@ class _Board:
                 else:
                     tmpl = _Diff(as_, ts)
                     vals = {as_: a[j], ts: inp.t[0][j]}
-                self.add(step(f"{ds.name} = ∂L/∂{_z(lay, j + 1).name}", eq(ds, tmpl), vals, value=D[j], section=sec))
+                self.add(_bstep(f"{ds.name} = ∂L/∂{_z(lay, j + 1).name}", eq(ds, tmpl), vals, value=D[j], section=sec))
         else:
             G = R.G[l][0]
             for j in range(out):
@@ -1214,7 +1214,7 @@ class _Board:
                     tmpl = _sum(terms)
                     note = f"a{_sup(lay)[0]}{_sub(j + 1)[0]} feeds every unit of layer {lay + 1}: (W{_sup(lay + 1)[0]}ᵀδ{_sup(lay + 1)[0]})" \
                            + f"{_sub(j + 1)[0]}" if j == 0 else ""
-                self.add(step(gs.name, eq(gs, tmpl), vals, value=G[j], section=sec, note=note))
+                self.add(_bstep(gs.name, eq(gs, tmpl), vals, value=G[j], section=sec, note=note))
             if act == "softmax":
                 gsyms = [_partial("L", _a(lay, k + 1)) for k in range(out)]
                 asyms = [_a(lay, k + 1) for k in range(out)]
@@ -1224,7 +1224,7 @@ class _Board:
                     vals = {}
                     for k in range(out):
                         vals[asyms[k]], vals[gsyms[k]] = a[k], G[k]
-                    self.add(step(f"{ds.name} = ∂L/∂{_z(lay, j + 1).name}", eq(ds, tmpl), vals, value=D[j],
+                    self.add(_bstep(f"{ds.name} = ∂L/∂{_z(lay, j + 1).name}", eq(ds, tmpl), vals, value=D[j],
                                   section=sec, note="through the softmax: ∂a_k/∂z_j = a_k(1[j = k] − a_j)"
                                   if j == 0 else ""))
             else:
@@ -1233,10 +1233,10 @@ class _Board:
                     zs, as_ = _z(lay, j + 1), _a(lay, j + 1)
                     fs = _fprime(act, zs)
                     if act == "sigmoid":
-                        self.add(step(fs.name, eq(fs, _Prod(as_, _Diff(1, as_))), {as_: a[j]}, value=F[j], section=sec,
+                        self.add(_bstep(fs.name, eq(fs, _Prod(as_, _Diff(1, as_))), {as_: a[j]}, value=F[j], section=sec,
                                       note="σ′(z) = σ(z)(1 − σ(z))" if j == 0 else ""))
                     elif act == "tanh":
-                        self.add(step(fs.name, eq(fs, _Diff(1, _Sq(as_))), {as_: a[j]}, value=F[j], section=sec,
+                        self.add(_bstep(fs.name, eq(fs, _Diff(1, _Sq(as_))), {as_: a[j]}, value=F[j], section=sec,
                                       note="tanh′(z) = 1 − tanh²(z)" if j == 0 else ""))
                     elif act in ("relu", "leaky-relu"):
                         zval = R.Z[l][0][j]
@@ -1250,11 +1250,11 @@ class _Board:
                     ds, zs = _delta(lay, j + 1), _z(lay, j + 1)
                     gs = _partial("L", _a(lay, j + 1))
                     if act == "linear":
-                        self.add(step(f"{ds.name} = ∂L/∂{zs.name}", eq(ds, gs), {gs: G[j]}, value=D[j], section=sec,
+                        self.add(_bstep(f"{ds.name} = ∂L/∂{zs.name}", eq(ds, gs), {gs: G[j]}, value=D[j], section=sec,
                                       note="a linear layer: f′ = 1" if j == 0 else ""))
                     else:
                         fs = _fprime(act, zs)
-                        self.add(step(f"{ds.name} = ∂L/∂{zs.name}", eq(ds, _Prod(gs, fs)), {gs: G[j], fs: F[j]},
+                        self.add(_bstep(f"{ds.name} = ∂L/∂{zs.name}", eq(ds, _Prod(gs, fs)), {gs: G[j], fs: F[j]},
                                       value=D[j], section=sec))
         self._gradients(l, sec, simplified)
 
@@ -1283,7 +1283,7 @@ class _Board:
                 if j == 0 and i == 0:
                     note = (f"the chain rule: ∂z/∂W{_sup(lay)[0]}ⱼᵢ = {_a(l, 1).name[0]}{_sup(l)[0] if l else ''}ᵢ"
                             + ("" if by_delta else ", ∂a/∂z = f′(z)"))
-                self.add(step(gws.name, eq(gws, tmpl), vals, value=R.gW[l][j][i], section=sec, note=note))
+                self.add(_bstep(gws.name, eq(gws, tmpl), vals, value=R.gW[l][j][i], section=sec, note=note))
         self._bias(l, sec)
 
     def _bias(self, l: int, sec: str) -> None:
@@ -1296,7 +1296,7 @@ class _Board:
             gbs = _partial("L", bs)
             if self.N == 1 and out <= CHAIN_MAX_WEIGHTS:
                 ds = [_delta(lay, j + 1) for j in range(out)]
-                self.add(step(gbs.name, eq(gbs, _sum(ds)), {d: R.D[l][0][j] for j, d in enumerate(ds)},
+                self.add(_bstep(gbs.name, eq(gbs, _sum(ds)), {d: R.D[l][0][j] for j, d in enumerate(ds)},
                               value=R.gb[l], section=sec,
                               note=f"one bias shared by the {out} units: the sum of their δ" if out > 1 else ""))
             else:
@@ -1411,7 +1411,20 @@ class _Board:
         return self.steps
 
 
-def dataclass_replace(s: Step, **kw: Any) -> Step:
+#: a symbolic value longer than this (tree nodes) is not written into a formula: the line
+#: would repeat whole expressions; the formula and the value are shown
+SHOW_MAX_NODES = 12
+
+
+def _bstep(title: str, formula: Any, values: dict[Any, Any], *, value: Any, section: str, note: str = "") -> Step:
+    """:func:`dlcalc.board.step`, leaving out the substituted line when a value is a long expression."""
+    if any(isinstance(v, sympy.Basic) and not v.is_number and _nodes([v], SHOW_MAX_NODES) > SHOW_MAX_NODES
+           for v in values.values()):
+        return Step(title=title, formula=formula, value=value, note=note, section=section)
+    return step(title, formula, values, value=value, section=section, note=note)
+
+
+def _replace(s: Step, **kw: Any) -> Step:
     from dataclasses import replace
 
     return replace(s, **kw)
@@ -1425,35 +1438,42 @@ def _num_text(v: Any) -> str:
 
 @functools.lru_cache(maxsize=4)
 def _derivation(loss: str) -> Step:
-    """δ = a − t for σ with BCE, or softmax with cross-entropy, derived with SymPy."""
+    """δ = a − t for σ with BCE, or softmax with cross-entropy, derived (and checked) with SymPy.
+
+    Worked once per process; the checks evaluate at points instead of simplifying (fast)."""
     a, t = sympy.Symbol("a"), sympy.Symbol("t")
     if loss == "bce":
         chain = (-t / a + (1 - t) / (1 - a)) * a * (1 - a)
-        value = sympy.cancel(chain)
-        if sympy.expand(value - (a - t)) != 0:  # pragma: no cover
-            raise AssertionError("σ + BCE does not simplify to a − t")
+        # times a(1 − a) both sides are polynomials of degree ≤ 2 in a and 1 in t: agreeing on a
+        # 3 × 2 grid proves them equal
+        for av in (sympy.Rational(1, 3), sympy.Rational(1, 5), sympy.Rational(5, 7)):
+            for tv in (sympy.Rational(1, 4), sympy.Rational(2, 3)):
+                if chain.xreplace({a: av, t: tv}) != av - tv:  # pragma: no cover
+                    raise AssertionError("σ + BCE does not simplify to a − t")
         return Step(
             title="δ of a sigmoid output with BCE, derived",
             formula=Math("∂L/∂z = ∂L/∂a·σ′(z) = (−t/a + (1 − t)/(1 − a))·a(1 − a)",
                          r"\frac{\partial L}{\partial z} = \frac{\partial L}{\partial a}\,\sigma'(z) = "
                          r"\left(-\frac{t}{a} + \frac{1 - t}{1 - a}\right) a (1 - a)"),
-            substituted=None, value=value,
+            substituted=None, value=a - t,
             note="σ′ = a(1 − a) cancels both denominators: δ = a − t per output (and 1/N for the mean)")
-    # softmax + CE: L = −Σ_k t_k log a_k with log a_k = z_k − log Σ_m e^(z_m); three classes suffice
+    # softmax + CE: L = −Σ_k t_k log a_k with log a_k = z_k − log Σ_m e^(z_m); three classes,
+    # differentiated by SymPy and checked against a_1·Σ_k t_k − t_1 at a point (30 digits)
     z = sympy.symbols("z1:4")
     ts = sympy.symbols("t1:4")
     S = sympy.Add(*[sympy.exp(v) for v in z])
     d = sympy.diff(-sympy.Add(*[tk * (zk - sympy.log(S)) for tk, zk in zip(ts, z)]), z[0])
-    aj, tj = sympy.Symbol("a_j"), sympy.Symbol("t_j")
-    if sympy.cancel(d - (sympy.exp(z[0]) / S * sympy.Add(*ts) - ts[0])) != 0:  # pragma: no cover
+    point = dict(zip(z, (sympy.Rational(1, 2), sympy.Integer(-1), sympy.Rational(1, 3))))
+    point.update(zip(ts, (sympy.Rational(1, 5), sympy.Rational(1, 2), sympy.Rational(1, 3))))
+    claim = sympy.exp(z[0]) / S * sympy.Add(*ts) - ts[0]
+    if abs(sympy.N((d - claim).xreplace(point), 30)) > 1e-25:  # pragma: no cover
         raise AssertionError("softmax + CE does not give a_j·Σt − t_j")
-    value = aj - tj
     return Step(
         title="δ of a softmax output with cross-entropy, derived",
         formula=Math("∂L/∂z_j = −Σ_k t_k·∂(z_k − log Σ_m e^(z_m))/∂z_j = −Σ_k t_k·(1[k = j] − a_j) = a_j·Σ_k t_k − t_j",
                      r"\frac{\partial L}{\partial z_j} = -\sum_k t_k \frac{\partial}{\partial z_j}"
                      r"\Big(z_k - \log \sum_m e^{z_m}\Big) = -\sum_k t_k (1_{k=j} - a_j) = a_j \sum_k t_k - t_j"),
-        substituted=None, value=value,
+        substituted=None, value=sympy.Symbol("a_j") - sympy.Symbol("t_j"),
         note="with Σ_k t_k = 1 (a probability target): δ = a − t (and 1/N for the mean)")
 
 

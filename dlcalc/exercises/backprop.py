@@ -237,6 +237,33 @@ class _Sq(_Node):
         return "{" + _paren(p, self.args[0], PRECEDENCE["Pow"]) + "}^{2}"
 
 
+def _call(p: Any, node: Any, text: str, tex: str) -> str:
+    """name(arg): a number shown as the whole argument needs no parentheses of its own."""
+    latex = isinstance(p, LatexPrinter)
+
+    def body(e: Any) -> str:
+        arg = p._print(e.args[0])
+        return tex + r"\left(" + arg + r"\right)" if latex else f"{text}({arg})"
+
+    bare = getattr(p, "_bare_args", None)
+    return bare(node, body) if bare is not None else body(node)
+
+
+class _Sig(_Node):
+    """σ(z) in a formula (the value is :class:`dlcalc.board.sigmoid`)."""
+
+    precedence = PRECEDENCE["Atom"]
+
+    def plain(self) -> Any:
+        return sigmoid(_plain(self.args[0]))
+
+    def _sympystr(self, p: Any) -> str:
+        return _call(p, self, "σ", r"\sigma")
+
+    def _latex(self, p: Any) -> str:
+        return _call(p, self, "σ", r"\sigma")
+
+
 class _ReLU(_Node):
     precedence = PRECEDENCE["Atom"]
 
@@ -244,10 +271,10 @@ class _ReLU(_Node):
         return sympy.Max(0, _plain(self.args[0]))
 
     def _sympystr(self, p: Any) -> str:
-        return f"ReLU({p._print(self.args[0])})"
+        return _call(p, self, "ReLU", r"\operatorname{ReLU}")
 
     def _latex(self, p: Any) -> str:
-        return r"\operatorname{ReLU}\left(" + p._print(self.args[0]) + r"\right)"
+        return _call(p, self, "ReLU", r"\operatorname{ReLU}")
 
 
 class _Leaky(_Node):
@@ -260,10 +287,14 @@ class _Leaky(_Node):
         return sympy.Max(0, z) + s * sympy.Min(0, z)
 
     def _sympystr(self, p: Any) -> str:
-        return f"LeakyReLU({p._print(self.args[0])})"
+        return _call(p, _Leaky1(self.args[0]), "LeakyReLU", r"\operatorname{LeakyReLU}")
 
     def _latex(self, p: Any) -> str:
-        return r"\operatorname{LeakyReLU}\left(" + p._print(self.args[0]) + r"\right)"
+        return _call(p, _Leaky1(self.args[0]), "LeakyReLU", r"\operatorname{LeakyReLU}")
+
+
+class _Leaky1(_Node):
+    """LeakyReLU's printed argument alone (the slope is not shown)."""
 
 
 class _Var(sympy.Symbol):
@@ -421,8 +452,9 @@ class _SymOps:
 
 
 class _HybridOps(_SymOps):
-    """SymPy numbers: exact rationals through + − · /, and 30 significant digits (sympy.Float, by
-    mpmath) from the first irrational function on (σ, tanh, exp, log)."""
+    """SymPy values: exact rationals through + − · /, 30 significant digits (sympy.Float, by
+    mpmath) from the first irrational function of a number on (σ, tanh, exp, log); a symbolic
+    argument stays symbolic (σ(z) as :class:`dlcalc.board.sigmoid`)."""
 
     kind = "hybrid"
 
@@ -434,7 +466,7 @@ class _HybridOps(_SymOps):
         self.ctx.dps = MP_DPS
 
     def num(self, v: Any) -> Any:
-        return v if v.is_Rational else sympy.Float(v.evalf(MP_DPS + 5), MP_DPS)
+        return v if v.is_Rational or not v.is_number else sympy.Float(v.evalf(MP_DPS + 5), MP_DPS)
 
     def _mp(self, v: Any) -> Any:
         if isinstance(v, sympy.Rational):
@@ -445,30 +477,46 @@ class _HybridOps(_SymOps):
         return sympy.Float(v, MP_DPS)
 
     def exp(self, v: Any) -> Any:
+        if not v.is_number:
+            return sympy.exp(v)
         return self._f(self.ctx.exp(self._mp(v))) if v != 0 else self.one
 
     def log(self, v: Any) -> Any:
+        if not v.is_number:
+            return sympy.log(v)
         return self._f(self.ctx.log(self._mp(v))) if v != 1 else self.zero
 
     def sigmoid(self, z: Any) -> Any:
+        if not z.is_number:
+            return sigmoid(z)
         if z == 0:
             return sympy.Rational(1, 2)
         m = self._mp(z)
         return self._f(1 / (1 + self.ctx.exp(-m)) if m >= 0 else self.ctx.exp(m) / (1 + self.ctx.exp(m)))
 
     def tanh(self, z: Any) -> Any:
+        if not z.is_number:
+            return sympy.tanh(z)
         return self._f(self.ctx.tanh(self._mp(z))) if z != 0 else self.zero
 
     def sig_prime(self, z: Any, a: Any) -> Any:
+        if not z.is_number:
+            return a * (1 - a)
         return a * self.sigmoid(-z)  # σ(z)·σ(−z) = σ(z)(1 − σ(z)), without cancellation
 
     def positive(self, z: Any) -> bool:
-        return bool(z > 0)
+        if z.is_number:
+            return bool(z > 0)
+        return super().positive(z)
 
     def residual(self, a: Any, t: Any, z: Any) -> Any:
-        return ((1 - t) - self.sigmoid(-z)) if z > 0 else a - t
+        if z.is_number and t.is_number and z > 0:
+            return (1 - t) - self.sigmoid(-z)  # no cancellation when a ≈ t = 1
+        return a - t
 
     def softmax(self, row: list[Any]) -> tuple[list[Any], list[Any]]:
+        if not all(v.is_number for v in row):
+            return super().softmax(row)
         m = max(row, key=lambda v: self._mp(v))
         e = [self.exp(v - m) for v in row]
         s = sympy.Add(*e)
@@ -479,11 +527,13 @@ class _HybridOps(_SymOps):
         return self._f(m + self.ctx.log1p(self.ctx.exp(-m)) if m > 0 else self.ctx.log1p(self.ctx.exp(m)))
 
     def bce_terms(self, a: Any, om: Any, t: Any, z: Any, act: str) -> Any:
-        if act == "sigmoid":  # −[t log σ(z) + (1 − t) log σ(−z)]
+        if act == "sigmoid" and z.is_number:  # −[t log σ(z) + (1 − t) log σ(−z)]
             return t * self.softplus(-z) + (1 - t) * self.softplus(z)
         return -(t * self.log(a) + (1 - t) * self.log(om))
 
     def ce_term(self, a: Any, t: Any, zrow: list[Any], k: int) -> Any:
+        if not all(v.is_number for v in zrow):
+            return -t * self.log(a)
         m = max(self._mp(v) for v in zrow)
         lse = m + self.ctx.log(self.ctx.fsum([self.ctx.exp(self._mp(v) - m) for v in zrow]))
         return -t * (zrow[k] - self._f(lse))
@@ -1072,7 +1122,7 @@ class _Board:
                     tmpl = _Frac(sympy.exp(zs), _Sum(*[sympy.exp(v) for v in zz]))
                     vals = {v: R.Z[l][0][k] for k, v in enumerate(zz)}
                 else:
-                    tmpl = {"sigmoid": sigmoid(zs), "tanh": sympy.tanh(zs), "relu": _ReLU(zs),
+                    tmpl = {"sigmoid": _Sig(zs), "tanh": sympy.tanh(zs), "relu": _ReLU(zs),
                             "leaky-relu": _Leaky(zs, inp.slope), "linear": zs}[act]
                     vals = {zs: z[j]}
                 self.add(_bstep(f"activation {as_.name}",
@@ -1366,10 +1416,10 @@ class _Board:
         p_t, p_l = (_sup(l) if l > 0 else ("", ""))
         ain_t, ain_l = ("x", "x") if l == 0 else (f"a{p_t}", f"a{p_l}")
         if self.N == 1:
-            f = Math(f"∂L/∂W{s_t} = δ{s_t}·{ain_t}ᵀ", rf"\frac{{\partial L}}{{\partial W{s_l}}} = \delta{s_l} {ain_l}^\top")
+            f = Math(f"∂L/∂W{s_t} = δ{s_t}·{ain_t}ᵀ", rf"\frac{{\partial L}}{{\partial W{s_l}}} = \delta{s_l} {{{ain_l}}}^\top")
         else:
             f = Math(f"∂L/∂W{s_t} = Σₙ δ{s_t}ₙ·{ain_t}ₙᵀ",
-                     rf"\frac{{\partial L}}{{\partial W{s_l}}} = \sum_n \delta{s_l}_n {ain_l}_n^\top")
+                     rf"\frac{{\partial L}}{{\partial W{s_l}}} = \sum_n \delta{s_l}_n {{{ain_l}_n}}^\top")
         self.add(Step(f"∂L/∂W{s_t}", f, value=R.gW[l], section=sec))
         self._bias(l, sec)
 
@@ -1503,10 +1553,8 @@ def _solve(inp: Inputs, fl: _Flags) -> Solution:
     c = (sympy.Rational(1, 2) if inp.half else sympy.Integer(1)) if inp.loss == "mse" else sympy.Integer(1)
     work = inp.steps * N * total
     notes: list[str] = []
-    if symbolic:
-        ops: Any = _SymOps()
-    elif work <= HYBRID_WORK:
-        ops = _HybridOps()
+    if symbolic or work <= HYBRID_WORK:
+        ops: Any = _HybridOps()
     else:
         ops = _NumOps("mpmath" if work <= MP_WORK else "float")
         notes.append(_numeric_note(ops.kind, 1, inp.steps, inp))
@@ -1535,7 +1583,7 @@ def _solve(inp: Inputs, fl: _Flags) -> Solution:
             first = _convert(R, ops)
         history.append({"loss": ops.out(R.loss)})
         W, b = R.newW, R.newb
-        if ops.kind == "hybrid" and k < inp.steps and _bits(_flat([W, b])) > EXACT_MAX_BITS:
+        if ops.kind == "hybrid" and not symbolic and k < inp.steps and _bits(_flat([W, b])) > EXACT_MAX_BITS:
             W = _map(lambda v: sympy.Float(v, MP_DPS), W)
             b = _map(lambda v: sympy.Float(v, MP_DPS), b)
             notes.append(f"steps {k + 1}–{inp.steps} computed with 30 significant digits (sympy.Float): "
@@ -1553,10 +1601,10 @@ def _solve(inp: Inputs, fl: _Flags) -> Solution:
     prefix = "" if inp.steps == 1 else "step 1 · "
     board = _Board(inp, first, c, fl, prefix).build()
     if inp.steps > 1:
-        board.append(Step(f"steps 2–{inp.steps}" if inp.steps > 2 else "step 2",
-                          note="worked the same way, each from the weights the step before left; the loss of every "
-                               "step is in the history, the final W and b in the answer",
-                          section=f"steps 2–{inp.steps}" if inp.steps > 2 else "step 2"))
+        later = f"steps 2 to {inp.steps}" if inp.steps > 2 else "step 2"
+        board.append(Step(later, note="worked the same way, each from the weights the step before left; the loss "
+                                      "of every step is in the history, the final W and b in the answer",
+                          section=later))
     rows = (lambda v: v[0]) if inp.x_vector else (lambda v: v)
     result = {
         "output": rows(first.A[-1]),
@@ -1644,7 +1692,8 @@ def _conventions(inp: Inputs, c: Any, fl: _Flags) -> dict[str, str]:
     sizes = "-".join([str(len(inp.W[0][0]))] + [str(len(Wl)) for Wl in inp.W])
     acts = inp.act[0] if len(set(inp.act)) == 1 else ", ".join(inp.act)
     conv = {
-        "network": f"{sizes} (inputs-units per layer), z⁽ˡ⁾ = W⁽ˡ⁾·a⁽ˡ⁻¹⁾ + b⁽ˡ⁾, a⁽ˡ⁾ = f(z⁽ˡ⁾), a⁽⁰⁾ = x; "
+        "network": f"{sizes} (inputs-units per layer); layer l: z⁽ˡ⁾ = W⁽ˡ⁾·(the a of the layer before) + b⁽ˡ⁾, "
+                   "a⁽ˡ⁾ = f(z⁽ˡ⁾), with a⁽⁰⁾ = x; "
                    f"W⁽ˡ⁾ is out × in as PyTorch's Linear.weight; activation {acts}"
                    + (f" (σ(z) = 1/(1 + e^(−z)))" if "sigmoid" in inp.act else ""),
         "examples": "one example" if N == 1 else f"{N} examples, one row each; every loss and gradient is the "
@@ -1669,7 +1718,7 @@ def _conventions(inp: Inputs, c: Any, fl: _Flags) -> dict[str, str]:
     conv["delta"] = "δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾ (PyTorch's z.grad), one row per example" + (", the 1/N of the mean inside"
                                                                                 if N > 1 else "")
     if any(a in ("relu", "leaky-relu") for a in inp.act):
-        conv["relu"] = "ReLU′(0) = 0 as PyTorch" + (f"; leaky-relu slope {inp.slope}" if "leaky-relu" in inp.act else "")
+        conv["relu"] = "ReLU′(0) = 0 as PyTorch" + (f"; leaky-relu slope {_num_text(inp.slope)}" if "leaky-relu" in inp.act else "")
     conv["update"] = (f"W ← W − η·∂L/∂W, b ← b − η·∂L/∂b with η = {_num_text(inp.lr)}; every gradient from the "
                       "weights before the update (δ goes back through the old W⁽ˡ⁺¹⁾)"
                       + (f"; {inp.steps} steps" if inp.steps > 1 else ""))

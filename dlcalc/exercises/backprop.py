@@ -1678,7 +1678,7 @@ def _inputs_shown(inp: Inputs) -> dict[str, Any]:
     out: dict[str, Any] = {
         "x": x, "t": t, "W": [[list(r) for r in Wl] for Wl in inp.W],
         "b": [bl if sh else list(bl) for bl, sh in zip(inp.b, inp.shared)],
-        "act": list(inp.act), "loss": inp.loss, "lr": inp.lr, "steps": sympy.Integer(inp.steps),
+        "act": ", ".join(inp.act), "loss": inp.loss, "lr": inp.lr, "steps": sympy.Integer(inp.steps),
     }
     if inp.loss == "mse":
         out["half"] = sympy.true if inp.half else sympy.false

@@ -129,6 +129,8 @@ EXERCISES: dict[str, tuple[str, str]] = {
                      "Gradient descent and Newton on f(w) = wᵀHw via H = QΛQᵀ, with convergence analysis."),
     "dropout-expectation": ("dlcalc.exercises.dropout_expectation",
                             "Expected loss under multiplicative weight noise or dropout = loss + an L2-like penalty."),
+    "backprop": ("dlcalc.exercises.backprop",
+                 "A small network forward and backward by the chain rule (every δ and gradient), and the update."),
     "init": ("dlcalc.exercises.init_scheme",
              "Weight initialization as torch.nn.init (Xavier, He, LeCun) and the variance through depth."),
     "ln-forward": ("dlcalc.exercises.ln_forward",

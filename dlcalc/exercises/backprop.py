@@ -1,0 +1,1756 @@
+"""backprop: a small fully connected network, forward and backward by the chain rule, and the update.
+
+The model (PyTorch's ``nn.Linear`` layers; stated in the conventions of every answer)::
+
+    a⁽⁰⁾ = x,   z⁽ˡ⁾ = W⁽ˡ⁾·a⁽ˡ⁻¹⁾ + b⁽ˡ⁾,   a⁽ˡ⁾ = f_l(z⁽ˡ⁾),   l = 1…L
+    W⁽ˡ⁾ is out × in (``Linear.weight``); b⁽ˡ⁾ a vector, or one scalar shared by the layer's units
+    mse:  L = (c/N) Σ_n Σ_k (t_nk − a_nk)²,  c = ½ (--half) or 1 (--no-half)
+    bce:  L = −(1/N) Σ_n Σ_k [t_nk log a_nk + (1 − t_nk) log(1 − a_nk)]
+    ce:   L = −(1/N) Σ_n Σ_k t_nk log a_nk          (softmax output)
+    δ⁽ᴸ⁾ = ∂L/∂z⁽ᴸ⁾;  δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ f′(z⁽ˡ⁾)
+    ∂L/∂W⁽ˡ⁾ = Σ_n δ⁽ˡ⁾_n a⁽ˡ⁻¹⁾_nᵀ,  ∂L/∂b⁽ˡ⁾ = Σ_n δ⁽ˡ⁾_n (and Σ over the units for a shared bias)
+    W ← W − η ∂L/∂W,  b ← b − η ∂L/∂b   (every gradient from the weights before the update)
+
+δ is PyTorch's ``z.grad`` for the mean loss (the 1/N is inside it).
+
+Arithmetic (every choice is stated in the solution's notes):
+
+* symbolic inputs: SymPy, σ kept as :class:`dlcalc.board.sigmoid`; bounded in size and steps;
+* numbers through piecewise-linear layers (linear, ReLU, leaky ReLU) with mse: exact rationals
+  while the numbers stay short;
+* otherwise (σ, tanh, softmax, logs are irrational; long exact runs): mpmath with 30
+  significant digits, or IEEE double for runs too long for mpmath.
+
+One engine (:func:`_step`) computes a step on any of the three arithmetics; the board
+(:class:`_Board`) writes the first step's working from its values.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import sympy
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE, precedence
+
+from dlcalc.board import eq, sigmoid, step
+from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress
+from dlcalc.errors import InputError
+from dlcalc.parse import parse_int, parse_scalar, parse_value_fast
+from dlcalc.registry import LIST, SWITCH, Command, Option
+
+COMMAND = Command(
+    name="backprop",
+    summary="A small network forward and backward by the chain rule (every δ and gradient), and the update.",
+    example=("dlcalc backprop --x 0.05,0.10 --t 0.01,0.99 --W '[[0.15,0.20],[0.25,0.30]]' --b 0.35 "
+             "--W '[[0.40,0.45],[0.50,0.55]]' --b 0.60 --lr 0.5"),
+    description=("Layers in order: one --W (out × in, as PyTorch's Linear.weight) and one --b per layer. "
+                 "δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾ (PyTorch's z.grad); result lists are indexed by layer, 0 first."),
+    options=(
+        Option("--x", "Input: a vector (one example) or a matrix whose rows are examples (\"1 2; 0.5 -1\").",
+               required=True),
+        Option("--t", "Targets: a scalar, a vector (one example's outputs, or one target per example for one "
+                      "output), or one row per example.", required=True),
+        Option("--W", "A layer's weights, out × in (z = W·a + b); repeat for each layer, in order. "
+                      "A vector is one row (one unit).", kind=LIST, required=True),
+        Option("--b", "A layer's bias: a vector, or a scalar shared by the layer's units; repeat once per "
+                      "--W. Left out: all biases 0.", kind=LIST),
+        Option("--act", "Activation, once for all layers or once per layer: sigmoid, tanh, relu, "
+                        "leaky-relu, linear, softmax (output layer only). Default sigmoid.", kind=LIST),
+        Option("--loss", "mse (squared error), bce (binary cross-entropy) or ce (cross-entropy, softmax output).",
+               default="mse"),
+        Option("--half", "mse: c = ½ in L = c·Σ_k (t_k − a_k)² (default); --no-half: c = 1.", kind=SWITCH,
+               off="--no-half", show_default=False),
+        Option("--lr", "Learning rate η.", default="0.1", aliases=("--eta",)),
+        Option("--steps", "Gradient-descent steps (1-10,000).", default="1"),
+        Option("--slope", "Negative slope of leaky-relu (PyTorch's default 0.01).", show_default=False),
+    ),
+)
+
+ACTS = ("sigmoid", "tanh", "relu", "leaky-relu", "linear", "softmax")
+_ACT_ALIASES = {"leaky_relu": "leaky-relu", "leakyrelu": "leaky-relu", "lrelu": "leaky-relu",
+                "identity": "linear", "none": "linear", "logistic": "sigmoid"}
+LOSSES = ("mse", "bce", "ce")
+#: activations whose values stay rational on rational inputs
+_PIECEWISE_LINEAR = ("linear", "relu", "leaky-relu")
+
+MAX_LAYERS = 10
+MAX_UNITS = 1_000            # units (or inputs) of one layer
+MAX_WEIGHTS = 20_000         # weights of the whole network
+MAX_EXAMPLES = 10_000
+MAX_STEP_WORK = 200_000      # examples · weights of one step
+MAX_WORK = 1_000_000         # steps · examples · weights of a run (IEEE double beyond MP_WORK)
+MAX_STEPS = 10_000
+MP_DPS = 30
+HYBRID_WORK = 200            # steps · examples · weights run in SymPy numbers (exact, else 30 digits)
+MP_WORK = 2_000              # ... with mpmath (30 digits); IEEE double beyond
+EXACT_MAX_BITS = 256         # an exact run goes on numerically once a number outgrows this
+SYM_MAX_WEIGHTS = 24         # symbolic inputs: weights, examples, steps, size of any answer
+SYM_MAX_EXAMPLES = 4
+SYM_MAX_STEPS = 3
+SYM_MAX_NODES = 6_000
+#: the chain of each weight (and per-unit working) is written for layers up to this many weights
+CHAIN_MAX_WEIGHTS = 12
+#: per-example values (z, a, f′, δ of a layer) are written on the board up to this many
+BOARD_MAX_VALUES = 240
+#: the numbers of the loss are written into its formula up to this many terms
+LOSS_MAX_TERMS = 12
+TINY = "1e-1000"
+
+
+# --------------------------------------------------------------------------- display
+# Formulas keep the order a teacher writes them in: SymPy's Add and Mul would reorder
+# (−a + t, a·δ).  These nodes only print; doit() is the ordinary SymPy value.
+
+
+def _paren(p: Any, a: Any, level: int) -> str:
+    s = p._print(a)
+    prec = precedence(a)
+    if isinstance(a, sympy.Rational) and a.is_positive and "/" not in s and "frac" not in s:
+        prec = PRECEDENCE["Atom"]
+    if prec <= level:
+        return r"\left(" + s + r"\right)" if isinstance(p, LatexPrinter) else f"({s})"
+    return s
+
+
+def _plain(a: Any) -> Any:
+    return a.doit() if isinstance(a, sympy.Basic) else a
+
+
+class _Node(sympy.Expr):
+    is_commutative = True
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        return super().__new__(cls, *[as_sympy(a) for a in args])
+
+    def plain(self) -> Any:
+        raise NotImplementedError
+
+    def doit(self, **hints: Any) -> Any:
+        return self.plain()
+
+    def _eval_evalf(self, prec: int) -> Any:
+        return self.plain()._eval_evalf(prec)
+
+
+class _Sum(_Node):
+    """a + b + c, in this order."""
+
+    precedence = PRECEDENCE["Add"]
+
+    def plain(self) -> Any:
+        return sympy.Add(*[_plain(a) for a in self.args])
+
+    def _terms(self, p: Any) -> str:
+        out = []
+        for i, a in enumerate(self.args):
+            if isinstance(a, (_Sum, _Diff, _Neg)) and i > 0:
+                out.append(_paren(p, a, PRECEDENCE["Atom"]))
+            else:
+                out.append(_paren(p, a, PRECEDENCE["Add"] - (1 if i == 0 else 0)))
+        return " + ".join(out)
+
+    _sympystr = _terms
+    _latex = _terms
+
+
+class _Diff(_Node):
+    """a − b."""
+
+    precedence = PRECEDENCE["Add"]
+
+    def plain(self) -> Any:
+        return _plain(self.args[0]) - _plain(self.args[1])
+
+    def _both(self, p: Any) -> str:
+        a, b = self.args
+        return f"{_paren(p, a, PRECEDENCE['Add'] - 1)} - {_paren(p, b, PRECEDENCE['Add'])}"
+
+    _sympystr = _both
+    _latex = _both
+
+
+class _Neg(_Node):
+    """−a."""
+
+    precedence = PRECEDENCE["Add"]
+
+    def plain(self) -> Any:
+        return -_plain(self.args[0])
+
+    def _both(self, p: Any) -> str:
+        return "-" + _paren(p, self.args[0], PRECEDENCE["Mul"] - 1)
+
+    _sympystr = _both
+    _latex = _both
+
+
+class _Prod(_Node):
+    """a·b·c, in this order (the text printer turns * into ·)."""
+
+    precedence = PRECEDENCE["Mul"]
+
+    def plain(self) -> Any:
+        return sympy.Mul(*[_plain(a) for a in self.args])
+
+    def _sympystr(self, p: Any) -> str:
+        return "*".join(_paren(p, a, PRECEDENCE["Mul"] - 1 if i == 0 else PRECEDENCE["Mul"])
+                        for i, a in enumerate(self.args))
+
+    def _latex(self, p: Any) -> str:
+        return r" \cdot ".join(_paren(p, a, PRECEDENCE["Mul"] - 1 if i == 0 else PRECEDENCE["Mul"])
+                               for i, a in enumerate(self.args))
+
+
+class _Frac(_Node):
+    """a/b."""
+
+    precedence = PRECEDENCE["Mul"]
+
+    def plain(self) -> Any:
+        return _plain(self.args[0]) / _plain(self.args[1])
+
+    def _sympystr(self, p: Any) -> str:
+        a, b = self.args
+        return f"{_paren(p, a, PRECEDENCE['Mul'] - 1)}/{_paren(p, b, PRECEDENCE['Mul'])}"
+
+    def _latex(self, p: Any) -> str:
+        a, b = self.args
+        return r"\frac{" + p._print(a) + "}{" + p._print(b) + "}"
+
+
+class _Sq(_Node):
+    """a²."""
+
+    precedence = PRECEDENCE["Pow"]
+
+    def plain(self) -> Any:
+        return _plain(self.args[0]) ** 2
+
+    def _sympystr(self, p: Any) -> str:
+        return _paren(p, self.args[0], PRECEDENCE["Pow"]) + "**2"
+
+    def _latex(self, p: Any) -> str:
+        return "{" + _paren(p, self.args[0], PRECEDENCE["Pow"]) + "}^{2}"
+
+
+def _call(p: Any, node: Any, text: str, tex: str) -> str:
+    """name(arg): a number shown as the whole argument needs no parentheses of its own."""
+    latex = isinstance(p, LatexPrinter)
+
+    def body(e: Any) -> str:
+        arg = p._print(e.args[0])
+        return tex + r"\left(" + arg + r"\right)" if latex else f"{text}({arg})"
+
+    bare = getattr(p, "_bare_args", None)
+    return bare(node, body) if bare is not None else body(node)
+
+
+class _Sig(_Node):
+    """σ(z) in a formula (the value is :class:`dlcalc.board.sigmoid`)."""
+
+    precedence = PRECEDENCE["Atom"]
+
+    def plain(self) -> Any:
+        return sigmoid(_plain(self.args[0]))
+
+    def _sympystr(self, p: Any) -> str:
+        return _call(p, self, "σ", r"\sigma")
+
+    def _latex(self, p: Any) -> str:
+        return _call(p, self, "σ", r"\sigma")
+
+
+class _ReLU(_Node):
+    precedence = PRECEDENCE["Atom"]
+
+    def plain(self) -> Any:
+        return sympy.Max(0, _plain(self.args[0]))
+
+    def _sympystr(self, p: Any) -> str:
+        return _call(p, self, "ReLU", r"\operatorname{ReLU}")
+
+    def _latex(self, p: Any) -> str:
+        return _call(p, self, "ReLU", r"\operatorname{ReLU}")
+
+
+class _Leaky(_Node):
+    """LeakyReLU(z) with slope s: z for z > 0, else s·z."""
+
+    precedence = PRECEDENCE["Atom"]
+
+    def plain(self) -> Any:
+        z, s = _plain(self.args[0]), _plain(self.args[1])
+        return sympy.Max(0, z) + s * sympy.Min(0, z)
+
+    def _sympystr(self, p: Any) -> str:
+        return _call(p, _Leaky1(self.args[0]), "LeakyReLU", r"\operatorname{LeakyReLU}")
+
+    def _latex(self, p: Any) -> str:
+        return _call(p, _Leaky1(self.args[0]), "LeakyReLU", r"\operatorname{LeakyReLU}")
+
+
+class _Leaky1(_Node):
+    """LeakyReLU's printed argument alone (the slope is not shown)."""
+
+
+class _Var(sympy.Symbol):
+    """A symbol of a formula with its own text and LaTeX (∂L/∂a⁽²⁾₁, σ′(z⁽²⁾₁))."""
+
+    def __new__(cls, text: str, tex: str) -> "_Var":
+        obj = super().__new__(cls, text)
+        obj._tex = tex
+        return obj
+
+    def __getnewargs_ex__(self):  # pragma: no cover - pickling is not used
+        return ((self.name, self._tex), {})
+
+    def _sympystr(self, p: Any) -> str:
+        return self.name
+
+    def _latex(self, p: Any) -> str:
+        return self._tex
+
+
+_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_SUBS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _sub(*idx: int) -> tuple[str, str]:
+    """Subscript text and LaTeX of indices (1-based): ₁₂ / {12}, or ₁,₁₂ / {1,12}."""
+    parts = [str(i) for i in idx]
+    sep = "," if any(i >= 10 for i in idx) else ""
+    return sep.join(p.translate(_SUBS) for p in parts), sep.join(parts)
+
+
+def _sup(layer: int) -> tuple[str, str]:
+    return f"⁽{str(layer).translate(_SUP)}⁾", f"^{{({layer})}}"
+
+
+def _v(base: str, tex_base: str, layer: int | None, *idx: int) -> _Var:
+    s_t, s_l = _sup(layer) if layer is not None else ("", "")
+    i_t, i_l = _sub(*idx) if idx else ("", "")
+    return _Var(base + s_t + i_t, tex_base + s_l + (f"_{{{i_l}}}" if idx else ""))
+
+
+def _a(layer: int, j: int) -> _Var:
+    return _v("x", "x", None, j) if layer == 0 else _v("a", "a", layer, j)
+
+
+def _z(layer: int, j: int) -> _Var:
+    return _v("z", "z", layer, j)
+
+
+def _w(layer: int, j: int, i: int) -> _Var:
+    return _v("W", "W", layer, j, i)
+
+
+def _b(layer: int, j: int | None) -> _Var:
+    return _v("b", "b", layer) if j is None else _v("b", "b", layer, j)
+
+
+def _t(k: int) -> _Var:
+    return _v("t", "t", None, k)
+
+
+def _delta(layer: int, j: int) -> _Var:
+    return _v("δ", r"\delta", layer, j)
+
+
+def _partial(num: _Var | str, den: _Var) -> _Var:
+    """∂num/∂den as one symbol."""
+    nt, nl = (num, num) if isinstance(num, str) else (num.name, num._tex)
+    return _Var(f"∂{nt}/∂{den.name}", rf"\frac{{\partial {nl}}}{{\partial {den._tex}}}")
+
+
+_FNAME = {"sigmoid": ("σ", r"\sigma"), "tanh": ("tanh", r"\tanh"), "relu": ("ReLU", r"\operatorname{ReLU}"),
+          "leaky-relu": ("LeakyReLU", r"\operatorname{LeakyReLU}"), "linear": ("f", "f"),
+          "softmax": ("softmax", r"\operatorname{softmax}")}
+
+
+def _fprime(act: str, z: _Var) -> _Var:
+    t, l = _FNAME[act]
+    return _Var(f"{t}′({z.name})", rf"{l}'\left({z._tex}\right)")
+
+
+def _coef(k: Any, body: Any) -> Any:
+    return body if k == 1 else _Prod(k, body)
+
+
+def _sum(terms: list[Any]) -> Any:
+    return terms[0] if len(terms) == 1 else _Sum(*terms)
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+
+class _Unknown(Exception):
+    """The sign of a symbolic z is needed (ReLU) but unknown."""
+
+    def __init__(self, z: Any) -> None:
+        super().__init__(str(z))
+        self.z = z
+
+
+class _SymOps:
+    """SymPy: exact numbers and symbols; σ stays σ(·) in symbolic answers."""
+
+    kind = "exact"
+
+    def __init__(self) -> None:
+        self.zero, self.one = sympy.Integer(0), sympy.Integer(1)
+
+    def num(self, v: Any) -> Any:
+        return v
+
+    def out(self, v: Any) -> Any:
+        return v
+
+    def fsum(self, xs: list[Any]) -> Any:
+        return sympy.Add(*xs)
+
+    def exp(self, v: Any) -> Any:
+        return sympy.exp(v)
+
+    def log(self, v: Any) -> Any:
+        return sympy.log(v)
+
+    def sigmoid(self, z: Any) -> Any:
+        return sigmoid(z)
+
+    def tanh(self, z: Any) -> Any:
+        return sympy.tanh(z)
+
+    def sig_prime(self, z: Any, a: Any) -> Any:
+        return a * (1 - a)
+
+    def positive(self, z: Any) -> bool:
+        if z.is_positive:
+            return True
+        if z.is_nonpositive:
+            return False
+        if z.is_number:
+            return bool(sympy.N(z, 30) > 0)
+        raise _Unknown(z)
+
+    def residual(self, a: Any, t: Any, z: Any) -> Any:
+        return a - t
+
+    def softmax(self, row: list[Any]) -> tuple[list[Any], list[Any]]:
+        e = [sympy.exp(v) for v in row]
+        s = sympy.Add(*e)
+        return [v / s for v in e], [1 - v / s for v in e]
+
+    def bce_terms(self, a: Any, om: Any, t: Any, z: Any, act: str) -> Any:
+        return -(t * sympy.log(a) + (1 - t) * sympy.log(om))
+
+    def ce_term(self, a: Any, t: Any, zrow: list[Any], k: int) -> Any:
+        return -t * sympy.log(a)
+
+
+class _HybridOps(_SymOps):
+    """SymPy values: exact rationals through + − · /, 30 significant digits (sympy.Float, by
+    mpmath) from the first irrational function of a number on (σ, tanh, exp, log); a symbolic
+    argument stays symbolic (σ(z) as :class:`dlcalc.board.sigmoid`)."""
+
+    kind = "hybrid"
+
+    def __init__(self) -> None:
+        super().__init__()
+        import mpmath
+
+        self.ctx = mpmath.MPContext()
+        self.ctx.dps = MP_DPS
+
+    def num(self, v: Any) -> Any:
+        return v if v.is_Rational or not v.is_number else sympy.Float(v.evalf(MP_DPS + 5), MP_DPS)
+
+    def _mp(self, v: Any) -> Any:
+        if isinstance(v, sympy.Rational):
+            return self.ctx.mpf(int(v.p)) / int(v.q)
+        return self.ctx.mpf(sympy.Float(v, MP_DPS)._mpf_)
+
+    def _f(self, v: Any) -> Any:
+        return sympy.Float(v, MP_DPS)
+
+    def exp(self, v: Any) -> Any:
+        if not v.is_number:
+            return sympy.exp(v)
+        return self._f(self.ctx.exp(self._mp(v))) if v != 0 else self.one
+
+    def log(self, v: Any) -> Any:
+        if not v.is_number:
+            return sympy.log(v)
+        return self._f(self.ctx.log(self._mp(v))) if v != 1 else self.zero
+
+    def sigmoid(self, z: Any) -> Any:
+        if not z.is_number:
+            return sigmoid(z)
+        if z == 0:
+            return sympy.Rational(1, 2)
+        m = self._mp(z)
+        return self._f(1 / (1 + self.ctx.exp(-m)) if m >= 0 else self.ctx.exp(m) / (1 + self.ctx.exp(m)))
+
+    def tanh(self, z: Any) -> Any:
+        if not z.is_number:
+            return sympy.tanh(z)
+        return self._f(self.ctx.tanh(self._mp(z))) if z != 0 else self.zero
+
+    def sig_prime(self, z: Any, a: Any) -> Any:
+        if not z.is_number:
+            return a * (1 - a)
+        return a * self.sigmoid(-z)  # σ(z)·σ(−z) = σ(z)(1 − σ(z)), without cancellation
+
+    def positive(self, z: Any) -> bool:
+        if z.is_number:
+            return bool(z > 0)
+        return super().positive(z)
+
+    def residual(self, a: Any, t: Any, z: Any) -> Any:
+        if z.is_number and t.is_number and z > 0:
+            return (1 - t) - self.sigmoid(-z)  # no cancellation when a ≈ t = 1
+        return a - t
+
+    def softmax(self, row: list[Any]) -> tuple[list[Any], list[Any]]:
+        if not all(v.is_number for v in row):
+            return super().softmax(row)
+        m = max(row, key=lambda v: self._mp(v))
+        e = [self.exp(v - m) for v in row]
+        s = sympy.Add(*e)
+        return [v / s for v in e], [sympy.Add(*(e[:k] + e[k + 1:])) / s for k in range(len(e))]
+
+    def softplus(self, u: Any) -> Any:
+        m = self._mp(u)
+        return self._f(m + self.ctx.log1p(self.ctx.exp(-m)) if m > 0 else self.ctx.log1p(self.ctx.exp(m)))
+
+    def bce_terms(self, a: Any, om: Any, t: Any, z: Any, act: str) -> Any:
+        if act == "sigmoid" and z.is_number:  # −[t log σ(z) + (1 − t) log σ(−z)]
+            return t * self.softplus(-z) + (1 - t) * self.softplus(z)
+        return -(t * self.log(a) + (1 - t) * self.log(om))
+
+    def ce_term(self, a: Any, t: Any, zrow: list[Any], k: int) -> Any:
+        if not all(v.is_number for v in zrow):
+            return -t * self.log(a)
+        m = max(self._mp(v) for v in zrow)
+        lse = m + self.ctx.log(self.ctx.fsum([self.ctx.exp(self._mp(v) - m) for v in zrow]))
+        return -t * (zrow[k] - self._f(lse))
+
+    def finite(self, v: Any) -> bool:
+        return v.is_finite is not False and abs(float(v)) < 1.7e308 if v.is_number else True
+
+
+class _NumOps:
+    """mpmath with 30 significant digits, or IEEE double (stable formulas, compensated sums)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        if kind == "mpmath":
+            import mpmath
+
+            self.ctx = mpmath.MPContext()
+            self.ctx.dps = MP_DPS
+            self.zero, self.one = self.ctx.mpf(0), self.ctx.mpf(1)
+            self._exp, self._log, self._log1p, self.fsum = self.ctx.exp, self.ctx.log, self.ctx.log1p, self.ctx.fsum
+            self._tanh = self.ctx.tanh
+            self.tiny = self.ctx.mpf(TINY)
+        else:
+            self.zero, self.one = 0.0, 1.0
+            self._exp, self._log, self._log1p, self.fsum = math.exp, math.log, math.log1p, math.fsum
+            self._tanh = math.tanh
+
+    def num(self, v: Any) -> Any:
+        if self.kind == "mpmath":
+            if isinstance(v, sympy.Rational):
+                return self.ctx.mpf(int(v.p)) / int(v.q)
+            return self.ctx.mpf(sympy.Float(v.evalf(MP_DPS + 10), MP_DPS + 10)._mpf_)
+        if isinstance(v, (int, float)):
+            return float(v)
+        return float(v)
+
+    def out(self, v: Any) -> Any:
+        if self.kind == "mpmath":
+            return sympy.Float(v if abs(v) >= self.tiny else self.zero, MP_DPS)
+        return v  # a machine number stays one (cheap to keep, print and write as JSON)
+
+    def exp(self, v: Any) -> Any:
+        return self._exp(v)
+
+    def log(self, v: Any) -> Any:
+        return self._log(v)
+
+    def sigmoid(self, z: Any) -> Any:
+        if z >= 0:
+            return 1 / (1 + self._exp(-z))
+        e = self._exp(z)
+        return e / (1 + e)
+
+    def tanh(self, z: Any) -> Any:
+        return self._tanh(z)
+
+    def sig_prime(self, z: Any, a: Any) -> Any:
+        return a * self.sigmoid(-z)  # σ(z)·σ(−z) = σ(z)(1 − σ(z)), without cancellation
+
+    def positive(self, z: Any) -> bool:
+        return z > 0
+
+    def softplus(self, u: Any) -> Any:
+        """log(1 + e^u) without overflow."""
+        if u > 0:
+            return u + self._log1p(self._exp(-u))
+        return self._log1p(self._exp(u))
+
+    def residual(self, a: Any, t: Any, z: Any) -> Any:
+        """σ(z) − t; for z > 0 as (1 − t) − σ(−z), which does not cancel when a ≈ t = 1."""
+        return ((1 - t) - self.sigmoid(-z)) if z > 0 else a - t
+
+    def softmax(self, row: list[Any]) -> tuple[list[Any], list[Any]]:
+        m = max(row)
+        e = [self._exp(v - m) for v in row]
+        s = self.fsum(e)
+        rest = [self.fsum(e[:k] + e[k + 1:]) / s for k in range(len(e))]  # 1 − a_k, without cancellation
+        return [v / s for v in e], rest
+
+    def bce_terms(self, a: Any, om: Any, t: Any, z: Any, act: str) -> Any:
+        if act == "sigmoid":  # −[t log σ(z) + (1 − t) log σ(−z)]
+            return t * self.softplus(-z) + (1 - t) * self.softplus(z)
+        return -(t * self._log(a) + (1 - t) * self._log(om))
+
+    def ce_term(self, a: Any, t: Any, zrow: list[Any], k: int) -> Any:
+        m = max(zrow)
+        lse = m + self._log(self.fsum([self._exp(v - m) for v in zrow]))
+        return -t * (zrow[k] - lse)
+
+    def finite(self, v: Any) -> bool:
+        if self.kind == "mpmath":
+            return bool(self.ctx.isfinite(v)) and abs(v) < 1.7e308
+        return math.isfinite(v)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Parsed inputs of backprop.
+
+    Attributes:
+        x: the examples, one row each (N × d); ``x_vector`` when one example was given as a vector.
+        t: the targets, one row per example (N × K).
+        W: the layers' weights, each out × in (rows are units), layer 1 first.
+        b: the layers' biases: a tuple (one per unit), or one value shared by the layer's units.
+        shared: per layer, whether its bias is one shared scalar.
+        act: per layer, the activation (one of :data:`ACTS`).
+        loss: "mse", "bce" or "ce".
+        half: mse: c = ½ (False: c = 1).
+        lr: the learning rate η.
+        steps: gradient-descent steps.
+        slope: the negative slope of leaky-relu.
+        given_b: whether biases were given (else all zero).
+    """
+
+    x: tuple[tuple[Any, ...], ...]
+    t: tuple[tuple[Any, ...], ...]
+    W: tuple[tuple[tuple[Any, ...], ...], ...]
+    b: tuple[Any, ...]
+    shared: tuple[bool, ...]
+    act: tuple[str, ...]
+    loss: str = "mse"
+    half: bool = True
+    lr: Any = sympy.Rational(1, 10)
+    steps: int = 1
+    slope: Any = sympy.Rational(1, 100)
+    x_vector: bool = True
+    t_shape: str = "vector"
+    given_b: bool = True
+
+
+def _read(text: str, option: str, kinds: tuple[str, ...] = ("scalar", "vector", "matrix")) -> Any:
+    """parse_value, fast for big batches of plain numbers (read exactly, as SymPy rationals)."""
+    from fractions import Fraction
+
+    v = parse_value_fast(text, option, kinds=kinds)
+
+    def conv(e: Any) -> Any:
+        if isinstance(e, list):
+            return [conv(x) for x in e]
+        return sympy.Rational(e.numerator, e.denominator) if isinstance(e, Fraction) else e
+
+    return conv(v)
+
+
+def _nth(k: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(k, f"{k}th")
+
+
+def _weights(text: str) -> tuple[tuple[Any, ...], ...]:
+    v = _read(text, "--W")
+    if not isinstance(v, list):
+        v = [[v]]
+    elif not any(isinstance(e, list) for e in v):
+        v = [v]
+    return tuple(tuple(r) for r in v)
+
+
+def _which(k: int, many: bool) -> str:
+    return f" (the {_nth(k + 1)})" if many else ""
+
+
+def _act_name(text: str) -> str:
+    name = text.strip().lower()
+    name = _ACT_ALIASES.get(name, name)
+    if name not in ACTS:
+        raise InputError("--act", f"must be one of {', '.join(ACTS)}, got {text.strip()[:30]!r}")
+    return name
+
+
+def parse(*, x: str, t: str, W: list[str] | None, b: list[str] | None, act: list[str] | None,
+          loss: str | None, half: bool | None, lr: str, steps: str, slope: str | None) -> Inputs:
+    """The command line's strings -> :class:`Inputs` (every mistake names its option)."""
+    if not W:
+        raise InputError("--W", "is missing: give one --W per layer (out × in), in order")
+    if len(W) > MAX_LAYERS:
+        raise InputError("--W", f"is given {len(W)} times; at most {MAX_LAYERS} layers")
+    many = len(W) > 1
+    Ws = [_weights(text) for text in W]
+    for k, Wl in enumerate(Ws):
+        out, inn = len(Wl), len(Wl[0])
+        if out > MAX_UNITS or inn > MAX_UNITS:
+            raise InputError("--W", f"{_which(k, many)} is {out} × {inn}; at most {MAX_UNITS:,} units or inputs".strip())
+        if k > 0 and inn != len(Ws[k - 1]):
+            prev = len(Ws[k - 1])
+            raise InputError("--W", f"of layer {k + 1} has {inn} column{'s' * (inn != 1)} but layer {k} has "
+                                    f"{prev} unit{'s' * (prev != 1)} (rows): W is out × in, as PyTorch's "
+                                    "Linear.weight")
+    total = sum(len(Wl) * len(Wl[0]) for Wl in Ws)
+    if total > MAX_WEIGHTS:
+        raise InputError("--W", f"has {total:,} weights in all; at most {MAX_WEIGHTS:,}")
+
+    xv = _read(x, "--x")
+    x_vector = not (isinstance(xv, list) and any(isinstance(e, list) for e in xv))
+    X = [xv] if isinstance(xv, list) and x_vector else ([[xv]] if x_vector else xv)
+    d = len(Ws[0][0])
+    if len(X[0]) != d:
+        hint = ""
+        if x_vector and d == 1 and len(X[0]) > 1:
+            hint = f"; for {len(X[0])} examples of one feature give one per row (--x '1; 2; 3')"
+        raise InputError("--x", f"has {len(X[0])} feature{'s' * (len(X[0]) != 1)} per example but the first "
+                                f"--W has {d} column{'s' * (d != 1)} (inputs){hint}")
+    N = len(X)
+    if N > MAX_EXAMPLES:
+        raise InputError("--x", f"has {N:,} examples; at most {MAX_EXAMPLES:,}")
+    if N * total > MAX_STEP_WORK:
+        raise InputError("--x", f"{N:,} examples × {total:,} weights is too much work for one step "
+                                f"(at most {MAX_STEP_WORK:,})")
+
+    L = len(Ws)
+    bs: list[Any] = []
+    shared: list[bool] = []
+    if not b:
+        for Wl in Ws:
+            bs.append(tuple(sympy.Integer(0) for _ in Wl))
+            shared.append(False)
+    else:
+        if len(b) != L:
+            raise InputError("--b", f"is given {len(b)} time{'s' * (len(b) != 1)} but there "
+                                    f"{'are' if L != 1 else 'is'} {L} --W layer{'s' * (L != 1)}: one --b per layer")
+        for k, text in enumerate(b):
+            v = _read(text, "--b", kinds=("scalar", "vector"))
+            out = len(Ws[k])
+            if isinstance(v, list):
+                if len(v) != out:
+                    raise InputError("--b", f"of layer {k + 1} has {len(v)} entries but its --W has {out} "
+                                            f"unit{'s' * (out != 1)} (rows); give {out} values or one shared scalar")
+                bs.append(tuple(v))
+                shared.append(False)
+            else:
+                bs.append(v)
+                shared.append(True)
+
+    if not act:
+        acts = ["sigmoid"] * L
+    elif len(act) == 1:
+        acts = [_act_name(act[0])] * L
+    elif len(act) == L:
+        acts = [_act_name(a) for a in act]
+    else:
+        raise InputError("--act", f"is given {len(act)} times; give it once (all layers) or once per layer ({L})")
+    for k, a in enumerate(acts[:-1]):
+        if a == "softmax":
+            raise InputError("--act", "softmax is for the output layer only" +
+                             (f"; give --act per layer, e.g. --act sigmoid --act softmax" if len(act or []) == 1 else
+                              f" (layer {k + 1} is hidden)"))
+
+    loss_name = (loss or "mse").strip().lower()
+    if loss_name not in LOSSES:
+        raise InputError("--loss", f"must be mse, bce or ce, got {loss_name[:20]!r}")
+    if loss_name == "bce" and acts[-1] not in ("sigmoid", "softmax"):
+        raise InputError("--loss", f"bce needs outputs in (0, 1): a sigmoid (or softmax) output layer, "
+                                   f"not {acts[-1]}; give --act ... --act sigmoid")
+    if loss_name == "ce" and acts[-1] != "softmax":
+        raise InputError("--loss", f"ce is the cross-entropy of a softmax output layer, not {acts[-1]}; "
+                                   "give --act ... --act softmax (or --loss bce for sigmoid outputs)")
+    if half is not None and loss_name != "mse":
+        raise InputError("--half" if half else "--no-half", "applies to --loss mse only")
+
+    K = len(Ws[-1])
+    T, t_shape = _targets(_read(t, "--t"), N, K, x_vector)
+    if loss_name in ("bce", "ce"):
+        for n, row in enumerate(T):
+            for v in row:
+                if v.is_number and (v.is_negative or (v - 1).is_positive):
+                    raise InputError("--t", f"must be in [0, 1] for --loss {loss_name}, got {v}"
+                                     + (f" (example {n + 1})" if N > 1 else ""))
+            if loss_name == "ce" and all(v.is_number for v in row):
+                s = sympy.Add(*row)
+                if s != 1 and not (s.is_Float and abs(s - 1) < 1e-12):
+                    raise InputError("--t", "rows must sum to 1 for --loss ce (a probability or one-hot target), "
+                                            f"got a sum of {s}" + (f" (example {n + 1})" if N > 1 else ""))
+
+    slope_v = sympy.Rational(1, 100)
+    if slope is not None:
+        if "leaky-relu" not in acts:
+            raise InputError("--slope", "applies to --act leaky-relu only")
+        slope_v = parse_scalar(slope, "--slope")
+    inp = Inputs(
+        x=tuple(tuple(r) for r in X), t=tuple(tuple(r) for r in T), W=tuple(Ws), b=tuple(bs),
+        shared=tuple(shared), act=tuple(acts), loss=loss_name, half=True if half is None else half,
+        lr=parse_scalar(lr, "--lr"), steps=parse_int(steps, "--steps", lo=1, hi=MAX_STEPS), slope=slope_v,
+        x_vector=x_vector, t_shape=t_shape, given_b=bool(b))
+    _limits(inp)
+    return inp
+
+
+def _targets(tv: Any, N: int, K: int, x_vector: bool) -> tuple[list[list[Any]], str]:
+    """The targets as N rows of K, and the shape they were given in."""
+    where = f"the network has {K} output{'s' * (K != 1)} and --x has {N} example{'s' * (N != 1)}"
+    if not isinstance(tv, list):
+        if N == 1 and K == 1:
+            return [[tv]], "scalar"
+        raise InputError("--t", f"is one number but {where}; give one row of {K} per example")
+    if not any(isinstance(e, list) for e in tv):
+        if N == 1 and len(tv) == K:
+            return [list(tv)], "vector"
+        if K == 1 and len(tv) == N:
+            return [[e] for e in tv], "column"
+        raise InputError("--t", f"has {len(tv)} entries but {where}; give one row of {K} per example")
+    if len(tv) != N or len(tv[0]) != K:
+        if K == 1 and len(tv) == 1 and len(tv[0]) == N:
+            return [[e] for e in tv[0]], "column"
+        raise InputError("--t", f"is {len(tv)} × {len(tv[0])} but {where}: it must be {N} × {K}")
+    return [list(r) for r in tv], "matrix"
+
+
+def _limits(inp: Inputs) -> None:
+    N = len(inp.x)
+    total = sum(len(Wl) * len(Wl[0]) for Wl in inp.W)
+    if inp.steps * N * total > MAX_WORK:
+        raise InputError("--steps", f"{inp.steps:,} steps × {N:,} example{'s' * (N != 1)} × {total:,} weights is "
+                                    f"too much work (at most {MAX_WORK:,})")
+    if _symbolic(inp):
+        if total > SYM_MAX_WEIGHTS:
+            raise InputError("--W", f"with symbolic inputs can have at most {SYM_MAX_WEIGHTS} weights in all "
+                                    f"(this network has {total}); give numbers for a larger network")
+        if N > SYM_MAX_EXAMPLES:
+            raise InputError("--x", f"with symbolic inputs can have at most {SYM_MAX_EXAMPLES} examples")
+        if inp.steps > SYM_MAX_STEPS:
+            raise InputError("--steps", f"with symbolic inputs can be at most {SYM_MAX_STEPS} (the expressions "
+                                        "grow with every step); give numbers for a longer run")
+
+
+def _values(inp: Inputs) -> list[Any]:
+    vals = [v for r in inp.x for v in r] + [v for r in inp.t for v in r]
+    for Wl, bl in zip(inp.W, inp.b):
+        vals += [v for r in Wl for v in r] + (list(bl) if isinstance(bl, tuple) else [bl])
+    return vals + [inp.lr] + ([inp.slope] if "leaky-relu" in inp.act else [])
+
+
+def _symbolic(inp: Inputs) -> bool:
+    return any(not v.is_number for v in _values(inp))
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+@dataclass(frozen=True)
+class _Flags:
+    """The switches of :data:`MISTAKES` (all off: the right working)."""
+
+    forgot_fprime: bool = False
+    fprime_at_a: bool = False
+    no_transpose: bool = False
+    updated_weights: bool = False
+    average: bool = True
+
+
+@dataclass
+class _Rec:
+    """One step's values, by layer (0-based); per-example values are lists of rows."""
+
+    Z: list[Any]
+    A: list[Any]          # A[0] = X, A[l + 1] = the activations of layer l
+    loss: Any
+    G: list[Any]          # ∂L/∂a per layer (None where not computed)
+    F: list[Any]          # f′ per layer (None for softmax or the simplified output)
+    D: list[Any]          # δ = ∂L/∂z per layer
+    gW: list[Any]
+    gb: list[Any]
+    W: list[Any]          # before the update
+    b: list[Any]
+    newW: list[Any]
+    newb: list[Any]
+    simplified: bool
+    tsum: list[Any] = field(default_factory=list)
+
+
+def _act(name: str, z: Any, ops: Any, slope: Any) -> Any:
+    if name == "sigmoid":
+        return ops.sigmoid(z)
+    if name == "tanh":
+        return ops.tanh(z)
+    if name == "relu":
+        return z if ops.positive(z) else ops.zero
+    if name == "leaky-relu":
+        return z if ops.positive(z) else slope * z
+    return z
+
+
+def _fp(name: str, z: Any, a: Any, ops: Any, slope: Any) -> Any:
+    """f′(z), given a = f(z)."""
+    if name == "sigmoid":
+        return ops.sig_prime(z, a)
+    if name == "tanh":
+        return 1 - a * a
+    if name == "relu":
+        return ops.one if ops.positive(z) else ops.zero
+    if name == "leaky-relu":
+        return ops.one if ops.positive(z) else slope
+    return ops.one
+
+
+def _step(X: list[list[Any]], T: list[list[Any]], W: list[Any], b: list[Any], shared: tuple[bool, ...],
+          acts: tuple[str, ...], loss: str, c: Any, lr: Any, slope: Any, ops: Any, fl: _Flags) -> _Rec:
+    """One forward pass, the loss, the backward pass and the update, in ``ops``' arithmetic."""
+    L, N = len(W), len(X)
+    fsum = ops.fsum
+    Z: list[Any] = []
+    A: list[Any] = [X]
+    OM = None  # 1 − a of a softmax output, without cancellation
+    for l in range(L):
+        Wl, bl = W[l], b[l]
+        zl = [[fsum([w * a for w, a in zip(Wrow, row)]) + (bl if shared[l] else bl[j])
+               for j, Wrow in enumerate(Wl)] for row in A[-1]]
+        Z.append(zl)
+        if acts[l] == "softmax":
+            pairs = [ops.softmax(r) for r in zl]
+            A.append([p[0] for p in pairs])
+            OM = [p[1] for p in pairs]
+        else:
+            A.append([[_act(acts[l], v, ops, slope) for v in r] for r in zl])
+    out, zL, act_L = A[-1], Z[-1], acts[-1]
+    Nd = N if fl.average else 1
+    if OM is None:
+        OM = [[1 - a for a in r] for r in out]
+    # the loss
+    if loss == "mse":
+        lossv = c / Nd * fsum([(tk - ak) ** 2 for ar, tr in zip(out, T) for ak, tk in zip(ar, tr)])
+    elif loss == "bce":
+        lossv = fsum([ops.bce_terms(ak, om, tk, zk, act_L) for ar, omr, tr, zr in zip(out, OM, T, zL)
+                      for ak, om, tk, zk in zip(ar, omr, tr, zr)]) / Nd
+    else:
+        lossv = fsum([ops.ce_term(ak, tk, zr, k) for ar, tr, zr in zip(out, T, zL)
+                      for k, (ak, tk) in enumerate(zip(ar, tr))]) / Nd
+    # ∂L/∂a of the output
+    simplified = (loss == "bce" and act_L == "sigmoid") or (loss == "ce" and act_L == "softmax")
+    tsum = [fsum(list(tr)) for tr in T] if loss == "ce" else []
+
+    def dl_da() -> list[list[Any]]:
+        if loss == "mse":
+            k = 2 * c / Nd
+            return [[k * (ak - tk) for ak, tk in zip(ar, tr)] for ar, tr in zip(out, T)]
+        if loss == "bce":
+            return [[(-tk / ak + (1 - tk) / om) / Nd for ak, om, tk in zip(ar, omr, tr)]
+                    for ar, omr, tr in zip(out, OM, T)]
+        return [[-tk / ak / Nd for ak, tk in zip(ar, tr)] for ar, tr in zip(out, T)]
+
+    G: list[Any] = [None] * L
+    F: list[Any] = [None] * L
+    D: list[Any] = [None] * L
+    gW: list[Any] = [None] * L
+    gb: list[Any] = [None] * L
+    newW: list[Any] = [None] * L
+    newb: list[Any] = [None] * L
+    for l in reversed(range(L)):
+        act = acts[l]
+        if l == L - 1:
+            if simplified and not fl.forgot_fprime:
+                if loss == "bce":
+                    D[l] = [[ops.residual(ak, tk, zk) / Nd for ak, tk, zk in zip(ar, tr, zr)]
+                            for ar, tr, zr in zip(out, T, zL)]
+                else:
+                    D[l] = [[(ak * s - tk) / Nd for ak, tk in zip(ar, tr)] for ar, tr, s in zip(out, T, tsum)]
+                continue_fp = False
+            else:
+                G[l] = dl_da()
+                continue_fp = True
+        else:
+            Wn = newW[l + 1] if fl.updated_weights else W[l + 1]
+            K, J = len(Wn), len(Wn[0])
+            if fl.no_transpose and K == J:
+                G[l] = [[fsum([Wn[j][k] * dr[k] for k in range(K)]) for j in range(J)] for dr in D[l + 1]]
+            else:
+                G[l] = [[fsum([Wn[k][j] * dr[k] for k in range(K)]) for j in range(J)] for dr in D[l + 1]]
+            continue_fp = True
+        if continue_fp:
+            g = G[l]
+            if act == "softmax":
+                if fl.forgot_fprime:
+                    D[l] = [list(r) for r in g]
+                else:
+                    D[l] = [[ak * (gk - fsum([am * gm for am, gm in zip(ar, gr)])) for ak, gk in zip(ar, gr)]
+                            for ar, gr in zip(A[l + 1], g)]
+            else:
+                if fl.forgot_fprime:
+                    F[l] = [[ops.one for _ in r] for r in Z[l]]
+                elif fl.fprime_at_a:
+                    F[l] = [[_fp(act, ak, _act(act, ak, ops, slope), ops, slope) for ak in ar] for ar in A[l + 1]]
+                else:
+                    F[l] = [[_fp(act, zk, ak, ops, slope) for zk, ak in zip(zr, ar)] for zr, ar in zip(Z[l], A[l + 1])]
+                D[l] = [[gk * fk for gk, fk in zip(gr, fr)] for gr, fr in zip(g, F[l])]
+        Dl, Ain = D[l], A[l]
+        out_l, in_l = len(W[l]), len(W[l][0])
+        gW[l] = [[fsum([Dl[n][j] * Ain[n][i] for n in range(N)]) for i in range(in_l)] for j in range(out_l)]
+        if shared[l]:
+            gb[l] = fsum([v for r in Dl for v in r])
+            newb[l] = b[l] - lr * gb[l]
+        else:
+            gb[l] = [fsum([Dl[n][j] for n in range(N)]) for j in range(out_l)]
+            newb[l] = [bj - lr * gj for bj, gj in zip(b[l], gb[l])]
+        newW[l] = [[w - lr * g for w, g in zip(wr, gr)] for wr, gr in zip(W[l], gW[l])]
+    return _Rec(Z, A, lossv, G, F, D, gW, gb, list(W), list(b), newW, newb, simplified, tsum)
+
+
+def _map(f: Callable[[Any], Any], v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, (list, tuple)):
+        return [_map(f, e) for e in v]
+    return f(v)
+
+
+def _bits(vals: list[Any]) -> int:
+    most = 0
+    for v in vals:
+        if isinstance(v, sympy.Rational):
+            most = max(most, int(v.p).bit_length(), int(v.q).bit_length())
+    return most
+
+
+def _flat(v: Any) -> list[Any]:
+    if isinstance(v, (list, tuple)):
+        return [e for x in v for e in _flat(x)]
+    return [v]
+
+
+def _nodes(values: list[Any], cap: int) -> int:
+    stack = list(values)
+    n = 0
+    while stack and n <= cap:
+        e = stack.pop()
+        n += 1
+        stack.extend(e.args)
+    return n
+
+
+# --------------------------------------------------------------------------- the board
+
+
+class _Board:
+    """The working of the first step, written from its values (SymPy)."""
+
+    def __init__(self, inp: Inputs, R: _Rec, c: Any, fl: _Flags, prefix: str) -> None:
+        self.inp, self.R, self.c, self.fl, self.prefix = inp, R, c, fl, prefix
+        self.N, self.L = len(inp.x), len(inp.W)
+        self.steps: list[Step] = []
+
+    # helpers
+    def sec(self, name: str) -> str:
+        return self.prefix + name
+
+    def small(self, l: int) -> bool:
+        """Whether layer l (0-based) is worked unit by unit."""
+        W = self.inp.W[l]
+        return self.N == 1 and len(W) * len(W[0]) <= CHAIN_MAX_WEIGHTS
+
+    def rows(self, v: Any) -> Any:
+        """A per-example value as the result shows it: a vector for one example given as a vector."""
+        return v[0] if self.inp.x_vector else v
+
+    def rows_or_none(self, v: Any) -> Any:
+        """:meth:`rows`, or None for a batch too large to write out (the answer has δ and the output)."""
+        return None if v is None or self.N * max(len(W) for W in self.inp.W) > BOARD_MAX_VALUES else self.rows(v)
+
+    def add(self, *steps: Step) -> None:
+        self.steps.extend(steps)
+
+    # forward
+    def forward(self, l: int) -> None:
+        inp, R = self.inp, self.R
+        lay, act = l + 1, inp.act[l]
+        sec = self.sec(f"forward, layer {lay}")
+        W, out, inn = R.W[l], len(R.W[l]), len(R.W[l][0])
+        shared = inp.shared[l]
+        if self.small(l):
+            a_in, z = R.A[l][0], R.Z[l][0]
+            for j in range(out):
+                terms, vals = [], {}
+                for i in range(inn):
+                    ws, as_ = _w(lay, j + 1, i + 1), _a(l, i + 1)
+                    terms.append(_Prod(ws, as_))
+                    vals[ws], vals[as_] = W[j][i], a_in[i]
+                bs = _b(lay, None if shared else j + 1)
+                vals[bs] = R.b[l] if shared else R.b[l][j]
+                zs = _z(lay, j + 1)
+                self.add(_bstep(f"net input {zs.name}", eq(zs, _Sum(*terms, bs)), vals, value=z[j], section=sec))
+            a = R.A[l + 1][0]
+            for j in range(out):
+                zs, as_ = _z(lay, j + 1), _a(lay, j + 1)
+                if act == "softmax":
+                    zz = [_z(lay, k + 1) for k in range(out)]
+                    tmpl = _Frac(sympy.exp(zs), _Sum(*[sympy.exp(v) for v in zz]))
+                    vals = {v: R.Z[l][0][k] for k, v in enumerate(zz)}
+                else:
+                    tmpl = {"sigmoid": _Sig(zs), "tanh": sympy.tanh(zs), "relu": _ReLU(zs),
+                            "leaky-relu": _Leaky(zs, inp.slope), "linear": zs}[act]
+                    vals = {zs: z[j]}
+                self.add(_bstep(f"activation {as_.name}",
+                              eq(as_, tmpl), vals, value=a[j], section=sec))
+            return
+        s_t, s_l = _sup(lay)
+        p_t, p_l = _sup(l) if l > 0 else ("", "")
+        ain_t, ain_l = ("x", "x") if l == 0 else (f"a{p_t}", f"a{p_l}")
+        bias_t = f"b{s_t}" + (" (one shared scalar)" if shared else "")
+        if self.N == 1:
+            f_t = f"z{s_t} = W{s_t}·{ain_t} + {bias_t}"
+            f_l = rf"z{s_l} = W{s_l} {ain_l} + b{s_l}"
+        else:
+            f_t = f"z{s_t}ₙ = W{s_t}·{ain_t}ₙ + {bias_t}, one row per example n"
+            f_l = rf"z{s_l}_n = W{s_l} {ain_l}_n + b{s_l}"
+        self.add(Step(f"net input z{s_t}", Math(f_t, f_l), value=self.rows_or_none(R.Z[l]), section=sec))
+        fn_t, fn_l = _FNAME[act]
+        self.add(Step(f"activation a{s_t}", Math(f"a{s_t} = {fn_t}(z{s_t})", rf"a{s_l} = {fn_l}\left(z{s_l}\right)"),
+                      value=self.rows_or_none(R.A[l + 1]), section=sec))
+
+    # loss
+    def loss(self) -> None:
+        inp, R, N = self.inp, self.R, self.N
+        sec = self.sec("loss")
+        K = len(inp.W[-1])
+        c = self.c
+        Nd = N if self.fl.average else 1
+        lay = self.L
+        out = R.A[-1]
+        if N == 1 and K <= LOSS_MAX_TERMS:
+            ts = [_t(k + 1) for k in range(K)]
+            as_ = [_a(lay, k + 1) for k in range(K)]
+            vals: dict[Any, Any] = {}
+            for k in range(K):
+                vals[ts[k]], vals[as_[k]] = inp.t[0][k], out[0][k]
+            if inp.loss == "mse":
+                tmpl = _coef(c, _sum([_Sq(_Diff(ts[k], as_[k])) for k in range(K)]))
+            elif inp.loss == "bce":
+                tmpl = _Neg(_sum([_Sum(_Prod(ts[k], sympy.log(as_[k])),
+                                       _Prod(_Diff(1, ts[k]), sympy.log(_Diff(1, as_[k])))) for k in range(K)]))
+            else:
+                tmpl = _Neg(_sum([_Prod(ts[k], sympy.log(as_[k])) for k in range(K)]))
+            self.add(_bstep("loss L", eq(sympy.Symbol("L"), tmpl), vals, value=R.loss, section=sec,
+                          note=self._loss_note()))
+            return
+        formula = self._loss_math(N)
+        sub = None
+        if N * K <= LOSS_MAX_TERMS:
+            terms = []
+            for n in range(N):
+                for k in range(K):
+                    t, a = Shown(inp.t[n][k]), Shown(out[n][k])
+                    if inp.loss == "mse":
+                        terms.append(_Sq(_Diff(t, a)))
+                    elif inp.loss == "bce":
+                        terms.append(_Sum(_Prod(t, sympy.log(a)), _Prod(_Diff(1, Shown(inp.t[n][k])),
+                                                                         sympy.log(_Diff(1, Shown(out[n][k]))))))
+                    else:
+                        terms.append(_Prod(t, sympy.log(a)))
+            body = _sum(terms)
+            if inp.loss == "mse":
+                sub = _coef(Shown(c / Nd) if c / Nd != 1 else 1, body)
+            else:
+                sub = _Neg(_coef(Shown(sympy.Integer(1) / Nd) if Nd != 1 else 1, body))
+        self.add(Step("loss L", formula, sub, R.loss, self._loss_note(), sec))
+
+    def _loss_note(self) -> str:
+        return "" if self.N == 1 else f"the mean over the {self.N} examples"
+
+    def _loss_math(self, N: int) -> Math:
+        inp = self.inp
+        c_t, c_l = ("½", r"\frac{1}{2}") if self.c == sympy.Rational(1, 2) else ("", "")
+        if N > 1:
+            n_t = "(1/N)·Σₙ " if not c_t else "1/(2N)·Σₙ "
+            n_l = (r"\frac{1}{N}\sum_n " if not c_t else r"\frac{1}{2N}\sum_n ")
+            c_t, c_l = "", ""
+        else:
+            n_t, n_l = "", ""
+        if inp.loss == "mse":
+            return Math(f"L = {n_t}{c_t}Σ_k (t_k − a_k)²", rf"L = {n_l}{c_l}\sum_k (t_k - a_k)^2")
+        pre_t, pre_l = ("−(1/N)·Σₙ ", r"-\frac{1}{N}\sum_n ") if N > 1 else ("−", "-")
+        if inp.loss == "bce":
+            return Math(f"L = {pre_t}Σ_k [t_k·log a_k + (1 − t_k)·log(1 − a_k)]",
+                        rf"L = {pre_l}\sum_k \left[t_k \log a_k + (1 - t_k) \log(1 - a_k)\right]")
+        return Math(f"L = {pre_t}Σ_k t_k·log a_k", rf"L = {pre_l}\sum_k t_k \log a_k")
+
+    # backward
+    def backward(self, l: int) -> None:
+        inp, R = self.inp, self.R
+        lay, act = l + 1, inp.act[l]
+        sec = self.sec(f"backward, layer {lay}")
+        out, inn = len(R.W[l]), len(R.W[l][0])
+        last = l == self.L - 1
+        c = self.c
+        Nd = self.N if self.fl.average else 1
+        simplified = last and R.simplified and R.G[l] is None
+        if simplified:
+            self.add(_replace(_derivation(inp.loss), section=sec))
+        if not self.small(l):
+            self._backward_layer(l, sec, simplified)
+            return
+        D, a = R.D[l][0], R.A[l + 1][0]
+        if simplified:
+            for j in range(out):
+                ds, as_, ts = _delta(lay, j + 1), _a(lay, j + 1), _t(j + 1)
+                if inp.loss == "ce" and R.tsum[0] != 1:
+                    tmpl = _Diff(_Prod(as_, _Var("Σₖtₖ", r"\sum_k t_k")), ts)
+                    vals = {as_: a[j], _Var("Σₖtₖ", r"\sum_k t_k"): R.tsum[0], ts: inp.t[0][j]}
+                else:
+                    tmpl = _Diff(as_, ts)
+                    vals = {as_: a[j], ts: inp.t[0][j]}
+                self.add(_bstep(f"{ds.name} = ∂L/∂{_z(lay, j + 1).name}", eq(ds, tmpl), vals, value=D[j], section=sec))
+        else:
+            G = R.G[l][0]
+            for j in range(out):
+                as_ = _a(lay, j + 1)
+                gs = _partial("L", as_)
+                if last:
+                    ts = _t(j + 1)
+                    vals = {as_: a[j], ts: inp.t[0][j]}
+                    if inp.loss == "mse":
+                        tmpl = _coef(2 * c / Nd, _Diff(as_, ts))
+                    elif inp.loss == "bce":
+                        tmpl = _Sum(_Neg(_Frac(ts, as_)), _Frac(_Diff(1, ts), _Diff(1, as_)))
+                    else:
+                        tmpl = _Neg(_Frac(ts, as_))
+                    note = "differentiating the loss" if j == 0 else ""
+                else:
+                    Wn = R.newW[l + 1] if self.fl.updated_weights else R.W[l + 1]
+                    K = len(Wn)
+                    swap = self.fl.no_transpose and K == len(Wn[0])
+                    terms, vals = [], {}
+                    for k in range(K):
+                        ws, dk = (_w(lay + 1, j + 1, k + 1), _delta(lay + 1, k + 1)) if swap else \
+                            (_w(lay + 1, k + 1, j + 1), _delta(lay + 1, k + 1))
+                        terms.append(_Prod(ws, dk))
+                        vals[ws] = Wn[j][k] if swap else Wn[k][j]
+                        vals[dk] = R.D[l + 1][0][k]
+                    tmpl = _sum(terms)
+                    note = f"a{_sup(lay)[0]}{_sub(j + 1)[0]} feeds every unit of layer {lay + 1}: (W{_sup(lay + 1)[0]}ᵀδ{_sup(lay + 1)[0]})" \
+                           + f"{_sub(j + 1)[0]}" if j == 0 else ""
+                self.add(_bstep(gs.name, eq(gs, tmpl), vals, value=G[j], section=sec, note=note))
+            if act == "softmax":
+                gsyms = [_partial("L", _a(lay, k + 1)) for k in range(out)]
+                asyms = [_a(lay, k + 1) for k in range(out)]
+                for j in range(out):
+                    ds = _delta(lay, j + 1)
+                    tmpl = _Prod(asyms[j], _Diff(gsyms[j], _sum([_Prod(asyms[k], gsyms[k]) for k in range(out)])))
+                    vals = {}
+                    for k in range(out):
+                        vals[asyms[k]], vals[gsyms[k]] = a[k], G[k]
+                    self.add(_bstep(f"{ds.name} = ∂L/∂{_z(lay, j + 1).name}", eq(ds, tmpl), vals, value=D[j],
+                                  section=sec, note="through the softmax: ∂a_k/∂z_j = a_k(1[j = k] − a_j)"
+                                  if j == 0 else ""))
+            else:
+                F = R.F[l][0]
+                for j in range(out):
+                    zs, as_ = _z(lay, j + 1), _a(lay, j + 1)
+                    fs = _fprime(act, zs)
+                    if act == "sigmoid":
+                        self.add(_bstep(fs.name, eq(fs, _Prod(as_, _Diff(1, as_))), {as_: a[j]}, value=F[j], section=sec,
+                                      note="σ′(z) = σ(z)(1 − σ(z))" if j == 0 else ""))
+                    elif act == "tanh":
+                        self.add(_bstep(fs.name, eq(fs, _Diff(1, _Sq(as_))), {as_: a[j]}, value=F[j], section=sec,
+                                      note="tanh′(z) = 1 − tanh²(z)" if j == 0 else ""))
+                    elif act in ("relu", "leaky-relu"):
+                        zval = R.Z[l][0][j]
+                        other = "0" if act == "relu" else "the slope"
+                        self.add(Step(fs.name, Math(f"{fs.name} = 1 if {zs.name} > 0, else {other}",
+                                                    rf"{fs._tex} = 1 \text{{ if }} {zs._tex} > 0\text{{, else }} "
+                                                    + ("0" if act == "relu" else r"\text{the slope}")),
+                                      value=F[j], section=sec,
+                                      note=f"{zs.name} = {_num_text(zval)}" + (" > 0" if F[j] == 1 else " ≤ 0")))
+                for j in range(out):
+                    ds, zs = _delta(lay, j + 1), _z(lay, j + 1)
+                    gs = _partial("L", _a(lay, j + 1))
+                    if act == "linear":
+                        self.add(_bstep(f"{ds.name} = ∂L/∂{zs.name}", eq(ds, gs), {gs: G[j]}, value=D[j], section=sec,
+                                      note="a linear layer: f′ = 1" if j == 0 else ""))
+                    else:
+                        fs = _fprime(act, zs)
+                        self.add(_bstep(f"{ds.name} = ∂L/∂{zs.name}", eq(ds, _Prod(gs, fs)), {gs: G[j], fs: F[j]},
+                                      value=D[j], section=sec))
+        self._gradients(l, sec, simplified)
+
+    def _gradients(self, l: int, sec: str, simplified: bool) -> None:
+        """The chain of every weight (a small layer, one example), and the bias gradient."""
+        inp, R = self.inp, self.R
+        lay, act = l + 1, inp.act[l]
+        out, inn = len(R.W[l]), len(R.W[l][0])
+        a_in = R.A[l][0]
+        by_delta = simplified or act == "softmax"
+        for j in range(out):
+            zs = _z(lay, j + 1)
+            for i in range(inn):
+                ws = _w(lay, j + 1, i + 1)
+                gws = _partial("L", ws)
+                dzdw = _partial(zs, ws)
+                if by_delta:
+                    dz = _partial("L", zs)
+                    tmpl, vals = _Prod(dz, dzdw), {dz: R.D[l][0][j], dzdw: a_in[i]}
+                else:
+                    as_ = _a(lay, j + 1)
+                    gs, dadz = _partial("L", as_), _partial(as_, zs)
+                    tmpl = _Prod(gs, dadz, dzdw)
+                    vals = {gs: R.G[l][0][j], dadz: R.F[l][0][j], dzdw: a_in[i]}
+                note = ""
+                if j == 0 and i == 0:
+                    note = (f"the chain rule: ∂z/∂W{_sup(lay)[0]}ⱼᵢ = {_a(l, 1).name[0]}{_sup(l)[0] if l else ''}ᵢ"
+                            + ("" if by_delta else ", ∂a/∂z = f′(z)"))
+                self.add(_bstep(gws.name, eq(gws, tmpl), vals, value=R.gW[l][j][i], section=sec, note=note))
+        self._bias(l, sec)
+
+    def _bias(self, l: int, sec: str) -> None:
+        inp, R = self.inp, self.R
+        lay = l + 1
+        s_t, s_l = _sup(lay)
+        out = len(R.W[l])
+        if inp.shared[l]:
+            bs = _b(lay, None)
+            gbs = _partial("L", bs)
+            if self.N == 1 and out <= CHAIN_MAX_WEIGHTS:
+                ds = [_delta(lay, j + 1) for j in range(out)]
+                self.add(_bstep(gbs.name, eq(gbs, _sum(ds)), {d: R.D[l][0][j] for j, d in enumerate(ds)},
+                              value=R.gb[l], section=sec,
+                              note=f"one bias shared by the {out} units: the sum of their δ" if out > 1 else ""))
+            else:
+                self.add(Step(gbs.name, Math(f"∂L/∂b{s_t} = Σₙ Σⱼ δ{s_t}ₙⱼ", rf"\frac{{\partial L}}{{\partial b{s_l}}} = "
+                                                                            rf"\sum_n \sum_j \delta{s_l}_{{nj}}"),
+                              value=R.gb[l], section=sec, note="one bias shared by the layer's units: the sum of "
+                                                               "their δ over every example"))
+            return
+        if self.N == 1:
+            self.add(Step(f"∂L/∂b{s_t}", Math(f"∂L/∂b{s_t} = δ{s_t}", rf"\frac{{\partial L}}{{\partial b{s_l}}} = \delta{s_l}"),
+                          value=list(R.gb[l]), section=sec, note="∂z/∂b = 1"))
+        else:
+            self.add(Step(f"∂L/∂b{s_t}", Math(f"∂L/∂b{s_t} = Σₙ δ{s_t}ₙ", rf"\frac{{\partial L}}{{\partial b{s_l}}} = "
+                                                                        rf"\sum_n \delta{s_l}_n"),
+                          value=list(R.gb[l]), section=sec, note="summed over the examples"))
+
+    def _backward_layer(self, l: int, sec: str, simplified: bool) -> None:
+        """A layer too large (or a batch) to write unit by unit: its vectors."""
+        inp, R = self.inp, self.R
+        lay, act = l + 1, inp.act[l]
+        s_t, s_l = _sup(lay)
+        n_t, n_l = ("", "") if self.N == 1 else ("ₙ", "_n")
+        last = l == self.L - 1
+        if simplified:
+            s = "" if inp.loss == "bce" or all(v == 1 for v in R.tsum) else "·Σₖtₖ"
+            self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}",
+                          Math(f"δ{s_t}{n_t} = {'(1/N)·' if self.N > 1 and self.fl.average else ''}(a{s_t}{n_t}{s} − t{n_t})",
+                               rf"\delta{s_l}{n_l} = " + (r"\frac{1}{N}" if self.N > 1 and self.fl.average else "")
+                               + rf"\left(a{s_l}{n_l} - t{n_l}\right)"),
+                          value=self.rows_or_none(R.D[l]), section=sec))
+        else:
+            if last:
+                if inp.loss == "mse":
+                    k = "2c/N" if self.N > 1 else "2c"
+                    f = Math(f"∂L/∂a{s_t}{n_t} = {k}·(a{s_t}{n_t} − t{n_t}),  c = {'½' if self.c != 1 else '1'}",
+                             rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = {'2c/N' if self.N > 1 else '2c'}"
+                             rf"\left(a{s_l}{n_l} - t{n_l}\right)")
+                elif inp.loss == "bce":
+                    f = Math(f"∂L/∂a{s_t}{n_t} = −t/a + (1 − t)/(1 − a)",
+                             rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = -\frac{{t}}{{a}} + \frac{{1 - t}}{{1 - a}}")
+                else:
+                    f = Math(f"∂L/∂a{s_t}{n_t} = −t/a", rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = -\frac{{t}}{{a}}")
+            else:
+                s2_t, s2_l = _sup(lay + 1)
+                f = Math(f"∂L/∂a{s_t}{n_t} = W{s2_t}ᵀ·δ{s2_t}{n_t}",
+                         rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = W{s2_l}{{}}^\top \delta{s2_l}{n_l}")
+            self.add(Step(f"∂L/∂a{s_t}", f, value=self.rows_or_none(R.G[l]), section=sec))
+            if act == "softmax":
+                self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}", Math(f"δ{s_t}ⱼ = aⱼ·(∂L/∂aⱼ − Σₖ aₖ·∂L/∂aₖ)",
+                                                            r"\delta_j = a_j \left(\frac{\partial L}{\partial a_j} - "
+                                                            r"\sum_k a_k \frac{\partial L}{\partial a_k}\right)"),
+                              value=self.rows_or_none(R.D[l]), section=sec, note="through the softmax Jacobian"))
+            else:
+                fn_t, fn_l = _FNAME[act]
+                ftext = {"sigmoid": f"a{s_t}⊙(1 − a{s_t})", "tanh": f"1 − a{s_t}⊙a{s_t}",
+                         "relu": f"1 where z{s_t} > 0, else 0", "leaky-relu": f"1 where z{s_t} > 0, else the slope",
+                         "linear": "1"}[act]
+                flatex = {"sigmoid": rf"a{s_l} \odot (1 - a{s_l})", "tanh": rf"1 - a{s_l} \odot a{s_l}",
+                          "relu": rf"[z{s_l} > 0]", "leaky-relu": rf"1 \text{{ or the slope}}", "linear": "1"}[act]
+                if act != "linear":
+                    self.add(Step(f"{fn_t}′(z{s_t})", Math(f"{fn_t}′(z{s_t}) = {ftext}", rf"{fn_l}'(z{s_l}) = {flatex}"),
+                                  value=self.rows_or_none(R.F[l]), section=sec))
+                self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}", Math(f"δ{s_t} = ∂L/∂a{s_t} ⊙ {fn_t}′(z{s_t})",
+                                                            rf"\delta{s_l} = \frac{{\partial L}}{{\partial a{s_l}}} \odot "
+                                                            rf"{fn_l}'(z{s_l})"),
+                              value=self.rows_or_none(R.D[l]), section=sec))
+        p_t, p_l = (_sup(l) if l > 0 else ("", ""))
+        ain_t, ain_l = ("x", "x") if l == 0 else (f"a{p_t}", f"a{p_l}")
+        if self.N == 1:
+            f = Math(f"∂L/∂W{s_t} = δ{s_t}·{ain_t}ᵀ", rf"\frac{{\partial L}}{{\partial W{s_l}}} = \delta{s_l} {{{ain_l}}}^\top")
+        else:
+            f = Math(f"∂L/∂W{s_t} = Σₙ δ{s_t}ₙ·{ain_t}ₙᵀ",
+                     rf"\frac{{\partial L}}{{\partial W{s_l}}} = \sum_n \delta{s_l}_n {{{ain_l}_n}}^\top")
+        self.add(Step(f"∂L/∂W{s_t}", f, value=R.gW[l], section=sec))
+        self._bias(l, sec)
+
+    # update
+    def update(self) -> None:
+        inp, R = self.inp, self.R
+        sec = self.sec("update")
+        eta = inp.lr
+        for l in range(self.L):
+            lay = l + 1
+            s_t, s_l = _sup(lay)
+            W, g = R.W[l], R.gW[l]
+            sub = None
+            if len(W) * len(W[0]) <= CHAIN_MAX_WEIGHTS:
+                e = Shown(eta)
+                sub = [[_Diff(Shown(w), _Prod(e, Shown(gw))) for w, gw in zip(wr, gr)] for wr, gr in zip(W, g)]
+            self.add(Step(f"W{s_t} ← W{s_t} − η·∂L/∂W{s_t}",
+                          Math(f"W{s_t} ← W{s_t} − η·∂L/∂W{s_t}",
+                               rf"W{s_l} \leftarrow W{s_l} - \eta \frac{{\partial L}}{{\partial W{s_l}}}"),
+                          sub, R.newW[l], section=sec,
+                          note="with the gradients of the weights before this update" if l == 0 and self.L > 1 else ""))
+            if inp.shared[l]:
+                sub_b = _Diff(Shown(R.b[l]), _Prod(Shown(eta), Shown(R.gb[l])))
+            else:
+                sub_b = [_Diff(Shown(bj), _Prod(Shown(eta), Shown(gj))) for bj, gj in zip(R.b[l], R.gb[l])] \
+                    if len(R.b[l]) <= CHAIN_MAX_WEIGHTS else None
+            self.add(Step(f"b{s_t} ← b{s_t} − η·∂L/∂b{s_t}",
+                          Math(f"b{s_t} ← b{s_t} − η·∂L/∂b{s_t}",
+                               rf"b{s_l} \leftarrow b{s_l} - \eta \frac{{\partial L}}{{\partial b{s_l}}}"),
+                          sub_b, R.newb[l], section=sec))
+
+    def build(self) -> list[Step]:
+        for l in range(self.L):
+            self.forward(l)
+        self.loss()
+        for l in reversed(range(self.L)):
+            self.backward(l)
+        self.update()
+        return self.steps
+
+
+#: a symbolic value longer than this (tree nodes) is not written into a formula: the line
+#: would repeat whole expressions; the formula and the value are shown
+SHOW_MAX_NODES = 12
+
+
+def _bstep(title: str, formula: Any, values: dict[Any, Any], *, value: Any, section: str, note: str = "") -> Step:
+    """:func:`dlcalc.board.step`, leaving out the substituted line when a value is a long expression."""
+    if any(isinstance(v, sympy.Basic) and not v.is_number and _nodes([v], SHOW_MAX_NODES) > SHOW_MAX_NODES
+           for v in values.values()):
+        return Step(title=title, formula=formula, value=value, note=note, section=section)
+    return step(title, formula, values, value=value, section=section, note=note)
+
+
+def _replace(s: Step, **kw: Any) -> Step:
+    from dataclasses import replace
+
+    return replace(s, **kw)
+
+
+def _num_text(v: Any) -> str:
+    from dlcalc.printing import text
+
+    return text(v)
+
+
+@functools.lru_cache(maxsize=4)
+def _derivation(loss: str) -> Step:
+    """δ = a − t for σ with BCE, or softmax with cross-entropy, derived (and checked) with SymPy.
+
+    Worked once per process; the checks evaluate at points instead of simplifying (fast)."""
+    a, t = sympy.Symbol("a"), sympy.Symbol("t")
+    if loss == "bce":
+        chain = (-t / a + (1 - t) / (1 - a)) * a * (1 - a)
+        # times a(1 − a) both sides are polynomials of degree ≤ 2 in a and 1 in t: agreeing on a
+        # 3 × 2 grid proves them equal
+        for av in (sympy.Rational(1, 3), sympy.Rational(1, 5), sympy.Rational(5, 7)):
+            for tv in (sympy.Rational(1, 4), sympy.Rational(2, 3)):
+                if chain.xreplace({a: av, t: tv}) != av - tv:  # pragma: no cover
+                    raise AssertionError("σ + BCE does not simplify to a − t")
+        return Step(
+            title="δ of a sigmoid output with BCE, derived",
+            formula=Math("∂L/∂z = ∂L/∂a·σ′(z) = (−t/a + (1 − t)/(1 − a))·a(1 − a)",
+                         r"\frac{\partial L}{\partial z} = \frac{\partial L}{\partial a}\,\sigma'(z) = "
+                         r"\left(-\frac{t}{a} + \frac{1 - t}{1 - a}\right) a (1 - a)"),
+            substituted=None, value=a - t,
+            note="σ′ = a(1 − a) cancels both denominators: δ = a − t per output (and 1/N for the mean)")
+    # softmax + CE: L = −Σ_k t_k log a_k with log a_k = z_k − log Σ_m e^(z_m); three classes,
+    # differentiated by SymPy and checked against a_1·Σ_k t_k − t_1 at a point (30 digits)
+    z = sympy.symbols("z1:4")
+    ts = sympy.symbols("t1:4")
+    S = sympy.Add(*[sympy.exp(v) for v in z])
+    d = sympy.diff(-sympy.Add(*[tk * (zk - sympy.log(S)) for tk, zk in zip(ts, z)]), z[0])
+    point = dict(zip(z, (sympy.Rational(1, 2), sympy.Integer(-1), sympy.Rational(1, 3))))
+    point.update(zip(ts, (sympy.Rational(1, 5), sympy.Rational(1, 2), sympy.Rational(1, 3))))
+    claim = sympy.exp(z[0]) / S * sympy.Add(*ts) - ts[0]
+    if abs(sympy.N((d - claim).xreplace(point), 30)) > 1e-25:  # pragma: no cover
+        raise AssertionError("softmax + CE does not give a_j·Σt − t_j")
+    return Step(
+        title="δ of a softmax output with cross-entropy, derived",
+        formula=Math("∂L/∂z_j = −Σ_k t_k·∂(z_k − log Σ_m e^(z_m))/∂z_j = −Σ_k t_k·(1[k = j] − a_j) = a_j·Σ_k t_k − t_j",
+                     r"\frac{\partial L}{\partial z_j} = -\sum_k t_k \frac{\partial}{\partial z_j}"
+                     r"\Big(z_k - \log \sum_m e^{z_m}\Big) = -\sum_k t_k (1_{k=j} - a_j) = a_j \sum_k t_k - t_j"),
+        substituted=None, value=sympy.Symbol("a_j") - sympy.Symbol("t_j"),
+        note="with Σ_k t_k = 1 (a probability target): δ = a − t (and 1/N for the mean)")
+
+
+# --------------------------------------------------------------------------- solve
+
+
+def solve(inp: Inputs, *, forgot_fprime: bool = False, fprime_at_a: bool = False, no_transpose: bool = False,
+          updated_weights: bool = False, no_average: bool = False) -> Solution:
+    """The worked solution; the flags are the mistakes of :data:`MISTAKES` (for ``--check``)."""
+    fl = _Flags(forgot_fprime, fprime_at_a, no_transpose, updated_weights, not no_average)
+    _limits(inp)
+    try:
+        return _solve(inp, fl)
+    except _Unknown as exc:
+        bad = [a for a in inp.act if a in ("relu", "leaky-relu")]
+        raise InputError("--act", f"{bad[0] if bad else 'relu'} needs the sign of z, which is unknown for the "
+                                  f"symbolic z = {str(exc.z)[:60]}; give numbers (or use sigmoid, tanh, linear)") from None
+    except (ZeroDivisionError, OverflowError):
+        raise InputError("--W", "makes the outputs saturate (a or 1 − a rounds to 0), so the gradient is not "
+                                "finite; use smaller weights") from None
+
+
+def _solve(inp: Inputs, fl: _Flags) -> Solution:
+    N, L = len(inp.x), len(inp.W)
+    total = sum(len(Wl) * len(Wl[0]) for Wl in inp.W)
+    symbolic = _symbolic(inp)
+    c = (sympy.Rational(1, 2) if inp.half else sympy.Integer(1)) if inp.loss == "mse" else sympy.Integer(1)
+    work = inp.steps * N * total
+    notes: list[str] = []
+    if symbolic or work <= HYBRID_WORK:
+        ops: Any = _HybridOps()
+    else:
+        ops = _NumOps("mpmath" if work <= MP_WORK else "float")
+        notes.append(_numeric_note(ops.kind, 1, inp.steps, inp))
+
+    def load(o: Any) -> tuple[Any, ...]:
+        X = [[o.num(v) for v in r] for r in inp.x]
+        T = [[o.num(v) for v in r] for r in inp.t]
+        W = [[[o.num(v) for v in r] for r in Wl] for Wl in inp.W]
+        b = [o.num(bl) if sh else [o.num(v) for v in bl] for bl, sh in zip(inp.b, inp.shared)]
+        return X, T, W, b, o.num(c), o.num(inp.lr), o.num(inp.slope)
+
+    X, T, W, b, cc, lr, slope = load(ops)
+    history: list[dict[str, Any]] = []
+    first: _Rec | None = None
+    for k in progress(range(1, inp.steps + 1), inp.steps, "gradient steps"):
+        R = _step(X, T, W, b, inp.shared, inp.act, inp.loss, cc, lr, slope, ops, fl)
+        if not symbolic and not all(ops.finite(v) for v in _flat([R.loss, R.newW, R.newb])):
+            raise InputError("--lr" if k > 1 else "--W", f"makes the numbers overflow at step {k} (beyond ±1.7e308)"
+                             + ("; the run diverges: use a smaller learning rate" if k > 1 else ""))
+        if symbolic and _nodes(_flat([R.loss, R.newW, R.newb]), SYM_MAX_NODES) > SYM_MAX_NODES:
+            raise InputError("--steps" if k > 1 else "--W",
+                             f"with symbolic inputs: the expressions of step {k} have more than {SYM_MAX_NODES:,} "
+                             "terms; " + (f"ask for at most {k - 1} steps, " if k > 1 else "use fewer layers or units, ")
+                             + "or give numbers")
+        if k == 1:
+            first = _convert(R, ops)
+        history.append({"loss": ops.out(R.loss)})
+        W, b = R.newW, R.newb
+        if ops.kind == "hybrid" and not symbolic and k < inp.steps and _bits(_flat([W, b])) > EXACT_MAX_BITS:
+            W = _map(lambda v: sympy.Float(v, MP_DPS), W)
+            b = _map(lambda v: sympy.Float(v, MP_DPS), b)
+            notes.append(f"steps {k + 1}–{inp.steps} computed with 30 significant digits (sympy.Float): "
+                         f"the exact numbers grew long; steps 1–{k} exact" if k + 1 < inp.steps else
+                         f"step {k + 1} computed with 30 significant digits: the exact numbers grew long")
+    assert first is not None
+    if ops.kind == "hybrid" and any(isinstance(v, sympy.Float) for v in _flat([first.A, first.loss, first.D])):
+        notes.insert(0, "σ, tanh, exp and log have irrational values: from the first of them on, values are "
+                        "computed with 30 significant digits (mpmath); the others are exact")
+    finalW = [_map(ops.out, Wl) for Wl in W]
+    finalb = [ops.out(bl) if sh else _map(ops.out, bl) for bl, sh in zip(b, inp.shared)]
+    if not symbolic:
+        _check_finite(_flat([first.loss, first.A[-1], first.D, first.gW, first.gb, finalW, finalb]))
+
+    prefix = "" if inp.steps == 1 else "step 1 · "
+    board = _Board(inp, first, c, fl, prefix).build()
+    if inp.steps > 1:
+        later = f"steps 2 to {inp.steps}" if inp.steps > 2 else "step 2"
+        board.append(Step(later, note="worked the same way, each from the weights the step before left; the loss "
+                                      "of every step is in the history, the final W and b in the answer",
+                          section=later))
+    rows = (lambda v: v[0]) if inp.x_vector else (lambda v: v)
+    result = {
+        "output": rows(first.A[-1]),
+        "loss": first.loss,
+        "delta": [rows(d) for d in first.D],
+        "grad_W": first.gW,
+        "grad_b": first.gb,
+        "W": finalW,
+        "b": finalb,
+        "history": history,
+    }
+    if symbolic:
+        names = sorted({str(s) for v in _values(inp) for s in getattr(v, "free_symbols", ())})
+        notes.append("symbolic: the answers are expressions in " + ", ".join(names[:12])
+                     + ("…" if len(names) > 12 else ""))
+    return Solution(command="backprop", inputs=_inputs_shown(inp), conventions=_conventions(inp, c, fl),
+                    steps=tuple(board), result=result, notes=tuple(notes))
+
+
+def _convert(R: _Rec, ops: Any) -> _Rec:
+    """A record in SymPy values, or machine numbers for a run in IEEE double (the board and the
+    result read it)."""
+    if ops.kind in ("exact", "hybrid", "float"):
+        return R
+    o = ops.out
+    return _Rec(_map(o, R.Z), _map(o, R.A), o(R.loss), [_map(o, g) for g in R.G], [_map(o, f) for f in R.F],
+                _map(o, R.D), _map(o, R.gW), [_map(o, g) for g in R.gb], _map(o, R.W), [_map(o, v) for v in R.b],
+                _map(o, R.newW), [_map(o, v) for v in R.newb], R.simplified, _map(o, R.tsum))
+
+
+def _numeric_note(kind: str, k: int, steps: int, inp: Inputs) -> str:
+    how = "mpmath, 30 significant digits" if kind == "mpmath" else "IEEE double"
+    which = ("every step" if steps > 1 else "the step") if k == 1 else (f"steps {k}–{steps}" if k < steps else f"step {k}")
+    if k > 1:
+        why = "the exact numbers grow long with every step"
+    elif any(a in ("sigmoid", "tanh", "softmax") for a in inp.act) or inp.loss != "mse":
+        why = "σ, tanh, softmax and log have irrational values"
+    elif not all(v.is_Rational for v in _values(inp)):
+        why = "irrational inputs"
+    else:
+        why = "the run is too long for exact arithmetic"
+    if kind == "float" and k == 1:
+        why += "; too much work for mpmath"
+    done = "" if k == 1 else (f"; steps 1–{k - 1} exact" if k > 2 else "; step 1 exact")
+    return f"{which} computed numerically ({how}){done}: {why}"
+
+
+def _check_finite(vals: list[Any]) -> None:
+    from dlcalc.printing import json_value
+
+    for v in vals:
+        try:
+            f = json_value(v)
+            ok = isinstance(f, (int, float)) and math.isfinite(f)
+        except (TypeError, ValueError, OverflowError):
+            ok = False
+        if not ok:
+            raise InputError("--W", "makes the numbers overflow double precision (beyond ±1.7e308)")
+
+
+def _inputs_shown(inp: Inputs) -> dict[str, Any]:
+    x = list(inp.x[0]) if inp.x_vector else [list(r) for r in inp.x]
+    if inp.t_shape == "scalar":
+        t: Any = inp.t[0][0]
+    elif inp.t_shape == "vector":
+        t = list(inp.t[0])
+    elif inp.t_shape == "column":
+        t = [r[0] for r in inp.t]
+    else:
+        t = [list(r) for r in inp.t]
+    out: dict[str, Any] = {
+        "x": x, "t": t, "W": [[list(r) for r in Wl] for Wl in inp.W],
+        "b": [bl if sh else list(bl) for bl, sh in zip(inp.b, inp.shared)],
+        "act": ", ".join(inp.act), "loss": inp.loss, "lr": inp.lr, "steps": sympy.Integer(inp.steps),
+    }
+    if inp.loss == "mse":
+        out["half"] = sympy.true if inp.half else sympy.false
+    if "leaky-relu" in inp.act:
+        out["slope"] = inp.slope
+    return out
+
+
+def _conventions(inp: Inputs, c: Any, fl: _Flags) -> dict[str, str]:
+    N, L = len(inp.x), len(inp.W)
+    sizes = "-".join([str(len(inp.W[0][0]))] + [str(len(Wl)) for Wl in inp.W])
+    acts = inp.act[0] if len(set(inp.act)) == 1 else ", ".join(inp.act)
+    conv = {
+        "network": f"{sizes} (inputs-units per layer); layer l: z⁽ˡ⁾ = W⁽ˡ⁾·(the a of the layer before) + b⁽ˡ⁾, "
+                   "a⁽ˡ⁾ = f(z⁽ˡ⁾), with a⁽⁰⁾ = x; "
+                   f"W⁽ˡ⁾ is out × in as PyTorch's Linear.weight; activation {acts}"
+                   + (f" (σ(z) = 1/(1 + e^(−z)))" if "sigmoid" in inp.act else ""),
+        "examples": "one example" if N == 1 else f"{N} examples, one row each; every loss and gradient is the "
+                                                 "mean over them",
+    }
+    shared = [str(l + 1) for l in range(L) if inp.shared[l]]
+    if not inp.given_b:
+        conv["bias"] = "no --b: every bias is 0 (and still learned)"
+    elif shared:
+        conv["bias"] = (f"layer{'s' * (len(shared) > 1)} {', '.join(shared)}: one scalar bias shared by the "
+                        "layer's units; its gradient is the sum over the units")
+    if inp.loss == "mse":
+        half = "½ (--half; --no-half for c = 1)" if c != 1 else "1 (--no-half)"
+        conv["loss"] = (f"mse: L = c·Σ_k (t_k − a_k)², summed over the outputs" + (", averaged over the examples"
+                        if N > 1 else "") + f"; c = {half}")
+    elif inp.loss == "bce":
+        conv["loss"] = ("bce: L = −Σ_k [t_k log a_k + (1 − t_k) log(1 − a_k)], summed over the outputs"
+                        + (", averaged over the examples" if N > 1 else ""))
+    else:
+        conv["loss"] = ("ce: L = −Σ_k t_k log a_k with a = softmax(z), t a probability (one-hot) row"
+                        + (", averaged over the examples" if N > 1 else ""))
+    conv["delta"] = "δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾ (PyTorch's z.grad), one row per example" + (", the 1/N of the mean inside"
+                                                                                if N > 1 else "")
+    if any(a in ("relu", "leaky-relu") for a in inp.act):
+        conv["relu"] = "ReLU′(0) = 0 as PyTorch" + (f"; leaky-relu slope {_num_text(inp.slope)}" if "leaky-relu" in inp.act else "")
+    conv["update"] = (f"W ← W − η·∂L/∂W, b ← b − η·∂L/∂b with η = {_num_text(inp.lr)}; every gradient from the "
+                      "weights before the update (δ goes back through the old W⁽ˡ⁺¹⁾)"
+                      + (f"; {inp.steps} steps" if inp.steps > 1 else ""))
+    conv["results"] = ("lists by layer, 0 first (W[0] is W⁽¹⁾); output, loss, delta, grad_W, grad_b are the "
+                       "first step's" + (", W and b after the last update" if inp.steps > 1 else
+                                         ", W and b after the update"))
+    return conv
+
+
+# --------------------------------------------------------------------------- --check
+
+
+def _flip_half(on: bool) -> Callable[[Any], Any]:
+    return lambda kw: {"half": not on} if kw["loss"] == "mse" and kw["half"] == on else None
+
+
+def _square_above(kw: Any) -> Any:
+    return {"no_transpose": True} if any(len(Wl) == len(Wl[0]) for Wl in kw["W"][1:]) else None
+
+
+def _curved(kw: Any) -> Any:
+    return {"fprime_at_a": True} if any(a in ("sigmoid", "tanh") for a in kw["act"]) else None
+
+
+MISTAKES = (
+    Mistake("forgot f′ (the activation's derivative) in δ", {"forgot_fprime": True}),
+    Mistake("took f′ at a instead of at z (σ′(a) for σ′(z))", _curved),
+    Mistake("used W instead of Wᵀ to pass δ back a layer", _square_above),
+    Mistake("updated the first layer with the already-updated second layer's weights (δ passed back through the "
+            "new W)", lambda kw: {"updated_weights": True} if len(kw["W"]) > 1 else None),
+    Mistake("forgot to average over the examples (a sum, not the mean)",
+            lambda kw: {"no_average": True} if len(kw["x"]) > 1 else None),
+    Mistake("forgot the ½ in the loss (c = 1 instead of ½)", _flip_half(True)),
+    Mistake("added a ½ the loss does not have (c = ½ instead of 1)", _flip_half(False)),
+)

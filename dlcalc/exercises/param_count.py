@@ -538,6 +538,8 @@ def _same(a: Any, b: Any) -> bool | None:
 def _plain(x: Any) -> Any:
     if isinstance(x, int):
         return x
+    if x.has(sympy.floor, sympy.ceiling):
+        return x  # an output size of a symbolic input: kept as ⌊…⌋ + 1, not multiplied out
     x = sympy.expand(x)
     return int(x) if x.is_Integer else x
 
@@ -787,7 +789,7 @@ def _quotient_note(n: Any, p: Any, d: Any, k: Any, s: Any, num: Any, value: Any,
         return ""
     pad = f" + {2 * p}" if p else ""
     q = _decimal(Fraction(num, s) + 1)
-    how = "rounded up (ceil_mode=true)" if ceil else "floored, as PyTorch does,"
+    how = "ceil_mode=true rounds it up" if ceil else "PyTorch floors it"
     return f"({n}{pad} − {d * (k - 1) + 1})/{s} + 1 = {q} is not whole: {how} to {value}"
 
 

@@ -508,9 +508,55 @@ def _extra_cases() -> list[dict]:
             _case("resnet152-311-layers", resnet152_args(), r152_exp)]
 
 
+def _window_specs(n_cases: int = 40) -> list[tuple[tuple[int, ...], dict]]:
+    """Single convolution / pooling layers with drawn kernel, stride, padding, dilation and
+    ceil_mode (fixed seed), on inputs of drawn sizes; only those torch accepts are kept."""
+    import random
+
+    rng = random.Random(18)
+    out = []
+    while len(out) < n_cases:
+        kind = rng.choice(["conv2d", "maxpool2d", "avgpool2d", "convtranspose2d", "maxpool1d", "conv1d"])
+        dims = int(kind[-2])
+        k = tuple(rng.randint(1, 5) for _ in range(dims))
+        spec = {"kind": kind, "k": k if dims > 1 else k[0], "stride": rng.randint(1, 3)}
+        if rng.random() < 0.6:
+            spec["padding"] = min(rng.randint(0, 2), min(k) // 2)
+        if kind.startswith("conv"):
+            spec.update({"in": 2, "out": 3})
+            if rng.random() < 0.3:
+                spec["dilation"] = 2
+            if kind.startswith("convtranspose") and rng.random() < 0.5:
+                spec["output_padding"] = rng.randint(0, spec["stride"] - 1)
+        elif kind.startswith("maxpool") and rng.random() < 0.3:
+            spec["dilation"] = 2
+        if "pool" in kind and rng.random() < 0.5:
+            spec["ceil_mode"] = True
+        shape = (2,) + tuple(rng.randint(3, 12) for _ in range(dims))
+        try:
+            m = build(spec)
+            with torch.no_grad():
+                if min(m(torch.zeros(1, *shape)).shape) < 1:
+                    continue
+        except RuntimeError:
+            continue
+        out.append((shape, spec))
+    return out
+
+
+def _window_cases() -> list[dict]:
+    out = []
+    for i, (shape, spec) in enumerate(_window_specs()):
+        got = measure(nn.Sequential(build(spec)), shape)
+        args = ["--input", "x".join(map(str, shape)), "--layer", layer_arg(spec)]
+        out.append(_case(f"window-{i:02d}-{spec['kind']}", args,
+                         {k: got[k] for k in ("total", "output_shape", "macs")}))
+    return out
+
+
 def cases() -> list[dict]:
     torch.set_default_dtype(torch.float64)
-    return _spec_cases() + _extra_cases() + _torch_cases()
+    return _spec_cases() + _extra_cases() + _torch_cases() + _window_cases()
 
 
 if __name__ == "__main__":

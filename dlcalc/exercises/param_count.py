@@ -263,9 +263,11 @@ def _scales(val: str, option: str, what: str) -> tuple[Any, ...]:
 
 def _words(spec: str) -> list[str]:
     """``spec`` split at spaces outside brackets: ``k=(3, 5)`` stays one word."""
+    if "(" not in spec and "[" not in spec:
+        return spec.split()
     words, cur, depth = [], [], 0
     for ch in spec:
-        depth += ch in "([" and 1 or (-1 if ch in ")]" else 0)
+        depth += 1 if ch in "([" else (-1 if ch in ")]" else 0)
         if ch.isspace() and depth <= 0:
             if cur:
                 words.append("".join(cur))
@@ -481,7 +483,7 @@ def _step(title: str, lhs: Any, template: Any, values: dict[Any, Any], value: An
           note: str = "") -> Step:
     """One line of the working: ``lhs = template``, the numbers put in, the value."""
     s = step(title, eq(lhs, template), values, value=value, note=note)
-    return replace(s, formula=_shown_formula(lhs, template, tuple(values)))
+    return Step(title, _shown_formula(lhs, template, tuple(values)), s.substituted, value, note)
 
 
 def _decimal(q: Fraction) -> str:
@@ -631,14 +633,13 @@ def _dense(ctx: _Ctx, x: tuple[Any, ...] | None) -> Out:
     n_out, bias = K["out"], K["bias"]
     w, b = n_in * n_out, (n_out if bias else 0)
     flattened = bool(steps)
-    steps.append(_step("parameters", N, DENSE[bias], {N_IN: n_in, N_OUT: n_out}, w + b))
+    m = math.prod(x[:-1]) if x is not None else None
+    note = f"multiply-accumulates: n_in·n_out = {w}, each weight once" if m == 1 else ""
+    steps.append(_step("parameters", N, DENSE[bias], {N_IN: n_in, N_OUT: n_out}, w + b, note=note))
     out = Out(f"dense {n_in}→{n_out}", w, b, steps=steps, flattened=flattened)
     if x is not None:
-        m = math.prod(x[:-1])
         out.shape, out.macs = x[:-1] + (n_out,), m * w
-        if m == 1:
-            steps.append(_step("multiply-accumulates", MACS, N_IN * N_OUT, {N_IN: n_in, N_OUT: n_out}, w))
-        else:
+        if m != 1:
             steps.append(_step("multiply-accumulates", MACS, M_POS * N_IN * N_OUT,
                                {M_POS: m, N_IN: n_in, N_OUT: n_out}, m * w,
                                note="m = the positions it is applied at (all but the last dimension)"))
@@ -1113,13 +1114,13 @@ class _Run:
         out = self.cache.get(key)
         if out is None:
             out = self.cache[key] = FAMILIES[layer.family](_Ctx(layer, i, self.flags, self.prior), x)
-        rf, steps = self._receptive(out)
+        rf, steps = self._receptive(out, i)
         if x is not None and out.shape is not None and len(x) == len(out.shape) > 1 and x[1:] != out.shape[1:]:
             self.prior = x[1:]
         self.shape = out.shape if x is not None else None
         return out, rf, steps
 
-    def _receptive(self, out: Out) -> tuple[Any, list[Step]]:
+    def _receptive(self, out: Out, index: int) -> tuple[Any, list[Step]]:
         """The receptive field after a window layer (r_l = r_{l−1} + d(k − 1)·j_{l−1}, j_l = j_{l−1}·s)."""
         if self.shape is None or self.rf is False:
             return None, []
@@ -1139,6 +1140,9 @@ class _Run:
             steps.append(_step("receptive field" + axis, R_L, RF_TEMPLATE,
                                {R_PREV: r, D_SYM: d, K_SYM: k, J_PREV: j}, self.rf[i][0],
                                note=f"jump j_l = j_(l−1)·s = {j}·{s} = {j * s} input positions"))
+        name = self.layers[index - 1].path
+        name = f"{name}: {out.name}" if name else out.name
+        steps = _in_section(steps, f"layer {index}: {name}")
         rs = [r for r, _ in self.rf]
         return (rs[0] if len(set(rs)) == 1 else rs), steps
 
@@ -1178,15 +1182,27 @@ def solve(inp: Inputs, *, count_buffers: bool = False, stride_kernel: bool = Fal
     results = _Run(layers, shape, flags).run()
     steps, records = [], []
     shapes = _flattened_early(layers, [r[0] for r in results])
+    short = any(r[1] is not None for r in results)
     for i, (layer, (out, rf, rf_steps)) in enumerate(zip(layers, results), 1):
         name = f"{layer.path}: {out.name}" if layer.path else out.name
-        steps.extend(replace(s, section=f"layer {i}: {name}") for s in out.steps + rf_steps)
+        steps.extend(_in_section(out.steps, f"layer {i}: {name}") + rf_steps)
+        if short:  # a convolutional network: the table names the kind, the working heading says it all
+            name = f"{layer.path}: {layer.kind}" if layer.path else layer.kind
         records.append(_record(name, layer, out, shapes[i - 1], rf))
     result = _totals(layers, [r[0] for r in results], records, flags, shape)
     steps.extend(_total_steps(sizes, inp.bias, typed, result, records, shape is not None))
-    notes = tuple(dict.fromkeys(l.note for l in layers if l.note))
+    notes = tuple(dict.fromkeys([l.note for l in layers if l.note] + [GRU_ONE_BIAS for l in layers
+                                                                       if l.kind == "gru" and l.keys["biases"] == 1]))
     return Solution(command="param-count", inputs=_shown_inputs(inp), conventions=_conventions(inp, layers, results, shape),
                     steps=tuple(steps), result=result, notes=notes)
+
+
+GRU_ONE_BIAS = ("biases=1 on a GRU is Keras's reset_after=False (TF1); Keras's GRU on TF2 (reset_after=True, "
+                "its default) keeps two bias vectors per gate, as PyTorch")
+
+
+def _in_section(steps: list[Step], section: str) -> list[Step]:
+    return [Step(s.title, s.formula, s.substituted, s.value, s.note, section) for s in steps]
 
 
 def _flattened_early(layers: list[Layer], outs: list[Out]) -> list[Any]:

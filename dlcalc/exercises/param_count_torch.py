@@ -83,6 +83,8 @@ class _Reader:
             if self.text.startswith(")", self.pos):
                 self.pos += 1
                 break
+            if self.pos >= len(self.text):
+                raise self.fail(f"ends before the ')' closing {m.group(1)}")
             c = _CHILD.match(self.text, self.pos)
             if not c:
                 raise self.fail(f"expected a child like (0): ... or the ')' closing {m.group(1)}")

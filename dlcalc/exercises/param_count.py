@@ -1140,9 +1140,7 @@ class _Run:
             steps.append(_step("receptive field" + axis, R_L, RF_TEMPLATE,
                                {R_PREV: r, D_SYM: d, K_SYM: k, J_PREV: j}, self.rf[i][0],
                                note=f"jump j_l = j_(l−1)·s = {j}·{s} = {j * s} input positions"))
-        name = self.layers[index - 1].path
-        name = f"{name}: {out.name}" if name else out.name
-        steps = _in_section(steps, f"layer {index}: {name}")
+        steps = _in_section(steps, _section(index, self.layers[index - 1], out))
         rs = [r for r, _ in self.rf]
         return (rs[0] if len(set(rs)) == 1 else rs), steps
 
@@ -1185,7 +1183,7 @@ def solve(inp: Inputs, *, count_buffers: bool = False, stride_kernel: bool = Fal
     short = any(r[1] is not None for r in results)
     for i, (layer, (out, rf, rf_steps)) in enumerate(zip(layers, results), 1):
         name = f"{layer.path}: {out.name}" if layer.path else out.name
-        steps.extend(_in_section(out.steps, f"layer {i}: {name}") + rf_steps)
+        steps.extend(_in_section(out.steps, _section(i, layer, out)) + rf_steps)
         if short:  # a convolutional network: the table names the kind, the working heading says it all
             name = f"{layer.path}: {layer.kind}" if layer.path else layer.kind
         records.append(_record(name, layer, out, shapes[i - 1], rf))
@@ -1199,6 +1197,10 @@ def solve(inp: Inputs, *, count_buffers: bool = False, stride_kernel: bool = Fal
 
 GRU_ONE_BIAS = ("biases=1 on a GRU is Keras's reset_after=False (TF1); Keras's GRU on TF2 (reset_after=True, "
                 "its default) keeps two bias vectors per gate, as PyTorch")
+
+
+def _section(i: int, layer: Layer, out: Out) -> str:
+    return f"layer {i} ({layer.path}): {out.name}" if layer.path else f"layer {i}: {out.name}"
 
 
 def _in_section(steps: list[Step], section: str) -> list[Step]:

@@ -341,8 +341,10 @@ def test_from_torch_is_not_combined_with_layers():
 
 def test_golden_print_texts_give_the_same_totals_as_the_specs():
     by_id = {c["id"]: c["expected"] for c in GOLDEN}
-    for name in ("lenet5", "alexnet", "unet-decoder", "conv3d", "conv1d-pools-norms"):
-        spec, torch = by_id[f"shapes-{name}"], by_id[f"torch-{name}"]
+    for name, spec_id in (("lenet5", "lenet5"), ("alexnet", "alexnet"), ("unet-decoder", "unet-decoder"),
+                          ("conv3d", "conv3d"), ("conv1d-pools-norms", "conv1d-pools-norms"),
+                          ("vgg16", "vgg16-repeat")):
+        spec, torch = by_id[f"shapes-{spec_id}"], by_id[f"torch-{name}"]
         assert (spec["total"], spec["output_shape"], spec["macs"]) == \
             (torch["total"], torch["output_shape"], torch["macs"]), name
 

@@ -119,8 +119,7 @@ KINDS: dict[str, tuple[str, int, dict[str, tuple[str, Any]]]] = {
                                    "add_bias_kv": ("bool", "false"), "dropout": IGNORE,
                                    "batch_first": IGNORE}),
 }
-KIND_ALIASES = {"linear": "dense", "multiheadattention": "attention", "batchnorm": "bn",
-                "identity": "identity"}
+KIND_ALIASES = {"linear": "dense", "multiheadattention": "attention", "batchnorm": "bn"}
 #: PyTorch's argument names -> ours
 KEY_ALIASES = {
     "in_channels": "in", "in_features": "in", "input_size": "in", "out_channels": "out",
@@ -130,8 +129,6 @@ KEY_ALIASES = {
     "num_groups": "groups", "output_size": "out", "scale_factor": "scale",
 }
 COMMON_KEYS = {"repeat": ("count", "1"), "frozen": ("bool", "false")}
-#: where the key that is inferred from the input comes from
-INFERRED_FROM = {"in": "in", "c": "c", "d": "d"}
 
 
 @dataclass(frozen=True)
@@ -299,7 +296,7 @@ def parse_layer(spec: str, option: str = "--layer", **where: Any) -> list[Layer]
     kind = KIND_ALIASES.get(words[0].lower(), words[0].lower())
     if kind not in KINDS:
         raise InputError(opt, f"has the unknown kind {words[0][:30]!r}; known kinds: "
-                              f"{', '.join(k for k in KINDS if k not in torch_text_lower())}, activations "
+                              f"{', '.join(k for k in KINDS if KINDS[k][0] != 'same')}, activations "
                               f"and dropout ({', '.join(sorted(KIND_ALIASES))} are aliases)")
     _, dims, table = KINDS[kind]
     table = {**table, **COMMON_KEYS}
@@ -316,11 +313,6 @@ def parse_layer(spec: str, option: str = "--layer", **where: Any) -> list[Layer]
     repeat = keys.pop("repeat")
     layer = Layer(kind, keys, " ".join(words), option, **where)
     return [layer] * repeat
-
-
-@functools.lru_cache(maxsize=1)
-def torch_text_lower() -> frozenset[str]:
-    return frozenset(n.lower() for n in torch_text.SAME_SHAPE)
 
 
 def _given_keys(kind: str, words: list[str], table: dict[str, Any], opt: str) -> dict[str, str]:
@@ -504,10 +496,6 @@ N, MACS, N_IN, N_OUT, M_POS = S("N"), S("MACs"), S("n_in"), S("n_out"), S("m")
 C_IN, C_OUT, G, C, D_F = S("c_in"), S("c_out"), S("g"), S("c"), S("d")
 P_SYM, D_SYM, S_SYM, K_SYM, A_SYM = S("p"), S("d"), S("s"), S("k"), S("p_out")
 AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-
-
-def _axis(dims: int, i: int, same: bool) -> str:
-    return "" if dims == 1 else ("" if same else AXES[dims][i].lower())
 
 
 @functools.lru_cache(maxsize=None)

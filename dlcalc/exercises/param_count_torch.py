@@ -142,6 +142,7 @@ def _split_top(text: str) -> list[str]:
 
 
 _INT = re.compile(r"-?\d+\Z")
+_NUMBER = re.compile(r"\d+(\.\d*)?([eE][-+]?\d+)?\Z")
 
 
 def _literal(text: str, reader: _Reader) -> Any:
@@ -157,6 +158,8 @@ def _literal(text: str, reader: _Reader) -> Any:
         items = _split_top(t[1:-1])
         if items and all(_INT.match(x) for x in items):
             return tuple(int(x) for x in items)
+        if items and all(_NUMBER.match(x) for x in items):  # Upsample(scale_factor=(2.0, 2.0))
+            return tuple(items)
         if items and all(_INT.match(x) or x == "None" for x in items):
             return tuple(None if x == "None" else int(x) for x in items)
         raise reader.fail(f"has a value {t[:30]!r} that is not a tuple of whole numbers")

@@ -466,6 +466,9 @@ def test_any_layers_and_input_exit_0_or_2_with_one_json_object(shape, layers):
     assert r.code in (0, 2), r.stdout + r.stderr
     out = json.loads(r.stdout)
     assert ("error" in out) == (r.code == 2)
+    if r.code == 0:  # every mistake's variant of a valid model solves or is an InputError
+        r = run_cli("param-count", *args, "--check", "total=1", "--json")
+        assert r.code in (0, 1) and "check" in json.loads(r.stdout)
 
 
 @settings(max_examples=60, deadline=None)
@@ -501,6 +504,10 @@ STEP_CASES += [LENET, ["n", "10", "1"], ["--input", "3xHxW", "--layer", "conv2d 
 
 @pytest.mark.parametrize("args", STEP_CASES, ids=range(len(STEP_CASES)))
 def test_every_substituted_line_evaluates_to_its_value(args):
+    assert _substituted_lines_hold(args)
+
+
+def _substituted_lines_hold(args) -> int:
     mod = registry.module("param-count")
     sol = mod.solve(mod.parse(**_kwargs(args)))
     checked = 0
@@ -510,9 +517,30 @@ def test_every_substituted_line_evaluates_to_its_value(args):
         got, want = unshow(s.substituted), as_sympy(s.value)
         assert sympy.expand(got - want) == 0, (s.section, s.title, got, want)
         checked += 1
-    assert checked
+    return checked
 
 
 def test_a_gru_with_one_bias_vector_says_what_that_is_in_keras():
     out = run_cli("param-count", "--layer", "gru in=3 hidden=4 biases=1", "--json").json()
     assert any("reset_after=False" in n and "TF2" in n for n in out["notes"])
+
+
+VALID = st.sampled_from([
+    "conv2d out=4 k=3", "conv2d out=4 k=3 padding=1", "conv2d out=2 k=3 stride=2", "conv2d out=4 k=1 padding=same",
+    "maxpool2d k=2", "maxpool2d k=3 stride=2 ceil_mode=true", "avgpool2d k=2 padding=1", "bn", "relu",
+    "convtranspose2d out=2 k=2 stride=2", "adaptiveavgpool2d out=2", "upsample scale=2", "dropout",
+    "conv2d out=4 k=3 dilation=2 groups=2 bias=false", "groupnorm groups=1", "prelu", "flatten", "dense out=5",
+])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["3x16x16", "2x9x7", "4x5x5"]), st.lists(VALID, min_size=1, max_size=6))
+def test_valid_looking_cnns_solve_and_check_without_crashing(shape, layers):
+    args = ["--input", shape] + [a for spec in layers for a in ("--layer", spec)]
+    r = run_cli("param-count", *args, "--check", "total=1", "--check", "macs=1", "--json")
+    assert r.code in (0, 1, 2), r.stdout + r.stderr
+    out = json.loads(r.stdout)
+    assert ("error" in out) == (r.code == 2)
+    if r.code != 2:
+        _substituted_lines_hold(args)
+

@@ -1177,10 +1177,11 @@ def solve(inp: Inputs, *, count_buffers: bool = False, stride_kernel: bool = Fal
         records.append(_record(name, layer, out, shapes[i - 1], rf))
     result = _totals(layers, [r[0] for r in results], records, flags, shape)
     steps.extend(_total_steps(sizes, inp.bias, typed, result, records, shape is not None))
-    notes = tuple(dict.fromkeys([l.note for l in layers if l.note] + [GRU_ONE_BIAS for l in layers
-                                                                       if l.kind == "gru" and l.keys["biases"] == 1]))
-    return Solution(command="param-count", inputs=_shown_inputs(inp), conventions=_conventions(inp, layers, results, shape),
-                    steps=tuple(steps), result=result, notes=notes)
+    notes = [l.note for l in layers if l.note]
+    notes += [GRU_ONE_BIAS for l in layers if l.kind == "gru" and l.keys["biases"] == 1]
+    return Solution(command="param-count", inputs=_shown_inputs(inp),
+                    conventions=_conventions(inp, layers, results, shape), steps=tuple(steps), result=result,
+                    notes=tuple(dict.fromkeys(notes)))
 
 
 GRU_ONE_BIAS = ("biases=1 on a GRU is Keras's reset_after=False (TF1); Keras's GRU on TF2 (reset_after=True, "

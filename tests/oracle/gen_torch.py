@@ -211,7 +211,11 @@ def gen_param_count() -> list[dict]:
             args += ["--layer", layer_arg(s)]
         out.append(case(c["id"], args, {"total": total, "non_learnable": non_learnable,
                                         "layers": layers}, rtol=0))
-    return out
+    import sys  # whole networks with --input and --from-torch: tests/oracle/gen_param_shapes.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import gen_param_shapes
+
+    return out + gen_param_shapes.cases()
 
 
 # ---------------------------------------------------------------- sigmoid-step

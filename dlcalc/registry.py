@@ -123,6 +123,10 @@ EXERCISES: dict[str, tuple[str, str]] = {
                      "Gradient descent and Newton on f(w) = wᵀHw via H = QΛQᵀ, with convergence analysis."),
     "dropout-expectation": ("dlcalc.exercises.dropout_expectation",
                             "Expected loss under multiplicative weight noise or dropout = loss + an L2-like penalty."),
+    "softmax": ("dlcalc.exercises.softmax",
+                "Softmax with cross-entropy or the multiclass hinge, ∂L/∂z = p − y, the two-class sigmoid."),
+    "attention": ("dlcalc.exercises.attention",
+                  "Scaled dot-product attention, causal or masked: QKᵀ/√d_k, row-wise softmax, weighted sum of V."),
 }
 
 

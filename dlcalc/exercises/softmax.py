@@ -22,6 +22,7 @@ without substituted lines), which the solution's notes say.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Sequence
@@ -218,17 +219,32 @@ def _symbolic(v: Any) -> bool:
 
 def show(v: Any) -> Any:
     """A value as it is written into a substituted line: short exact forms as they are
-    (0.5, 1/3, exp(-1), a symbol), longer irrational numbers as 20-digit decimals."""
+    (0.5, 1/3, exp(-1), √2/2, a symbol), longer irrational numbers as 20-digit decimals."""
     v = as_sympy(v)
     if not v.is_number or isinstance(v, sympy.Float):
         return v
+    return _show_number(v)
+
+
+@functools.lru_cache(maxsize=1024)
+def _show_number(v: Any) -> Any:
     if v.is_Rational:
         from dlcalc.printing import short_decimal
 
         return v if short_decimal(v) is not None or len(str(v)) <= 12 else sympy.Float(v, 20)
-    if len(sympy.sstr(v)) <= 12:
+    if _nodes(v, 7) <= 6:  # exp(-1), sqrt(2)/2, exp(-sqrt(2)/2)
         return v
     return sympy.Float(sympy.N(v, 20), 20)
+
+
+def _nodes(v: Any, limit: int) -> int:
+    """The number of nodes of an expression tree, counted up to ``limit``."""
+    count, todo = 0, [v]
+    while todo and count < limit:
+        e = todo.pop()
+        count += 1
+        todo.extend(e.args)
+    return count
 
 
 def vstep(title: str, formula: sympy.Equality, rows: Sequence[dict[Any, Any]], *, note: str = "",

@@ -74,6 +74,8 @@ def test_golden_covers_causal_masked_scaled_and_numeric():
     assert len(nulls) >= 5  # masked entries are null in the oracle and must be null here
     numeric = run_json(*next(c for c in GOLDEN["cases"] if c["id"] == "numeric-8x8-causal")["args"])
     assert any("mpmath" in n for n in numeric["notes"])
+    double = run_json(*next(c for c in GOLDEN["cases"] if c["id"] == "double-30x30-causal")["args"])
+    assert any("IEEE double" in n for n in double["notes"])
 
 
 @pytest.mark.parametrize("case", GOLDEN["cases"][::3], ids=[c["id"] for c in GOLDEN["cases"][::3]])

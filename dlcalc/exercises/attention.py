@@ -11,7 +11,8 @@ One head, no batch; rows are positions::
 Arithmetic: exact SymPy while the score matrix has at most :data:`EXACT_MAX_SCORES`
 entries and the vectors at most :data:`EXACT_MAX_DIM` components (also for symbolic inputs),
 so e^(1/√2) stays exact and decimals are shown beside it; bigger numeric inputs run in
-mpmath with :data:`MP_DPS` significant digits, which the notes say.
+mpmath with 30 significant digits, or in IEEE double with correctly rounded sums beyond
+5,000 multiply-adds (:class:`dlcalc.exercises.softmax.Numeric`), which the notes say.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sympy
 from dlcalc.board import eq
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, substitute
 from dlcalc.errors import InputError
-from dlcalc.exercises.softmax import MP_DPS, _sym, _symbolic, _to_mpf, dot_shown, show, sum_shown
+from dlcalc.exercises.softmax import Numeric, _sym, _symbolic, dot_shown, show, sum_shown
 from dlcalc.registry import FLAG, Command, Option
 
 COMMAND = Command(
@@ -341,33 +342,31 @@ def _solve_exact(inp: Inputs, keep: list[list[bool]], *, no_scale: bool, column_
 
 
 def _solve_numeric(inp: Inputs, keep: list[list[bool]], *, no_scale: bool, column_softmax: bool) -> Solution:
-    import mpmath
-
-    ctx = mpmath.MPContext()
-    ctx.dps = MP_DPS
-    mp = _to_mpf(ctx)
-    F = lambda v: sympy.Float(v, MP_DPS)  # noqa: E731
     n, m, dk, dv = len(inp.Q), len(inp.K), len(inp.Q[0]), len(inp.V[0])
+    B = Numeric(n * m * (dk + dv))
+    mp, F = B.num, B.out
     Q = [[mp(e) for e in r] for r in inp.Q]
     K = [[mp(e) for e in r] for r in inp.K]
     V = [[mp(e) for e in r] for r in inp.V]
     if no_scale:
-        s = ctx.mpf(1)
+        s = B.c(1)
     elif inp.scale is None:
-        s = 1 / ctx.sqrt(dk)
+        s = 1 / B.sqrt(dk)
     else:
         s = mp(inp.scale)
-    A = [[ctx.fdot(Q[i], K[j]) * s for j in range(m)] for i in range(n)]
+    A = [[B.fdot(Q[i], K[j]) * s for j in range(m)] for i in range(n)]
+    if not all(B.finite(a) for r in A for a in r):
+        raise InputError("--Q", "gives scores beyond the range of double precision; use smaller numbers")
     lines = [[(i, j) for j in range(m)] for i in range(n)] if not column_softmax else \
         [[(i, j) for i in range(n)] for j in range(m)]
-    Wt = [[ctx.mpf(0)] * m for _ in range(n)]
+    Wt = [[B.c(0)] * m for _ in range(n)]
     for line in lines:
         mx = max(A[i][j] for i, j in line if keep[i][j])
-        E = {(i, j): ctx.exp(A[i][j] - mx) for i, j in line if keep[i][j]}
-        Z = ctx.fsum(E.values())
+        E = {(i, j): B.exp(A[i][j] - mx) for i, j in line if keep[i][j]}
+        Z = B.fsum(E.values())
         for (i, j), e in E.items():
             Wt[i][j] = e / Z
-    O = [[ctx.fdot([Wt[i][j] for j in range(m)], [V[j][c] for j in range(m)]) for c in range(dv)]
+    O = [[B.fdot([Wt[i][j] for j in range(m)], [V[j][c] for j in range(m)]) for c in range(dv)]
          for i in range(n)]
     scores = [[F(A[i][j]) if keep[i][j] else None for j in range(m)] for i in range(n)]
     weights = [[F(w) for w in r] for r in Wt]
@@ -389,7 +388,7 @@ def _solve_numeric(inp: Inputs, keep: list[list[bool]], *, no_scale: bool, colum
              formula=Math("o_ic = Σ_j w_ij·V_jc", r"o_{ic} = \sum_j w_{ij} V_{jc}"), value=output),
     ]
     notes = (f"numeric path for {n}×{m} scores with d_k = {dk}, d_v = {dv} (exact work up to "
-             f"{EXACT_MAX_SCORES} scores and {EXACT_MAX_DIM} components): mpmath with {MP_DPS} significant digits",)
+             f"{EXACT_MAX_SCORES} scores and {EXACT_MAX_DIM} components): {B.note}",)
     return Solution(command="attention", inputs=_inputs_shown(inp, False),
                     conventions=_conventions(inp, no_scale, column_softmax, False), steps=tuple(steps),
                     result={"scores": scores, "weights": weights, "output": output}, notes=notes)

@@ -15,9 +15,10 @@ as ``torch.nn.functional.cross_entropy(z / T, target)`` for one example.
 
 Arithmetic: exact SymPy for small inputs (at most :data:`EXACT_MAX_CLASSES` classes and
 :data:`EXACT_MAX_WEIGHTS` weights) and for every symbolic input: e^(1/2) stays e^(1/2), and
-the decimals are shown beside it.  Bigger numeric inputs run in mpmath with
-:data:`MP_DPS` significant digits (the same formulas; the working then shows the values
-without substituted lines), which the solution's notes say.
+the decimals are shown beside it.  Bigger numeric inputs take a numeric path, the same
+formulas (the working then shows the values without substituted lines): mpmath with
+:data:`MP_DPS` significant digits up to :data:`MPMATH_WORK` multiply-adds, IEEE double with
+correctly rounded sums beyond, as the solution's notes say (see :class:`Numeric`).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ EXACT_MAX_CLASSES = 12        # exact SymPy up to this many classes ...
 EXACT_MAX_WEIGHTS = 64        # ... and this many weights; numbers only beyond, in mpmath
 SUBST_MAX_FEATURES = 8        # z_k = Σ W_ki·x_i + b_k written out up to this many features
 MP_DPS = 30
+MPMATH_WORK = 5_000           # numeric path: mpmath up to this many multiply-adds, IEEE double beyond
 MAX_SCORE = 10**300           # |z/T| beyond this is refused (e^z and the loss leave any float)
 
 LOSSES = ("ce", "hinge")
@@ -690,17 +692,13 @@ def _two_class_steps(z: list[Any], p: list[Any], T: Any, W: Any, b: Any, x: Any)
 
 def _solve_numeric(inp: Inputs, n: int, d: int, target: int | None, T: Any, *, log_score: bool,
                    one_based: bool, include_correct: bool, grad_p: bool) -> Solution:
-    import mpmath
-
-    ctx = mpmath.MPContext()
-    ctx.dps = MP_DPS
-    mp = _to_mpf(ctx)
-    F = lambda v: sympy.Float(v, MP_DPS)  # noqa: E731
+    B = Numeric(n * max(d, 1))
+    mp, F = B.num, B.out
     steps: list[Step] = []
     Tm = mp(T)
     if inp.W is not None:
         x = [mp(v) for v in inp.x]
-        z = [ctx.fdot([mp(w) for w in row], x) + mp(bk) for row, bk in zip(inp.W, inp.b)]
+        z = [B.fdot([mp(w) for w in row], x) + mp(bk) for row, bk in zip(inp.W, inp.b)]
         steps.append(Step(title="scores z = W·x + b, one per class", section="scores",
                           formula=Math("z_k = Σ_i W_ki·x_i + b_k", r"z_k = \sum_i W_{ki} x_i + b_k"),
                           value=[F(v) for v in z]))
@@ -711,7 +709,7 @@ def _solve_numeric(inp: Inputs, n: int, d: int, target: int | None, T: Any, *, l
     if T != 1:
         steps.append(Step(title="scores divided by the temperature", section="scores",
                           formula=eq(S_K, Z_K / T_SYM), value=[F(v) for v in s]))
-    if any(abs(v) > MAX_SCORE for v in s):
+    if any(not B.finite(v) or abs(v) > MAX_SCORE for v in s):
         raise InputError("--W" if inp.W is not None else "--z",
                          "gives a score beyond 1e300 in magnitude; no float can hold the answer")
     sname = "s" if T != 1 else "z"
@@ -719,8 +717,8 @@ def _solve_numeric(inp: Inputs, n: int, d: int, target: int | None, T: Any, *, l
     pred = max(range(n), key=lambda k: (s[k], -k))
     m = s[pred]
     u = [v - m for v in s]
-    E = [ctx.exp(v) for v in u]
-    Z = ctx.fsum(E)
+    E = [B.exp(v) for v in u]
+    Z = B.fsum(E)
     p = [e / Z for e in E]
     sec = "softmax"
     steps.append(Step(title="largest score (subtracted for numerical stability)", section=sec,
@@ -730,16 +728,16 @@ def _solve_numeric(inp: Inputs, n: int, d: int, target: int | None, T: Any, *, l
     steps.append(Step(title="normalizer", section=sec, formula=Math("Z = Σ_j E_j", r"Z = \sum_j E_j"), value=F(Z)))
     steps.append(Step(title="probabilities", section=sec, formula=eq(P_K, E_K / Z_SUM), value=[F(v) for v in p]))
     if inp.loss == "ce":
-        y = ([ctx.mpf(1 if k == target else 0) for k in range(n)] if target is not None
+        y = ([B.c(1 if k == target else 0) for k in range(n)] if target is not None
              else [mp(v) for v in inp.t])
         if log_score:
             for yk, sk in zip(y, s):
                 if yk != 0 and sk <= 0:
                     raise InputError("--z", "has a score ≤ 0 for the target: its log is undefined")
-            loss = -ctx.fsum(yk * ctx.log(sk) for yk, sk in zip(y, s) if yk != 0)
+            loss = -B.fsum(yk * B.log(sk) for yk, sk in zip(y, s) if yk != 0)
             title = "loss, with the log of the score (the mistake)"
         else:
-            loss = ctx.log(Z) * ctx.fsum(y) - ctx.fsum(yk * uk for yk, uk in zip(y, u))
+            loss = B.log(Z) * B.fsum(y) - B.fsum(yk * uk for yk, uk in zip(y, u))
             title = "cross-entropy loss" + (f" (target class {target})" if target is not None else
                                             " with target probabilities")
         steps.append(Step(title=title, section="loss",
@@ -756,16 +754,16 @@ def _solve_numeric(inp: Inputs, n: int, d: int, target: int | None, T: Any, *, l
         delta = mp(inp.margin)
         sy = s[target]
         js = [j for j in range(n) if include_correct or j != target]
-        margins = [max(ctx.mpf(0), s[j] - sy + delta) for j in js]
-        loss = ctx.fsum(margins)
+        margins = [max(B.c(0), s[j] - sy + delta) for j in js]
+        loss = B.fsum(margins)
         steps.append(Step(title="margins" + (" (the correct class too: the mistake)" if include_correct else
                                              f" (every class but y = {target})"), section="loss",
                           formula=eq(L_J, sympy.Max(0, S_J - S_Y + DELTA)), value=[F(v) for v in margins]))
         steps.append(Step(title="hinge loss", section="loss",
                           formula=Math("L = Σ_{j≠y} l_j", r"L = \sum_{j \ne y} l_j"), value=F(loss)))
         ind = [1 if j != target and s[j] - sy + delta > 0 else 0 for j in range(n)]
-        g = [ctx.mpf(v) / Tm for v in ind]
-        g[target] = -ctx.mpf(sum(ind)) / Tm
+        g = [B.c(v) / Tm for v in ind]
+        g[target] = -B.c(sum(ind)) / Tm
         steps.append(Step(title="subgradient of the scores, g_k = ∂L/∂z_k", section="gradient",
                           formula=Math("∂L/∂s_j = 1[s_j − s_y + Δ > 0] (j ≠ y),  ∂L/∂s_y = −Σ_{j≠y} 1[s_j − s_y + Δ > 0]",
                                        r"\frac{\partial L}{\partial s_j} = \mathbb{1}[s_j - s_y + \Delta > 0]\ (j \ne y),\ "
@@ -786,20 +784,55 @@ def _solve_numeric(inp: Inputs, n: int, d: int, target: int | None, T: Any, *, l
                       value=sympy.Integer(result["prediction"])))
     size = f"{n} classes" + (f", {n}×{d} weights" if inp.W is not None else "")
     notes = (f"numeric path for {size} (exact work up to {EXACT_MAX_CLASSES} classes and {EXACT_MAX_WEIGHTS} "
-             f"weights): mpmath with {MP_DPS} significant digits",)
+             f"weights): {B.note}",)
     return Solution(command="softmax", inputs=_inputs_shown(inp, n, d, False),
                     conventions=_conventions(inp, T, False), steps=tuple(steps), result=result, notes=notes)
 
 
-def _to_mpf(ctx: Any) -> Any:
-    def mp(v: Any) -> Any:
+class Numeric:
+    """The arithmetic of the numeric path: mpmath with :data:`MP_DPS` digits while the work
+    (multiply-adds) stays under :data:`MPMATH_WORK`, IEEE double beyond (``math.fsum`` sums,
+    stable formulas), so that the largest inputs allowed still answer in a second or two."""
+
+    def __init__(self, work: int) -> None:
+        self.kind = "mpmath" if work <= MPMATH_WORK else "double"
+        if self.kind == "mpmath":
+            import mpmath
+
+            ctx = mpmath.MPContext()
+            ctx.dps = MP_DPS
+            self.c, self.exp, self.log, self.sqrt = ctx.mpf, ctx.exp, ctx.log, ctx.sqrt
+            self.fsum, self.fdot = ctx.fsum, ctx.fdot
+        else:
+            import math
+
+            self.c, self.exp, self.log, self.sqrt, self.fsum = float, math.exp, math.log, math.sqrt, math.fsum
+            self.fdot = lambda a, b: math.fsum(x * y for x, y in zip(a, b))
+
+    @property
+    def note(self) -> str:
+        return (f"mpmath with {MP_DPS} significant digits" if self.kind == "mpmath" else
+                "IEEE double precision (correctly rounded sums, math.fsum)")
+
+    def num(self, v: Any) -> Any:
+        """A parsed value (Fraction or SymPy number) in this arithmetic."""
         if isinstance(v, Fraction):
-            return ctx.mpf(v.numerator) / v.denominator
+            return self.c(v.numerator) / v.denominator if self.kind == "mpmath" else float(v)
         v = _sym(v)
         if v.is_Rational:
-            return ctx.mpf(int(v.p)) / int(v.q)
-        return ctx.mpf(sympy.Float(v.evalf(MP_DPS + 10), MP_DPS + 10))
-    return mp
+            return self.c(int(v.p)) / int(v.q) if self.kind == "mpmath" else float(Fraction(int(v.p), int(v.q)))
+        if self.kind == "mpmath":
+            return self.c(sympy.Float(v.evalf(MP_DPS + 10), MP_DPS + 10))
+        return float(v)
+
+    def out(self, v: Any) -> Any:
+        """A result: a 30-digit SymPy Float, or a Python float."""
+        return sympy.Float(v, MP_DPS) if self.kind == "mpmath" else float(v)
+
+    def finite(self, v: Any) -> bool:
+        import math
+
+        return math.isfinite(float(v)) if self.kind == "double" else bool(abs(v) < self.c(10) ** 308)
 
 
 # --------------------------------------------------------------------------- --check

@@ -319,3 +319,35 @@ def test_random_inputs_match_the_formula(n, m, dk, dv, causal, data):
     for i in range(n):
         assert out["result"]["weights"][i] == pytest.approx(W[i], rel=1e-10, abs=1e-14)
         assert out["result"]["output"][i] == pytest.approx(O[i], rel=1e-9, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- README examples
+
+_NOTES = Path(__file__).parents[1] / "notes" / "attention.md"
+_README_EXAMPLES = [
+    *__import__("re").findall(r"<!-- example: dlcalc (attention .+?) -->", _NOTES.read_text() if _NOTES.exists() else ""),
+    'attention --Q "[[1, 0], [0, 1]]" --K "[[1, 0], [1, 1]]" --V "[[1], [2]]" --mask "[[1, 0], [1, 1]]" --scale 1',
+]
+
+
+@pytest.mark.parametrize("example", _README_EXAMPLES)
+def test_readme_examples_plain_text_latex_and_no_cache_clearing(example, monkeypatch):
+    import shlex
+
+    import sympy.core.cache
+
+    import dlcalc.cli
+
+    args = shlex.split(example)
+    cleared, original = [], sympy.core.cache.clear_cache
+    for name, module in list(__import__("sys").modules.items()):
+        if name.startswith("sympy") and getattr(module, "clear_cache", None) == original:
+            monkeypatch.setattr(module, "clear_cache", lambda: cleared.append(1))
+    plain = run_cli(*args)
+    assert cleared == []
+    tex = run_cli(*args, "--latex").stdout.strip()
+    assert tex.startswith("\\begin{align*}") and tex.endswith("\\end{align*}")
+    monkeypatch.setattr(dlcalc.cli, "_plain_stdout", lambda: False)
+    through_rich = run_cli(*args)
+    assert plain.code == through_rich.code == 0
+    assert plain.stdout == through_rich.stdout  # piped text is the bytes Rich would write

@@ -384,3 +384,35 @@ def test_random_scores_match_the_closed_form(z, data):
     p = softmax(z)
     assert out["result"]["p"] == pytest.approx(p, rel=1e-11, abs=1e-300)
     assert out["result"]["loss"] == pytest.approx(-math.log(p[y]), rel=1e-9, abs=1e-15)
+
+
+# --------------------------------------------------------------------------- README examples
+
+_NOTES = Path(__file__).parents[1] / "notes" / "softmax.md"
+_README_EXAMPLES = [
+    *__import__("re").findall(r"<!-- example: dlcalc (softmax .+?) -->", _NOTES.read_text() if _NOTES.exists() else ""),
+    'softmax --z "[3.2, 5.1, -1.7]" --target 0 --loss hinge',
+]
+
+
+@pytest.mark.parametrize("example", _README_EXAMPLES)
+def test_readme_examples_plain_text_latex_and_no_cache_clearing(example, monkeypatch):
+    import shlex
+
+    import sympy.core.cache
+
+    import dlcalc.cli
+
+    args = shlex.split(example)
+    cleared, original = [], sympy.core.cache.clear_cache
+    for name, module in list(__import__("sys").modules.items()):
+        if name.startswith("sympy") and getattr(module, "clear_cache", None) == original:
+            monkeypatch.setattr(module, "clear_cache", lambda: cleared.append(1))
+    plain = run_cli(*args)
+    assert cleared == []
+    tex = run_cli(*args, "--latex").stdout.strip()
+    assert tex.startswith("\\begin{align*}") and tex.endswith("\\end{align*}")
+    monkeypatch.setattr(dlcalc.cli, "_plain_stdout", lambda: False)
+    through_rich = run_cli(*args)
+    assert plain.code == through_rich.code == 0
+    assert plain.stdout == through_rich.stdout  # piped text is the bytes Rich would write

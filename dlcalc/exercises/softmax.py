@@ -723,7 +723,8 @@ def _solve_numeric(inp: Inputs, n: int, d: int, target: int | None, T: Any, *, l
     sec = "softmax"
     steps.append(Step(title="largest score (subtracted for numerical stability)", section=sec,
                       formula=Math(f"m = max_k {sname}_k", rf"m = \max_k {sname}_k"), value=F(m)))
-    steps.append(Step(title="shifted scores", section=sec, formula=eq(U_K, s_k - M), value=[F(v) for v in u]))
+    steps.append(Step(title="shifted scores", section=sec, value=[F(v) for v in u],
+                      formula=Math(f"u_k = {sname}_k − m", f"u_k = {sname}_k - m")))
     steps.append(Step(title="exponentials", section=sec, formula=eq(E_K, sympy.exp(U_K)), value=[F(v) for v in E]))
     steps.append(Step(title="normalizer", section=sec, formula=Math("Z = Σ_j E_j", r"Z = \sum_j E_j"), value=F(Z)))
     steps.append(Step(title="probabilities", section=sec, formula=eq(P_K, E_K / Z_SUM), value=[F(v) for v in p]))
@@ -758,7 +759,9 @@ def _solve_numeric(inp: Inputs, n: int, d: int, target: int | None, T: Any, *, l
         loss = B.fsum(margins)
         steps.append(Step(title="margins" + (" (the correct class too: the mistake)" if include_correct else
                                              f" (every class but y = {target})"), section="loss",
-                          formula=eq(L_J, sympy.Max(0, S_J - S_Y + DELTA)), value=[F(v) for v in margins]))
+                          formula=Math(f"l_j = max(0, {sname}_j − {sname}_y + Δ)",
+                                       rf"l_j = \max(0, {sname}_j - {sname}_y + \Delta)"),
+                          value=[F(v) for v in margins]))
         steps.append(Step(title="hinge loss", section="loss",
                           formula=Math("L = Σ_{j≠y} l_j", r"L = \sum_{j \ne y} l_j"), value=F(loss)))
         ind = [1 if j != target and s[j] - sy + delta > 0 else 0 for j in range(n)]

@@ -327,7 +327,10 @@ def _solve_exact(inp: Inputs, keep: list[list[bool]], *, no_scale: bool, column_
                       note=("each row sums to 1" if not column_softmax else "each column sums to 1: the rows do not")))
     # ---- output
     sec = "output"
-    O = [[sympy.Add(*[Wt[i][j] * V[j][c] for j in range(m)]) for c in range(dv)] for i in range(n)]
+    if column_softmax:
+        O = [[sympy.Add(*[Wt[i][j] * V[j][c] for j in range(m)]) for c in range(dv)] for i in range(n)]
+    else:  # one fraction per entry, (Σ_j E_ij·V_jc)/Z_i: the same value, a shorter exact form
+        O = [[sympy.Add(*[E[i][j] * V[j][c] for j in range(m)]) / Z[i] for c in range(dv)] for i in range(n)]
     steps.append(Step(
         title="output = weights·V (weighted average of the value rows)", section=sec,
         formula=Math("o_ic = Σ_j w_ij·V_jc", r"o_{ic} = \sum_j w_{ij} V_{jc}"),

@@ -173,7 +173,8 @@ def test_text_output_shows_each_stage():
     (["--Q", "[[1]]", "--K", "[[1]]", "--V", "[[1]]", "--scale", "[1, 2]"], "--scale"),
     (["--Q", mat([[1]] * 101), "--K", mat([[1]] * 101), "--V", mat([[1]] * 101)], "--K"),
     (["--Q", mat([[1, 1]] * 50), "--K", mat([[1, 1]] * 50), "--V", mat([[1] * 80] * 50)], "--V"),
-    (["--Q", "[[a, b], [c, d], [e, f], [g, h]]", "--K", mat([[1, 1]] * 10), "--V", mat([[1]] * 10)], "--Q"),
+    (["--Q", "[[a, b], [c, d], [e, f], [g, h]]", "--K", mat([[1, 1]] * 5), "--V", mat([[1]] * 5)], "--Q"),
+    (["--Q", "[[a, b, c, d, f]]", "--K", mat([[1] * 5] * 2), "--V", mat([[1]] * 2)], "--Q"),
 ])
 def test_bad_input_exits_2_naming_the_option(args, option):
     r = run_cli(CMD, *args, "--json")

@@ -216,7 +216,9 @@ def test_text_output_shows_the_working_in_order():
     (["--W", "[[1, 2], [3, 4]]", "--x", "[1, 2]", "--b", "[1]", "--target", "0"], "--b"),
     (["--z", "[1e300, -1e300]", "--target", "0", "--temperature", "1e-5"], "--z"),
     (["--z", "[" + ", ".join(["1"] * 1001) + "]", "--target", "0"], "--z"),
-    (["--z", "[" + ", ".join(f"a{k}" for k in range(13)) + "]", "--target", "0"], "--z"),
+    (["--z", "[" + ", ".join(f"a{k}" for k in range(9)) + "]", "--target", "0"], "--z"),
+    (["--W", "[" + ", ".join("[" + ", ".join(f"w{i}_{j}" for j in range(5)) + "]" for i in range(7)) + "]",
+      "--x", "[1, 2, 3, 4, 5]", "--target", "0"], "--W"),
 ])
 def test_bad_input_exits_2_naming_the_option(args, option):
     r = run_cli(CMD, *args, "--json")

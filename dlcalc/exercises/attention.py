@@ -50,6 +50,8 @@ MAX_SCORES = 10_000            # n · m
 MAX_WORK = 200_000             # n · m · (d_k + d_v) multiply-adds
 EXACT_MAX_SCORES = 36          # exact SymPy up to this many scores ...
 EXACT_MAX_DIM = 8              # ... and d_k, d_v up to this
+SYMBOLIC_MAX_SCORES = 16       # with any symbol: at most this many scores ...
+SYMBOLIC_MAX_DIM = 4           # ... and components per row (the expressions grow with both)
 SUBST_MAX_DIM = 6              # q_i·k_j written out term by term up to this d_k
 
 S_IJ, A_IJ, M_I, U_IJ, E_IJ, Z_I, W_IJ = (sympy.Symbol(n, real=True) for n in
@@ -165,9 +167,9 @@ def solve(inp: Inputs, *, no_scale: bool = False, column_softmax: bool = False) 
     everything = [e for M in (inp.Q, inp.K, inp.V) for r in M for e in r] + [inp.scale]
     symbolic = any(_symbolic(e) for e in everything if e is not None)
     small = n * m <= EXACT_MAX_SCORES and dk <= EXACT_MAX_DIM and dv <= EXACT_MAX_DIM
-    if symbolic and not small:
-        raise InputError("--Q", f"is too large for symbolic work: at most {EXACT_MAX_SCORES} scores (n·m) and "
-                                f"{EXACT_MAX_DIM} components per row when any input is a symbol")
+    if symbolic and (n * m > SYMBOLIC_MAX_SCORES or max(dk, dv) > SYMBOLIC_MAX_DIM):
+        raise InputError("--Q", f"is too large for symbolic work: at most {SYMBOLIC_MAX_SCORES} scores (n·m) and "
+                                f"{SYMBOLIC_MAX_DIM} components per row when any input is a symbol")
     if small:
         return _solve_exact(inp, keep, no_scale=no_scale, column_softmax=column_softmax)
     return _solve_numeric(inp, keep, no_scale=no_scale, column_softmax=column_softmax)

@@ -59,6 +59,8 @@ MAX_CLASSES = 1_000
 MAX_WEIGHTS = 20_000          # entries of --W
 EXACT_MAX_CLASSES = 12        # exact SymPy up to this many classes ...
 EXACT_MAX_WEIGHTS = 64        # ... and this many weights; numbers only beyond, in mpmath
+SYMBOLIC_MAX_CLASSES = 8      # with any symbol: at most this many classes ...
+SYMBOLIC_MAX_WEIGHTS = 32     # ... and weights (the expressions grow with both)
 SUBST_MAX_FEATURES = 8        # z_k = Σ W_ki·x_i + b_k written out up to this many features
 MP_DPS = 30
 MPMATH_WORK = 5_000           # numeric path: mpmath up to this many multiply-adds, IEEE double beyond
@@ -335,10 +337,10 @@ def solve(inp: Inputs, *, log_score: bool = False, one_based: bool = False,
                   + [*(inp.t or ()), inp.margin, inp.temperature])
     symbolic = any(_symbolic(v) for v in everything)
     small = n <= EXACT_MAX_CLASSES and n * d <= EXACT_MAX_WEIGHTS
-    if symbolic and not small:
+    if symbolic and (n > SYMBOLIC_MAX_CLASSES or n * d > SYMBOLIC_MAX_WEIGHTS):
         raise InputError("--W" if inp.W is not None else "--z",
-                         f"is too large for symbolic work: at most {EXACT_MAX_CLASSES} classes and "
-                         f"{EXACT_MAX_WEIGHTS} weights when any input is a symbol")
+                         f"is too large for symbolic work: at most {SYMBOLIC_MAX_CLASSES} classes and "
+                         f"{SYMBOLIC_MAX_WEIGHTS} weights when any input is a symbol")
     flags = dict(log_score=log_score, one_based=one_based, include_correct=include_correct, grad_p=grad_p)
     if small:
         return _solve_exact(inp, n, d, target, T, **flags)

@@ -23,7 +23,7 @@ from typing import Any
 import sympy
 
 from dlcalc.board import eq
-from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, substitute
+from dlcalc.core import Math, Mistake, Shown, Solution, Step, substitute
 from dlcalc.errors import InputError
 from dlcalc.exercises.softmax import Numeric, _sym, _symbolic, dot_shown, show, sum_shown
 from dlcalc.registry import FLAG, Command, Option

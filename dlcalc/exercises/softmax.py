@@ -191,9 +191,14 @@ def _check_probabilities(t: Sequence[Any]) -> None:
     for k, v in enumerate(vals):
         if v.is_negative or (v - 1).is_positive:
             raise InputError("--t", f"has the entry {v} for class {k}; probabilities are in [0, 1]")
-    total = sympy.Add(*vals) if len(vals) <= 64 else _sym(sum(_frac(v) for v in vals))
-    if sympy.N(total - 1, 30) != 0 and abs(sympy.N(total - 1, 30)) > 1e-25:
-        raise InputError("--t", f"sums to {sympy.N(total, 12)}, not 1; a target distribution must sum to 1")
+    if all(v.is_Rational for v in vals):
+        total = sympy.Rational(sum(_frac(v) for v in vals))  # exact: 0.1 + 0.6 + 0.3 is 1
+        off = total != 1
+    else:  # irrational entries (sqrt(2)/2, …): to 30 digits
+        total = sympy.N(sympy.Add(*vals), 30)
+        off = abs(total - 1) > 1e-25
+    if off:
+        raise InputError("--t", f"sums to {float(total):.12g}, not 1; a target distribution must sum to 1")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -298,10 +303,6 @@ def _positive(v: Any) -> Any:
     return sympy.Heaviside(v, 0)
 
 
-def _fmt_index(k: int) -> str:
-    return str(k).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
-
-
 # --------------------------------------------------------------------------- solve
 
 
@@ -404,7 +405,6 @@ def _inputs_shown(inp: Inputs, n: int, d: int, small: bool) -> dict[str, Any]:
 def _solve_exact(inp: Inputs, n: int, d: int, target: int | None, T: Any, *, log_score: bool,
                  one_based: bool, include_correct: bool, grad_p: bool) -> Solution:
     steps: list[Step] = []
-    sub = _fmt_index
     # ---- scores
     if inp.W is not None:
         W = [[_sym(v) for v in r] for r in inp.W]

@@ -25,7 +25,8 @@ import sympy
 from dlcalc.board import eq
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, substitute
 from dlcalc.errors import InputError
-from dlcalc.exercises.softmax import Numeric, _sym, _symbolic, dot_shown, show, sum_shown
+from dlcalc.exercises.softmax import (Numeric, WrittenDifference, WrittenProduct, WrittenQuotient, _sym,
+                                     _symbolic, dot_shown, show, sum_shown, written)
 from dlcalc.registry import FLAG, Command, Option
 
 COMMAND = Command(
@@ -57,6 +58,31 @@ SUBST_MAX_DIM = 6              # q_i·k_j written out term by term up to this d_
 S_IJ, A_IJ, M_I, U_IJ, E_IJ, Z_I, W_IJ = (sympy.Symbol(n, real=True) for n in
                                           ("S_ij", "A_ij", "m_i", "u_ij", "E_ij", "Z_i", "w_ij"))
 SCALE, D_K = sympy.Symbol("s", real=True), sympy.Symbol("d_k", positive=True)
+
+
+class MaskedOut(sympy.Expr):
+    """−∞, the score of a masked pair, as the working writes it: −∞ in text and LaTeX, ``-oo``
+    in the exact JSON (SymPy reads it back as −∞), and −∞ when evaluated (doit, evalf)."""
+
+    is_number = False  # printed as itself, never as "−∞ ≈ −∞"
+    is_commutative = True
+
+    def doit(self, **hints: Any) -> Any:
+        return -sympy.oo
+
+    def _eval_evalf(self, prec: int) -> Any:
+        return -sympy.oo
+
+    def _sympystr(self, printer: Any) -> str:
+        from dlcalc.printing import TextPrinter
+
+        return "−∞" if isinstance(printer, TextPrinter) else "-oo"
+
+    def _latex(self, printer: Any) -> str:
+        return r"-\infty"
+
+
+MASKED = MaskedOut()
 
 
 # --------------------------------------------------------------------------- inputs
@@ -256,8 +282,7 @@ def _solve_exact(inp: Inputs, keep: list[list[bool]], *, no_scale: bool, column_
                           value=s))
     A = [[S[i][j] * s for j in range(m)] for i in range(n)]
     steps.append(Step(title="scaled scores", section=sec, formula=eq(A_IJ, SCALE * S_IJ),
-                      substituted=[[sympy.Mul(Shown(show(s)), Shown(show(S[i][j])), evaluate=False)
-                                    for j in range(m)] for i in range(n)],
+                      substituted=[[written(WrittenProduct, s, S[i][j]) for j in range(m)] for i in range(n)],
                       value=A))
     masked = any(not c for r in keep for c in r)
     if masked:
@@ -268,7 +293,7 @@ def _solve_exact(inp: Inputs, keep: list[list[bool]], *, no_scale: bool, column_
                          (r"M_{ij} = [j \le i]" if inp.causal and inp.mask is None else
                           r"M_{ij} = \text{mask}_{ij}" if not inp.causal else r"M_{ij} = \text{mask}_{ij} [j \le i]")),
             value=[[sympy.Integer(int(c)) for c in r] for r in keep]))
-        Am = [[A[i][j] if keep[i][j] else -sympy.oo for j in range(m)] for i in range(n)]
+        Am = [[A[i][j] if keep[i][j] else MASKED for j in range(m)] for i in range(n)]
         steps.append(Step(
             title="masked scores", section=sec,
             formula=Math("A_ij = −∞ where M_ij = 0", r"A_{ij} = -\infty \text{ where } M_{ij} = 0"),
@@ -292,19 +317,18 @@ def _solve_exact(inp: Inputs, keep: list[list[bool]], *, no_scale: bool, column_
                           value=mx, note="subtracted before the exponentials: the same weights, no overflow"))
         for a, line in enumerate(lines):
             for i, j in line:
-                U[i][j] = A[i][j] - mx[a] if keep[i][j] else -sympy.oo
+                U[i][j] = A[i][j] - mx[a] if keep[i][j] else MASKED
         sub = [[None] * m for _ in range(n)]
         for a, line in enumerate(lines):
             for i, j in line:
-                sub[i][j] = (sympy.Add(Shown(show(A[i][j])), sympy.Mul(-1, Shown(show(mx[a])), evaluate=False),
-                                       evaluate=False) if keep[i][j] else -sympy.oo)
+                sub[i][j] = written(WrittenDifference, A[i][j], mx[a]) if keep[i][j] else MASKED
         steps.append(Step(title="shifted scores", section=sec,
                           formula=Math(f"u_ij = A_ij − m_{ax}", rf"u_{{ij}} = A_{{ij}} - m_{ax}"),
                           substituted=sub, value=U))
     else:
         for i in range(n):
             for j in range(m):
-                U[i][j] = A[i][j] if keep[i][j] else -sympy.oo
+                U[i][j] = A[i][j] if keep[i][j] else MASKED
     E = [[sympy.exp(U[i][j]) if keep[i][j] else sympy.Integer(0) for j in range(m)] for i in range(n)]
     steps.append(Step(title="exponentials", section=sec,
                       formula=Math("E_ij = exp(u_ij)" if not symbolic else "E_ij = exp(A_ij)",
@@ -321,8 +345,7 @@ def _solve_exact(inp: Inputs, keep: list[list[bool]], *, no_scale: bool, column_
     for a, line in enumerate(lines):
         for i, j in line:
             Wt[i][j] = E[i][j] / Z[a]
-            sub[i][j] = sympy.Mul(Shown(show(E[i][j])), sympy.Pow(Shown(show(Z[a])), -1, evaluate=False),
-                                  evaluate=False)
+            sub[i][j] = written(WrittenQuotient, E[i][j], Z[a])
     steps.append(Step(title="attention weights", section=sec,
                       formula=Math(f"w_ij = E_ij / Z_{ax}", rf"w_{{ij}} = \frac{{E_{{ij}}}}{{Z_{ax}}}"),
                       substituted=sub, value=Wt,
@@ -384,7 +407,7 @@ def _solve_numeric(inp: Inputs, keep: list[list[bool]], *, no_scale: bool, colum
              formula=Math("A_ij = s·q_i·k_j, s = " + ("1 (the mistake)" if no_scale else
                                                        "1/√d_k" if inp.scale is None else "--scale"),
                           r"A_{ij} = s\, q_i \cdot k_j"),
-             value=[[F(A[i][j]) if keep[i][j] else -sympy.oo for j in range(m)] for i in range(n)]),
+             value=[[F(A[i][j]) if keep[i][j] else MASKED for j in range(m)] for i in range(n)]),
         Step(title="attention weights", section=sec,
              formula=Math(f"w_ij = exp(A_ij − m_{ax}) / Σ_{other} exp(A_ij − m_{ax})",
                           rf"w_{{ij}} = \frac{{e^{{A_{{ij}} - m_{ax}}}}}{{\sum_{other} e^{{A_{{ij}} - m_{ax}}}}}"),

@@ -137,6 +137,10 @@ EXERCISES: dict[str, tuple[str, str]] = {
                    "Layer-norm (or RMSNorm with --rms) forward, and backward with --grad-out."),
     "deslant": ("dlcalc.exercises.deslant",
                 "Deslant by moments: centroid, covariance, principal axes, skew μ₁₁/μ₀₂ and the shear."),
+    "softmax": ("dlcalc.exercises.softmax",
+                "Softmax with cross-entropy or the multiclass hinge, ∂L/∂z = p − y, the two-class sigmoid."),
+    "attention": ("dlcalc.exercises.attention",
+                  "Scaled dot-product attention, causal or masked: QKᵀ/√d_k, row-wise softmax, weighted sum of V."),
 }
 
 

@@ -1,0 +1,435 @@
+"""attention: scaled dot-product attention, as torch.nn.functional.scaled_dot_product_attention.
+
+One head, no batch; rows are positions::
+
+    S = Q·Kᵀ                         (n × m: query i against key j)
+    A = S·s,  s = 1/√d_k             (--scale s)
+    A_ij = −∞ where masked           (--mask 0, or j > i with --causal)
+    W_ij = e^(A_ij − m_i) / Σ_j' e^(A_ij' − m_i),  m_i = max_j A_ij   (row-wise softmax)
+    O = W·V                          (n × d_v)
+
+Arithmetic: exact SymPy while the score matrix has at most :data:`EXACT_MAX_SCORES`
+entries and the vectors at most :data:`EXACT_MAX_DIM` components (also for symbolic inputs),
+so e^(1/√2) stays exact and decimals are shown beside it; bigger numeric inputs run in
+mpmath with 30 significant digits, or in IEEE double with correctly rounded sums beyond
+5,000 multiply-adds (:class:`dlcalc.exercises.softmax.Numeric`), which the notes say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from dlcalc.board import eq
+from dlcalc.core import Math, Mistake, Shown, Solution, Step, substitute
+from dlcalc.errors import InputError
+from dlcalc.exercises.softmax import (Numeric, WrittenDifference, WrittenProduct, WrittenQuotient, _sym,
+                                     _symbolic, dot_shown, show, sum_shown, written)
+from dlcalc.registry import FLAG, Command, Option
+
+COMMAND = Command(
+    name="attention",
+    summary="Scaled dot-product attention, causal or masked: QKᵀ/√d_k, row-wise softmax, weighted sum of V.",
+    description="As torch.nn.functional.scaled_dot_product_attention for one head: rows of Q, K, V are "
+                "positions; --mask 1 = attend, 0 = masked out.",
+    example='dlcalc attention --Q "[[1, 0], [0, 1]]" --K "[[1, 0], [1, 1]]" --V "[[1, 2], [3, 4]]"',
+    options=(
+        Option("--Q", "Queries, n × d_k (one row per query position): \"[[1, 0], [0, 1]]\"."),
+        Option("--K", "Keys, m × d_k (one row per key position)."),
+        Option("--V", "Values, m × d_v (one row per key position)."),
+        Option("--causal", "Causal mask: query i attends to keys j ≤ i (PyTorch's is_causal).",
+               kind=FLAG, default=False),
+        Option("--mask", "A 0/1 matrix n × m (or one row of m, for every query): 1 = attend, 0 = masked out."),
+        Option("--scale", "The factor on QKᵀ (default 1/√d_k)."),
+    ),
+)
+
+MAX_POSITIONS = 1_000          # rows of Q, K, V
+MAX_SCORES = 10_000            # n · m
+MAX_WORK = 200_000             # n · m · (d_k + d_v) multiply-adds
+EXACT_MAX_SCORES = 25          # exact SymPy up to this many scores ...
+EXACT_MAX_DIM = 6              # ... and d_k, d_v up to this
+SYMBOLIC_MAX_SCORES = 16       # with any symbol: at most this many scores ...
+SYMBOLIC_MAX_DIM = 4           # ... and components per row (the expressions grow with both)
+SUBST_MAX_DIM = 6              # q_i·k_j written out term by term up to this d_k
+
+S_IJ, A_IJ, M_I, U_IJ, E_IJ, Z_I, W_IJ = (sympy.Symbol(n, real=True) for n in
+                                          ("S_ij", "A_ij", "m_i", "u_ij", "E_ij", "Z_i", "w_ij"))
+SCALE, D_K = sympy.Symbol("s", real=True), sympy.Symbol("d_k", positive=True)
+
+
+class MaskedOut(sympy.Expr):
+    """−∞, the score of a masked pair, as the working writes it: −∞ in text and LaTeX, ``-oo``
+    in the exact JSON (SymPy reads it back as −∞), and −∞ when evaluated (doit, evalf)."""
+
+    is_number = False  # printed as itself, never as "−∞ ≈ −∞"
+    is_commutative = True
+
+    def doit(self, **hints: Any) -> Any:
+        return -sympy.oo
+
+    def _eval_evalf(self, prec: int) -> Any:
+        return -sympy.oo
+
+    def _sympystr(self, printer: Any) -> str:
+        from dlcalc.printing import TextPrinter
+
+        return "−∞" if isinstance(printer, TextPrinter) else "-oo"
+
+    def _latex(self, printer: Any) -> str:
+        return r"-\infty"
+
+
+MASKED = MaskedOut()
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Parsed inputs of attention.
+
+    Attributes:
+        Q, K, V: the matrices as tuples of rows (SymPy values or Fractions).
+        causal: query i attends to keys j ≤ i.
+        mask: the 0/1 mask as n rows of m ints (1 = attend), or None.
+        scale: the factor on QKᵀ, or None for 1/√d_k.
+    """
+
+    Q: tuple[tuple[Any, ...], ...]
+    K: tuple[tuple[Any, ...], ...]
+    V: tuple[tuple[Any, ...], ...]
+    causal: bool = False
+    mask: tuple[tuple[int, ...], ...] | None = None
+    scale: Any = None
+
+
+def parse(*, Q: str | None, K: str | None, V: str | None, causal: bool, mask: str | None,
+          scale: str | None) -> Inputs:
+    """The command line's strings -> :class:`Inputs` (every mistake names its option)."""
+    from dlcalc.parse import parse_scalar, parse_value_fast
+
+    mats = {}
+    for name, text in (("--Q", Q), ("--K", K), ("--V", V)):
+        if text is None:
+            raise InputError(name, f"is missing: attention needs --Q, --K and --V (rows are positions)")
+        mats[name] = tuple(tuple(r) for r in parse_value_fast(text, name, kinds=("matrix",)))
+    q, k, v = mats["--Q"], mats["--K"], mats["--V"]
+    n, dk, m, dv = len(q), len(q[0]), len(k), len(v[0])
+    if len(k[0]) != dk:
+        raise InputError("--K", f"has rows of {len(k[0])} but --Q has rows of {dk}: queries and keys "
+                                "share the dimension d_k (Q is n × d_k, K is m × d_k)")
+    if len(v) != m:
+        raise InputError("--V", f"has {len(v)} rows but --K has {m}: one value row per key position")
+    for name, rows in (("--Q", n), ("--K", m)):
+        if rows > MAX_POSITIONS:
+            raise InputError(name, f"has {rows:,} rows; at most {MAX_POSITIONS:,}")
+    if n * m > MAX_SCORES:
+        raise InputError("--K", f"with --Q gives {n}×{m} = {n * m:,} scores; at most {MAX_SCORES:,}")
+    if n * m * (dk + dv) > MAX_WORK:
+        raise InputError("--V" if dv > dk else "--Q",
+                         f"makes {n * m * (dk + dv):,} multiply-adds (n·m·(d_k + d_v)); at most {MAX_WORK:,}")
+    mk = None
+    if mask is not None:
+        raw = parse_value_fast(mask, "--mask", kinds=("vector", "matrix"))
+        rows = [raw] if not isinstance(raw[0], list) else raw
+        if len(rows) == 1 and n > 1:
+            rows = rows * n  # one row for every query (a key padding mask)
+        if len(rows) != n or len(rows[0]) != m:
+            raise InputError("--mask", f"is {len(rows)}×{len(rows[0])}, but the scores are n × m = {n}×{m} "
+                                       "(queries × keys); give an n × m matrix or one row of m")
+        out = []
+        for r in rows:
+            row = []
+            for e in r:
+                e = _sym(e)
+                if e not in (0, 1):
+                    raise InputError("--mask", f"has the entry {sympy.sstr(e)[:20]}; entries are 0 (masked out) "
+                                               "or 1 (attend)")
+                row.append(int(e))
+            out.append(tuple(row))
+        mk = tuple(out)
+    sc = parse_scalar(scale, "--scale") if scale is not None else None
+    return Inputs(q, k, v, bool(causal), mk, sc)
+
+
+def allowed(inp: Inputs) -> list[list[bool]]:
+    """Which (query, key) pairs take part: the mask and the causal triangle together."""
+    n, m = len(inp.Q), len(inp.K)
+    keep = [[True] * m for _ in range(n)]
+    for i in range(n):
+        for j in range(m):
+            if inp.causal and j > i:
+                keep[i][j] = False
+            if inp.mask is not None and not inp.mask[i][j]:
+                keep[i][j] = False
+    return keep
+
+
+def _fully_masked(keep: list[list[bool]], inp: Inputs, columns: bool) -> None:
+    lines = range(len(keep[0])) if columns else range(len(keep))
+    for a in lines:
+        cells = [row[a] for row in keep] if columns else keep[a]
+        if not any(cells):
+            what = f"column {a} (key {a})" if columns else f"row {a} (query {a})"
+            why = " together with --causal" if inp.causal and inp.mask is not None else ""
+            raise InputError("--mask", f"masks out every entry of {what}{why}: a softmax over no entries is "
+                                       "undefined (PyTorch gives that row zeros or NaN); let each query attend "
+                                       "to at least one key")
+
+
+# --------------------------------------------------------------------------- solve
+
+
+def solve(inp: Inputs, *, no_scale: bool = False, column_softmax: bool = False) -> Solution:
+    """The worked solution.  The flags are the mistakes of ``--check``: ``no_scale`` leaves
+    out the 1/√d_k; ``column_softmax`` normalizes over the queries (down each column)."""
+    n, m, dk, dv = len(inp.Q), len(inp.K), len(inp.Q[0]), len(inp.V[0])
+    keep = allowed(inp)
+    _fully_masked(keep, inp, columns=column_softmax)
+    everything = [e for M in (inp.Q, inp.K, inp.V) for r in M for e in r] + [inp.scale]
+    symbolic = any(_symbolic(e) for e in everything if e is not None)
+    small = n * m <= EXACT_MAX_SCORES and dk <= EXACT_MAX_DIM and dv <= EXACT_MAX_DIM
+    if symbolic and (n * m > SYMBOLIC_MAX_SCORES or max(dk, dv) > SYMBOLIC_MAX_DIM):
+        raise InputError("--Q", f"is too large for symbolic work: at most {SYMBOLIC_MAX_SCORES} scores (n·m) and "
+                                f"{SYMBOLIC_MAX_DIM} components per row when any input is a symbol")
+    if small:
+        return _solve_exact(inp, keep, no_scale=no_scale, column_softmax=column_softmax)
+    return _solve_numeric(inp, keep, no_scale=no_scale, column_softmax=column_softmax)
+
+
+def _conventions(inp: Inputs, no_scale: bool, column_softmax: bool, symbolic: bool) -> dict[str, str]:
+    conv = {
+        "shapes": "Q is n × d_k, K is m × d_k, V is m × d_v: rows are positions, one head and no batch "
+                  "(the last two dimensions of torch.nn.functional.scaled_dot_product_attention)",
+        "scale": ("scores = Q·Kᵀ·s with s = 1/√d_k, PyTorch's default" if inp.scale is None else
+                  "scores = Q·Kᵀ·s with s = --scale") + ("; the mistake leaves s out" if no_scale else ""),
+    }
+    if inp.causal or inp.mask is not None:
+        parts = []
+        if inp.mask is not None:
+            parts.append("--mask: 1 = attend, 0 = masked out (PyTorch's boolean attn_mask: True takes part)")
+        if inp.causal:
+            parts.append("--causal: query i attends to keys j ≤ i (PyTorch's is_causal, the lower triangle "
+                         "from the top-left corner, also when n ≠ m)")
+        if inp.causal and inp.mask is not None:
+            parts.append("both: a pair takes part only if both allow it (PyTorch refuses the two together)")
+        conv["mask"] = "; ".join(parts) + ("; masked scores are −∞ before the softmax, so their weights are 0, "
+                                           "and null in the scores result")
+        conv["fully masked"] = ("a query with every key masked out is refused with an error naming --mask "
+                                "(a softmax over nothing is undefined; PyTorch 2.13 gives that row zeros, "
+                                "older versions NaN)")
+    conv["softmax"] = ("row-wise, over the keys j for each query i" if not column_softmax else
+                       "column-wise, over the queries i for each key j (the mistake)") + (
+        ", with the row's largest score subtracted first (the same value, no overflow)" if not symbolic else
+        "; symbolic scores: no maximum is subtracted")
+    conv["output"] = "output = weights·V: each query's output is the weighted average of the value rows"
+    return conv
+
+
+def _inputs_shown(inp: Inputs, small: bool) -> dict[str, Any]:
+    def mat(M: Any, name: str) -> Any:
+        return [[_sym(e) for e in r] for r in M] if small else f"{len(M)}×{len(M[0])} matrix"
+
+    out: dict[str, Any] = {"Q": mat(inp.Q, "Q"), "K": mat(inp.K, "K"), "V": mat(inp.V, "V")}
+    if inp.causal:
+        out["causal"] = True
+    if inp.mask is not None:
+        out["mask"] = [[sympy.Integer(e) for e in r] for r in inp.mask] if small else f"{len(inp.mask)}×{len(inp.mask[0])} mask"
+    if inp.scale is not None:
+        out["scale"] = _sym(inp.scale)
+    return out
+
+
+def _argmax_value(values: list[Any]) -> Any:
+    best = None
+    for v in values:
+        nv = v if v.is_Rational else sympy.N(v, 40)
+        if best is None or bool(nv > best[0]):
+            best = (nv, v)
+    return best[1]
+
+
+def _solve_exact(inp: Inputs, keep: list[list[bool]], *, no_scale: bool, column_softmax: bool) -> Solution:
+    n, m, dk, dv = len(inp.Q), len(inp.K), len(inp.Q[0]), len(inp.V[0])
+    Q = [[_sym(e) for e in r] for r in inp.Q]
+    K = [[_sym(e) for e in r] for r in inp.K]
+    V = [[_sym(e) for e in r] for r in inp.V]
+    steps: list[Step] = []
+    sec = "scores"
+    S = [[sympy.Add(*[a * b for a, b in zip(Q[i], K[j])]) for j in range(m)] for i in range(n)]
+    steps.append(Step(
+        title="raw scores Q·Kᵀ (query i against key j)", section=sec,
+        formula=Math("S_ij = q_i·k_j = Σ_c Q_ic·K_jc", r"S_{ij} = q_i \cdot k_j = \sum_c Q_{ic} K_{jc}"),
+        substituted=[[dot_shown(Q[i], K[j]) for j in range(m)] for i in range(n)] if dk <= SUBST_MAX_DIM else None,
+        value=S))
+    if no_scale:
+        s = sympy.Integer(1)
+        steps.append(Step(title="scale left out (the mistake)", section=sec,
+                          formula=Math("s = 1", "s = 1"), value=s))
+    elif inp.scale is None:
+        s = 1 / sympy.sqrt(dk)
+        steps.append(Step(title="scale factor", section=sec, formula=eq(SCALE, 1 / sympy.sqrt(D_K)),
+                          substituted=substitute(1 / sympy.sqrt(D_K), {D_K: dk}), value=s,
+                          note="the dot product of two vectors of d_k unit-variance components has variance "
+                               "d_k; 1/√d_k brings the scores back to variance 1 before the softmax"))
+    else:
+        s = _sym(inp.scale)
+        steps.append(Step(title="scale factor (--scale)", section=sec, formula=Math("s = --scale", "s = \\text{scale}"),
+                          value=s))
+    A = [[S[i][j] * s for j in range(m)] for i in range(n)]
+    steps.append(Step(title="scaled scores", section=sec, formula=eq(A_IJ, SCALE * S_IJ),
+                      substituted=[[written(WrittenProduct, s, S[i][j]) for j in range(m)] for i in range(n)],
+                      value=A))
+    masked = any(not c for r in keep for c in r)
+    if masked:
+        steps.append(Step(
+            title="which pairs take part (1 = attend, 0 = masked out)", section=sec,
+            formula=Math(("M_ij = [j ≤ i]" if inp.causal and inp.mask is None else
+                          "M_ij = --mask" if not inp.causal else "M_ij = --mask_ij·[j ≤ i]"),
+                         (r"M_{ij} = [j \le i]" if inp.causal and inp.mask is None else
+                          r"M_{ij} = \text{mask}_{ij}" if not inp.causal else r"M_{ij} = \text{mask}_{ij} [j \le i]")),
+            value=[[sympy.Integer(int(c)) for c in r] for r in keep]))
+        Am = [[A[i][j] if keep[i][j] else MASKED for j in range(m)] for i in range(n)]
+        steps.append(Step(
+            title="masked scores", section=sec,
+            formula=Math("A_ij = −∞ where M_ij = 0", r"A_{ij} = -\infty \text{ where } M_{ij} = 0"),
+            value=Am, note="e^(−∞) = 0: a masked key gets weight 0"))
+    symbolic = any(not A[i][j].is_number for i in range(n) for j in range(m) if keep[i][j])
+
+    # ---- the softmax, over rows (or, the mistake, over columns)
+    lines = [[(i, j) for j in range(m)] for i in range(n)] if not column_softmax else \
+        [[(i, j) for i in range(n)] for j in range(m)]
+    ax, other = ("i", "j") if not column_softmax else ("j", "i")
+    sec = "row-wise softmax (over the keys j)" if not column_softmax else \
+        "column-wise softmax (over the queries i: the mistake)"
+    U = [[None] * m for _ in range(n)]
+    if not symbolic:
+        mx = []
+        for line in lines:
+            mx.append(_argmax_value([A[i][j] for i, j in line if keep[i][j]]))
+        steps.append(Step(title="largest score of each " + ("row" if not column_softmax else "column"),
+                          section=sec,
+                          formula=Math(f"m_{ax} = max_{other} A_ij (unmasked)", rf"m_{ax} = \max_{other} A_{{ij}}"),
+                          value=mx, note="subtracted before the exponentials: the same weights, no overflow"))
+        for a, line in enumerate(lines):
+            for i, j in line:
+                U[i][j] = A[i][j] - mx[a] if keep[i][j] else MASKED
+        sub = [[None] * m for _ in range(n)]
+        for a, line in enumerate(lines):
+            for i, j in line:
+                sub[i][j] = written(WrittenDifference, A[i][j], mx[a]) if keep[i][j] else MASKED
+        steps.append(Step(title="shifted scores", section=sec,
+                          formula=Math(f"u_ij = A_ij − m_{ax}", rf"u_{{ij}} = A_{{ij}} - m_{ax}"),
+                          substituted=sub, value=U))
+    else:
+        for i in range(n):
+            for j in range(m):
+                U[i][j] = A[i][j] if keep[i][j] else MASKED
+    E = [[sympy.exp(U[i][j]) if keep[i][j] else sympy.Integer(0) for j in range(m)] for i in range(n)]
+    steps.append(Step(title="exponentials", section=sec,
+                      formula=Math("E_ij = exp(u_ij)" if not symbolic else "E_ij = exp(A_ij)",
+                                   r"E_{ij} = \exp(u_{ij})" if not symbolic else r"E_{ij} = \exp(A_{ij})"),
+                      substituted=[[sympy.exp(Shown(show(U[i][j])), evaluate=False) if keep[i][j] else
+                                    sympy.Integer(0) for j in range(m)] for i in range(n)],
+                      value=E, note="symbolic scores: no maximum is subtracted" if symbolic else ""))
+    Z = [sympy.Add(*[E[i][j] for i, j in line]) for line in lines]
+    steps.append(Step(title="normalizer of each " + ("row" if not column_softmax else "column"), section=sec,
+                      formula=Math(f"Z_{ax} = Σ_{other} E_ij", rf"Z_{ax} = \sum_{other} E_{{ij}}"),
+                      substituted=[sum_shown([E[i][j] for i, j in line]) for line in lines], value=Z))
+    Wt = [[sympy.Integer(0)] * m for _ in range(n)]
+    sub = [[None] * m for _ in range(n)]
+    for a, line in enumerate(lines):
+        for i, j in line:
+            Wt[i][j] = E[i][j] / Z[a]
+            sub[i][j] = written(WrittenQuotient, E[i][j], Z[a])
+    steps.append(Step(title="attention weights", section=sec,
+                      formula=Math(f"w_ij = E_ij / Z_{ax}", rf"w_{{ij}} = \frac{{E_{{ij}}}}{{Z_{ax}}}"),
+                      substituted=sub, value=Wt,
+                      note=("each row sums to 1" if not column_softmax else "each column sums to 1: the rows do not")))
+    # ---- output
+    sec = "output"
+    if column_softmax:
+        O = [[sympy.Add(*[Wt[i][j] * V[j][c] for j in range(m)]) for c in range(dv)] for i in range(n)]
+    else:  # one fraction per entry, (Σ_j E_ij·V_jc)/Z_i: the same value, a shorter exact form
+        O = [[sympy.Add(*[E[i][j] * V[j][c] for j in range(m)]) / Z[i] for c in range(dv)] for i in range(n)]
+    steps.append(Step(
+        title="output = weights·V (weighted average of the value rows)", section=sec,
+        formula=Math("o_ic = Σ_j w_ij·V_jc", r"o_{ic} = \sum_j w_{ij} V_{jc}"),
+        substituted=[[dot_shown([Wt[i][j] for j in range(m)], [V[j][c] for j in range(m)]) for c in range(dv)]
+                     for i in range(n)] if m <= SUBST_MAX_DIM else None,
+        value=O))
+    result = {"scores": [[A[i][j] if keep[i][j] else None for j in range(m)] for i in range(n)],
+              "weights": Wt, "output": O}
+    return Solution(command="attention", inputs=_inputs_shown(inp, True),
+                    conventions=_conventions(inp, no_scale, column_softmax, symbolic), steps=tuple(steps),
+                    result=result)
+
+
+def _solve_numeric(inp: Inputs, keep: list[list[bool]], *, no_scale: bool, column_softmax: bool) -> Solution:
+    n, m, dk, dv = len(inp.Q), len(inp.K), len(inp.Q[0]), len(inp.V[0])
+    B = Numeric(n * m * (dk + dv))
+    mp, F = B.num, B.out
+    Q = [[mp(e) for e in r] for r in inp.Q]
+    K = [[mp(e) for e in r] for r in inp.K]
+    V = [[mp(e) for e in r] for r in inp.V]
+    if no_scale:
+        s = B.c(1)
+    elif inp.scale is None:
+        s = 1 / B.sqrt(dk)
+    else:
+        s = mp(inp.scale)
+    A = [[B.fdot(Q[i], K[j]) * s for j in range(m)] for i in range(n)]
+    if not all(B.finite(a) for r in A for a in r):
+        raise InputError("--Q", "gives scores beyond the range of double precision; use smaller numbers")
+    lines = [[(i, j) for j in range(m)] for i in range(n)] if not column_softmax else \
+        [[(i, j) for i in range(n)] for j in range(m)]
+    Wt = [[B.c(0)] * m for _ in range(n)]
+    for line in lines:
+        mx = max(A[i][j] for i, j in line if keep[i][j])
+        E = {(i, j): B.exp(A[i][j] - mx) for i, j in line if keep[i][j]}
+        Z = B.fsum(E.values())
+        for (i, j), e in E.items():
+            Wt[i][j] = e / Z
+    O = [[B.fdot([Wt[i][j] for j in range(m)], [V[j][c] for j in range(m)]) for c in range(dv)]
+         for i in range(n)]
+    scores = [[F(A[i][j]) if keep[i][j] else None for j in range(m)] for i in range(n)]
+    weights = [[F(w) for w in r] for r in Wt]
+    output = [[F(o) for o in r] for r in O]
+    ax, other = ("i", "j") if not column_softmax else ("j", "i")
+    sec = "row-wise softmax (over the keys j)" if not column_softmax else \
+        "column-wise softmax (over the queries i: the mistake)"
+    steps = [
+        Step(title="scaled scores", section="scores",
+             formula=Math("A_ij = s·q_i·k_j, s = " + ("1 (the mistake)" if no_scale else
+                                                       "1/√d_k" if inp.scale is None else "--scale"),
+                          r"A_{ij} = s\, q_i \cdot k_j"),
+             value=[[F(A[i][j]) if keep[i][j] else MASKED for j in range(m)] for i in range(n)]),
+        Step(title="attention weights", section=sec,
+             formula=Math(f"w_ij = exp(A_ij − m_{ax}) / Σ_{other} exp(A_ij − m_{ax})",
+                          rf"w_{{ij}} = \frac{{e^{{A_{{ij}} - m_{ax}}}}}{{\sum_{other} e^{{A_{{ij}} - m_{ax}}}}}"),
+             value=weights),
+        Step(title="output = weights·V", section="output",
+             formula=Math("o_ic = Σ_j w_ij·V_jc", r"o_{ic} = \sum_j w_{ij} V_{jc}"), value=output),
+    ]
+    notes = (f"numeric path for {n}×{m} scores with d_k = {dk}, d_v = {dv} (exact work up to "
+             f"{EXACT_MAX_SCORES} scores and {EXACT_MAX_DIM} components): {B.note}",)
+    return Solution(command="attention", inputs=_inputs_shown(inp, False),
+                    conventions=_conventions(inp, no_scale, column_softmax, False), steps=tuple(steps),
+                    result={"scores": scores, "weights": weights, "output": output}, notes=notes)
+
+
+# --------------------------------------------------------------------------- --check
+
+
+def _no_scale(kw: dict[str, Any]) -> dict[str, Any] | None:
+    return {"no_scale": True}
+
+
+MISTAKES = (
+    Mistake("forgot the scaling by 1/√d_k", _no_scale),
+    Mistake("took the softmax over the wrong axis (down the columns, over the queries)", {"column_softmax": True}),
+)

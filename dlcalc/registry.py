@@ -123,6 +123,12 @@ EXERCISES: dict[str, tuple[str, str]] = {
                      "Gradient descent and Newton on f(w) = wᵀHw via H = QΛQᵀ, with convergence analysis."),
     "dropout-expectation": ("dlcalc.exercises.dropout_expectation",
                             "Expected loss under multiplicative weight noise or dropout = loss + an L2-like penalty."),
+    "lr-schedule": ("dlcalc.exercises.lr_schedule",
+                    "Learning-rate schedules as torch.optim.lr_scheduler computes them (step, cosine, one-cycle, noam, …)."),
+    "ema": ("dlcalc.exercises.ema",
+            "Exponential moving average v_t = βv_{t−1} + (1 − β)x_t, its unrolled sum and the bias correction."),
+    "minibatch": ("dlcalc.exercises.minibatch",
+                  "Steps per epoch and total steps of a DataLoader, and the learning rate scaled with the batch size."),
 }
 
 

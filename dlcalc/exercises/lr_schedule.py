@@ -42,6 +42,7 @@ import sympy
 from dlcalc.board import eq, step
 from dlcalc.core import Math, Mistake, Solution, Step
 from dlcalc.errors import InputError
+from dlcalc.exercises.minibatch import floor_of
 from dlcalc.parse import parse_int, parse_scalar, parse_vector, symbol
 from dlcalc.registry import FLAG, Command, Option
 
@@ -354,7 +355,7 @@ def formula(name: str) -> Any:
 
 
 _BUILD: dict[str, Callable[[], Any]] = {
-    "step": lambda: eq(ETA_K, ETA0 * GAMMA**sympy.floor(K / S_SIZE)),
+    "step": lambda: eq(ETA_K, ETA0 * GAMMA**floor_of(K / S_SIZE)),
     "multistep": lambda: eq(ETA_K, ETA0 * GAMMA**N_K),
     "exponential": lambda: eq(ETA_K, ETA0 * GAMMA**K),
     "cosine": lambda: eq(ETA_K, ETA_MIN + (ETA0 - ETA_MIN) * (1 + sympy.cos(sympy.pi * K / T_MAX)) / 2),

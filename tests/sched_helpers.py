@@ -51,8 +51,13 @@ def _close(a: Any, b: Any) -> bool:
     a, b = sympy.sympify(a), sympy.sympify(b)
     if a == b:
         return True
-    if a.free_symbols or b.free_symbols:
-        return sympy.expand(a - b) == 0
+    free = sorted(a.free_symbols | b.free_symbols, key=str)
+    if free:
+        if sympy.expand(a - b) == 0:
+            return True
+        points = [{x: sympy.Rational(3 * j + 1, 7 + j) for j, x in enumerate(free)},
+                  {x: sympy.Rational(-2 * j - 5, 3) for j, x in enumerate(free)}]
+        return all(_close(a.xreplace(p), b.xreplace(p)) for p in points)
     with mpmath.workdps(40):
         x, y = sympy.N(a, 35), sympy.N(b, 35)
         return bool(abs(x - y) <= sympy.Float("1e-25") * max(abs(y), sympy.Float("1e-300")) + sympy.Float("1e-300"))

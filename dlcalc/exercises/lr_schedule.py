@@ -338,7 +338,7 @@ K, S_SIZE, GAMMA, ETA0 = symbol("k"), symbol("s"), symbol("gamma"), symbol("eta_
 ETA_K, N_K = symbol("eta_k"), symbol("n")
 T_MAX, ETA_MIN = symbol("T_max"), symbol("eta_min")
 F_K, S_F, E_F, T_IT, POW = symbol("f_k"), symbol("s"), symbol("e"), symbol("T"), symbol("p")
-ETA_MAX, DIV, FDIV, ETA_INIT = symbol("eta_max"), symbol("div"), symbol("final_div"), symbol("eta_initial")
+ETA_MAX, DIV, FDIV, ETA_INIT = symbol("eta_max"), symbol("div"), symbol("div_final"), symbol("eta_initial")
 PHASE_A, PHASE_B, FRAC = symbol("k_s"), symbol("k_e"), symbol("f")
 ETA_START, ETA_END = symbol("eta_s"), symbol("eta_e")
 STEP, D_MODEL, WARM, FACTOR = symbol("step"), symbol("d"), symbol("w"), symbol("f")
@@ -673,8 +673,9 @@ class Schedule:
         init, low = self.levels["initial"], self.levels["min"]
         out = [
             step("initial rate", formula("initial"), {ETA_MAX: i.max_lr, DIV: i.div_factor}, value=init,
-                 note="OneCycleLR replaces the optimizer's lr by max_lr/div_factor"),
-            step("final rate", formula("final"), {ETA_INIT: init, FDIV: i.final_div_factor}, value=low),
+                 note="div = div_factor; OneCycleLR replaces the optimizer's lr by max_lr/div_factor"),
+            step("final rate", formula("final"), {ETA_INIT: init, FDIV: i.final_div_factor}, value=low,
+                 note="div_final = final_div_factor"),
         ]
         names = {"initial": "η_initial", "max": "η_max", "min": "η_min"}
         ph_text = "; ".join(f"phase {j + 1}: steps up to {_show(_rat(ph.b))}, {names[ph.start]} → {names[ph.end]}"
@@ -774,7 +775,14 @@ def solve(inp: Inputs, *, shift: int = 0, every_step: bool = False, clamp_cosine
     if not all(math.isfinite(float(v)) for v in (lrs[0], lrs[-1], lr)):
         raise InputError("--lr", "makes a rate outside floating point")
 
-    history = [{"step": j, "lr": v} for j, v in enumerate(lrs)]
+    if arithmetic == "exact" and not sched.rational:
+        # the table shows irrational rates as decimals anyway; floats spare printing each
+        # exact form once more (lrs and lr keep them)
+        from dlcalc.printing import json_value
+
+        history = [{"step": j, "lr": v if v.is_Rational else json_value(v)} for j, v in enumerate(lrs)]
+    else:
+        history = [{"step": j, "lr": v} for j, v in enumerate(lrs)]
     steps = sched.steps(k)
     conventions = {
         "schedule": sched.description(),

@@ -773,7 +773,9 @@ def solve(inp: Inputs, *, shift: int = 0, every_step: bool = False, clamp_cosine
         if lrs and not isinstance(lr, sympy.Float):
             lrs[k] = lr  # the asked one exact, so that lr = lrs[K] holds exactly
     if not all(math.isfinite(float(v)) for v in (lrs[0], lrs[-1], lr)):
-        raise InputError("--lr", "makes a rate outside floating point")
+        option = ("--gamma" if inp.schedule in ("step", "multistep", "exponential") else
+                  "--max-lr" if inp.schedule == "onecycle" else "--lr")
+        raise InputError(option, "makes a rate beyond the range of floating point (above 1.8e308)")
 
     if arithmetic == "exact" and not sched.rational:
         # the table shows irrational rates as decimals anyway; floats spare printing each

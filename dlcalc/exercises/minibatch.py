@@ -149,7 +149,8 @@ def solve(inp: Inputs, *, inverse_scaling: bool = False) -> Solution:
         if rule == "sqrt":
             tmpl = LR0 * sympy.sqrt(B0 / B if inverse_scaling else B / B0)
             lr = lr0 * sympy.sqrt(ratio)
-            why = "square-root scaling: keeps the variance of the update about constant"
+            why = ("square-root scaling (Krizhevsky 2014, Hoffer et al. 2017): keeps the variance of the "
+                   "update's gradient noise about constant")
         else:
             tmpl = LR0 * (B0 / B if inverse_scaling else B / B0)
             lr = lr0 * ratio
@@ -164,7 +165,8 @@ def solve(inp: Inputs, *, inverse_scaling: bool = False) -> Solution:
         note="measured over many models and data sets: doubling the batch halves the steps needed to reach a "
              "target error only up to a critical batch size; beyond it the steps fall ever more slowly and then "
              "stop falling (maximal data parallelism), so the extra examples per step are wasted. Where the "
-             "curve bends depends on the model and the data; the linear rule holds in the first regime only"))
+             "curve bends depends on the model and the data; linear scaling of the rate is a heuristic for the "
+             "first regime"))
     inputs: dict[str, Any] = {"n": sympy.Integer(n), "batch_size": sympy.Integer(bsz),
                               "epochs": sympy.Integer(inp.epochs), "drop_last": inp.drop_last}
     if inp.base_batch_size is not None:

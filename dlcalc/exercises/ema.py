@@ -25,7 +25,7 @@ from typing import Any
 import sympy
 
 from dlcalc.board import eq, step
-from dlcalc.core import Math, Mistake, Shown, Solution, Step
+from dlcalc.core import Math, Mistake, Solution, Step
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_scalar, parse_value_fast, symbol
 from dlcalc.registry import Command, Option

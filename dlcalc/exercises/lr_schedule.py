@@ -94,7 +94,6 @@ EXACT_RATIONAL_STEPS = 2_000  # lrs exact (rationals) up to this many steps ...
 EXACT_SYMBOLIC_STEPS = 60     # ... or this many when the rates are irrational (cos, √)
 EXACT_MAX_BITS = 4_000        # an exact rate larger than this is given to DIGITS digits
 DIGITS = 30
-TABLE_NOTE_MIN = 13           # the text table elides rows past this many
 
 DEFAULTS = {"lr": sympy.Rational(1, 1000), "gamma": sympy.Rational(1, 10), "eta_min": sympy.Integer(0),
             "start_factor": sympy.Rational(1, 3), "end_factor": sympy.Integer(1), "total_iters": 5,
@@ -113,10 +112,6 @@ USES = {
     "onecycle": ("max_lr", "pct_start", "div_factor", "final_div_factor", "anneal_strategy", "three_phase"),
     "noam": ("lr", "d_model", "warmup"),
 }
-
-TORCH = {"step": "StepLR", "multistep": "MultiStepLR", "exponential": "ExponentialLR",
-         "cosine": "CosineAnnealingLR", "linear": "LinearLR", "polynomial": "PolynomialLR",
-         "onecycle": "OneCycleLR", "noam": "LambdaLR"}
 
 
 # --------------------------------------------------------------------------- inputs

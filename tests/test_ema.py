@@ -157,7 +157,8 @@ def test_right_answer_passes():
     (["--beta", "0.9"], "--values"),
     (["--beta", "1", "--values", "1"], "--beta"),
     (["--beta", "-0.1", "--values", "1"], "--beta"),
-    (["--beta", "b", "--values", "1"], "--beta"),
+    (["--beta", "[0.5, 0.9]", "--values", "1"], "--beta"),
+    (["--beta", "b", "--values", ",".join(["1"] * 31)], "--beta"),
     (["--beta", "0.9", "--values", "[]"], "--values"),
     (["--beta", "0.9", "--values", "[[1, 2], [3, 4]]"], "--values"),
     (["--beta", "0.9", "--values", ",".join(f"x{i}" for i in range(31))], "--values"),
@@ -197,6 +198,18 @@ def test_any_options_exit_0_1_or_2_with_one_json_object(pairs, check):
     dict(beta="0.5", values="x1, x2, x3"),
     dict(beta="0.999", values=",".join(str(i % 5) for i in range(1200))),
     dict(beta="sqrt(2)/2", values="1, 2"),
+    dict(beta="b", values="x1, x2, 3", v0="1"),
 ])
 def test_every_substituted_line_evaluates_to_its_value(given):
     assert assert_steps_consistent(solution("ema", **given)) >= 2
+
+
+def test_symbolic_beta_gives_the_unrolled_weights():
+    out = ema("--beta", "b", "--values", "x1, x2, x3")
+    b, x1, x2, x3 = sympy.symbols("b x1 x2 x3")
+    v3, h3 = exact_list(out, "ema")[-1], exact_list(out, "ema_hat")[-1]
+    assert sympy.expand(v3 - (1 - b) * (b**2 * x1 + b * x2 + x3)) == 0
+    assert sympy.simplify(h3 - (1 - b) * (b**2 * x1 + b * x2 + x3) / (1 - b**3)) == 0
+    # a constant sequence is recovered for every β
+    out = ema("--beta", "b", "--values", "c, c, c, c")
+    assert all(sympy.simplify(h - sympy.Symbol("c")) == 0 for h in exact_list(out, "ema_hat"))

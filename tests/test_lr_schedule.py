@@ -365,7 +365,9 @@ def test_right_answer_passes_check():
     (["--schedule", "exponential", "--gamma", "0.5", "--steps", "3", "--t-max", "4"], "--t-max"),
     (["--schedule", "exponential", "--gamma", "0.5", "--steps", "3", "--at", "3"], "--at"),
     (["--schedule", "exponential", "--gamma", "0.5", "--steps", "100001"], "--steps"),
-    (["--schedule", "exponential", "--gamma", "x", "--steps", "3"], "--gamma"),
+    (["--schedule", "exponential", "--gamma", "[0.5, 0.9]", "--steps", "3"], "--gamma"),
+    (["--schedule", "onecycle", "--max-lr", "1", "--steps", "10", "--pct-start", "p"], "--pct-start"),
+    (["--schedule", "polynomial", "--power", "p", "--steps", "3"], "--power"),
     (["--schedule", "exponential", "--gamma", "0.5", "--lr", "-1", "--steps", "3"], "--lr"),
     (["--schedule", "exponential", "--gamma", "1e300", "--steps", "100"], "--gamma"),
     (["--schedule", "multistep", "--milestones", "[1.5]", "--steps", "3"], "--milestones"),
@@ -471,3 +473,33 @@ def test_plot_draws_the_curve(tmp_path):
     finally:
         plt.close(fig)
     assert (tmp_path / "lr.png").stat().st_size > 1000
+
+
+# --------------------------------------------------------------------------- symbols
+
+
+def test_symbolic_base_rate_and_gamma_stay_symbolic():
+    out = cli_json("lr-schedule", "--schedule", "step", "--lr", "eta", "--gamma", "g", "--step-size", "2",
+                   "--steps", "5")
+    eta, g = sympy.symbols("eta g")
+    assert exact(out, "lrs") == [eta, eta, eta * g, eta * g, eta * g**2]
+    assert exact(out, "lr") == eta * g**2
+    assert "symbolic" in out["conventions"]["arithmetic"]
+    out = cli_json("lr-schedule", "--schedule", "cosine", "--lr", "eta", "--t-max", "3", "--steps", "4", "--at", "1")
+    assert sympy.simplify(exact(out, "lr") - eta * sympy.Rational(3, 4)) == 0  # (1 + cos(π/3))/2 = 3/4
+
+
+def test_symbolic_inputs_are_bounded_and_not_plotted():
+    err = cli_error("lr-schedule", "--schedule", "exponential", "--lr", "eta", "--gamma", "0.5", "--steps", "61")
+    assert err["option"] == "--steps"
+    from dlcalc.errors import InputError
+    from dlcalc.exercises import lr_schedule
+
+    sol = solution("lr-schedule", schedule="exponential", lr="eta", gamma="0.5", steps="3")
+    with pytest.raises(InputError):
+        lr_schedule.plot(sol, None)
+
+
+def test_symbolic_check_recognizes_the_off_by_one():
+    args = ["--schedule", "exponential", "--lr", "eta", "--gamma", "0.5", "--steps", "4", "--at", "2"]
+    assert "too late" in check_mistake("lr-schedule", args, "lr", "eta/8")  # η·0.5³ instead of η·0.5²

@@ -35,7 +35,7 @@ COMMAND = Command(
     summary="Exponential moving average v_t = βv_{t−1} + (1 − β)x_t, its unrolled sum and the bias correction.",
     example='dlcalc ema --beta 0.9 --values "[1, 2, 3]"',
     options=(
-        Option("--beta", "The decay β in [0, 1) (default 0.9).", default="0.9"),
+        Option("--beta", "The decay β in [0, 1) (default 0.9); may be a symbol.", default="0.9"),
         Option("--values", "The sequence x_1 … x_T, e.g. \"[1, 2, 3]\" or 1,2,3 (numbers or symbols)."),
         Option("--v0", "The starting value v₀ (default 0; the bias correction assumes 0).", default="0"),
     ),
@@ -71,10 +71,11 @@ class Inputs:
 def parse(*, beta: str, values: str | None, v0: str) -> Inputs:
     """The command line's strings -> :class:`Inputs` (every mistake names its option)."""
     b = parse_scalar(beta if beta is not None else "0.9", "--beta")
-    if not b.is_number or b.is_real is False:
-        raise InputError("--beta", f"must be a number in [0, 1), got {str(beta).strip()[:40]!r}")
-    if bool(b < 0) or bool(b >= 1):
-        raise InputError("--beta", f"must be in [0, 1), got {_show(b)}")
+    if b.is_number:  # a symbol (or an expression in symbols) is taken to be in [0, 1)
+        if b.is_real is False:
+            raise InputError("--beta", f"must be a number in [0, 1), got {str(beta).strip()[:40]!r}")
+        if bool(b < 0) or bool(b >= 1):
+            raise InputError("--beta", f"must be in [0, 1), got {_show(b)}")
     if values is None:
         raise InputError("--values", "is missing: give the sequence x_1 … x_T, e.g. --values \"[1, 2, 3]\"")
     xs = parse_value_fast(values, "--values", kinds=("scalar", "vector"))
@@ -136,9 +137,16 @@ def _run_sympy(beta: Any, xs: list[Any], v0: Any, rules: dict[str, bool]) -> tup
     keep, new = (1 - beta, beta) if rules["swapped"] else (beta, 1 - beta)
     v, vs, hats = v0, [], []
     for t, x in enumerate(xs, 1):
-        v = x if (t == 1 and rules["start_at_x1"]) else sympy.expand(keep * v + new * x)
+        if beta.free_symbols:  # the unrolled form, (1 − β)·(β²x₁ + βx₂ + x₃), not its expansion
+            if rules["start_at_x1"]:
+                v = keep**(t - 1) * xs[0] + new * sympy.Add(*[keep**(t - i) * xs[i - 1] for i in range(2, t + 1)])
+            else:
+                v = new * sympy.Add(*[keep**(t - i) * xs[i - 1] for i in range(1, t + 1)]) + keep**t * v0
+            hats.append(_correct(v, beta, beta**t, rules))
+        else:
+            v = x if (t == 1 and rules["start_at_x1"]) else sympy.expand(keep * v + new * x)
+            hats.append(sympy.expand(_correct(v, beta, beta**t, rules)))
         vs.append(v)
-        hats.append(sympy.expand(_correct(v, beta, beta**t, rules)))
     return vs, hats
 
 
@@ -216,12 +224,13 @@ def solve(inp: Inputs, *, no_correction: bool = False, one_minus_beta: bool = Fa
     if run is None:
         rational = fb is not None and all(f is not None for f in fr)
         others = [] if rational else [_sym(x) for x, f in zip(xs, fr) if f is None]
-        free = sorted({str(s) for x in others + [_sym(v0)] for s in x.free_symbols})
+        free = sorted({str(s) for x in others + [_sym(v0), beta] for s in x.free_symbols})
         if free or (n <= SYMBOLIC_MAX_STEPS and not rational):
             if n > SYMBOLIC_MAX_STEPS:
-                raise InputError("--values" if any(x.free_symbols for x in others) else "--v0",
-                                 f"has symbols ({', '.join(free[:4])}); symbolic sequences may have at most "
-                                 f"{SYMBOLIC_MAX_STEPS} values, got {n:,}")
+                where = ("--values" if any(x.free_symbols for x in others) else
+                         "--beta" if beta.free_symbols else "--v0")
+                raise InputError(where, f"has symbols ({', '.join(free[:4])}); symbolic sequences may have at "
+                                        f"most {SYMBOLIC_MAX_STEPS} values, got {n:,}")
             run = _run_sympy(beta, [_sym(x) for x in xs], _sym(v0), rules)
             mode = "symbolic" if free else "exact"
         else:

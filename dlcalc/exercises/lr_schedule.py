@@ -155,10 +155,13 @@ class Inputs:
 
 
 def _number(text: str, option: str, *, lo: Any = None, lo_open: bool = False, hi: Any = None,
-            hi_open: bool = False) -> Any:
-    """A real number (exact) in the given range."""
+            hi_open: bool = False, symbolic: bool = False) -> Any:
+    """A real number (exact) in the given range, or (``symbolic``) an expression in symbols,
+    taken to be in range."""
     v = parse_scalar(text, option)
     if not v.is_number:
+        if symbolic:
+            return v
         raise InputError(option, f"must be a number, got {text.strip()[:40]!r}")
     if v.is_real is False:
         raise InputError(option, f"must be a real number, got {text.strip()[:40]!r}")
@@ -220,15 +223,16 @@ def parse(*, schedule: str | None, lr: str | None, steps: str | None, at: str | 
     if kind == "onecycle":
         if max_lr is None:
             raise InputError("--max-lr", "is missing: onecycle needs the peak rate max_lr")
-        out["max_lr"] = _number(max_lr, "--max-lr", lo=0, lo_open=True)
+        out["max_lr"] = _number(max_lr, "--max-lr", lo=0, lo_open=True, symbolic=True)
         out["pct_start"] = (_number(pct_start, "--pct-start", lo=0, hi=1) if pct_start is not None
                             else DEFAULTS["pct_start"])
         if not out["pct_start"].is_Rational:
             raise InputError("--pct-start", f"must be a rational number (a decimal such as 0.3), got "
                                             f"{_show(out['pct_start'])}")
-        out["div_factor"] = (_number(div_factor, "--div-factor", lo=0, lo_open=True) if div_factor is not None
+        out["div_factor"] = (_number(div_factor, "--div-factor", lo=0, lo_open=True, symbolic=True) if div_factor is not None
                              else DEFAULTS["div_factor"])
-        out["final_div_factor"] = (_number(final_div_factor, "--final-div-factor", lo=0, lo_open=True)
+        out["final_div_factor"] = (_number(final_div_factor, "--final-div-factor", lo=0, lo_open=True,
+                                           symbolic=True)
                                    if final_div_factor is not None else DEFAULTS["final_div_factor"])
         strategy = (anneal_strategy or "cos").strip().lower()
         if strategy not in ("cos", "linear"):
@@ -240,18 +244,18 @@ def parse(*, schedule: str | None, lr: str | None, steps: str | None, at: str | 
         return inp
 
     if kind == "noam":
-        out["lr"] = _number(lr, "--lr", lo=0) if lr is not None else DEFAULTS["noam_lr"]
+        out["lr"] = _number(lr, "--lr", lo=0, symbolic=True) if lr is not None else DEFAULTS["noam_lr"]
         out["d_model"] = parse_int(d_model, "--d-model", lo=1, hi=MAX_INT) if d_model is not None \
             else DEFAULTS["d_model"]
         out["warmup"] = parse_int(warmup, "--warmup", lo=1, hi=MAX_INT) if warmup is not None \
             else DEFAULTS["warmup"]
         return Inputs(**out)
 
-    out["lr"] = _number(lr, "--lr", lo=0) if lr is not None else DEFAULTS["lr"]
+    out["lr"] = _number(lr, "--lr", lo=0, symbolic=True) if lr is not None else DEFAULTS["lr"]
     if kind in ("step", "multistep", "exponential"):
         if gamma is None and kind == "exponential":
             raise InputError("--gamma", "is missing: exponential needs the decay factor γ (ExponentialLR's gamma)")
-        out["gamma"] = _number(gamma, "--gamma", lo=0, lo_open=True) if gamma is not None else DEFAULTS["gamma"]
+        out["gamma"] = _number(gamma, "--gamma", lo=0, lo_open=True, symbolic=True) if gamma is not None else DEFAULTS["gamma"]
     if kind == "step":
         if step_size is None:
             raise InputError("--step-size", "is missing: step needs StepLR's step_size")
@@ -272,11 +276,11 @@ def parse(*, schedule: str | None, lr: str | None, steps: str | None, at: str | 
         if t_max is None:
             raise InputError("--t-max", "is missing: cosine needs CosineAnnealingLR's T_max")
         out["t_max"] = parse_int(t_max, "--t-max", lo=1, hi=MAX_INT)
-        out["eta_min"] = _number(eta_min, "--eta-min", lo=0) if eta_min is not None else DEFAULTS["eta_min"]
+        out["eta_min"] = _number(eta_min, "--eta-min", lo=0, symbolic=True) if eta_min is not None else DEFAULTS["eta_min"]
     elif kind == "linear":
-        out["start_factor"] = (_number(start_factor, "--start-factor", lo=0, lo_open=True, hi=1)
+        out["start_factor"] = (_number(start_factor, "--start-factor", lo=0, lo_open=True, hi=1, symbolic=True)
                                if start_factor is not None else DEFAULTS["start_factor"])
-        out["end_factor"] = (_number(end_factor, "--end-factor", lo=0, hi=1)
+        out["end_factor"] = (_number(end_factor, "--end-factor", lo=0, hi=1, symbolic=True)
                              if end_factor is not None else DEFAULTS["end_factor"])
         out["total_iters"] = (parse_int(total_iters, "--total-iters", lo=1, hi=MAX_INT)
                               if total_iters is not None else DEFAULTS["total_iters"])
@@ -426,10 +430,15 @@ class Schedule:
         self.clamp_cosine = clamp_cosine
         self.no_d_model = no_d_model
         self.step_size = 1 if every_step else inp.step_size
+        params = [getattr(inp, name) for name in ("lr", "gamma", "eta_min", "start_factor", "end_factor",
+                                                  "power", "max_lr", "div_factor", "final_div_factor")]
+        #: whether every input is a number (else the rates are expressions in the symbols)
+        self.numeric = all(x is None or x.is_number for x in params)
         if self.kind == "onecycle":
             self.phases = _onecycle_phases(inp, peak_at_pct)
             self.levels = {"max": inp.max_lr, "initial": inp.max_lr / inp.div_factor}
             self.levels["min"] = self.levels["initial"] / inp.final_div_factor
+        if self.kind == "onecycle" and self.numeric:
             # as PyTorch's floats: initial_lr = max_lr/div_factor, min_lr = initial_lr/final_div_factor
             mx = float(inp.max_lr)
             ini = mx / float(inp.div_factor)
@@ -443,7 +452,7 @@ class Schedule:
         self.milestones = sorted(inp.milestones)
         self.floats = {name: float(getattr(inp, name)) for name in
                        ("lr", "gamma", "eta_min", "start_factor", "end_factor", "power")
-                       if getattr(inp, name) is not None}
+                       if getattr(inp, name) is not None} if self.numeric else {}
         self.rational = self._is_rational()
 
     # ---------------------------------------------------------------- which arithmetic
@@ -745,6 +754,9 @@ def solve(inp: Inputs, *, shift: int = 0, every_step: bool = False, clamp_cosine
     sched = Schedule(inp, shift=shift, every_step=every_step, clamp_cosine=clamp_cosine,
                      peak_at_pct=peak_at_pct, no_d_model=no_d_model)
     n, k = inp.steps, inp.at
+    if not sched.numeric and n > EXACT_SYMBOLIC_STEPS:
+        raise InputError("--steps", f"is {n:,}, but with symbolic inputs ({_symbols(inp)}) at most "
+                                    f"{EXACT_SYMBOLIC_STEPS} steps are worked exactly; give numbers for more")
     lr = sched.exact(k)
     lrs: list[Any] | None = None
     arithmetic = "exact"
@@ -767,7 +779,7 @@ def solve(inp: Inputs, *, shift: int = 0, every_step: bool = False, clamp_cosine
         arithmetic = "float64"
         if lrs and not isinstance(lr, sympy.Float):
             lrs[k] = lr  # the asked one exact, so that lr = lrs[K] holds exactly
-    if not all(math.isfinite(float(v)) for v in (lrs[0], lrs[-1], lr)):
+    if sched.numeric and not all(math.isfinite(float(v)) for v in (lrs[0], lrs[-1], lr)):
         option = ("--gamma" if inp.schedule in ("step", "multistep", "exponential") else
                   "--max-lr" if inp.schedule == "onecycle" else "--lr")
         raise InputError(option, "makes a rate beyond the range of floating point (above 1.8e308)")
@@ -777,7 +789,8 @@ def solve(inp: Inputs, *, shift: int = 0, every_step: bool = False, clamp_cosine
         # exact form once more (lrs and lr keep them)
         from dlcalc.printing import json_value
 
-        history = [{"step": j, "lr": v if v.is_Rational else json_value(v)} for j, v in enumerate(lrs)]
+        history = [{"step": j, "lr": v if v.is_Rational or not v.is_number else json_value(v)}
+                   for j, v in enumerate(lrs)]
     else:
         history = [{"step": j, "lr": v} for j, v in enumerate(lrs)]
     steps = sched.steps(k)
@@ -796,6 +809,9 @@ def solve(inp: Inputs, *, shift: int = 0, every_step: bool = False, clamp_cosine
                else "exact rates too large")
         conventions["arithmetic"] = (f"lrs in float64 from the closed form ({why}); lr (step {k}) "
                                      + ("exact" if not isinstance(lr, sympy.Float) else f"to {DIGITS} digits"))
+    elif not sched.numeric:
+        conventions["arithmetic"] = (f"exact, symbolic in {_symbols(inp)} (taken to be in range: "
+                                     "rates ≥ 0, γ > 0, factors in (0, 1])")
     else:
         conventions["arithmetic"] = "exact" if not isinstance(lr, sympy.Float) else \
             f"exact, except lr to {DIGITS} significant digits (its exact form is too large)"
@@ -812,12 +828,22 @@ def solve(inp: Inputs, *, shift: int = 0, every_step: bool = False, clamp_cosine
                     result={"lrs": lrs, "lr": lr, "history": history}, notes=tuple(notes))
 
 
+def _symbols(inp: Inputs) -> str:
+    names = sorted({str(s) for name in ("lr", "gamma", "eta_min", "start_factor", "end_factor", "max_lr",
+                                        "div_factor", "final_div_factor")
+                    for s in getattr(getattr(inp, name), "free_symbols", ())})
+    return ", ".join(names[:6])
+
+
 # --------------------------------------------------------------------------- plot
 
 
 def plot(solution: Solution, fig: Any) -> None:
     """The rate against the step, the asked step marked."""
-    lrs = [float(v) for v in solution.result["lrs"]]
+    try:
+        lrs = [float(v) for v in solution.result["lrs"]]
+    except TypeError:
+        raise InputError("--plot", "needs numbers, but the rates are symbolic") from None
     k = int(solution.inputs["at"])
     ax = fig.add_subplot(1, 1, 1)
     ax.plot(range(len(lrs)), lrs, "o-" if len(lrs) <= 60 else "-", ms=3, color="tab:blue")

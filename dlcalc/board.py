@@ -157,3 +157,11 @@ class ceiling_of(sympy.Function):
 
     def doit(self, **hints: Any) -> Any:
         return sympy.ceiling(self.args[0].doit(**hints) if hints.get("deep", True) else self.args[0])
+
+
+class floor_of(sympy.Function):
+    """⌊x⌋ shown around an unevaluated ratio (the partner of :class:`ceiling_of`):
+    ``floor_of((224 - 11)/4) + 1`` prints the quotient 53.25 inside and evaluates to 54."""
+
+    def doit(self, **hints: Any) -> Any:
+        return sympy.floor(self.args[0].doit(**hints) if hints.get("deep", True) else self.args[0])

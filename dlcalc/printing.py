@@ -182,6 +182,8 @@ class TextPrinter(_BareShownArguments, StrPrinter):
     def _print_floor(self, expr: Any) -> str:
         return f"⌊{self._print(expr.args[0])}⌋"
 
+    _print_floor_of = _print_floor
+
     def doprint(self, expr: Any) -> str:
         return super().doprint(expr).replace("**", "^").replace("*", "·")
 
@@ -205,7 +207,12 @@ class TexPrinter(_BareShownArguments, LatexPrinter):
         return rf"{body}^{{{exp}}}" if exp else body
 
     def _print_ceiling_of(self, expr: Any, exp: Any = None) -> str:
-        return rf"\left\lceil {self._print(expr.args[0])} \right\rceil"
+        body = rf"\left\lceil {self._print(expr.args[0])} \right\rceil"
+        return rf"{body}^{{{exp}}}" if exp else body
+
+    def _print_floor_of(self, expr: Any, exp: Any = None) -> str:
+        body = rf"\left\lfloor {self._print(expr.args[0])} \right\rfloor"
+        return rf"{body}^{{{exp}}}" if exp else body
 
     def _print_Rational(self, expr: sympy.Rational) -> str:
         dec = short_decimal(expr)

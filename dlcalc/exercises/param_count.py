@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 import sympy
 
-from dlcalc.board import ceiling_of, eq, step
+from dlcalc.board import ceiling_of, eq, floor_of, step
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, substitute
 from dlcalc.errors import InputError
 from dlcalc.exercises import param_count_torch as torch_text
@@ -449,19 +449,6 @@ def parse_sizes(texts: list[str]) -> list[Any]:
 
 
 # --------------------------------------------------------------------------- the board
-
-
-class floor_of(sympy.Function):
-    """⌊x⌋ shown around an unevaluated ratio; evaluates (doit) to the whole number."""
-
-    def doit(self, **hints: Any) -> Any:
-        return sympy.floor(self.args[0].doit(**hints) if hints.get("deep", True) else self.args[0])
-
-    def _sympystr(self, printer: Any) -> str:
-        return f"⌊{printer._print(self.args[0])}⌋"
-
-    def _latex(self, printer: Any, exp: Any = None) -> str:
-        return rf"\left\lfloor {printer._print(self.args[0])} \right\rfloor"
 
 
 @functools.lru_cache(maxsize=None)

@@ -315,7 +315,7 @@ def parse_checks(texts: Sequence[str], solution: Solution) -> list[Given]:
             value: Any = source.strip().lower() == "true"
             units: tuple[Any, ...] = (None,)
         else:
-            value = parse_value(source, "--check")
+            value = parse_value(source, "--check", kinds=("scalar", "vector", "matrix", "nested"))
             units = written_units(source, len(_flat(value)))
         _check_shape(key, value, expected)
         out.append(Given(key, path, value, units, source.strip()))

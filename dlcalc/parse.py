@@ -471,7 +471,24 @@ def parse_value_fast(text: str, option: str, *, kinds: tuple[str, ...] = ("scala
     return _shape(value, option, kinds)
 
 
+def _nested(value: Any, option: str, depth: int = 0) -> int:
+    """Entries of a nested list (a list of matrices of any shapes, as a per-layer result),
+    refusing empty lists and nesting deeper than 4."""
+    if not isinstance(value, list):
+        return 1
+    if not value:
+        raise InputError(option, "has an empty list")
+    if depth >= 4:
+        raise InputError(option, "is nested too deeply: at most a list of matrices")
+    return sum(_nested(v, option, depth + 1) for v in value)
+
+
 def _shape(value: Any, option: str, kinds: tuple[str, ...]) -> Any:
+    if "nested" in kinds and isinstance(value, list) and any(
+            isinstance(c, list) for r in value if isinstance(r, list) for c in r):
+        if _nested(value, option) > MAX_ELEMENTS:
+            raise InputError(option, f"has more than {MAX_ELEMENTS:,} entries")
+        return value
     if not isinstance(value, list):
         kind = "scalar"
     elif not value:

@@ -88,7 +88,7 @@ def test_text_output_shows_tick_cross_and_the_mistake():
 
 
 @pytest.mark.parametrize("value,fragment", [
-    ("nokey=3", "unknown key 'nokey'; this command's keys: total, non_learnable, layers"),
+    ("nokey=3", "unknown key 'nokey'; this command's keys: total, non_learnable, trainable, output_shape, macs, layers"),
     ("total", "must be KEY=VALUE"), ("total=__import__('os')", "--check"),
     ("layers=3", "a table of records; check one entry, such as layers.0.weights"),
     ("layers.0=3", "a record; check one of its fields: layers.0.name, layers.0.weights"),
@@ -459,7 +459,8 @@ def test_every_mistake_reads_as_a_sentence():
     from dlcalc import registry
 
     irregular = {"forgot", "put", "took", "kept", "left", "mixed", "gave", "made", "did", "wrote", "set",
-                 "swapped", "used", "split", "sent", "read", "ran", "got", "gone", "went"}
+                 "swapped", "used", "split", "sent", "read", "ran", "got", "gone", "went", "held", "built",
+                 "thought", "brought", "taught", "dealt", "meant", "lost", "found", "had", "hit", "cut"}
     names = [m.name for c in registry.names() for m in registry.module(c).MISTAKES]
     assert len(names) >= 30
     for name in names:

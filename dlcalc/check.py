@@ -96,6 +96,9 @@ class Given:
         units: per element (flattened), the unit of the last written digit as a Rational
             and the significant figures written, or None for an exact element.
         text: the value as typed.
+        shape_error: why the value's shape cannot be the answer's, or None: such a value is
+            refused unless a common mistake gives an answer of that shape (the mean over
+            the other axis).
     """
 
     key: str
@@ -103,6 +106,7 @@ class Given:
     value: Any
     units: tuple[tuple[sympy.Rational, int, int] | None, ...]
     text: str
+    shape_error: str | None = None
 
 
 # --------------------------------------------------------------------------- reading --check
@@ -317,8 +321,15 @@ def parse_checks(texts: Sequence[str], solution: Solution) -> list[Given]:
         else:
             value = parse_value(source, "--check", kinds=("scalar", "vector", "matrix", "nested"))
             units = written_units(source, len(_flat(value)))
-        _check_shape(key, value, expected)
-        out.append(Given(key, path, value, units, source.strip()))
+        shape_error = None
+        try:
+            _check_shape(key, value, expected)
+        except InputError as exc:
+            if _is_bool(expected) or isinstance(value, bool) or not _shape(value) or \
+                    isinstance(expected, str) or expected is None:
+                raise
+            shape_error = exc.detail
+        out.append(Given(key, path, value, units, source.strip(), shape_error))
     return out
 
 
@@ -618,6 +629,9 @@ def check(task: Task, solution: Solution, given: Sequence[Given], *,
     verdicts = []
     for g in given:
         expected = resolve(solution.result, g.path, g.key)
+        if g.shape_error is not None:
+            verdicts.append(_misshapen(g, expected, tol, mistakes, variant, solution))
+            continue
         ok, how = judge(g, expected, tol)
         if ok is None and isinstance(g.value, bool):
             raise InputError("--check", f"cannot decide whether {g.key} = {g.text[:10]} is right: here "
@@ -653,3 +667,20 @@ def check(task: Task, solution: Solution, given: Sequence[Given], *,
         else:
             verdicts.append(Verdict(g.key, False, expected, g.value, judged=how))
     return tuple(verdicts)
+
+
+def _misshapen(g: Given, expected: Any, tol: Any, mistakes: Sequence[Mistake], variant: Any,
+               solution: Solution) -> Verdict:
+    """A value of another shape than the answer: wrong with the mistake that gives an answer
+    of that shape and value (the mean over the batch instead of the features), else refused."""
+    for m in mistakes:
+        wrong = variant(m)
+        try:
+            value = resolve(wrong.result, g.path, g.key) if wrong is not None else None
+            hit = value is not None and _shape(value) == _shape(g.value) and judge(g, value, tol)[0]
+        except Exception:  # the mistaken answer has no such entry, or cannot be compared
+            continue
+        if hit:
+            label, right_step, wrong_step = _departure(solution, wrong)
+            return Verdict(g.key, False, expected, g.value, m.name, label, "", right_step, wrong_step)
+    raise InputError("--check", g.shape_error)

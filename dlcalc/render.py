@@ -312,6 +312,8 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
   \sbox{\dlbox}{$\displaystyle #2$}%
   \ifdim\wd\dlbox>\dimexpr\linewidth-#1\relax\resizebox{\dimexpr\linewidth-#1\relax}{!}{\usebox{\dlbox}}%
   \else\usebox{\dlbox}\fi\par}
+\newcommand{\dlfit}[1]{\sbox{\dlbox}{$#1$}%
+  \ifdim\wd\dlbox>0.9\linewidth\resizebox{0.9\linewidth}{!}{\usebox{\dlbox}}\else\usebox{\dlbox}\fi}
 """
 
 #: a line of the working longer than this (LaTeX source characters) is split at its
@@ -352,12 +354,21 @@ def _split_top_level(body: str) -> list[str]:
     return [p for p in pieces if p]
 
 
+def _input_tex(v: Any, digits: int) -> str:
+    """An input in the document: text (layer specs) as breakable text, a value as math
+    scaled down only when wider than the line."""
+    if isinstance(v, str) or (isinstance(v, (list, tuple)) and v and all(isinstance(x, str) for x in v)):
+        return P.tex_escape(v if isinstance(v, str) else ", ".join(v))
+    return "\\dlfit{" + P.latex(_elide_value(v)[0], digits) + "}"
+
+
 def _latex_document(solution: Solution, digits: int) -> str:
     tx = P.tex_escape
     parts = [_PREAMBLE, "\\begin{document}", f"\\section*{{{tx('dlcalc ' + solution.command)}}}"]
     if solution.inputs:
-        parts.append("Inputs: " + ", ".join(f"{tx(k)} $= {P.latex(_elide_value(v)[0], digits)}$"
-                                            for k, v in solution.inputs.items()) + ".")
+        parts.append("\\subsection*{Inputs}\n\\begin{itemize}")
+        parts += [f"\\item {tx(k)}: " + _input_tex(v, digits) for k, v in solution.inputs.items()]
+        parts.append("\\end{itemize}")
     if solution.conventions:
         parts.append("\\subsection*{Conventions}\n\\begin{itemize}")
         parts += [f"\\item \\textbf{{{tx(name)}}}: {tx(conv)}" for name, conv in solution.conventions.items()]
@@ -499,13 +510,11 @@ def _answer_lines(solution: Solution, digits: int, brief: bool) -> list[Line | R
     out: list[Line | Records] = [Line("Answer" if brief else "\nAnswer", "bold cyan")]
     for key, v in solution.result.items():
         if isinstance(v, (list, tuple)) and v and isinstance(v[0], dict):
-            if brief:
-                out.append(Line(f"  {key}: ", "bold", ((f"{len(v)} records (all of them in --json)", "dim"),)))
-            else:
+            if not brief:  # records (a history, the layers) are working: --brief leaves them out
                 out.append(Records(key, list(v)))
             continue
         short, cut = _elide_value(v)
-        shown = _value_block(short, digits)
+        shown = P.value_text(short, digits) if brief else _value_block(short, digits)
         if cut:
             shown += "  (long: every entry is in --json)"
         label = solution.labels.get(key, "")

@@ -849,8 +849,8 @@ def _running_steps(b: _Board) -> list[Step]:
     if r.unbiased_running:
         steps.append(b.plain("unbiased batch variance (1/(m − 1)), for the " + ("moving" if r.keras else "running")
                              + " update", UNBIASED, {VAR_B: w.var_b, M: w.m}, w.s2))
-    else:
-        var_t += ", with the biased batch variance σ²_B"
+    elif not r.keras:  # the mistake: PyTorch's running variance with the biased σ²_B
+        var_t += ", with the biased σ²_B"
     steps.append(b.plain(var_t, xreplace_unevaluated(update, {NEW: R_VAR_NEW, OLD: R_VAR, STAT: stat}),
                          {R_VAR: w.rv0, MOM: w.momentum, stat: w.s2}, w.running_var))
     return steps
@@ -1107,7 +1107,6 @@ MISTAKES = (
     Mistake("updated the running variance with the biased variance (1/m) instead of the unbiased one",
             _biased_running),
     Mistake("used Keras's momentum: r ← momentum·r + (1 − momentum)·s", _other_momentum("torch")),
-    Mistake("used PyTorch's unbiased variance (1/(m − 1)) in the moving-variance update instead of the "
-            "biased one (1/m)", _unbiased_running),
+    Mistake("used PyTorch's unbiased variance (1/(m − 1)) in the moving-variance update", _unbiased_running),
     Mistake("used PyTorch's momentum: r ← (1 − momentum)·r + momentum·s", _other_momentum("keras")),
 )

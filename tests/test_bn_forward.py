@@ -32,8 +32,11 @@ GRAD_KEYS = {"grad_x", "grad_gamma", "grad_beta"}
 # --------------------------------------------------------------------------- the oracle
 
 
-def ref_forward(X, gamma, beta, eps, train=True, rm=None, rv=None, momentum=0.1):
-    """Closed-form batch norm in mpmath (rows are examples). Returns dict of columns."""
+def ref_forward(X, gamma, beta, eps, train=True, rm=None, rv=None, momentum=0.1, keras=False):
+    """Closed-form batch norm in mpmath (rows are examples). Returns dict of columns.
+
+    ``keras``: the moving statistics as keras.layers.BatchNormalization updates them,
+    moving = momentum·moving + (1 − momentum)·batch statistic, with the biased variance."""
     m, C = len(X), len(X[0])
     gamma = gamma if isinstance(gamma, list) else [gamma] * C
     beta = beta if isinstance(beta, list) else [beta] * C
@@ -47,9 +50,13 @@ def ref_forward(X, gamma, beta, eps, train=True, rm=None, rv=None, momentum=0.1)
         if train:
             mu = mpmath.fsum(col) / m
             var = mpmath.fsum((c - mu) ** 2 for c in col) / m
-            out["running_mean"].append((1 - mpmath.mpf(momentum)) * rm[j] + mpmath.mpf(momentum) * mu)
-            out["running_var"].append((1 - mpmath.mpf(momentum)) * rv[j]
-                                      + mpmath.mpf(momentum) * var * m / (m - 1))
+            mo = mpmath.mpf(momentum)
+            if keras:
+                out["running_mean"].append(mo * rm[j] + (1 - mo) * mu)
+                out["running_var"].append(mo * rv[j] + (1 - mo) * var)
+            else:
+                out["running_mean"].append((1 - mo) * rm[j] + mo * mu)
+                out["running_var"].append((1 - mo) * rv[j] + mo * var * m / (m - 1))
         else:
             mu, var = mpmath.mpf(rm[j]), mpmath.mpf(rv[j])
             out["running_mean"].append(mu)
@@ -142,11 +149,12 @@ def test_text_output_shows_the_working():
     r = run_cli("bn-forward", "1", "2", "3", "4")
     assert r.code == 0, r.stderr
     out = r.stdout
-    for piece in ("μ_B = (1/m)·Σᵢ xᵢ", "(1 + 2 + 3 + 4)/4", "σ²_B = (1/m)·Σᵢ (xᵢ − μ_B)²",
-                  "((1 − 2.5)² + (2 − 2.5)²", "(1 − 2.5)/√(1.25 + 0.00001)", "≈ -1.34164",
-                  "biased (1/m)", "unbiased (1/(m − 1))", "2C learnable parameters", "buffers",
-                  "r_μ ← (1 − momentum)·r_μ + momentum·μ_B", "(1 − 0.1)·0 + 0.1·2.5",
-                  "s²_B = m/(m − 1)·σ²_B", "4/3·1.25", "Answer", "running_var = 16/15"):
+    for piece in ("μ_B = (x₁ + x₂ + x₃ + x₄)/m", "(1 + 2 + 3 + 4)/4", "σ²_B = ((x₁ - μ_B)^2 + (x₂ - μ_B)^2",
+                  "((1 - 2.5)^2 + (2 - 2.5)^2", "x̂₁ = (x₁ - μ_B)/√(σ²_B + ε)", "(1 - 2.5)/√(1.25 + 0.00001)",
+                  "≈ -1.34164", "biased (1/m)", "unbiased (1/(m − 1))", "2C learnable parameters", "buffers",
+                  "r_μ′ = r_μ·(1 - momentum) + momentum·μ_B", "0·(1 - 0.1) + 0.1·2.5",
+                  "s²_B = σ²_B·m/(m - 1)", "1.25·4/(4 - 1)", "r_σ²′ = r_σ²·(1 - momentum) + momentum·s²_B",
+                  "Answer", "running_var = 16/15"):
         assert piece in out, piece
     assert "Traceback" not in out + r.stderr
 
@@ -302,10 +310,13 @@ def test_backward_matches_finite_differences(case):
 def test_backward_working_is_shown_in_general_form_then_numbers():
     r = run_cli("bn-forward", "1", "2", "3", "4", "--grad-out", "[0.1, -0.2, 0.3, 0.5]")
     assert r.code == 0, r.stderr
-    for piece in ("∂L/∂β = Σᵢ ∂L/∂yᵢ", "0.1 + (-0.2) + 0.3 + 0.5", "∂L/∂γ = Σᵢ ∂L/∂yᵢ·x̂ᵢ",
-                  "∂L/∂x̂ᵢ = ∂L/∂yᵢ·γ", "∂L/∂σ²_B = −½·(σ²_B + ε)^(−3/2)", "∂L/∂μ_B = −Σᵢ ∂L/∂x̂ᵢ",
+    for piece in ("∂L/∂β = ∂L/∂y₁ + ∂L/∂y₂ + ∂L/∂y₃ + ∂L/∂y₄", "0.1 + (-0.2) + 0.3 + 0.5",
+                  "∂L/∂γ = ∂L/∂y₁·x̂₁ + ∂L/∂y₂·x̂₂", "0.1·(-1.34164) + (-0.2)·(-0.447212)",
+                  "∂L/∂x̂ᵢ = ∂L/∂yᵢ·γ", "∂L/∂σ²_B = -(∂L/∂x̂₁·(x₁ - μ_B) + ", "(2·(σ²_B + ε)·√(σ²_B + ε))",
+                  "∂L/∂μ_B = -(∂L/∂x̂₁ + ∂L/∂x̂₂ + ∂L/∂x̂₃ + ∂L/∂x̂₄)/√(σ²_B + ε)",
                   "∂L/∂xᵢ = γ/(m·√(σ²_B + ε))·(m·∂L/∂yᵢ − Σⱼ ∂L/∂yⱼ − x̂ᵢ·Σⱼ ∂L/∂yⱼ·x̂ⱼ)",
-                  "∂L/∂x₁ = ∂L/∂y₁·γ/√(σ²_B + ε)", "grad_beta = 0.7"):
+                  "∂L/∂x₁ = ∂L/∂x̂₁/√(σ²_B + ε) + ∂L/∂σ²_B·2·(x₁ - μ_B)/m + ∂L/∂μ_B/m",
+                  "0.1/√(1.25 + 0.00001) + (-0.304102)·2·(1 - 2.5)/4 + (-0.626097)/4", "grad_beta = 0.7"):
         assert piece in r.stdout, piece
 
 
@@ -613,3 +624,222 @@ def test_check_right_answer_and_unknown_wrong_answer():
     r = run_cli("bn-forward", "1", "2", "3", "4", "--check", "running_mean=0.37", "--json")
     assert r.code == 1
     assert r.json()["check"]["running_mean"]["mistake"] is None
+
+
+# --------------------------------------------------------------------------- --convention keras
+
+
+def test_keras_moving_statistics_of_a_fresh_layer():
+    """Keras: moving = 0.99·moving + 0.01·batch statistic, the variance biased, ε = 1e-3:
+    for 1 2 3 4 from moving_mean 0, moving_variance 1: 0.01·2.5 and 0.99 + 0.01·1.25."""
+    out = run_cli("bn-forward", "1", "2", "3", "4", "--convention", "keras", "--json").json()
+    assert sympy.sympify(out["exact"]["running_mean"]) == sympy.Rational(1, 40)
+    assert sympy.sympify(out["exact"]["running_var"]) == sympy.Rational(401, 400)  # 1.0025
+    assert out["result"]["running_var"] == 1.0025
+    assert out["inputs"]["eps"] == "1/1000" and out["inputs"]["momentum"] == "99/100"
+    assert out["inputs"]["convention"] == "keras"
+    expected = [(x - 2.5) / math.sqrt(1.25 + 1e-3) for x in (1, 2, 3, 4)]
+    assert_close(out["result"]["x_hat"], expected)
+    conv = out["conventions"]
+    assert "keras.layers.BatchNormalization" in conv["layout"]
+    assert "biased (1/m) batch variance in the moving-variance update" in conv["variance"]
+    assert "0.99" in conv["running statistics"] and "1e-3" in conv["epsilon"]
+
+
+def test_torch_momentum_0_01_reproduces_keras_for_the_mean_not_the_variance():
+    torch = run_cli("bn-forward", "1", "2", "3", "4", "--momentum", "0.01", "--eps", "1e-3", "--json").json()
+    keras = run_cli("bn-forward", "1", "2", "3", "4", "--convention", "keras", "--json").json()
+    assert torch["result"]["running_mean"] == keras["result"]["running_mean"] == 0.025
+    # PyTorch: 0.99 + 0.01·(4/3)·1.25 (the unbiased variance); Keras: 0.99 + 0.01·1.25
+    assert sympy.sympify(torch["exact"]["running_var"]) == sympy.Rational(99, 100) + sympy.Rational(1, 60)
+    assert keras["result"]["running_var"] == 1.0025
+    text = torch["conventions"]["running statistics"]
+    assert "--momentum 0.01 gives Keras's moving mean, not its moving variance" in text
+
+
+def test_keras_given_eps_and_momentum_override_its_defaults():
+    X = [[1, 2], [3, -1], [0.5, 4], [2, 0]]
+    r = run_cli("bn-forward", "--x", mat_text(X), "--convention", "keras", "--eps", "1e-5", "--momentum", "0.9",
+                "--running-mean", "[0.5, -1]", "--running-var", "[2, 0.5]", "--gamma", "[2, 1]", "--beta", "[0, 1]",
+                "--json")
+    assert r.code == 0, r.stdout + r.stderr
+    ref = ref_forward(X, [2, 1], [0, 1], 1e-5, rm=[0.5, -1], rv=[2, 0.5], momentum=0.9, keras=True)
+    for key in RESULT_KEYS:
+        assert_close(r.json()["result"][key], ref[key], path=key)
+
+
+def test_keras_eval_mode_uses_its_eps_and_keeps_the_moving_statistics():
+    r = run_cli("bn-forward", "1", "2", "3", "--eval", "--convention", "keras", "--running-mean", "1",
+                "--running-var", "4", "--json")
+    assert r.code == 0, r.stdout + r.stderr
+    ref = ref_forward(col([1, 2, 3]), 1, 0, 1e-3, train=False, rm=1, rv=4)
+    out = r.json()
+    assert_close(out["result"]["x_hat"], flat(ref["x_hat"]))
+    assert out["exact"]["running_mean"] == "1" and out["exact"]["running_var"] == "4"
+
+
+def test_keras_big_batch_numeric_path():
+    X, G = _random_batch(40, 3, seed=5)  # 120 entries: the numeric path
+    r = run_cli("bn-forward", "--x", mat_text(X), "--grad-out", mat_text(G), "--convention", "keras",
+                "--running-var", "[1, 2, 3]", "--json")
+    assert r.code == 0, r.stdout + r.stderr
+    out = r.json()
+    assert any("numeric path" in n for n in out["notes"])
+    ref = ref_forward(X, 1, 0, 1e-3, rv=[1, 2, 3], momentum=0.99, keras=True)
+    for key in RESULT_KEYS:
+        assert_close(out["result"][key], ref[key], rtol=1e-13, atol=1e-15, path=key)
+    grads = ref_grads(X[:5], G[:5], 1, 0, 1e-3)  # the gradients do not depend on the convention:
+    small = run_cli("bn-forward", "--x", mat_text(X[:5]), "--grad-out", mat_text(G[:5]), "--convention", "keras",
+                    "--json").json()["result"]
+    assert_close(small["grad_x"], grads["grad_x"], rtol=1e-10, atol=1e-12)
+
+
+def test_keras_help_states_the_defaults():
+    r = run_cli("bn-forward", "--help")
+    assert r.code == 0
+    text = " ".join(r.stdout.split())
+    for piece in ("default 1e-5 (torch), 1e-3 (--convention keras)", "default 0.1", "default 0.99",
+                  "torch (torch.nn.BatchNorm1d) or keras"):
+        assert piece in text, piece
+
+
+@pytest.mark.parametrize("value", ["tf", "", "Keras3", "torch keras"])
+def test_unknown_convention_is_exit_2(value):
+    r = run_cli("bn-forward", "1", "2", "--convention", value, "--json")
+    assert r.code == 2
+    assert r.json()["error"]["option"] == "--convention"
+
+
+def test_convention_is_case_insensitive():
+    a = run_cli("bn-forward", "1", "2", "--convention", "KERAS", "--json").json()["result"]
+    b = run_cli("bn-forward", "1", "2", "--convention", "keras", "--json").json()["result"]
+    assert a == b
+
+
+@pytest.mark.parametrize("key,given,mistake", [
+    # PyTorch's unbiased variance in Keras's update: 0.99·1 + 0.01·(4/3)·1.25
+    ("running_var", 0.99 + 0.01 * 5 / 3, "unbiased variance (1/(m − 1)) in the moving-variance update"),
+    # PyTorch's momentum formula with Keras's 0.99: 0.01·0 + 0.99·2.5
+    ("running_mean", 0.99 * 2.5, "PyTorch's momentum"),
+    ("running_var", 0.01 * 1 + 0.99 * 1.25, "PyTorch's momentum"),
+    ("x_hat", [(x - 2.5) / math.sqrt(1.25) for x in (1, 2, 3, 4)], "forgot ε"),
+])
+def test_keras_check_names_its_mistakes(key, given, mistake):
+    text = f"{key}=[{', '.join(f'{v:.6g}' for v in given)}]" if isinstance(given, list) else f"{key}={given:.6g}"
+    r = run_cli("bn-forward", "1", "2", "3", "4", "--convention", "keras", "--check", text, "--json")
+    assert r.code == 1, r.stdout + r.stderr
+    verdict = r.json()["check"][key]
+    assert verdict["mistake"] is not None and mistake in verdict["mistake"], verdict
+
+
+def test_each_convention_calls_the_other_ones_moving_variance_a_mistake():
+    # Keras's right answer (0.99·1 + 0.01·1.25) is right under keras ...
+    r = run_cli("bn-forward", "1", "2", "3", "4", "--convention", "keras", "--check", "running_var=1.0025", "--json")
+    assert r.code == 0, r.stdout
+    # ... and under torch with --momentum 0.01 it is the biased variance in the running update
+    r = run_cli("bn-forward", "1", "2", "3", "4", "--momentum", "0.01", "--eps", "1e-3", "--check",
+                "running_var=1.0025", "--json")
+    assert r.code == 1
+    assert "biased variance (1/m) instead of the unbiased one" in r.json()["check"]["running_var"]["mistake"]
+    # PyTorch's right answer (0.99 + 0.01·(4/3)·1.25) is right under torch, a mistake under keras
+    pytorch = 0.99 + 0.01 * 5 / 3
+    r = run_cli("bn-forward", "1", "2", "3", "4", "--momentum", "0.01", "--check", f"running_var={pytorch:.10g}")
+    assert r.code == 0
+    r = run_cli("bn-forward", "1", "2", "3", "4", "--convention", "keras", "--check",
+                f"running_var={pytorch:.10g}", "--json")
+    assert "PyTorch's unbiased variance" in r.json()["check"]["running_var"]["mistake"]
+
+
+# --------------------------------------------------------------------------- one code path
+
+
+def _solution(*args):
+    from conftest import solution_of
+
+    return solution_of(["bn-forward", *args])
+
+
+@pytest.mark.parametrize("args", [
+    ["1", "2", "3", "4"],
+    ["1", "2", "3", "4", "--convention", "keras", "--gamma", "2", "--beta", "0.5", "--grad-out", "[1, 0, 0, 0]"],
+    ["2", "-1", "0.5", "--grad-out", "[1, 2, -3]", "--gamma", "-1.5", "--beta", "2", "--eps", "0.25"],
+    ["--x", "[[1, 2], [3, -1], [0.5, 4]]", "--eval", "--running-mean", "[0.5, 1]", "--running-var", "[2, 0.25]",
+     "--grad-out", "[[1, 0], [0, 1], [2, -1]]", "--gamma", "[1, 3]"],
+    [str(v) for v in (1, 4, 2, 8, 5, 7, 3, 6, 9, 0.5, 1.5, 2.5)] + ["--grad-out", str([1, -1] * 6)],  # sums elided
+    ["a", "b", "3", "--eps", "epsilon", "--gamma", "g", "--grad-out", "[1, u, 0]"],
+    ["sqrt(2)", "1", "3", "--grad-out", "[1, 2, 3]", "--gamma", "sqrt(3)"],
+])
+def test_every_substituted_line_of_the_working_is_true(args):
+    from test_steps import inconsistent_steps
+
+    sol = _solution(*args)
+    assert not inconsistent_steps(sol)
+    checked = [s for s in sol.steps if s.substituted is not None and s.value is not None]
+    assert len(checked) >= 0.7 * len(sol.steps), (len(checked), len(sol.steps))
+
+
+def test_the_numeric_path_working_is_true_and_short():
+    from test_steps import inconsistent_steps
+
+    X, G = _random_batch(70, 3, seed=7)
+    for flags in ([], ["--eval"], ["--convention", "keras"]):
+        sol = _solution("--x", mat_text(X), "--grad-out", mat_text(G), "--gamma", "[1.5, -0.5, 2]", *flags)
+        assert not inconsistent_steps(sol)
+        assert len(sol.steps) < 40
+        assert any(s.section == "feature 1 of 3, rows 1–3 of 70" for s in sol.steps)
+        assert any(s.section == "every feature" for s in sol.steps)
+
+
+@pytest.mark.parametrize("flags", [{}, {"unbiased_norm": True}, {"shift_first": True}, {"biased_running": True}])
+def test_exact_and_numeric_paths_are_the_same_arithmetic(flags):
+    """The same batch worked by both arithmetics (the numeric one forced) agrees."""
+    X, G = _random_batch(6, 2, seed=9)
+    inp = ex.Inputs([[Fraction(str(v)) for v in r] for r in X], grad_out=[[Fraction(str(v)) for v in r] for r in G],
+                    gamma=[Fraction(3, 2), Fraction(-1, 2)], beta=Fraction(1, 4), running_var=Fraction(2))
+    exact = ex.solve(inp, **flags).result
+    saved = ex.EXACT_MAX
+    ex.EXACT_MAX = 0
+    try:
+        numeric = ex.solve(inp, **flags).result
+    finally:
+        ex.EXACT_MAX = saved
+    def floats(v):
+        return [floats(e) for e in v] if isinstance(v, list) else float(v)
+
+    for key in exact:
+        assert_close(floats(numeric[key]), floats(exact[key]), rtol=1e-14, path=key)
+    assert numeric["mean"] == exact["mean"] and numeric["running_var"] == exact["running_var"]
+
+
+def test_shift_first_mistake_leaves_grad_x_as_it_is():
+    """Under y = γ·(x̂ + β) the gradient through x̂ is still γ·g: only ∂L/∂β and ∂L/∂γ change."""
+    inp = ex.Inputs(col([Fraction(1), Fraction(2), Fraction(4)]), single=True, gamma=2, beta=Fraction(1, 2),
+                    grad_out=[Fraction(1), Fraction(-1, 2), Fraction(2)])
+    right, wrong = ex.solve(inp).result, ex.solve(inp, shift_first=True).result
+    assert wrong["grad_x"] == right["grad_x"]
+    assert wrong["grad_beta"] == 2 * right["grad_beta"]
+
+
+# --------------------------------------------------------------------------- any input
+
+
+def test_any_option_values_end_in_0_1_or_2():
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    values = st.sampled_from(["1", "-2", "0.5", "x", "1e-3", "0", "[1, 2]", "", "nan", "2/3", "1e400", "keras"])
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(batch=st.lists(values, min_size=0, max_size=4), conv=st.sampled_from(["torch", "keras", "Keras", "tf"]),
+           eps=st.none() | values, momentum=st.none() | values, eval_=st.booleans(), grad=st.none() | values)
+    def run(batch, conv, eps, momentum, eval_, grad):
+        args = [*batch, "--convention", conv]
+        for opt, v in (("--eps", eps), ("--momentum", momentum), ("--grad-out", grad)):
+            if v is not None:
+                args += [opt, v]
+        r = run_cli("bn-forward", *args, *(["--eval"] if eval_ else []), "--json")
+        assert r.code in (0, 1, 2), (args, r.stdout[-300:])
+        assert "Traceback" not in r.stdout + r.stderr
+        out = json.loads(r.stdout)
+        assert ("error" in out) == (r.code == 2)
+
+    run()

@@ -1,19 +1,26 @@
 """bn-forward: batch normalization forward and backward, running statistics, eval mode.
 
-The semantics are exactly those of ``torch.nn.BatchNorm1d`` on an m × C batch (rows are
-examples, columns features):
+Two conventions (``--convention``), on an m × C batch (rows are examples, columns features):
 
-* training: μ_B = (1/m) Σ x_i, σ²_B = (1/m) Σ (x_i − μ_B)² (biased) normalize,
-  x̂_i = (x_i − μ_B)/√(σ²_B + ε), y_i = γ x̂_i + β; the buffers are updated with
-  r ← (1 − momentum)·r + momentum·s, where the variance uses the unbiased s² = m/(m − 1)·σ²_B;
-* eval: x̂_i = (x_i − r_μ)/√(r_σ² + ε) with the running statistics, which stay unchanged;
-* backward (Ioffe & Szegedy 2015): ∂L/∂β = Σ g_i, ∂L/∂γ = Σ g_i x̂_i and, in training,
-  ∂L/∂x_i = γ/(m√(σ²_B + ε))·(m g_i − Σ_j g_j − x̂_i Σ_j g_j x̂_j), with g_i = ∂L/∂y_i.
+* ``torch`` (the default) is exactly ``torch.nn.BatchNorm1d``: μ_B = (1/m) Σ x_i and the biased
+  σ²_B = (1/m) Σ (x_i − μ_B)² normalize, x̂_i = (x_i − μ_B)/√(σ²_B + ε), y_i = γ x̂_i + β; the
+  buffers are updated with r ← (1 − momentum)·r + momentum·s, the variance with the unbiased
+  s² = m/(m − 1)·σ²_B; ε = 1e-5 and momentum = 0.1 by default;
+* ``keras`` is ``keras.layers.BatchNormalization``: the same normalization; the moving statistics
+  are updated with moving ← momentum·moving + (1 − momentum)·s, the variance with the batch's
+  biased σ²_B; ε = 1e-3 and momentum = 0.99 by default.
 
-Small batches (at most :data:`EXACT_MAX` entries) and every symbolic input are worked
-exactly with SymPy.  Bigger numeric batches take a numeric path: means, variances, running
-statistics and ∂L/∂β stay exact (integer sums), and x̂, y, ∂L/∂x, ∂L/∂γ are doubles computed
-from exact sums with one correctly rounded division each (a few ulps, no cancellation).
+In both, eval mode normalizes with the running (moving) statistics, which stay unchanged, and
+the backward pass is Ioffe & Szegedy's (2015): ∂L/∂β = Σ g_i, ∂L/∂γ = Σ g_i x̂_i and, in
+training, ∂L/∂x_i = γ/(m√(σ²_B + ε))·(m g_i − Σ_j g_j − x̂_i Σ_j g_j x̂_j), with g_i = ∂L/∂y_i.
+
+One code path works every batch.  :func:`_work` does the arithmetic of one feature, with exact
+SymPy values (:class:`_Exact`: batches of at most :data:`EXACT_MAX` entries and every symbolic
+input) or with integer sums and doubles (:class:`_Numeric`, bigger batches: means, variances,
+running statistics and ∂L/∂β exact; x̂, y, ∂L/∂x, ∂L/∂γ doubles from exact sums with one
+correctly rounded division each, a few ulps).  One board (:class:`_Board`) writes the working
+from the formulas written once below: every feature and row of a small batch, the first
+feature's first rows of a big one.
 """
 
 from __future__ import annotations
@@ -26,15 +33,19 @@ from fractions import Fraction
 from typing import Any, Sequence
 
 import sympy
+from sympy import Add, Mul, Pow, Rational, Symbol
+from sympy.printing.precedence import PRECEDENCE
 
-from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_kwargs
+from dlcalc.board import Named, eq, step, steps_of
+from dlcalc.core import Math, Mistake, Solution, Step, xreplace_unevaluated
 from dlcalc.errors import InputError
 from dlcalc.registry import ARGUMENTS, FLAG, Command, Option
 
 COMMAND = Command(
     name="bn-forward",
     summary="Batch-norm forward (and backward with --grad-out), running statistics, eval mode.",
-    description="Exactly torch.nn.BatchNorm1d: biased variance to normalize, unbiased in the running update.",
+    description="Exactly torch.nn.BatchNorm1d: biased variance to normalize, unbiased in the running update; "
+                "or keras.layers.BatchNormalization with --convention keras.",
     example="dlcalc bn-forward 1 2 3 4",
     dash_values=True,
     conditional_keys={k: "needs --grad-out (the backward pass)" for k in ("grad_x", "grad_gamma", "grad_beta")},
@@ -46,11 +57,17 @@ COMMAND = Command(
                       "(\"[[1, 2], [3, 4]]\", \"1 2; 3 4\", @FILE.csv or - for standard input)."),
         Option("--gamma", "γ (weight): a scalar or one per feature.", default="1"),
         Option("--beta", "β (bias): a scalar or one per feature.", default="0"),
-        Option("--eps", "ε inside the square root (may be 0 or a symbol).", default="1e-5"),
-        Option("--momentum", "PyTorch momentum in [0, 1]: r ← (1 − momentum)·r + momentum·s.", default="0.1"),
-        Option("--running-mean", "Running mean before this batch: a scalar or one per feature.", default="0"),
-        Option("--running-var", "Running variance before this batch: a scalar or one per feature.",
-               default="1"),
+        Option("--eps", "ε inside the square root (may be 0 or a symbol); default 1e-5 (torch), "
+                        "1e-3 (--convention keras).", show_default=False),
+        Option("--momentum", "Momentum in [0, 1]. torch: r ← (1 − momentum)·r + momentum·s, default 0.1; "
+                             "keras: r ← momentum·r + (1 − momentum)·s, default 0.99.", show_default=False),
+        Option("--running-mean", "Running mean before this batch (Keras: moving_mean): a scalar or one "
+                                 "per feature.", default="0"),
+        Option("--running-var", "Running variance before this batch (Keras: moving_variance): a scalar or "
+                                "one per feature.", default="1"),
+        Option("--convention", "torch (torch.nn.BatchNorm1d) or keras (keras.layers.BatchNormalization: "
+                               "Keras's momentum, the biased variance in the moving-variance update, "
+                               "defaults ε = 1e-3 and momentum = 0.99).", default="torch"),
         Option("--eval", "Eval mode: normalize with the running statistics (left unchanged).",
                kind=FLAG, default=False),
         Option("--grad-out", "∂L/∂y in the batch's shape: adds the backward pass (∂L/∂x, ∂L/∂γ, ∂L/∂β)."),
@@ -58,10 +75,127 @@ COMMAND = Command(
 )
 
 EXACT_MAX = 64        # batch entries (m·C) worked exactly with SymPy, step by step
-SHOW_ROWS = 3         # rows of x̂, y, ∂L/∂x shown in the working of a big batch
+SHOW_ROWS = 3         # rows of x̂, y, ∂L/∂x worked in the working of a big batch
 SUM_TERMS = 8         # terms of a sum written out before it is elided with …
+CONVENTIONS = ("torch", "keras")
+#: ε and momentum when they are not given, per convention
+DEFAULTS = {"torch": (Fraction(1, 100000), Fraction(1, 10)), "keras": (Fraction(1, 1000), Fraction(99, 100))}
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+# --------------------------------------------------------------------------- the formulas
+
+
+class elided_sum(sympy.Function):
+    """t₁ + t₂ + … + tₘ with only its first terms and its last written: the next-to-last
+    argument is the sum of the terms not written, printed as "…", so the line evaluates
+    (``doit``) to the whole sum."""
+
+    precedence = PRECEDENCE["Add"]
+
+    def doit(self, **hints: Any) -> Any:
+        return Add(*[a.doit(**hints) for a in self.args])
+
+    def _eval_evalf(self, prec: int) -> Any:
+        return self.doit()._eval_evalf(prec)
+
+    def _joined(self, printer: Any, dots: str) -> str:
+        parts = [printer._print(a) for a in self.args[:-2]] + [dots, printer._print(self.args[-1])]
+        return " + ".join(parts)
+
+    def _sympystr(self, printer: Any) -> str:
+        return self._joined(printer, "…")
+
+    def _latex(self, printer: Any) -> str:
+        return self._joined(printer, r"\dots")
+
+
+def _minus(a: Any, b: Any) -> Any:
+    return Add(a, -b if isinstance(b, int) else Mul(-1, b, evaluate=False), evaluate=False)
+
+
+def _mul(*factors: Any) -> Any:
+    return Mul(*factors, evaluate=False)
+
+
+def _plus(*terms: Any) -> Any:
+    return Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
+
+
+def _inv(a: Any) -> Any:
+    return Pow(a, -1, evaluate=False)
+
+
+def _rsqrt_of(a: Any) -> Any:
+    return Pow(a, Rational(-1, 2), evaluate=False)
+
+
+def _root(a: Any) -> Any:
+    return Pow(a, Rational(1, 2), evaluate=False)
+
+
+def _sub(i: int) -> str:
+    return str(i).translate(_SUBSCRIPTS)
+
+
+@functools.lru_cache(maxsize=512)
+def _row(i: int | str) -> tuple[Symbol, ...]:
+    """The symbols of row i: xᵢ, x̂ᵢ, yᵢ, ∂L/∂yᵢ, ∂L/∂x̂ᵢ, ∂L/∂xᵢ."""
+    s = _sub(i) if isinstance(i, int) else "ᵢ"
+    return (Symbol(f"x_{i}"), Symbol(f"xhat_{i}"), Symbol(f"y_{i}"),
+            Named(f"dLdy_{i}", f"∂L/∂y{s}", rf"\frac{{\partial L}}{{\partial y_{{{i}}}}}"),
+            Named(f"dLdxhat_{i}", f"∂L/∂x̂{s}", rf"\frac{{\partial L}}{{\partial \hat{{x}}_{{{i}}}}}"),
+            Named(f"dLdx_{i}", f"∂L/∂x{s}", rf"\frac{{\partial L}}{{\partial x_{{{i}}}}}"))
+
+
+def _at_row(template: Any, i: int) -> Any:
+    """A formula written for row i (xᵢ, ∂L/∂yᵢ, …) for row 1, 2, …"""
+    return xreplace_unevaluated(template, dict(zip(_row("i"), _row(i))))
+
+
+M, EPS, GAMMA, BETA = Symbol("m"), Symbol("epsilon"), Symbol("gamma"), Symbol("beta")
+MOM = Named("momentum", "momentum", r"\mathrm{momentum}")
+MU_B = Named("mu_B", "μ_B", r"\mu_B")
+VAR_B = Named("var_B", "σ²_B", r"\sigma^2_B")
+VAR_N = Named("var_N", "σ²_N", r"\sigma^2_N")  # the mistake: normalized with the unbiased variance
+S2_B = Named("s2_B", "s²_B", r"s^2_B")
+R_MU, R_VAR = Named("r_mu", "r_μ", r"r_\mu"), Named("r_var", "r_σ²", r"r_{\sigma^2}")
+R_MU_NEW, R_VAR_NEW = Named("r_mu_new", "r_μ′", r"r_\mu'"), Named("r_var_new", "r_σ²′", r"r_{\sigma^2}'")
+DBETA = Named("dLdbeta", "∂L/∂β", r"\frac{\partial L}{\partial \beta}")
+DGAMMA = Named("dLdgamma", "∂L/∂γ", r"\frac{\partial L}{\partial \gamma}")
+DMU = Named("dLdmu_B", "∂L/∂μ_B", r"\frac{\partial L}{\partial \mu_B}")
+DVAR_B = Named("dLdvar_B", "∂L/∂σ²_B", r"\frac{\partial L}{\partial \sigma^2_B}")
+DVAR_N = Named("dLdvar_N", "∂L/∂σ²_N", r"\frac{\partial L}{\partial \sigma^2_N}")
+X_I, XH_I, Y_I, G_I, D_I, DX_I = _row("i")
+#: placeholders: the variance's divisor (m; m − 1 under the mistake), sums over the rows written
+#: out per batch (… for the remainder REST_k), and the three symbols of a running update
+N_DIV, SUM_1, REST_1, REST_2 = sympy.symbols("n_div Sigma_1 rest_1 rest_2")
+NEW, OLD, STAT = sympy.symbols("new old stat")
+
+MEAN = eq(MU_B, _mul(SUM_1, _inv(M)))                                 # Σ₁ = x₁ + … + xₘ
+VARIANCE = eq(VAR_B, _mul(SUM_1, _inv(N_DIV)))                        # Σ₁ = (x₁ − μ_B)² + …
+XHAT = eq(XH_I, _mul(_minus(X_I, MU_B), _rsqrt_of(_plus(VAR_B, EPS))))
+Y = eq(Y_I, _plus(_mul(GAMMA, XH_I), BETA))
+Y_SHIFTED = eq(Y_I, _mul(GAMMA, _plus(XH_I, BETA)))                   # the mistake y = γ·(x̂ + β)
+UNBIASED = eq(S2_B, _mul(VAR_B, M, _inv(_minus(M, 1))))
+TORCH_UPDATE = eq(NEW, _plus(_mul(OLD, _minus(1, MOM)), _mul(MOM, STAT)))
+KERAS_UPDATE = eq(NEW, _plus(_mul(OLD, MOM), _mul(STAT, _minus(1, MOM))))
+DBETA_SUM = eq(DBETA, SUM_1)                                          # Σ₁ = ∂L/∂y₁ + …
+DBETA_SHIFTED = eq(DBETA, _mul(GAMMA, SUM_1))
+DGAMMA_SUM = eq(DGAMMA, SUM_1)                                        # Σ₁ = ∂L/∂y₁·x̂₁ + …
+DXHAT = eq(D_I, _mul(G_I, GAMMA))
+DVAR = eq(DVAR_B, _mul(-1, SUM_1, _inv(_mul(2, _plus(VAR_B, EPS), _root(_plus(VAR_B, EPS))))))
+DMEAN = eq(DMU, _mul(-1, SUM_1, _rsqrt_of(_plus(VAR_B, EPS))))     # + ∂L/∂σ²·(−2/m)·Σ (xᵢ − μ_B), which is 0
+DX = eq(DX_I, _plus(_mul(D_I, _rsqrt_of(_plus(VAR_B, EPS))), _mul(DVAR_B, 2, _minus(X_I, MU_B), _inv(N_DIV)),
+                    _mul(DMU, _inv(M))))
+DX_EVAL = eq(DX_I, _mul(GAMMA, G_I, _rsqrt_of(_plus(VAR_B, EPS))))
+#: the terms of the sums, for row i
+CENTERED = _minus(X_I, MU_B)
+SQUARE = Pow(CENTERED, 2, evaluate=False)
+G_XHAT = _mul(G_I, XH_I)
+G_XHAT_SHIFTED = _mul(G_I, _plus(XH_I, BETA))                         # under the mistake y = γ·(x̂ + β)
+D_CENTERED = _mul(D_I, CENTERED)
 
 
 # --------------------------------------------------------------------------- CLI inputs
@@ -75,44 +209,51 @@ class Inputs:
         x: the batch as m rows of C values (Fractions, SymPy numbers or expressions).
         single: the batch is one feature given as a list (results are flat lists).
         gamma, beta, running_mean, running_var: a scalar or one per feature.
-        eps, momentum: ε inside the square root and PyTorch's momentum.
+        eps, momentum: ε inside the square root and the momentum of the running update, in
+            the convention's sense; None: the convention's default (:data:`DEFAULTS`).
         eval_mode: normalize with the running statistics (``--eval``).
         grad_out: ∂L/∂y in the batch's shape, or None (no backward pass).
         x_option: the option that gave the batch, for error messages.
+        convention: "torch" (torch.nn.BatchNorm1d) or "keras" (keras.layers.BatchNormalization).
     """
 
     x: Any
     single: bool = False
     gamma: Any = 1
     beta: Any = 0
-    eps: Any = Fraction(1, 100000)
-    momentum: Any = Fraction(1, 10)
+    eps: Any = None
+    momentum: Any = None
     running_mean: Any = 0
     running_var: Any = 1
     eval_mode: bool = False
     grad_out: Any = None
     x_option: str = "--x"
+    convention: str = "torch"
 
 
-def parse(*, values: Sequence[str] | None, x: str | None, gamma: str, beta: str, eps: str,
-          momentum: str, running_mean: str, running_var: str, eval: bool,
-          grad_out: str | None) -> Inputs:
-    """The command line's values -> :class:`Inputs` (every mistake names its option)."""
+def parse(*, values: Sequence[str] | None, x: str | None, gamma: str | None, beta: str | None, eps: str | None,
+          momentum: str | None, running_mean: str | None, running_var: str | None, convention: str | None,
+          eval: bool, grad_out: str | None) -> Inputs:
+    """The command line's values -> :class:`Inputs` (every mistake names its option); ε and
+    the momentum not given are the convention's defaults."""
     from dlcalc.parse import parse_value_fast
 
+    def value(text: str | None, default: Any, option: str, kinds: tuple[str, ...] = ("scalar", "vector")) -> Any:
+        return default if text is None else parse_value_fast(text, option, kinds=kinds)
+
+    conv = ("torch" if convention is None else convention).strip().lower()
+    conv = "torch" if conv == "pytorch" else conv
+    if conv not in CONVENTIONS:
+        raise InputError("--convention", f"must be torch or keras; got {convention.strip()[:30]!r}")
     batch, single, option = parse_batch(values or [], x)
-    per_feature = ("scalar", "vector")
-    return Inputs(
-        batch, single=single, x_option=option,
-        gamma=parse_value_fast(gamma, "--gamma", kinds=per_feature),
-        beta=parse_value_fast(beta, "--beta", kinds=per_feature),
-        eps=parse_value_fast(eps, "--eps", kinds=("scalar",)),
-        momentum=parse_value_fast(momentum, "--momentum", kinds=("scalar",)),
-        running_mean=parse_value_fast(running_mean, "--running-mean", kinds=per_feature),
-        running_var=parse_value_fast(running_var, "--running-var", kinds=per_feature),
-        eval_mode=eval,
-        grad_out=None if grad_out is None else parse_value_fast(
-            grad_out, "--grad-out", kinds=("scalar", "vector", "matrix")))
+    default_eps, default_momentum = DEFAULTS[conv]
+    return Inputs(batch, single=single, x_option=option, convention=conv,
+                  gamma=value(gamma, Fraction(1), "--gamma"), beta=value(beta, Fraction(0), "--beta"),
+                  eps=value(eps, default_eps, "--eps", ("scalar",)),
+                  momentum=value(momentum, default_momentum, "--momentum", ("scalar",)),
+                  running_mean=value(running_mean, Fraction(0), "--running-mean"),
+                  running_var=value(running_var, Fraction(1), "--running-var"), eval_mode=eval,
+                  grad_out=value(grad_out, None, "--grad-out", ("scalar", "vector", "matrix")))
 
 
 def parse_batch(values: Sequence[str], x: str | None) -> tuple[list[list[Any]], bool, str]:
@@ -150,7 +291,7 @@ def _add(values: Sequence[Any]) -> Any:
 def _sym(v: Any) -> Any:
     """A parsed number (Fraction or SymPy) as SymPy."""
     if isinstance(v, Fraction):
-        return sympy.Rational(v.numerator, v.denominator)
+        return Rational(v.numerator, v.denominator)
     if isinstance(v, int):
         return sympy.Integer(v)
     return v
@@ -169,6 +310,22 @@ def _frac(v: Any) -> Fraction:
 
 def _is_symbolic(v: Any) -> bool:
     return isinstance(v, sympy.Basic) and bool(v.free_symbols)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _put(v: Any) -> Any:
+    """A value as it is put into a substituted line: itself when short; an irrational or long
+    number as its decimal (30 digits kept, so the line still evaluates to the step's value)."""
+    if isinstance(v, float):
+        return sympy.Float(v)
+    v = _sym(v)
+    if v.is_Float or not v.is_number:
+        return v
+    if v.is_Rational:
+        digits = len(str(abs(v.p))) + (len(str(v.q)) + 1 if v.q != 1 else 0)
+        if digits <= 12:
+            return v
+    return sympy.Float(sympy.N(v, 30), 30)
 
 
 def _per_feature(value: Any, C: int, option: str) -> list[Any]:
@@ -205,49 +362,61 @@ def _grad_rows(grad: Any, m: int, C: int, single: bool) -> list[list[Any]]:
     raise InputError("--grad-out", f"must have the batch's shape ({shape}), got {len(grad)} values")
 
 
-def _sub(i: int) -> str:
-    return str(i).translate(_SUBSCRIPTS)
-
-
-def _num(v: Any, digits: int = 6) -> tuple[str, str]:
-    """A number as it stands in a substituted formula: (text, LaTeX), parenthesized if needed."""
-    from dlcalc import printing as P
-
-    v = _sym(v)
-    if isinstance(v, float):
-        v = sympy.Float(v)
-    if v.is_Rational and not v.is_Integer and len(P.short_decimal(v) or str(v)) > 12:
-        v = sympy.Float(v, digits + 3)  # a long exact number is written as its rounded decimal
-    if v.is_number and not v.is_Rational:
-        t = P.decimal_str(v, digits)
-        neg = t.startswith("-")
-        tex = P.latex(sympy.Float(t) if "e" not in t else v, digits)
-        return (f"({t})" if neg else t), (rf"\left({tex}\right)" if neg else tex)
-    s = Shown(v)
-    return P.text(s), P.latex(s)
-
-
-def _sum(parts: list[tuple[str, str]], sep: str = " + ") -> tuple[str, str]:
-    """Terms joined by +, elided in the middle when there are many."""
-    if len(parts) > SUM_TERMS:
-        parts = parts[:SUM_TERMS - 2] + [("…", r"\dots")] + parts[-1:]
-    return sep.join(p[0] for p in parts), sep.join(p[1] for p in parts)
-
-
-def _shape_like(rows: list[list[Any]], single: bool) -> list[Any]:
-    return [r[0] for r in rows] if single else rows
-
-
-def _scalar_or_list(values: list[Any], single: bool) -> Any:
-    return values[0] if single else values
-
-
 # --------------------------------------------------------------------------- validation
 
 
-def _validate(x: list[list[Any]], option: str, *, gamma: list[Any], beta: list[Any], eps: Any,
-              momentum: Any, running_mean: list[Any], running_var: list[Any], eval_mode: bool) -> None:
-    m = len(x)
+@dataclass(frozen=True)
+class Batch:
+    """The validated batch: m × C rows, ∂L/∂y in the same shape (or None), and γ, β and the
+    running statistics one per feature."""
+
+    x: list[list[Any]]
+    grad: list[list[Any]] | None
+    gamma: list[Any]
+    beta: list[Any]
+    running_mean: list[Any]
+    running_var: list[Any]
+    single: bool
+    symbolic: bool
+
+    @property
+    def m(self) -> int:
+        return len(self.x)
+
+    @property
+    def C(self) -> int:
+        return len(self.x[0])
+
+    def feature(self, j: int) -> tuple[list[Any], list[Any] | None, tuple[Any, Any, Any, Any]]:
+        """Feature j: its column, its ∂L/∂y (or None) and (γ, β, running mean, running variance)."""
+        g = None if self.grad is None else [r[j] for r in self.grad]
+        return ([r[j] for r in self.x], g,
+                (self.gamma[j], self.beta[j], self.running_mean[j], self.running_var[j]))
+
+
+def _batch(inp: Inputs, eps: Any, momentum: Any) -> Batch:
+    """The inputs checked and put in shape (every problem an InputError naming its option)."""
+    x, option = inp.x, inp.x_option
+    if not x or not x[0]:
+        raise InputError(option, "is empty")
+    m, C = len(x), len(x[0])
+    if any(len(r) != C for r in x):
+        raise InputError(option, "is a ragged matrix: rows have different lengths")
+    params = {name: _per_feature(getattr(inp, name), C, "--" + name.replace("_", "-"))
+              for name in ("gamma", "beta", "running_mean", "running_var")}
+    _validate(m, option, eps, momentum, params["running_var"], inp.eval_mode)
+    grad = None if inp.grad_out is None else _grad_rows(inp.grad_out, m, C, inp.single)
+    named = ((option, [v for r in x for v in r]), ("--gamma", params["gamma"]), ("--beta", params["beta"]),
+             ("--eps", [eps]), ("--momentum", [momentum]), ("--running-mean", params["running_mean"]),
+             ("--running-var", params["running_var"]), ("--grad-out", [v for r in grad or [] for v in r]))
+    symbolic = next((name for name, vals in named if any(_is_symbolic(v) for v in vals)), None)
+    if symbolic and m * C > EXACT_MAX:
+        raise InputError(symbolic, f"is symbolic, which is supported for batches of up to {EXACT_MAX} "
+                                   f"values; this batch has {m}×{C} = {m * C}")
+    return Batch(x, grad, single=inp.single, symbolic=symbolic is not None, **params)
+
+
+def _validate(m: int, option: str, eps: Any, momentum: Any, running_var: list[Any], eval_mode: bool) -> None:
     if m < 2 and not eval_mode:
         raise InputError(option, "has one example; training mode needs at least 2 (PyTorch refuses a "
                                  "batch of one: the unbiased variance of the running update divides "
@@ -278,615 +447,631 @@ def _zero_variance(j: int, C: int, eval_mode: bool) -> InputError:
                                "x̂ = 0/√(0 + 0) is undefined; give --eps > 0")
 
 
+# --------------------------------------------------------------------------- the arithmetic
+
+
+def _same(v: Any) -> Any:
+    return v
+
+
+class _Exact:
+    """Exact SymPy arithmetic: a column is a list of SymPy values; symbolic values are expanded."""
+
+    def __init__(self, symbolic: bool) -> None:
+        self.tidy = sympy.expand if symbolic else _same
+
+    number = staticmethod(_sym)
+    exact = staticmethod(_same)
+    approx = staticmethod(_same)
+    value = staticmethod(_same)
+
+    @staticmethod
+    def column(values: Sequence[Any]) -> list[Any]:
+        return [_sym(v) for v in values]
+
+    @staticmethod
+    def entry(col: list[Any], i: int) -> Any:
+        return col[i]
+
+    size = staticmethod(len)
+
+    @staticmethod
+    def total(col: list[Any]) -> Any:
+        return _add(col)
+
+    @staticmethod
+    def shifted(col: list[Any], c: Any) -> list[Any]:
+        """col − c."""
+        return [v - c for v in col]
+
+    def squares(self, col: list[Any]) -> Any:
+        return _add([self.tidy(v ** 2) for v in col])
+
+    def dot(self, a: list[Any], b: list[Any]) -> Any:
+        return self.tidy(_add([u * v for u, v in zip(a, b)]))
+
+    def combine(self, a: list[Any], ka: Any, b: list[Any], kb: Any, k0: Any) -> list[Any]:
+        """ka·a + kb·b + k0, entry by entry."""
+        return [self.tidy(ka * u + kb * v + k0) for u, v in zip(a, b)]
+
+    def scaled(self, col: list[Any], r: Any, k: Any = 1) -> list[Any]:
+        """k·col·r, with r = 1/√V."""
+        return [self.tidy(k * v) * r for v in col]
+
+    @staticmethod
+    def rsqrt(V: Any) -> Any:
+        return 1 / sympy.sqrt(V)
+
+
+@dataclass(frozen=True)
+class _Col:
+    """A column of exact numbers as integers over one common denominator: nums[i]/den."""
+
+    nums: list[int]
+    den: int
+
+
+class _Numeric:
+    """Exact sums of integers over a common denominator (:class:`_Col`) and Fractions for the
+    statistics; doubles for x̂, y and the gradients, each from an exact value by one correctly
+    rounded division."""
+
+    tidy = staticmethod(_same)
+    number = staticmethod(_frac)
+    approx = staticmethod(float)
+
+    @staticmethod
+    def exact(v: Fraction) -> sympy.Rational:
+        return Rational(v.numerator, v.denominator)
+
+    @staticmethod
+    def value(v: float) -> sympy.Float:
+        return sympy.Float(v)
+
+    @staticmethod
+    def column(values: Sequence[Any]) -> _Col:
+        fs = [_frac(v) for v in values]
+        den = math.lcm(*{f.denominator for f in fs})
+        return _Col([f.numerator * (den // f.denominator) for f in fs], den)
+
+    @staticmethod
+    def entry(col: _Col, i: int) -> sympy.Rational:
+        return Rational(col.nums[i], col.den)
+
+    @staticmethod
+    def size(col: _Col) -> int:
+        return len(col.nums)
+
+    @staticmethod
+    def total(col: _Col) -> Fraction:
+        return Fraction(sum(col.nums), col.den)
+
+    @staticmethod
+    def shifted(col: _Col, c: Fraction) -> _Col:
+        p, q = c.numerator * col.den, c.denominator
+        return _Col([n * q - p for n in col.nums], col.den * q)
+
+    @staticmethod
+    def squares(col: _Col) -> Fraction:
+        return Fraction(sum(n * n for n in col.nums), col.den * col.den)
+
+    @staticmethod
+    def dot(a: _Col, b: _Col) -> Fraction:
+        return Fraction(sum(u * v for u, v in zip(a.nums, b.nums)), a.den * b.den)
+
+    @staticmethod
+    def combine(a: _Col, ka: Fraction, b: _Col, kb: Fraction, k0: Fraction) -> _Col:
+        den = ka.denominator * a.den * kb.denominator * b.den * k0.denominator
+        fa = ka.numerator * (den // (ka.denominator * a.den))
+        fb = kb.numerator * (den // (kb.denominator * b.den))
+        f0 = k0.numerator * (den // k0.denominator)
+        return _Col([fa * u + fb * v + f0 for u, v in zip(a.nums, b.nums)], den)
+
+    @staticmethod
+    def scaled(col: _Col, r: float, k: Fraction = Fraction(1)) -> list[float]:
+        p, q = k.numerator, k.denominator * col.den
+        return [(p * n / q) * r for n in col.nums]  # int/int: correctly rounded
+
+    @staticmethod
+    def rsqrt(V: Fraction) -> float:
+        """1/√V as a double, for any positive V (also beyond the range of doubles)."""
+        try:
+            f = float(V)
+        except OverflowError:
+            f = math.inf
+        if 1e-300 < f < 1e300:
+            return 1.0 / math.sqrt(f)
+        import mpmath
+
+        with mpmath.workprec(80):
+            return float(mpmath.sqrt(mpmath.mpf(V.denominator) / mpmath.mpf(V.numerator)))
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How the batch is worked: the convention, the mode, and the mistakes of --check."""
+
+    eps: Any
+    momentum: Any
+    eval_mode: bool = False
+    keras: bool = False
+    unbiased_norm: bool = False       # the mistake: normalize with 1/(m − 1)
+    shift_first: bool = False         # the mistake y = γ·(x̂ + β)
+    unbiased_running: bool = True     # s² = m/(m − 1)·σ²_B in the running update (PyTorch)
+
+
+@dataclass(frozen=True)
+class Backward:
+    """The backward pass of one feature (display values: exact SymPy, or doubles)."""
+
+    grad_beta: Any
+    grad_gamma: Any
+    sum_g: Any            # Σ ∂L/∂yᵢ (∂L/∂β but under the mistake y = γ·(x̂ + β))
+    dot_gd: Any           # Σ ∂L/∂yᵢ·(xᵢ − μ)
+    dvar: Any             # ∂L/∂σ² (None in eval mode)
+    dmu: Any              # ∂L/∂μ (None in eval mode)
+    grad_x: list[Any]
+
+
+@dataclass(frozen=True)
+class Worked:
+    """One feature worked out.  Statistics are exact SymPy values; x̂, y and the gradients
+    are exact too, or doubles on the numeric path.  ``x`` and ``g`` are the feature's columns
+    in the arithmetic of ``ops`` (for the rows the board writes out)."""
+
+    ops: Any
+    x: Any
+    g: Any
+    m: int
+    gamma: Any
+    beta: Any
+    eps: Any
+    momentum: Any
+    mean: Any             # the statistics that normalize: the batch's (the running ones in eval mode)
+    var: Any
+    var_b: Any            # the batch's biased variance (None in eval mode)
+    s2: Any               # the variance of the running update (None in eval mode)
+    rm0: Any
+    rv0: Any
+    running_mean: Any
+    running_var: Any
+    xhat: list[Any]
+    y: list[Any]
+    back: Backward | None
+
+    def row(self, i: int) -> dict[Symbol, Any]:
+        """Row i's exact values (x̂ᵢ approximate on the numeric path) by its symbols."""
+        x, xh, _, g, d, _ = _row(i)
+        out = {x: self.ops.entry(self.x, i - 1), xh: self.ops.value(self.xhat[i - 1])}
+        if self.g is not None:
+            gi = self.ops.entry(self.g, i - 1)
+            out[g], out[d] = gi, self.ops.tidy(self.gamma * gi)
+        return out
+
+
+def _work(ops: Any, rules: Rules, j: int, C: int, feature: tuple[Any, Any, Any]) -> Worked:
+    """Feature j of C, in the arithmetic of ``ops`` (the one code path of both)."""
+    column, grad, params = feature
+    gamma, beta, rm0, rv0 = (ops.number(v) for v in params)
+    eps, m = ops.number(rules.eps), len(column)
+    x = ops.column(column)
+    if rules.eval_mode:
+        mean, var, var_b = rm0, rv0, None
+    else:
+        mean = ops.tidy(ops.total(x) / m)
+        ss = ops.squares(ops.shifted(x, mean))
+        var_b = ops.tidy(ss / m)
+        var = ops.tidy(ss / (m - 1)) if rules.unbiased_norm else var_b
+    V = var + eps
+    if V == 0:
+        raise _zero_variance(j, C, rules.eval_mode)
+    d, rstd = ops.shifted(x, mean), ops.rsqrt(V)
+    xhat = ops.scaled(d, rstd)
+    ga, ba = ops.approx(gamma), ops.approx(beta)
+    y = [ga * (v + ba) for v in xhat] if rules.shift_first else [ga * v + ba for v in xhat]
+    rm, rv, s2 = _running(ops, rules, m, (mean, var_b), (rm0, rv0))
+    g = None if grad is None else ops.column(grad)
+    back = None if g is None else _backward(ops, rules, g, d, (gamma, beta), V, rstd)
+    e = ops.exact
+    return Worked(ops, x, g, m, e(gamma), e(beta), e(eps), e(ops.number(rules.momentum)), e(mean), e(var),
+                  None if var_b is None else e(var_b), None if s2 is None else e(s2), e(rm0), e(rv0),
+                  e(rm), e(rv), xhat, y, back)
+
+
+def _running(ops: Any, rules: Rules, m: int, batch: tuple[Any, Any], old: tuple[Any, Any]) -> tuple[Any, ...]:
+    """The running mean and variance after the batch, and the variance that updates them."""
+    (mean, var_b), (rm0, rv0) = batch, old
+    if rules.eval_mode:
+        return rm0, rv0, None
+    mom = ops.number(rules.momentum)
+    s2 = ops.tidy(var_b * m / (m - 1)) if rules.unbiased_running else var_b
+    if rules.keras:
+        return ops.tidy(mom * rm0 + (1 - mom) * mean), ops.tidy(mom * rv0 + (1 - mom) * s2), s2
+    return ops.tidy((1 - mom) * rm0 + mom * mean), ops.tidy((1 - mom) * rv0 + mom * s2), s2
+
+
+def _backward(ops: Any, rules: Rules, g: Any, d: Any, affine: tuple[Any, Any], V: Any, rstd: Any) -> Backward:
+    """∂L/∂β, ∂L/∂γ and ∂L/∂x of one feature; ``d`` is x − μ (in eval mode x − r_μ)."""
+    gamma, beta = affine
+    sum_g, P = ops.tidy(ops.total(g)), ops.dot(g, d)
+    grad_gamma, grad_beta = ops.approx(P) * rstd, sum_g
+    if rules.shift_first:  # the mistake y = γ·(x̂ + β): ∂L/∂β = γ·Σ g, ∂L/∂γ = Σ g·(x̂ + β)
+        grad_gamma, grad_beta = grad_gamma + ops.approx(beta * sum_g), gamma * sum_g
+    e = ops.exact
+    if rules.eval_mode:
+        return Backward(e(grad_beta), grad_gamma, e(sum_g), e(P), None, None, ops.scaled(g, rstd, gamma))
+    m = ops.size(d)
+    n = m - 1 if rules.unbiased_norm else m
+    dvar = ops.approx(ops.tidy(-gamma * P / 2)) * rstd ** 3
+    dmu = ops.approx(ops.tidy(-gamma * sum_g)) * rstd
+    # ∂L/∂xᵢ = γ·rstd·(gᵢ − Σg/m − (xᵢ − μ)·P/(n·V)), the bracket exact
+    bracket = ops.combine(g, gamma, d, -gamma * P / (n * V), -gamma * sum_g / m)
+    return Backward(e(grad_beta), grad_gamma, e(sum_g), e(P), dvar, dmu, ops.scaled(bracket, rstd))
+
+
+# --------------------------------------------------------------------------- the working
+
+
+def _val(v: Any) -> Any:
+    """A step's value: a double as a SymPy Float, anything else as it is."""
+    return sympy.Float(v) if isinstance(v, float) else v
+
+
+def _shown(values: dict[Any, Any], formula: Any) -> dict[Any, Any]:
+    """The values of the symbols ``formula`` uses, as they are put in."""
+    used = formula.free_symbols
+    return {k: _put(v) for k, v in values.items() if k in used}
+
+
+@dataclass(frozen=True)
+class _Board:
+    """Writes one feature's working from the templates: ``rows`` are worked one by one,
+    ``sums`` are the rows a sum writes out (… for the others), under ``section``."""
+
+    w: Worked
+    rules: Rules
+    rows: tuple[int, ...]
+    sums: tuple[int, ...]
+    section: str
+
+    @property
+    def variant(self) -> dict[Symbol, Any]:
+        """The symbols of the normalizing formulas under the rules (eval mode, the unbiased mistake)."""
+        if self.rules.eval_mode:
+            return {MU_B: R_MU, VAR_B: R_VAR}
+        if self.rules.unbiased_norm:
+            return {VAR_B: VAR_N, DVAR_B: DVAR_N, N_DIV: _minus(M, 1)}
+        return {N_DIV: M}
+
+    def _norm(self, template: Any) -> Any:
+        return xreplace_unevaluated(template, self.variant)
+
+    def _keys(self, scalars: dict[Symbol, Any]) -> dict[Symbol, Any]:
+        variant = self.variant
+        return {variant.get(k, k): v for k, v in scalars.items()}
+
+    def plain(self, title: str, template: Any, scalars: dict[Symbol, Any], value: Any) -> Step:
+        """A step of a formula that does not normalize (the running statistics)."""
+        return step(title, template, _shown(scalars, template), value=_val(value), section=self.section)
+
+    def row_step(self, title: str, template: Any, i: int, scalars: dict[Symbol, Any], value: Any) -> Step:
+        """A formula of row i (xᵢ, ∂L/∂yᵢ, …) with row i's numbers put in."""
+        values = {**self._keys(scalars), **self.w.row(i)}
+        formula = _at_row(self._norm(template), i)
+        return step(title, formula, _shown(values, formula), value=_val(value), section=self.section)
+
+    def sum_step(self, title: str, template: Any, sums: dict[Symbol, tuple[Any, Any]], scalars: dict[Symbol, Any],
+                 value: Any, note: str = "") -> Step:
+        """A formula with sums over the rows: each placeholder of ``sums`` -> (its term for row i,
+        the sum's exact total), written out over :attr:`sums` (the others as … holding their sum)."""
+        exact = self._keys(scalars)
+        for i in self.sums:
+            exact.update(self.w.row(i))
+        fill = {}
+        for (placeholder, (term, total)), rest in zip(sums.items(), (REST_1, REST_2)):
+            written = [_at_row(self._norm(term), i) for i in self.sums]
+            if len(self.sums) == self.w.m:
+                fill[placeholder] = _plus(*written)
+                continue
+            exact[rest] = self.w.ops.tidy(total - _add([t.xreplace(exact) for t in written]))
+            fill[placeholder] = elided_sum(*written[:-1], rest, written[-1])
+        formula = xreplace_unevaluated(self._norm(template), fill)
+        return step(title, formula, _shown(exact, formula), value=_val(value), note=note, section=self.section)
+
+
+def _sum_rows(m: int) -> tuple[int, ...]:
+    """The rows a sum writes out: all of them, or the first few and the last."""
+    return tuple(range(1, m + 1)) if m <= SUM_TERMS else (*range(1, SUM_TERMS - 1), m)
+
+
+def _steps(works: list[Worked], rules: Rules, exact: bool) -> list[Step]:
+    """The working: every feature and row of a small batch; of a big one the first feature's
+    first rows, then the per-feature values."""
+    C, m = len(works), works[0].m
+    if exact:
+        out: list[Step] = []
+        for j, w in enumerate(works):
+            out += _feature_steps(_Board(w, rules, tuple(range(1, m + 1)), _sum_rows(m),
+                                         f"feature {j + 1}" if C > 1 else ""))
+        return out
+    shown = min(SHOW_ROWS, m)
+    rows = f"rows 1–{shown} of {m}" if shown > 1 else f"row 1 of {m}"
+    board = _Board(works[0], rules, tuple(range(1, shown + 1)), _sum_rows(m),
+                   f"feature 1 of {C}, {rows}" if C > 1 else rows)
+    return _feature_steps(board) + (_every_feature(works, rules) if C > 1 else [])
+
+
+def _feature_steps(b: _Board) -> list[Step]:
+    steps = _statistics_steps(b) + _normalized_steps(b) + _running_steps(b)
+    if b.w.back is not None:
+        steps += _param_grad_steps(b)
+        steps += _eval_grad_steps(b) if b.rules.eval_mode else _train_grad_steps(b)
+    return steps
+
+
+def _statistics_steps(b: _Board) -> list[Step]:
+    w = b.w
+    if b.rules.eval_mode:
+        return [Step(title="eval mode: normalize with the running statistics", section=b.section,
+                     formula=Math("μ = r_μ, σ² = r_σ² (the batch statistics are not used)",
+                                  r"\mu = r_\mu,\ \sigma^2 = r_{\sigma^2}"), value=[w.mean, w.var])]
+    title = ("batch variance (unbiased, 1/(m − 1)), used to normalize" if b.rules.unbiased_norm
+             else "batch variance (biased, 1/m)")
+    return [b.sum_step("batch mean", MEAN, {SUM_1: (X_I, w.mean * w.m)}, {M: w.m}, w.mean),
+            b.sum_step(title, VARIANCE, {SUM_1: (SQUARE, w.var_b * w.m)}, {M: w.m, MU_B: w.mean}, w.var)]
+
+
+def _normalized_steps(b: _Board) -> list[Step]:
+    w = b.w
+    scalars = {MU_B: w.mean, VAR_B: w.var, EPS: w.eps}
+    steps = [b.row_step(f"normalized x̂{_sub(i)}", XHAT, i, scalars, w.xhat[i - 1]) for i in b.rows]
+    template = Y_SHIFTED if b.rules.shift_first else Y
+    if w.gamma == 1 and w.beta == 0:
+        return steps + [steps_of("output y = x̂ (γ = 1, β = 0)", template, [], [_val(w.y[i - 1]) for i in b.rows],
+                                 section=b.section, show=False)]
+    return steps + [b.row_step(f"output y{_sub(i)}", template, i, {GAMMA: w.gamma, BETA: w.beta}, w.y[i - 1])
+                    for i in b.rows]
+
+
+def _running_steps(b: _Board) -> list[Step]:
+    w, r = b.w, b.rules
+    if r.eval_mode:
+        return [Step(title="running statistics (buffers)", section=b.section, value=[w.rm0, w.rv0],
+                     formula=Math("eval mode: r_μ and r_σ² are not updated",
+                                  r"\text{eval mode: } r_\mu, r_{\sigma^2} \text{ unchanged}"))]
+    if r.keras:
+        update, mean_t, var_t = KERAS_UPDATE, "moving mean (moving_mean)", "moving variance (moving_variance)"
+    else:
+        update, mean_t, var_t = TORCH_UPDATE, "running mean (buffer)", "running variance (buffer)"
+    stat = S2_B if r.unbiased_running else VAR_B
+    steps = [b.plain(mean_t, xreplace_unevaluated(update, {NEW: R_MU_NEW, OLD: R_MU, STAT: MU_B}),
+                     {R_MU: w.rm0, MOM: w.momentum, MU_B: w.mean}, w.running_mean)]
+    if r.unbiased_running:
+        steps.append(b.plain("unbiased batch variance (1/(m − 1)), for the " + ("moving" if r.keras else "running")
+                             + " update", UNBIASED, {VAR_B: w.var_b, M: w.m}, w.s2))
+    elif not r.keras:  # the mistake: PyTorch's running variance with the biased σ²_B
+        var_t += ", with the biased σ²_B"
+    steps.append(b.plain(var_t, xreplace_unevaluated(update, {NEW: R_VAR_NEW, OLD: R_VAR, STAT: stat}),
+                         {R_VAR: w.rv0, MOM: w.momentum, stat: w.s2}, w.running_var))
+    return steps
+
+
+def _param_grad_steps(b: _Board) -> list[Step]:
+    w, k = b.w, b.w.back
+    if b.rules.shift_first:  # the mistake y = γ·(x̂ + β)
+        return [b.sum_step("backward: ∂L/∂β under y = γ·(x̂ + β)", DBETA_SHIFTED, {SUM_1: (G_I, k.sum_g)},
+                           {GAMMA: w.gamma}, k.grad_beta),
+                b.sum_step("backward: ∂L/∂γ under y = γ·(x̂ + β)", DGAMMA_SUM,
+                           {SUM_1: (G_XHAT_SHIFTED, k.grad_gamma)}, {BETA: w.beta}, k.grad_gamma)]
+    return [b.sum_step("backward: ∂L/∂β", DBETA_SUM, {SUM_1: (G_I, k.sum_g)}, {}, k.grad_beta),
+            b.sum_step("backward: ∂L/∂γ", DGAMMA_SUM, {SUM_1: (G_XHAT, k.grad_gamma)}, {}, k.grad_gamma)]
+
+
+def _eval_grad_steps(b: _Board) -> list[Step]:
+    w = b.w
+    scalars = {GAMMA: w.gamma, VAR_B: w.var, EPS: w.eps}
+    return [b.row_step(f"backward: ∂L/∂x{_sub(i)}", DX_EVAL, i, scalars, w.back.grad_x[i - 1]) for i in b.rows]
+
+
+def _train_grad_steps(b: _Board) -> list[Step]:
+    """The chain of Ioffe & Szegedy: through x̂, then σ² and μ, then x."""
+    w, k = b.w, b.w.back
+    rows = [w.row(i) for i in b.rows]
+    dxhat = steps_of("backward: ∂L/∂x̂ᵢ (chain rule through x̂, then σ² and μ)", DXHAT,
+                     [_shown({G_I: r[_row(i)[3]], GAMMA: w.gamma}, DXHAT) for i, r in zip(b.rows, rows)],
+                     [r[_row(i)[4]] for i, r in zip(b.rows, rows)], section=b.section)
+    scalars = {VAR_B: w.var, EPS: w.eps, MU_B: w.mean}
+    var = "σ²_N" if b.rules.unbiased_norm else "σ²_B"
+    dvar = b.sum_step(f"backward: ∂L/∂{var}", DVAR, {SUM_1: (D_CENTERED, w.ops.tidy(w.gamma * k.dot_gd))},
+                      scalars, k.dvar)
+    dmu = b.sum_step("backward: ∂L/∂μ_B", DMEAN, {SUM_1: (D_I, w.ops.tidy(w.gamma * k.sum_g))}, scalars, k.dmu,
+                     note=f"the term ∂L/∂{var}·(−2/{'(m − 1)' if b.rules.unbiased_norm else 'm'})·Σᵢ (xᵢ − μ_B) "
+                          "is 0, because Σᵢ (xᵢ − μ_B) = 0")
+    scalars = {**scalars, DVAR_B: k.dvar, DMU: k.dmu, M: w.m}
+    return [dxhat, dvar, dmu, _general_backward(b)] + [
+        b.row_step(f"backward: ∂L/∂x{_sub(i)}", DX, i, scalars, k.grad_x[i - 1]) for i in b.rows]
+
+
+def _general_backward(b: _Board) -> Step:
+    unbiased = b.rules.unbiased_norm
+    var, var_l = ("σ²_N", r"\sigma^2_N") if unbiased else ("σ²_B", r"\sigma^2_B")
+    k, k_l = ("m/(m − 1)·", r"\frac{m}{m-1}") if unbiased else ("", "")
+    return Step(
+        title="backward: ∂L/∂xᵢ, simplified (general form)", section=b.section,
+        formula=Math(f"∂L/∂xᵢ = γ/(m·√({var} + ε))·(m·∂L/∂yᵢ − Σⱼ ∂L/∂yⱼ − {k}x̂ᵢ·Σⱼ ∂L/∂yⱼ·x̂ⱼ)",
+                     rf"\frac{{\partial L}}{{\partial x_i}} = \frac{{\gamma}}{{m\sqrt{{{var_l} + \epsilon}}}}"
+                     rf"\left(m \frac{{\partial L}}{{\partial y_i}} - \sum_j \frac{{\partial L}}{{\partial y_j}} - "
+                     rf"{k_l}\hat{{x}}_i \sum_j \frac{{\partial L}}{{\partial y_j}}\hat{{x}}_j\right)"),
+        note="the same values as the chain rule: γ/(m√(σ² + ε))·(m·gᵢ − Σⱼ gⱼ − x̂ᵢ·Σⱼ gⱼx̂ⱼ), gᵢ = ∂L/∂yᵢ")
+
+
+def _every_feature(works: list[Worked], rules: Rules) -> list[Step]:
+    """Of a big batch, the per-feature values (the first feature's working stands for all)."""
+    keys = [] if rules.eval_mode else [("batch mean μ_B", "mean"), ("batch variance", "var"),
+                                        ("running mean after the batch", "running_mean"),
+                                        ("running variance after the batch", "running_var")]
+    steps = [Step(title=f"{what}, every feature", value=[getattr(w, key) for w in works], section="every feature")
+             for what, key in keys]
+    if works[0].back is not None:
+        steps += [Step(title=f"backward: {what}, every feature", value=[_val(getattr(w.back, key)) for w in works],
+                       section="every feature") for what, key in (("∂L/∂β", "grad_beta"), ("∂L/∂γ", "grad_gamma"))]
+    return steps
+
+
+def _params_step(C: int, keras: bool) -> Step:
+    if keras:
+        return Step(title="trainable and non-trainable weights", formula=Math(
+            f"γ, β: 2C = {2 * C} trainable weights; moving_mean and moving_variance: 2C = {2 * C} "
+            "non-trainable weights (updated in training, not learned)",
+            rf"\gamma, \beta: 2C = {2 * C} \text{{ trainable weights; }} r_\mu, r_{{\sigma^2}}: "
+            rf"2C = {2 * C} \text{{ non-trainable weights (not learned)}}"))
+    return Step(title="learnable parameters and buffers", formula=Math(
+        f"γ, β: 2C = {2 * C} learnable parameters; running mean and running variance: "
+        f"2C = {2 * C} buffers (updated in training mode, not learned)",
+        rf"\gamma, \beta: 2C = {2 * C} \text{{ learnable parameters; }} r_\mu, r_{{\sigma^2}}: "
+        rf"2C = {2 * C} \text{{ buffers (not learned)}}"))
+
+
 # --------------------------------------------------------------------------- solve
 
 
+def _resolved(kw: Any) -> tuple[Any, Any]:
+    """ε and the momentum in force: as given, or the convention's defaults."""
+    get = kw.get if isinstance(kw, dict) else lambda k, d=None: getattr(kw, k, d)
+    default_eps, default_momentum = DEFAULTS.get(get("convention", "torch"), DEFAULTS["torch"])
+    eps, momentum = get("eps"), get("momentum")
+    return (default_eps if eps is None else eps), (default_momentum if momentum is None else momentum)
+
+
 def solve(inp: Inputs, *, unbiased_norm: bool = False, shift_first: bool = False,
-          biased_running: bool = False) -> Solution:
-    """The worked solution (see :func:`work`); the flags are mistakes for ``--check``."""
-    return work(**as_kwargs(inp), unbiased_norm=unbiased_norm, shift_first=shift_first,
-                biased_running=biased_running)
+          biased_running: bool = False, unbiased_running: bool = False) -> Solution:
+    """Batch norm of the m × C batch (rows are examples) in the convention of ``inp``.
 
-
-def work(x: list[list[Any]], *, single: bool = False, gamma: Any = 1, beta: Any = 0,
-          eps: Any = Fraction(1, 100000), momentum: Any = Fraction(1, 10), running_mean: Any = 0,
-          running_var: Any = 1, eval_mode: bool = False, grad_out: Any = None,
-          unbiased_norm: bool = False, shift_first: bool = False, biased_running: bool = False,
-          x_option: str = "--x") -> Solution:
-    """Batch norm of the m × C batch ``x`` (rows are examples), as torch.nn.BatchNorm1d.
-
-    ``single``: the batch is one feature given as a list (results x̂, y, ∂L/∂x are flat lists
-    and per-feature results are scalars).  Values may be Fractions, SymPy numbers or
-    expressions.  ``gamma``, ``beta``, ``running_mean``, ``running_var``: a scalar or one per
-    feature.  ``grad_out``: ∂L/∂y in the batch's shape, or None for no backward pass.
-    ``unbiased_norm``: normalize with the unbiased variance (a convention flag for checking a
-    common mistake; PyTorch normalizes with the biased one).  ``shift_first``: the mistake
-    y = γ·(x̂ + β).  ``biased_running``: the mistake of updating the running variance with the
-    biased variance.  ``x_option`` names the batch in error messages.
+    The flags are the mistakes of :data:`MISTAKES`: ``unbiased_norm`` normalizes with the
+    unbiased variance, ``shift_first`` computes y = γ·(x̂ + β), ``biased_running`` (torch) and
+    ``unbiased_running`` (keras) update the running variance with the other convention's variance.
     """
-    if not x or not x[0]:
-        raise InputError(x_option, "is empty")
-    m, C = len(x), len(x[0])
-    if any(len(r) != C for r in x):
-        raise InputError(x_option, "is a ragged matrix: rows have different lengths")
-    params = {
-        "gamma": _per_feature(gamma, C, "--gamma"),
-        "beta": _per_feature(beta, C, "--beta"),
-        "running_mean": _per_feature(running_mean, C, "--running-mean"),
-        "running_var": _per_feature(running_var, C, "--running-var"),
+    if inp.convention not in CONVENTIONS:
+        raise InputError("--convention", f"must be torch or keras; got {inp.convention!r}")
+    keras = inp.convention == "keras"
+    eps, momentum = _resolved(inp)
+    batch = _batch(inp, eps, momentum)
+    rules = Rules(eps, momentum, inp.eval_mode, keras, unbiased_norm, shift_first,
+                  unbiased_running=unbiased_running if keras else not biased_running)
+    exact = batch.m * batch.C <= EXACT_MAX
+    ops = _Exact(batch.symbolic) if exact else _Numeric
+    works = [_work(ops, rules, j, batch.C, batch.feature(j)) for j in range(batch.C)]
+    return Solution(command="bn-forward", inputs=_inputs(batch, rules, exact),
+                    conventions=_conventions(rules, batch.m, batch.C, batch.grad is not None),
+                    steps=(_params_step(batch.C, keras), *_steps(works, rules, exact)),
+                    result=_result(works, batch), notes=_notes(batch, exact, rules))
+
+
+def _result(works: list[Worked], batch: Batch) -> dict[str, Any]:
+    """The answers, flat for one feature given as a list, else per feature / m × C."""
+    def per_feature(values: list[Any]) -> Any:
+        return values[0] if batch.single else values
+
+    def entries(column_of: Any) -> list[Any]:
+        cols = [column_of(w) for w in works]
+        return list(cols[0]) if batch.single else [[c[i] for c in cols] for i in range(batch.m)]
+
+    result: dict[str, Any] = {
+        "mean": per_feature([w.mean for w in works]), "var": per_feature([w.var for w in works]),
+        "x_hat": entries(lambda w: w.xhat), "y": entries(lambda w: w.y),
+        "running_mean": per_feature([w.running_mean for w in works]),
+        "running_var": per_feature([w.running_var for w in works]),
     }
-    _validate(x, x_option, eps=eps, momentum=momentum, eval_mode=eval_mode, **params)
-    grad = None if grad_out is None else _grad_rows(grad_out, m, C, single)
-
-    everything = [v for r in x for v in r] + [v for vs in params.values() for v in vs] + [eps, momentum]
-    if grad is not None:
-        everything += [v for r in grad for v in r]
-    symbolic = any(_is_symbolic(v) for v in everything)
-    if m * C > EXACT_MAX:
-        if symbolic:
-            where = next(name for name, vals in (
-                (x_option, [v for r in x for v in r]), ("--gamma", params["gamma"]),
-                ("--beta", params["beta"]), ("--eps", [eps]), ("--momentum", [momentum]),
-                ("--running-mean", params["running_mean"]), ("--running-var", params["running_var"]),
-                ("--grad-out", [v for r in grad or [] for v in r])) if any(_is_symbolic(v) for v in vals))
-            raise InputError(where, f"is symbolic, which is supported for batches of up to {EXACT_MAX} "
-                                    f"values; this batch has {m}×{C} = {m * C}")
-        return _solve_numeric(x, single=single, eps=eps, momentum=momentum, eval_mode=eval_mode,
-                              grad=grad, unbiased_norm=unbiased_norm, shift_first=shift_first,
-                              biased_running=biased_running, **params)
-    return _solve_exact(x, single=single, eps=eps, momentum=momentum, eval_mode=eval_mode,
-                        grad=grad, unbiased_norm=unbiased_norm, shift_first=shift_first,
-                        biased_running=biased_running, x_option=x_option, **params)
+    if batch.grad is not None:
+        result.update({"grad_x": entries(lambda w: w.back.grad_x),
+                       "grad_gamma": per_feature([w.back.grad_gamma for w in works]),
+                       "grad_beta": per_feature([w.back.grad_beta for w in works])})
+    return result
 
 
-def _conventions(eval_mode: bool, backward: bool, unbiased_norm: bool, m: int, C: int) -> dict[str, str]:
-    conv = {
-        "layout": f"rows are examples, columns features: m = {m} examples, C = {C} feature"
-                  + ("s" if C != 1 else "") + " (torch.nn.BatchNorm1d)",
-        "parameters": "γ (weight) and β (bias) are the 2C learnable parameters; running_mean and "
-                      "running_var are 2C buffers, updated by the forward pass in training, never learned",
-        "variance": ("unbiased (1/(m − 1)) batch variance to normalize (not PyTorch's convention)"
-                     if unbiased_norm else "biased (1/m) batch variance to normalize")
-                    + "; unbiased (1/(m − 1)) batch variance in the running-variance update",
-        "epsilon": "inside the square root: x̂ = (x − μ)/√(σ² + ε)",
-        "running statistics": "r ← (1 − momentum)·r + momentum·(batch statistic), PyTorch's momentum "
-                              "(Keras's momentum is 1 minus this)",
-        "mode": ("eval: normalize with the running statistics, which stay unchanged; mean and var "
-                 "report the statistics used (the running ones)") if eval_mode else
-                ("training: normalize with the batch statistics, then update the running statistics"),
-    }
-    if backward:
-        conv["backward"] = ("eval mode: the running statistics are constants, so ∂L/∂x_i = γ·∂L/∂y_i/√(r_σ² + ε)"
-                            if eval_mode else
-                            "Ioffe & Szegedy (2015): the gradient flows through x̂, σ²_B and μ_B")
-    return conv
+def _notes(batch: Batch, exact: bool, rules: Rules) -> tuple[str, ...]:
+    if exact:
+        return () if batch.symbolic else ("exact arithmetic (SymPy)",)
+    m, C, grads = batch.m, batch.C, batch.grad is not None
+    notes = [f"numeric path for a batch of {m}×{C} = {m * C} values (> {EXACT_MAX}): mean, var, "
+             "running_mean, running_var" + (" and grad_beta" if grads else "")
+             + " are exact; x_hat, y" + (", grad_x and grad_gamma" if grads else "")
+             + " are double-precision values from exact integer sums (error of a few ulps)"]
+    given = [v for r in batch.x for v in r] + batch.gamma + batch.beta + batch.running_mean + batch.running_var \
+        + [rules.eps, rules.momentum] + [v for r in batch.grad or [] for v in r]
+    if any(not isinstance(v, (Fraction, int)) and not v.is_Rational for v in given):
+        notes.append("irrational inputs were rounded to the nearest double before the sums")
+    return tuple(notes)
 
 
-def _inputs(x: list[list[Any]], single: bool, params: dict[str, list[Any]], eps: Any, momentum: Any,
-            eval_mode: bool, grad: Any, small: bool) -> dict[str, Any]:
-    m, C = len(x), len(x[0])
+def _inputs(batch: Batch, rules: Rules, exact: bool) -> dict[str, Any]:
+    m, C = batch.m, batch.C
 
     def one(vs: list[Any]) -> Any:
         return _sym(vs[0]) if all(v == vs[0] for v in vs) else [_sym(v) for v in vs]
 
-    out: dict[str, Any] = {}
-    if small:
-        out["x"] = [_sym(r[0]) for r in x] if single else [[_sym(v) for v in r] for r in x]
-    else:
-        out["x"] = f"{m}×{C} batch"
-    out.update({"gamma": one(params["gamma"]), "beta": one(params["beta"]), "eps": _sym(eps),
-                "momentum": _sym(momentum), "running_mean": one(params["running_mean"]),
-                "running_var": one(params["running_var"]), "eval": eval_mode})
-    if grad is not None:
-        if small:
-            out["grad_out"] = [_sym(r[0]) for r in grad] if single else [[_sym(v) for v in r] for r in grad]
-        else:
-            out["grad_out"] = f"{m}×{C} matrix"
+    def rows(x: list[list[Any]]) -> Any:
+        return [_sym(r[0]) for r in x] if batch.single else [[_sym(v) for v in r] for r in x]
+
+    out: dict[str, Any] = {"x": rows(batch.x) if exact else f"{m}×{C} batch"}
+    out.update({"gamma": one(batch.gamma), "beta": one(batch.beta), "eps": _sym(rules.eps),
+                "momentum": _sym(rules.momentum), "running_mean": one(batch.running_mean),
+                "running_var": one(batch.running_var), "eval": rules.eval_mode,
+                "convention": "keras" if rules.keras else "torch"})
+    if batch.grad is not None:
+        out["grad_out"] = rows(batch.grad) if exact else f"{m}×{C} matrix"
     return out
 
 
-def _params_step(C: int) -> Step:
-    return Step(
-        title="learnable parameters and buffers",
-        formula=Math(f"γ, β: 2C = {2 * C} learnable parameters; running mean and running variance: "
-                     f"2C = {2 * C} buffers (updated in training mode, not learned)",
-                     rf"\gamma, \beta: 2C = {2 * C} \text{{ learnable parameters; }} r_\mu, r_{{\sigma^2}}: "
-                     rf"2C = {2 * C} \text{{ buffers (not learned)}}"),
-    )
-
-
-# --------------------------------------------------------------------------- exact path
-
-
-def _solve_exact(x: list[list[Any]], *, single: bool, gamma: list[Any], beta: list[Any], eps: Any,
-                 momentum: Any, running_mean: list[Any], running_var: list[Any], eval_mode: bool,
-                 grad: list[list[Any]] | None, unbiased_norm: bool, shift_first: bool,
-                 biased_running: bool, x_option: str) -> Solution:
-    m, C = len(x), len(x[0])
-    X = [[_sym(v) for v in r] for r in x]
-    G = None if grad is None else [[_sym(v) for v in r] for r in grad]
-    eps_s, mom = _sym(eps), _sym(momentum)
-    gam, bet = [_sym(v) for v in gamma], [_sym(v) for v in beta]
-    rm0, rv0 = [_sym(v) for v in running_mean], [_sym(v) for v in running_var]
-    symbolic = any(_is_symbolic(v) for v in [v for r in X for v in r] + gam + bet + rm0 + rv0 + [eps_s, mom]
-                   + ([v for r in G for v in r] if G else []))
-    tidy = sympy.expand if symbolic else (lambda e: e)
-    M = sympy.Integer(m)
-
-    steps: list[Step] = [_params_step(C)]
-    means, variances, rms, rvs = [], [], [], []
-    xhat = [[None] * C for _ in range(m)]
-    ys = [[None] * C for _ in range(m)]
-    gx = [[None] * C for _ in range(m)]
-    ggam, gbet = [], []
-    et, el = _num(eps_s)
-    for j in range(C):
-        sec = f"feature {j + 1}" if C > 1 else ""
-        col = [X[i][j] for i in range(m)]
-        cols_t = [_num(v) for v in col]
-        if eval_mode:
-            mu, var = rm0[j], rv0[j]
-            mu_n, var_n, mu_l, var_n_l = "r_μ", "r_σ²", r"r_\mu", r"r_{\sigma^2}"
-            steps.append(Step(title="eval mode: normalize with the running statistics",
-                              formula=Math("μ = r_μ, σ² = r_σ² (the batch statistics are not used)",
-                                           r"\mu = r_\mu,\ \sigma^2 = r_{\sigma^2}"),
-                              value=[mu, var], section=sec))
-        else:
-            mu = tidy(_add(col) / M)
-            st, sl = _sum(cols_t)
-            steps.append(Step(title="batch mean", section=sec,
-                              formula=Math("μ_B = (1/m)·Σᵢ xᵢ", r"\mu_B = \frac{1}{m}\sum_{i=1}^{m} x_i"),
-                              substituted=Math(f"({st})/{m}", rf"\frac{{{sl}}}{{{m}}}"), value=mu))
-            sq = [tidy((v - mu) ** 2) for v in col]
-            var_b = tidy(_add(sq) / M)
-            mt, ml = _num(mu)
-            st, sl = _sum([(f"({t} − {mt})²", rf"\left({l} - {ml}\right)^{{2}}") for t, l in cols_t])
-            if unbiased_norm:  # the mistake: normalize with the unbiased variance
-                var = tidy(_add(sq) / (M - 1))
-                steps.append(Step(title="batch variance (unbiased, 1/(m − 1)), used to normalize", section=sec,
-                                  formula=Math("σ²_N = (1/(m − 1))·Σᵢ (xᵢ − μ_B)²",
-                                               r"\sigma^2_N = \frac{1}{m-1}\sum_{i=1}^{m} (x_i - \mu_B)^2"),
-                                  substituted=Math(f"({st})/{m - 1}", rf"\frac{{{sl}}}{{{m - 1}}}"), value=var))
-            else:
-                var = var_b
-                steps.append(Step(title="batch variance (biased, 1/m)", section=sec,
-                                  formula=Math("σ²_B = (1/m)·Σᵢ (xᵢ − μ_B)²",
-                                               r"\sigma^2_B = \frac{1}{m}\sum_{i=1}^{m} (x_i - \mu_B)^2"),
-                                  substituted=Math(f"({st})/{m}", rf"\frac{{{sl}}}{{{m}}}"), value=var_b))
-            mu_n, var_n, mu_l, var_n_l = "μ_B", "σ²_N" if unbiased_norm else "σ²_B", r"\mu_B", \
-                (r"\sigma^2_N" if unbiased_norm else r"\sigma^2_B")
-        V = var + eps_s
-        if V.is_number and V == 0:
-            raise _zero_variance(j, C, eval_mode)
-        rstd = 1 / sympy.sqrt(V)
-        means.append(mu)
-        variances.append(var)
-        mt, ml = _num(mu)
-        vt, vl = _num(var)
-        for i in range(m):
-            xh = tidy(col[i] - mu) * rstd
-            xhat[i][j] = xh
-            n = _sub(i + 1)
-            steps.append(Step(
-                title=f"normalized x̂{n}", section=sec,
-                formula=Math(f"x̂{n} = (x{n} − {mu_n})/√({var_n} + ε)",
-                             rf"\hat{{x}}_{{{i + 1}}} = \frac{{x_{{{i + 1}}} - {mu_l}}}{{\sqrt{{{var_n_l} + \epsilon}}}}"),
-                substituted=Math(f"({cols_t[i][0]} − {mt})/√({vt} + {et})",
-                                 rf"\frac{{{cols_t[i][1]} - {ml}}}{{\sqrt{{{vl} + {el}}}}}"),
-                value=xh))
-        gt, gl = _num(gam[j])
-        bt, bl = _num(bet[j])
-        identity = gam[j] == 1 and bet[j] == 0
-        if identity:
-            for i in range(m):
-                ys[i][j] = xhat[i][j]
-            steps.append(Step(
-                title="output y", section=sec,
-                formula=Math("yᵢ = γ·x̂ᵢ + β = x̂ᵢ, since γ = 1 and β = 0",
-                             r"y_i = \gamma \hat{x}_i + \beta = \hat{x}_i \quad (\gamma = 1,\ \beta = 0)"),
-                value=[ys[i][j] for i in range(m)]))
-        for i in range(m if not identity else 0):
-            n = _sub(i + 1)
-            xt, xl = _num(xhat[i][j])
-            if shift_first:  # the mistake y = γ·(x̂ + β)
-                y = gam[j] * (xhat[i][j] + bet[j])
-                formula = Math(f"y{n} = γ·(x̂{n} + β)", rf"y_{{{i + 1}}} = \gamma (\hat{{x}}_{{{i + 1}}} + \beta)")
-                sub = Math(f"{gt}·({xt} + {bt})", rf"{gl} \cdot ({xl} + {bl})")
-            else:
-                y = gam[j] * xhat[i][j] + bet[j]
-                formula = Math(f"y{n} = γ·x̂{n} + β", rf"y_{{{i + 1}}} = \gamma \hat{{x}}_{{{i + 1}}} + \beta")
-                sub = Math(f"{gt}·{xt} + {bt}", rf"{gl} \cdot {xl} + {bl}")
-            ys[i][j] = y
-            steps.append(Step(title=f"output y{n}", section=sec, formula=formula, substituted=sub, value=y))
-        # running statistics
-        if eval_mode:
-            rms.append(rm0[j])
-            rvs.append(rv0[j])
-            steps.append(Step(title="running statistics (buffers)", section=sec,
-                              formula=Math("eval mode: r_μ and r_σ² are not updated",
-                                           r"\text{eval mode: } r_\mu, r_{\sigma^2} \text{ unchanged}"),
-                              value=[rm0[j], rv0[j]]))
-        else:
-            mo_t, mo_l = _num(mom)
-            one_minus = f"(1 − {mo_t})"
-            rm = tidy((1 - mom) * rm0[j] + mom * mu)
-            rmt, rml = _num(rm0[j])
-            steps.append(Step(
-                title="running mean (buffer)", section=sec,
-                formula=Math("r_μ ← (1 − momentum)·r_μ + momentum·μ_B",
-                             r"r_\mu \leftarrow (1 - \text{momentum})\, r_\mu + \text{momentum}\, \mu_B"),
-                substituted=Math(f"{one_minus}·{rmt} + {mo_t}·{_num(mu)[0]}",
-                                 rf"(1 - {mo_l}) \cdot {rml} + {mo_l} \cdot {_num(mu)[1]}"),
-                value=rm))
-            vbt, vbl = _num(var_b)
-            if biased_running:  # the mistake: the biased variance in the running update
-                s2 = var_b
-                steps.append(Step(title="biased batch variance (1/m), for the running update", section=sec,
-                                  formula=Math("s²_B = σ²_B", r"s^2_B = \sigma^2_B"), value=s2))
-            else:
-                s2 = tidy(var_b * M / (M - 1))
-                steps.append(Step(
-                    title="unbiased batch variance (1/(m − 1)), for the running update", section=sec,
-                    formula=Math("s²_B = m/(m − 1)·σ²_B = (1/(m − 1))·Σᵢ (xᵢ − μ_B)²",
-                                 r"s^2_B = \frac{m}{m-1}\sigma^2_B"),
-                    substituted=Math(f"{m}/{m - 1}·{vbt}", rf"\frac{{{m}}}{{{m - 1}}} \cdot {vbl}"), value=s2))
-            rv = tidy((1 - mom) * rv0[j] + mom * s2)
-            rvt, rvl = _num(rv0[j])
-            steps.append(Step(
-                title="running variance (buffer)", section=sec,
-                formula=Math("r_σ² ← (1 − momentum)·r_σ² + momentum·s²_B",
-                             r"r_{\sigma^2} \leftarrow (1 - \text{momentum})\, r_{\sigma^2} + \text{momentum}\, s^2_B"),
-                substituted=Math(f"{one_minus}·{rvt} + {mo_t}·{_num(s2)[0]}",
-                                 rf"(1 - {mo_l}) \cdot {rvl} + {mo_l} \cdot {_num(s2)[1]}"),
-                value=rv))
-            rms.append(rm)
-            rvs.append(rv)
-        if G is not None:
-            steps.extend(_backward_exact(G, j, col, mu, var, V, rstd, xhat, gam[j], m, eval_mode,
-                                         unbiased_norm, tidy, sec, (mu_n, var_n, mu_l, var_n_l), gx,
-                                         ggam, gbet, bet[j] if shift_first else None))
-
-    result: dict[str, Any] = {
-        "mean": _scalar_or_list(means, single), "var": _scalar_or_list(variances, single),
-        "x_hat": _shape_like(xhat, single), "y": _shape_like(ys, single),
-        "running_mean": _scalar_or_list(rms, single), "running_var": _scalar_or_list(rvs, single),
+def _conventions(rules: Rules, m: int, C: int, backward: bool) -> dict[str, str]:
+    keras = rules.keras
+    conv = {
+        "layout": f"rows are examples, columns features: m = {m} examples, C = {C} feature"
+                  + ("s" if C != 1 else "") + (" (keras.layers.BatchNormalization, axis −1)" if keras
+                                               else " (torch.nn.BatchNorm1d)"),
+        "parameters": ("γ (gamma) and β (beta) are the 2C trainable weights; moving_mean and moving_variance "
+                       "are 2C non-trainable weights, updated by the forward pass in training, never learned"
+                       if keras else
+                       "γ (weight) and β (bias) are the 2C learnable parameters; running_mean and "
+                       "running_var are 2C buffers, updated by the forward pass in training, never learned"),
+        "variance": _variance_convention(rules),
+        "epsilon": "inside the square root: x̂ = (x − μ)/√(σ² + ε)" + (
+            "" if rules.eps != DEFAULTS["keras" if keras else "torch"][0] else
+            ("; Keras's default ε = 1e-3" if keras else "; PyTorch's default ε = 1e-5")),
+        "running statistics": (
+            "r ← momentum·r + (1 − momentum)·(batch statistic), Keras's momentum (default 0.99; PyTorch's "
+            "momentum is 1 minus it), for moving_mean and moving_variance" if keras else
+            "r ← (1 − momentum)·r + momentum·(batch statistic), PyTorch's momentum (default 0.1). Keras "
+            "writes r ← momentum·r + (1 − momentum)·(batch statistic) with momentum 0.99 and updates the "
+            "variance with the biased batch variance: --momentum 0.01 gives Keras's moving mean, not its "
+            "moving variance; --convention keras gives both"),
+        "mode": ("eval: normalize with the running statistics, which stay unchanged; mean and var "
+                 "report the statistics used (the running ones)" + (" (Keras's training=False)" if keras else ""))
+        if rules.eval_mode else
+        "training: normalize with the batch statistics, then update the running statistics",
     }
-    if G is not None:
-        result.update({"grad_x": _shape_like(gx, single), "grad_gamma": _scalar_or_list(ggam, single),
-                       "grad_beta": _scalar_or_list(gbet, single)})
-    params = {"gamma": gamma, "beta": beta, "running_mean": running_mean, "running_var": running_var}
-    return Solution(command="bn-forward",
-                    inputs=_inputs(x, single, params, eps, momentum, eval_mode, grad, small=True),
-                    conventions=_conventions(eval_mode, G is not None, unbiased_norm, m, C),
-                    steps=tuple(steps), result=result,
-                    notes=("exact arithmetic (SymPy)",) if not symbolic else ())
+    if backward:
+        conv["backward"] = ("eval mode: the running statistics are constants, so ∂L/∂x_i = γ·∂L/∂y_i/√(r_σ² + ε)"
+                            if rules.eval_mode else
+                            "Ioffe & Szegedy (2015): the gradient flows through x̂, σ²_B and μ_B")
+    return conv
 
 
-def _backward_exact(G: list[list[Any]], j: int, col: list[Any], mu: Any, var: Any, V: Any, rstd: Any,
-                    xhat: list[list[Any]], gam: Any, m: int, eval_mode: bool, unbiased_norm: bool,
-                    tidy: Any, sec: str, names: tuple[str, str, str, str], gx: list[list[Any]],
-                    ggam: list[Any], gbet: list[Any], shift: Any = None) -> list[Step]:
-    """The backward pass of feature j; ``shift`` is β under the mistake y = γ·(x̂ + β)."""
-    mu_n, var_n, mu_l, var_l = names
-    steps: list[Step] = []
-    g = [G[i][j] for i in range(m)]
-    g_t = [_num(v) for v in g]
-    gb = tidy(_add(g))
-    st, sl = _sum(g_t)
-    steps.append(Step(title="backward: ∂L/∂β", section=sec,
-                      formula=Math("∂L/∂β = Σᵢ ∂L/∂yᵢ", r"\frac{\partial L}{\partial \beta} = \sum_i \frac{\partial L}{\partial y_i}"),
-                      substituted=Math(st, sl), value=gb))
-    P = tidy(_add([g[i] * (col[i] - mu) for i in range(m)]))  # Σ g_i (x_i − μ)
-    gg = P * rstd
-    st, sl = _sum([(f"{g_t[i][0]}·{_num(xhat[i][j])[0]}", rf"{g_t[i][1]} \cdot {_num(xhat[i][j])[1]}")
-                   for i in range(m)])
-    steps.append(Step(title="backward: ∂L/∂γ", section=sec,
-                      formula=Math("∂L/∂γ = Σᵢ ∂L/∂yᵢ·x̂ᵢ",
-                                   r"\frac{\partial L}{\partial \gamma} = \sum_i \frac{\partial L}{\partial y_i} \hat{x}_i"),
-                      substituted=Math(st, sl), value=gg))
-    if shift is not None:  # the mistake y = γ·(x̂ + β): ∂L/∂β = γ·Σ g, ∂L/∂γ = Σ g·(x̂ + β)
-        gg = gg + shift * gb
-        gb = gam * gb
-        steps.append(Step(title="backward under y = γ·(x̂ + β)", section=sec,
-                          formula=Math("∂L/∂β = γ·Σᵢ ∂L/∂yᵢ, ∂L/∂γ = Σᵢ ∂L/∂yᵢ·(x̂ᵢ + β)",
-                                       r"\frac{\partial L}{\partial \beta} = \gamma \sum_i \frac{\partial L}{\partial y_i}"),
-                          value=[gb, gg]))
-    gbet.append(gb)
-    ggam.append(gg)
-    gt, gl = _num(gam)
-    vt, vl = _num(var)
-    et, el = _num(V - var)
-    if eval_mode:
-        for i in range(m):
-            n = _sub(i + 1)
-            d = tidy(gam * g[i]) * rstd
-            gx[i][j] = d
-            steps.append(Step(
-                title=f"backward: ∂L/∂x{n}", section=sec,
-                formula=Math(f"∂L/∂x{n} = γ·∂L/∂y{n}/√(r_σ² + ε)",
-                             rf"\frac{{\partial L}}{{\partial x_{{{i + 1}}}}} = \frac{{\gamma\, \partial L/\partial y_{{{i + 1}}}}}{{\sqrt{{r_{{\sigma^2}} + \epsilon}}}}"),
-                substituted=Math(f"{gt}·{g_t[i][0]}/√({vt} + {et})",
-                                 rf"\frac{{{gl} \cdot {g_t[i][1]}}}{{\sqrt{{{vl} + {el}}}}}"),
-                value=d))
-        return steps
-    n_var = m - 1 if unbiased_norm else m
-    nv = "(m − 1)" if unbiased_norm else "m"
-    nvl = "(m-1)" if unbiased_norm else "m"
-    # the chain of Ioffe & Szegedy: through x̂, then σ² and μ, then x
-    dxh = [tidy(g[i] * gam) for i in range(m)]
-    st, sl = _sum([(f"{g_t[i][0]}·{gt}", rf"{g_t[i][1]} \cdot {gl}") for i in range(m)], sep=", ")
-    steps.append(Step(
-        title="backward: ∂L/∂x̂ᵢ (chain rule through x̂, then σ² and μ)", section=sec,
-        formula=Math("∂L/∂x̂ᵢ = ∂L/∂yᵢ·γ",
-                     r"\frac{\partial L}{\partial \hat{x}_i} = \frac{\partial L}{\partial y_i}\gamma"),
-        substituted=Math(f"[{st}]", rf"\left[{sl}\right]"), value=list(dxh)))
-    dvar = tidy(-gam * P / 2) * V ** sympy.Rational(-3, 2)
-    dmu = tidy(-gam * gb) * rstd
-    mt, ml = _num(mu)
-    st, sl = _sum([(f"{_num(dxh[i])[0]}·({_num(col[i])[0]} − {mt})", rf"{_num(dxh[i])[1]} \left({_num(col[i])[1]} - {ml}\right)")
-                   for i in range(m)])
-    steps.append(Step(title=f"backward: ∂L/∂{var_n}", section=sec,
-                      formula=Math(f"∂L/∂{var_n} = −½·({var_n} + ε)^(−3/2)·Σᵢ ∂L/∂x̂ᵢ·(xᵢ − μ_B)",
-                                   rf"\frac{{\partial L}}{{\partial {var_l}}} = -\frac{{1}}{{2}}({var_l} + \epsilon)^{{-3/2}}\sum_i \frac{{\partial L}}{{\partial \hat{{x}}_i}} (x_i - \mu_B)"),
-                      substituted=Math(f"−½·({vt} + {et})^(−3/2)·({st})",
-                                       rf"-\frac{{1}}{{2}}({vl} + {el})^{{-3/2}}\left({sl}\right)"),
-                      value=dvar))
-    st, sl = _sum([_num(v) for v in dxh])
-    steps.append(Step(title="backward: ∂L/∂μ_B", section=sec,
-                      formula=Math(f"∂L/∂μ_B = −Σᵢ ∂L/∂x̂ᵢ/√({var_n} + ε) + ∂L/∂{var_n}·(−2/{nv})·Σᵢ (xᵢ − μ_B)",
-                                   rf"\frac{{\partial L}}{{\partial \mu_B}} = -\frac{{\sum_i \partial L/\partial \hat{{x}}_i}}{{\sqrt{{{var_l} + \epsilon}}}}"
-                                   rf" + \frac{{\partial L}}{{\partial {var_l}}} \frac{{-2}}{{{nvl}}}\sum_i (x_i - \mu_B)"),
-                      note="the second term is 0, because Σᵢ (xᵢ − μ_B) = 0",
-                      substituted=Math(f"−({st})/√({vt} + {et})", rf"-\frac{{{sl}}}{{\sqrt{{{vl} + {el}}}}}"),
-                      value=dmu))
-    steps.append(Step(
-        title="backward: ∂L/∂xᵢ, simplified (general form)", section=sec,
-        formula=Math(f"∂L/∂xᵢ = γ/(m·√({var_n} + ε))·(m·∂L/∂yᵢ − Σⱼ ∂L/∂yⱼ − "
-                     + ("" if not unbiased_norm else "m/(m − 1)·") + "x̂ᵢ·Σⱼ ∂L/∂yⱼ·x̂ⱼ)",
-                     rf"\frac{{\partial L}}{{\partial x_i}} = \frac{{\gamma}}{{m\sqrt{{{var_l} + \epsilon}}}}"
-                     rf"\left(m \frac{{\partial L}}{{\partial y_i}} - \sum_j \frac{{\partial L}}{{\partial y_j}} - "
-                     + ("" if not unbiased_norm else r"\frac{m}{m-1}") +
-                     r"\hat{x}_i \sum_j \frac{\partial L}{\partial y_j}\hat{x}_j\right)"),
-        note="the same values as the chain above: γ/(m√(σ² + ε))·(m·gᵢ − ∂L/∂β − x̂ᵢ·∂L/∂γ)"))
-    dvt, dvl = _num(dvar)
-    dmt, dml = _num(dmu)
-    for i in range(m):
-        n = _sub(i + 1)
-        # = ∂L/∂x̂ᵢ·rstd + ∂L/∂σ²·2(xᵢ − μ)/n + ∂L/∂μ/m, collected over the factor 1/√(σ² + ε)
-        d = (tidy(gam * (g[i] - gb / m)) - tidy(gam * (col[i] - mu) * P) / (n_var * V)) * rstd
-        gx[i][j] = d
-        steps.append(Step(
-            title=f"backward: ∂L/∂x{n}", section=sec,
-            formula=Math(f"∂L/∂x{n} = ∂L/∂y{n}·γ/√({var_n} + ε) + ∂L/∂{var_n}·2(x{n} − μ_B)/{nv} + ∂L/∂μ_B/m",
-                         rf"\frac{{\partial L}}{{\partial x_{{{i + 1}}}}} = \frac{{\partial L / \partial y_{{{i + 1}}}\, \gamma}}{{\sqrt{{{var_l} + \epsilon}}}}"
-                         rf" + \frac{{\partial L}}{{\partial {var_l}}}\frac{{2(x_{{{i + 1}}} - \mu_B)}}{{{nvl}}} + \frac{{1}}{{m}}\frac{{\partial L}}{{\partial \mu_B}}"),
-            substituted=Math(f"{g_t[i][0]}·{gt}/√({vt} + {et}) + {dvt}·2·({_num(col[i])[0]} − {mt})/{n_var} + {dmt}/{m}",
-                             rf"\frac{{{g_t[i][1]} \cdot {gl}}}{{\sqrt{{{vl} + {el}}}}} + {dvl} \cdot \frac{{2\left({_num(col[i])[1]} - {ml}\right)}}{{{n_var}}} + \frac{{{dml}}}{{{m}}}"),
-            value=d))
-    return steps
-
-
-# --------------------------------------------------------------------------- numeric path
-
-
-def _rsqrt(V: Fraction) -> float:
-    """1/√V as a double, for any positive V (also beyond the range of doubles)."""
-    try:
-        f = float(V)
-    except OverflowError:
-        f = math.inf
-    if 1e-300 < f < 1e300:
-        return 1.0 / math.sqrt(f)
-    import mpmath
-
-    with mpmath.workprec(80):
-        return float(mpmath.sqrt(mpmath.mpf(V.denominator) / mpmath.mpf(V.numerator)))
-
-
-def _scaled(col: list[Fraction]) -> tuple[list[int], int]:
-    """Fractions as integers over one common denominator: (numerators, denominator)."""
-    den = math.lcm(*{f.denominator for f in col})
-    return [f.numerator * (den // f.denominator) for f in col], den
-
-
-def _solve_numeric(x: list[list[Any]], *, single: bool, gamma: list[Any], beta: list[Any], eps: Any,
-                   momentum: Any, running_mean: list[Any], running_var: list[Any], eval_mode: bool,
-                   grad: list[list[Any]] | None, unbiased_norm: bool, shift_first: bool,
-                   biased_running: bool) -> Solution:
-    from dlcalc import printing as P
-
-    m, C = len(x), len(x[0])
-    irrational = any(not isinstance(v, Fraction) and not _sym(v).is_Rational
-                     for v in [v for r in x for v in r] + gamma + beta + running_mean + running_var
-                     + [eps, momentum] + ([v for r in grad for v in r] if grad else []))
-    X = [[_frac(v) for v in r] for r in x]
-    Gm = None if grad is None else [[_frac(v) for v in r] for r in grad]
-    e, mo = _frac(eps), _frac(momentum)
-    n_var = m - 1 if unbiased_norm else m
-    means, variances, rms, rvs, ggam, gbet = [], [], [], [], [], []
-    xhat = [[0.0] * C for _ in range(m)]
-    ys = [[0.0] * C for _ in range(m)]
-    gx = [[0.0] * C for _ in range(m)] if Gm is not None else None
-    for j in range(C):
-        a, D = _scaled([X[i][j] for i in range(m)])
-        Sa = sum(a)
-        if eval_mode:
-            mu, var = _frac(running_mean[j]), _frac(running_var[j])
-            # x_i − μ = c_i/K exactly
-            c = [ai * mu.denominator - mu.numerator * D for ai in a]
-            K = D * mu.denominator
-        else:
-            mu = Fraction(Sa, m * D)
-            c = [m * ai - Sa for ai in a]
-            K = m * D
-            ss = sum(ci * ci for ci in c)  # Σ (x_i − μ)² = ss/K²
-            var = Fraction(ss, K * K * n_var)
-        V = var + e
-        if V == 0:
-            raise _zero_variance(j, C, eval_mode)
-        rstd = _rsqrt(V)
-        g_f, b_f = float(_frac(gamma[j])), float(_frac(beta[j]))
-        for i in range(m):
-            xh = (c[i] / K) * rstd
-            xhat[i][j] = xh
-            ys[i][j] = g_f * (xh + b_f) if shift_first else g_f * xh + b_f
-        means.append(mu)
-        variances.append(var)
-        if eval_mode:
-            rms.append(_frac(running_mean[j]))
-            rvs.append(_frac(running_var[j]))
-        else:
-            rms.append((1 - mo) * _frac(running_mean[j]) + mo * mu)
-            rvs.append((1 - mo) * _frac(running_var[j]) + mo * Fraction(ss, K * K * (m if biased_running else m - 1)))
-        if Gm is not None:
-            b, E = _scaled([Gm[i][j] for i in range(m)])
-            Sb = sum(b)
-            P_ = sum(bi * ci for bi, ci in zip(b, c))  # Σ g_i (x_i − μ) = P_/(E·K)
-            if shift_first:  # the mistake y = γ·(x̂ + β)
-                gbet.append(Fraction(Sb, E) * _frac(gamma[j]))
-                ggam.append((P_ / (E * K)) * rstd + b_f * (Sb / E))
-            else:
-                gbet.append(Fraction(Sb, E))
-                ggam.append((P_ / (E * K)) * rstd)
-            gam = _frac(gamma[j])
-            if eval_mode:
-                scale = float(gam) * rstd
-                for i in range(m):
-                    gx[i][j] = (b[i] / E) * scale
-            else:
-                # ∂L/∂x_i = γ·rstd/m · (m g_i − Σg − (m/n) x̂_i Σ g x̂), the bracket exact over one denominator
-                Vn, Vd = V.numerator, V.denominator
-                KK = K * K
-                t1 = m * n_var * KK * Vn
-                t2 = Sb * n_var * KK * Vn
-                t3 = P_ * Vd * m
-                den = n_var * E * KK * Vn
-                scale = float(gam) * rstd / m
-                for i in range(m):
-                    gx[i][j] = ((b[i] * t1 - t2 - c[i] * t3) / den) * scale
-
-    # the working: formulas, per-feature vectors, and the first rows
-    R = sympy.Rational
-    vec = lambda fs: [R(f.numerator, f.denominator) for f in fs]  # noqa: E731
-    steps: list[Step] = [_params_step(C)]
-    shown = min(SHOW_ROWS, m)
-    head = f"rows 1–{shown} of {m}" if shown > 1 else f"row 1 of {m}"
-    x1 = [_num(X[i][0]) for i in range(m)]
-    if eval_mode:
-        steps.append(Step(title="eval mode: normalize with the running mean, per feature j",
-                          formula=Math("μⱼ = r_μ,ⱼ (the batch statistics are not used)", r"\mu_j = r_{\mu,j}"),
-                          value=vec(means)))
-        steps.append(Step(title="eval mode: and with the running variance",
-                          formula=Math("σ²ⱼ = r_σ²,ⱼ", r"\sigma^2_j = r_{\sigma^2,j}"), value=vec(variances)))
-        mu_n, var_n = "r_μ,ⱼ", "r_σ²,ⱼ"
-    else:
-        st, sl = _sum(x1)
-        steps.append(Step(title="batch mean, per feature j",
-                          formula=Math("μⱼ = (1/m)·Σᵢ xᵢⱼ", r"\mu_j = \frac{1}{m}\sum_{i=1}^{m} x_{ij}"),
-                          substituted=Math(f"j = 1: ({st})/{m}", rf"j = 1:\ \frac{{{sl}}}{{{m}}}"),
-                          value=vec(means)))
-        mt, ml = _num(means[0])
-        st, sl = _sum([(f"({t} − {mt})²", rf"\left({l} - {ml}\right)^2") for t, l in x1])
-        steps.append(Step(title="batch variance (biased, 1/m), per feature j"
-                          + ("; normalized with the unbiased one (1/(m − 1))" if unbiased_norm else ""),
-                          formula=Math("σ²ⱼ = (1/m)·Σᵢ (xᵢⱼ − μⱼ)²", r"\sigma^2_j = \frac{1}{m}\sum_{i=1}^{m} (x_{ij} - \mu_j)^2"),
-                          substituted=Math(f"j = 1: ({st})/{m}", rf"j = 1:\ \frac{{{sl}}}{{{m}}}"),
-                          value=vec(variances)))
-        mu_n, var_n = "μⱼ", "σ²ⱼ"
-    mt, ml = _num(means[0])
-    vt, vl = _num(variances[0])
-    et, el = _num(e)
-    for i in range(shown):
-        n = _sub(i + 1)
-        steps.append(Step(
-            title=f"normalized x̂, {head}: row {i + 1}",
-            formula=Math(f"x̂{n}ⱼ = (x{n}ⱼ − {mu_n})/√({var_n} + ε)",
-                         rf"\hat{{x}}_{{{i + 1}j}} = \frac{{x_{{{i + 1}j}} - \mu_j}}{{\sqrt{{\sigma^2_j + \epsilon}}}}"),
-            substituted=Math(f"j = 1: ({x1[i][0]} − {mt})/√({vt} + {et})",
-                             rf"j = 1:\ \frac{{{x1[i][1]} - {ml}}}{{\sqrt{{{vl} + {el}}}}}"),
-            value=[sympy.Float(v) for v in xhat[i]]))
-    for i in range(shown):
-        n = _sub(i + 1)
-        gt, gl = _num(gamma[0])
-        bt, bl = _num(beta[0])
-        xt = P.decimal_str(sympy.Float(xhat[i][0]), 6)
-        steps.append(Step(
-            title=f"output y, {head}: row {i + 1}",
-            formula=Math(f"y{n}ⱼ = γⱼ·(x̂{n}ⱼ + βⱼ)", rf"y_{{{i + 1}j}} = \gamma_j (\hat{{x}}_{{{i + 1}j}} + \beta_j)")
-            if shift_first else
-            Math(f"y{n}ⱼ = γⱼ·x̂{n}ⱼ + βⱼ", rf"y_{{{i + 1}j}} = \gamma_j \hat{{x}}_{{{i + 1}j}} + \beta_j"),
-            substituted=Math(f"j = 1: {gt}·(({xt}) + {bt})", rf"j = 1:\ {gl} \cdot (({xt}) + {bl})")
-            if shift_first else Math(f"j = 1: {gt}·({xt}) + {bt}", rf"j = 1:\ {gl} \cdot ({xt}) + {bl}"),
-            value=[sympy.Float(v) for v in ys[i]]))
-    if eval_mode:
-        steps.append(Step(title="running statistics (buffers)",
-                          formula=Math("eval mode: r_μ and r_σ² are not updated",
-                                       r"\text{eval mode: } r_\mu, r_{\sigma^2} \text{ unchanged}")))
-    else:
-        steps.append(Step(title="running mean (buffer), per feature",
-                          formula=Math("r_μ ← (1 − momentum)·r_μ + momentum·μ_B",
-                                       r"r_\mu \leftarrow (1 - \text{momentum})\, r_\mu + \text{momentum}\, \mu_B"),
-                          value=vec(rms)))
-        if biased_running:  # the mistake: the biased variance in the running update
-            steps.append(Step(title="running variance (buffer), per feature, with the biased variance",
-                              formula=Math("r_σ² ← (1 − momentum)·r_σ² + momentum·σ²_B",
-                                           r"r_{\sigma^2} \leftarrow (1 - \text{momentum})\, r_{\sigma^2} + \text{momentum}\,\sigma^2_B"),
-                              value=vec(rvs)))
-        else:
-            steps.append(Step(title="running variance (buffer), per feature, with the unbiased variance",
-                              formula=Math("r_σ² ← (1 − momentum)·r_σ² + momentum·m/(m − 1)·σ²_B",
-                                           r"r_{\sigma^2} \leftarrow (1 - \text{momentum})\, r_{\sigma^2} + \text{momentum}\,\frac{m}{m-1}\sigma^2_B"),
-                              value=vec(rvs)))
-    if Gm is not None:
-        steps.append(Step(title="backward: ∂L/∂β, per feature",
-                          formula=Math("∂L/∂βⱼ = Σᵢ ∂L/∂yᵢⱼ", r"\frac{\partial L}{\partial \beta_j} = \sum_i \frac{\partial L}{\partial y_{ij}}"),
-                          value=vec(gbet)))
-        steps.append(Step(title="backward: ∂L/∂γ, per feature",
-                          formula=Math("∂L/∂γⱼ = Σᵢ ∂L/∂yᵢⱼ·x̂ᵢⱼ", r"\frac{\partial L}{\partial \gamma_j} = \sum_i \frac{\partial L}{\partial y_{ij}}\hat{x}_{ij}"),
-                          value=[sympy.Float(v) for v in ggam]))
-        if eval_mode:
-            gen = Math("∂L/∂xᵢⱼ = γⱼ·∂L/∂yᵢⱼ/√(r_σ²,ⱼ + ε)",
-                       r"\frac{\partial L}{\partial x_{ij}} = \frac{\gamma_j\, \partial L/\partial y_{ij}}{\sqrt{r_{\sigma^2,j} + \epsilon}}")
-        else:
-            gen = Math("∂L/∂xᵢⱼ = γⱼ/(m·√(σ²ⱼ + ε))·(m·∂L/∂yᵢⱼ − Σₖ ∂L/∂yₖⱼ − "
-                       + ("m/(m − 1)·" if unbiased_norm else "") + "x̂ᵢⱼ·Σₖ ∂L/∂yₖⱼ·x̂ₖⱼ)",
-                       r"\frac{\partial L}{\partial x_{ij}} = \frac{\gamma_j}{m\sqrt{\sigma^2_j + \epsilon}}"
-                       r"\left(m \frac{\partial L}{\partial y_{ij}} - \sum_k \frac{\partial L}{\partial y_{kj}} - "
-                       + (r"\frac{m}{m-1}" if unbiased_norm else "")
-                       + r"\hat{x}_{ij} \sum_k \frac{\partial L}{\partial y_{kj}}\hat{x}_{kj}\right)")
-        for i in range(shown):
-            steps.append(Step(title=f"backward: ∂L/∂x, {head}: row {i + 1}",
-                              formula=gen if i == 0 else None,
-                              value=[sympy.Float(v) for v in gx[i]],
-                              note="Ioffe & Szegedy's chain through x̂, σ² and μ, simplified" if i == 0 and not eval_mode else ""))
-
-    result: dict[str, Any] = {
-        "mean": _scalar_or_list(vec(means), single), "var": _scalar_or_list(vec(variances), single),
-        "x_hat": _shape_like(xhat, single), "y": _shape_like(ys, single),
-        "running_mean": _scalar_or_list(vec(rms), single), "running_var": _scalar_or_list(vec(rvs), single),
-    }
-    if Gm is not None:
-        result.update({"grad_x": _shape_like(gx, single), "grad_gamma": _scalar_or_list(ggam, single),
-                       "grad_beta": _scalar_or_list(vec(gbet), single)})
-    notes = [f"numeric path for a batch of {m}×{C} = {m * C} values (> {EXACT_MAX}): mean, var, "
-             "running_mean, running_var" + (" and grad_beta" if Gm is not None else "")
-             + " are exact; x_hat, y" + (", grad_x and grad_gamma" if Gm is not None else "")
-             + " are double-precision values from exact integer sums (error of a few ulps)"]
-    if irrational:
-        notes.append("irrational inputs were rounded to the nearest double before the sums")
-    params = {"gamma": gamma, "beta": beta, "running_mean": running_mean, "running_var": running_var}
-    return Solution(command="bn-forward",
-                    inputs=_inputs(x, single, params, eps, momentum, eval_mode, grad, small=False),
-                    conventions=_conventions(eval_mode, Gm is not None, unbiased_norm, m, C),
-                    steps=tuple(steps), result=result, notes=tuple(notes))
+def _variance_convention(rules: Rules) -> str:
+    norm = ("unbiased (1/(m − 1)) batch variance to normalize (not the convention)" if rules.unbiased_norm
+            else "biased (1/m) batch variance to normalize")
+    own = not rules.unbiased_running if rules.keras else rules.unbiased_running
+    running = "unbiased (1/(m − 1))" if rules.unbiased_running else "biased (1/m)"
+    where = "moving-variance" if rules.keras else "running-variance"
+    why = (" too (PyTorch uses the unbiased one there)" if rules.keras else "") if own else " (not the convention)"
+    return f"{norm}; {running} batch variance in the {where} update{why}"
 
 
 # --------------------------------------------------------------------------- --check
 
 
 def _forgot_eps(kw: dict[str, Any]) -> dict[str, Any] | None:
-    eps = _sym(kw.get("eps", Fraction(1, 100000)))
-    return None if eps == 0 else {"eps": sympy.Integer(0)}
+    return None if _sym(_resolved(kw)[0]) == 0 else {"eps": sympy.Integer(0)}
 
 
 def _swapped_affine(kw: dict[str, Any]) -> dict[str, Any] | None:
@@ -894,9 +1079,22 @@ def _swapped_affine(kw: dict[str, Any]) -> dict[str, Any] | None:
     return None if gamma == beta else {"gamma": beta, "beta": gamma}
 
 
-def _keras_momentum(kw: dict[str, Any]) -> dict[str, Any] | None:
-    mo = _sym(kw.get("momentum", Fraction(1, 10)))
-    return None if kw.get("eval_mode") or mo == sympy.Rational(1, 2) else {"momentum": 1 - mo}
+def _biased_running(kw: dict[str, Any]) -> dict[str, Any] | None:
+    return None if kw.get("convention") == "keras" or kw.get("eval_mode") else {"biased_running": True}
+
+
+def _unbiased_running(kw: dict[str, Any]) -> dict[str, Any] | None:
+    return {"unbiased_running": True} if kw.get("convention") == "keras" and not kw.get("eval_mode") else None
+
+
+def _other_momentum(convention: str) -> Any:
+    """The mistake of the other convention's momentum: 1 − momentum in this one's formula."""
+    def change(kw: dict[str, Any]) -> dict[str, Any] | None:
+        if kw.get("convention", "torch") != convention or kw.get("eval_mode"):
+            return None
+        mo = _sym(_resolved(kw)[1])
+        return None if mo == Rational(1, 2) else {"momentum": 1 - mo}
+    return change
 
 
 #: common mistakes, for ``--check`` (each a variant of :func:`solve`)
@@ -907,6 +1105,8 @@ MISTAKES = (
     Mistake("applied γ and β in the wrong order: y = γ·(x̂ + β) instead of γ·x̂ + β", {"shift_first": True}),
     Mistake("swapped γ and β", _swapped_affine),
     Mistake("updated the running variance with the biased variance (1/m) instead of the unbiased one",
-            {"biased_running": True}),
-    Mistake("used Keras's momentum: r ← momentum·r + (1 − momentum)·s", _keras_momentum),
+            _biased_running),
+    Mistake("used Keras's momentum: r ← momentum·r + (1 − momentum)·s", _other_momentum("torch")),
+    Mistake("used PyTorch's unbiased variance (1/(m − 1)) in the moving-variance update", _unbiased_running),
+    Mistake("used PyTorch's momentum: r ← (1 − momentum)·r + momentum·s", _other_momentum("keras")),
 )

@@ -1,6 +1,8 @@
 """Independent PyTorch (float64) oracle for dlcalc's golden fixtures.
 
-Writes tests/golden/{param-count,sigmoid-step,adam-step,bn-forward}.json.
+Writes tests/golden/{param-count,sigmoid-step,adam-step,bn-forward}.json (bn-forward's
+--convention keras cases take Keras's moving-statistics update, written out by hand in
+keras_moving: TensorFlow is not installed).
 Every case is a plain dict of inputs; both the CLI argument list and the torch
 computation are derived from that dict, and every expected value is computed
 by torch. Nothing of dlcalc is imported or parsed.
@@ -425,7 +427,14 @@ def gen_adam_step() -> list[dict]:
 # eps = 0 is allowed by dlcalc but refused by torch in training mode, so not here.
 
 BN_DEFAULTS = {"gamma": 1, "beta": 0, "eps": 1e-5, "momentum": 0.1,
-               "running_mean": 0, "running_var": 1, "eval": False}
+               "running_mean": 0, "running_var": 1, "eval": False, "convention": "torch"}
+#: --convention keras: keras.layers.BatchNormalization's defaults
+KERAS_DEFAULTS = {**BN_DEFAULTS, "eps": 1e-3, "momentum": 0.99, "convention": "keras"}
+
+
+def _grid(m: int, C: int) -> list[list[float]]:
+    """A deterministic m x C batch of quarter-integers (exact in binary and in decimal)."""
+    return [[((i * 7 + j * 3) % 11) / 4 - 1 for j in range(C)] for i in range(m)]
 
 BN_CASES = [
     {"id": "single-1-2-3-4", "values": [1, 2, 3, 4]},
@@ -458,7 +467,35 @@ BN_CASES = [
      "x": [[1, 2, 3], [4, 5, 7], [-1, 0.5, 2]], "gamma": [1, 2, 3], "beta": [0.5, 0, -0.5],
      "eps": 0.1, "momentum": 0.5, "running_mean": [1, 2, 3], "running_var": [1, 2, 0.5],
      "grad_out": [[1, 0, 2], [-1, 3, 0.5], [0.5, 1, -2]]},
+    {"id": "convention-torch-given", "values": [1, 2, 3, 4], "convention": "torch"},
+    {"id": "numeric-20x4", "x": _grid(20, 4), "momentum": 0.3, "running_var": [1, 2, 0.5, 4],
+     "gamma": [1, -2, 0.5, 3], "beta": 0.25},
+    {"id": "numeric-20x4-backward-eval", "x": _grid(20, 4), "eval": True, "running_mean": [0.5, 0, -0.5, 1],
+     "running_var": [1, 2, 0.5, 4], "grad_out": _grid(20, 4)[::-1]},
+    # --convention keras: Keras's moving-statistics update, written out by hand (keras_moving)
+    {"id": "keras-1-2-3-4", "values": [1, 2, 3, 4], "convention": "keras"},
+    {"id": "keras-gamma-beta-running", "values": [2, 4, 4, 5, 7], "gamma": 2, "beta": -0.5, "momentum": 0.9,
+     "running_mean": 0.5, "running_var": 2, "convention": "keras"},
+    {"id": "keras-eps-momentum-given", "values": [0.5, 1, 2, 3.5], "eps": 1e-5, "momentum": 0.8,
+     "convention": "keras"},
+    {"id": "keras-matrix", "x": [[1, 2, -1], [3, 0.5, 0], [-2, 1, 4], [0, 3, 2.5]], "gamma": [1, 2, 0.5],
+     "beta": [0, -1, 0.5], "eps": 0.01, "running_mean": [0.1, 0.2, 0.3], "running_var": [2, 1, 0.5],
+     "convention": "keras"},
+    {"id": "keras-eval", "values": [1, 2, 3, 4], "eval": True, "running_mean": 1.5, "running_var": 4, "gamma": 2,
+     "beta": 1, "convention": "keras"},
+    {"id": "keras-backward-matrix", "x": [[1, 2], [3, -1], [0.5, 4], [2, 0]], "gamma": [1.5, -0.5], "beta": [0, 1],
+     "grad_out": [[0.1, 1], [-0.2, 0.5], [0.3, -1], [1, 2]], "convention": "keras"},
+    {"id": "keras-numeric-20x4", "x": _grid(20, 4), "running_mean": [0.5, 0, -0.5, 1], "grad_out": _grid(20, 4)[::-1],
+     "convention": "keras"},
 ]
+
+
+def keras_moving(X: torch.Tensor, rm0: torch.Tensor, rv0: torch.Tensor, momentum: float):
+    """Keras's update rule (keras.layers.BatchNormalization in training), written out here
+    because TensorFlow is not installed: moving = momentum·moving + (1 − momentum)·batch
+    statistic, where the batch variance is the biased one (keras.ops.moments)."""
+    mean, var = X.mean(0), X.var(0, unbiased=False)
+    return momentum * rm0 + (1 - momentum) * mean, momentum * rv0 + (1 - momentum) * var
 
 
 def bn_run(p: dict) -> dict:
@@ -495,8 +532,13 @@ def bn_run(p: dict) -> dict:
         x_hat = F.batch_norm(X, None, None, training=True, eps=eps)
     exp["x_hat"] = shape(x_hat)
     exp["y"] = shape(y)
-    exp["running_mean"] = py(bn.running_mean)
-    exp["running_var"] = py(bn.running_var)
+    if p["convention"] == "keras" and not p["eval"]:
+        # the forward pass and its gradients are the same; only the moving statistics differ
+        rm, rv = keras_moving(X, rm0, rv0, momentum)
+        exp["running_mean"], exp["running_var"] = py(rm), py(rv)
+    else:
+        exp["running_mean"] = py(bn.running_mean)
+        exp["running_var"] = py(bn.running_var)
     if "grad_out" in p:
         G = tensor(p["grad_out"]).reshape(X.shape)
         y.backward(G)
@@ -509,16 +551,20 @@ def bn_run(p: dict) -> dict:
 def gen_bn_forward() -> list[dict]:
     out = []
     for c in BN_CASES:
-        p = {**BN_DEFAULTS, **c}
+        p = {**(KERAS_DEFAULTS if c.get("convention") == "keras" else BN_DEFAULTS), **c}
         args = [fmt(v) for v in c["values"]] if "values" in c else ["--x", fmt(c["x"])]
         for key, opt in (("gamma", "--gamma"), ("beta", "--beta"), ("eps", "--eps"),
                          ("momentum", "--momentum"), ("running_mean", "--running-mean"),
-                         ("running_var", "--running-var"), ("grad_out", "--grad-out")):
+                         ("running_var", "--running-var"), ("grad_out", "--grad-out"),
+                         ("convention", "--convention")):
             if key in c:
                 args += [opt, fmt(c[key])]
         if c.get("eval"):
             args.append("--eval")
         out.append(case(c["id"], args, bn_run(p)))
+    fresh = next(o for o in out if o["id"] == "keras-1-2-3-4")["expected"]
+    # from a fresh layer: 0.99·1 + 0.01·1.25 and 0.01·2.5
+    assert abs(fresh["running_var"][0] - 1.0025) < 1e-15 and abs(fresh["running_mean"][0] - 0.025) < 1e-15
     return out
 
 

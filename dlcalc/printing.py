@@ -557,9 +557,12 @@ def _exact_leaf(x: Any) -> str:
 def _sstr(x: sympy.Basic) -> str:
     """SymPy's own string of a value, remembered (a value recurs in steps, result, history);
     σ(z) spelled as its definition 1/(1 + exp(-z)), so that sympify reads it back."""
-    from dlcalc.board import sigmoid
+    text = sympy.sstr(x)
+    if "sigmoid(" in text:
+        from dlcalc.board import sigmoid
 
-    return sympy.sstr(x.rewrite(sigmoid, sympy.exp) if x.has(sigmoid) else x)
+        text = sympy.sstr(x.rewrite(sigmoid, sympy.exp))
+    return text
 
 
 def json_value(v: Any) -> Any:

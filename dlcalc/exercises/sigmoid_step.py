@@ -556,15 +556,16 @@ def _nodes(values: Any, cap: int) -> int:
 
 
 def _tidy(e: Any) -> Any:
-    """A symbolic value in a teacher's order: the constant of a long sum first, then −, the
-    coefficient, symbols, powers and brackets: 0.99 − u·σ(u + 1)²·(1 − σ(u + 1))/10, u + 1."""
+    """A symbolic value in a teacher's order: a positive constant of a long sum first, then
+    −, the coefficient, symbols, powers and brackets: 0.99 − u·σ(u + 1)²·(1 − σ(u + 1))/10,
+    but u + 1 and σ(z) − 1."""
     if not isinstance(e, sympy.Basic) or not e.args or e.is_number:
         return e
     if isinstance(e, sympy.Add):
         terms = [_tidy(a) for a in e.as_ordered_terms()]
         if all(a.is_number or a.is_Symbol for a in terms):
             return _OAdd(*terms, evaluate=False)
-        return _OAdd(*sorted(terms, key=lambda a: not a.is_number), evaluate=False)
+        return _OAdd(*sorted(terms, key=lambda a: not (a.is_number and a.is_positive)), evaluate=False)
     if isinstance(e, sympy.Mul):
         factors = sorted((_tidy(a) for a in e.as_ordered_factors()), key=_factor_rank)
         if not (factors[0].is_number and factors[0].is_negative):

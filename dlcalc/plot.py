@@ -7,7 +7,6 @@ matplotlib, an optional extra: ``pip install 'dlcalc-worked[plot]'``.
   Newton step; otherwise ‖w_t‖ and f(w_t) against t on a log scale, with each
   eigendirection's contraction factor |1 − εμᵢ| in the legend.
 * adam-step: θ against t, and the loss when ``--loss`` was given.
-* sigmoid-step: the loss against the step.
 """
 
 from __future__ import annotations
@@ -64,7 +63,7 @@ def _drawer(command: str) -> Any:
         own = getattr(registry.module(command), "plot", None)
         if callable(own):
             return own
-    return {"quadratic-gd": _quadratic, "adam-step": _adam, "sigmoid-step": _sigmoid}.get(command)
+    return {"quadratic-gd": _quadratic, "adam-step": _adam}.get(command)
 
 
 def plot(solution: Solution, path: str) -> None:
@@ -172,13 +171,3 @@ def _adam(sol: Solution, fig: Any) -> None:
         ax2.plot(ts, values, color="tab:orange")
         ax2.set_xlabel("step t")
         ax2.set_title("loss at θ_t")
-
-
-def _sigmoid(sol: Solution, fig: Any) -> None:
-    history = sol.result["history"]
-    losses = [_float(h["loss"], "the loss") for h in history]
-    ax = fig.add_subplot(1, 1, 1)
-    ax.plot(range(1, len(losses) + 1), losses, "o-")
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss before the update")
-    ax.set_title("sigmoid neuron: loss against step")

@@ -172,7 +172,7 @@ class TextPrinter(_BareShownArguments, StrPrinter):
         return f"{self._side(expr.lhs)} {self._rel_op(expr)} {self._side(expr.rhs)}"
 
     def _print_sigmoid(self, expr: Any) -> str:
-        return f"σ({self._print(expr.args[0])})"
+        return self._bare_args(expr, lambda e: f"σ({self._print(e.args[0])})")
 
     def _print_ceiling_of(self, expr: Any) -> str:
         return f"⌈{self._print(expr.args[0])}⌉"
@@ -203,7 +203,7 @@ class TexPrinter(_BareShownArguments, LatexPrinter):
         return s
 
     def _print_sigmoid(self, expr: Any, exp: Any = None) -> str:
-        body = rf"\sigma\left({self._print(expr.args[0])}\right)"
+        body = self._bare_args(expr, lambda e: rf"\sigma\left({self._print(e.args[0])}\right)")
         return rf"{body}^{{{exp}}}" if exp else body
 
     def _print_ceiling_of(self, expr: Any, exp: Any = None) -> str:
@@ -578,8 +578,14 @@ def _exact_leaf(x: Any) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _sstr(x: sympy.Basic) -> str:
-    """SymPy's own string of a value, remembered (a value recurs in steps, result, history)."""
-    return sympy.sstr(x)
+    """SymPy's own string of a value, remembered (a value recurs in steps, result, history);
+    σ(z) spelled as its definition 1/(1 + exp(-z)), so that sympify reads it back."""
+    text = sympy.sstr(x)
+    if "sigmoid(" in text:
+        from dlcalc.board import sigmoid
+
+        text = sympy.sstr(x.rewrite(sigmoid, sympy.exp))
+    return text
 
 
 def json_value(v: Any) -> Any:

@@ -22,7 +22,8 @@ from conftest import close, run_cli, run_json
 GOLDEN = {c["id"]: c for c in json.loads(
     (Path(__file__).parent / "golden" / "sigmoid-step.json").read_text())["cases"]}
 KEYS = {"w", "b", "loss", "grad_w", "grad_b", "history"}
-RECORD_KEYS = {"loss", "grad_w", "grad_b", "w", "b"}
+VALUE_KEYS = ("loss", "grad_w", "grad_b", "w", "b")
+RECORD_KEYS = ["step", *VALUE_KEYS]   # in this order: the step first
 
 
 def sig(z):
@@ -134,9 +135,9 @@ def test_history_matches_golden_step_by_step(cid):
     out = cli_json(*case["args"])
     hist, want = out["result"]["history"], case["expected"]["history"]
     assert len(hist) == len(want)
-    for got, exp in zip(hist, want):
-        assert set(got) == RECORD_KEYS
-        for k in RECORD_KEYS:
+    for n, (got, exp) in enumerate(zip(hist, want), start=1):
+        assert list(got) == RECORD_KEYS and got["step"] == n
+        for k in VALUE_KEYS:
             assert close(got[k], exp[k]), (k, got[k], exp[k])
 
 
@@ -153,7 +154,7 @@ def test_batch_against_reference(loss, half, reg_bias):
     want = reference(X, t, w, b, lam=0.3, lr=0.7, loss=loss, c=0.5 if half else 1,
                      reg_bias=reg_bias, steps=3)
     for got, exp in zip(res["history"], want):
-        for k in RECORD_KEYS:
+        for k in VALUE_KEYS:
             assert close(got[k], exp[k], 1e-12, 1e-14), (k, got[k], exp[k])
     assert close(res["w"], want[-1]["w"], 1e-12, 1e-14)
     assert close(res["grad_w"], want[0]["grad_w"], 1e-12, 1e-14)
@@ -219,7 +220,8 @@ def test_long_run_numeric_path_agrees_with_reference():
     hist = out["result"]["history"]
     assert len(hist) == 3000
     for k in (0, 1, 999, 2999):
-        for key in RECORD_KEYS:
+        assert hist[k]["step"] == k + 1
+        for key in VALUE_KEYS:
             assert close(hist[k][key], want[k][key], 1e-10, 1e-13), (k, key)
     assert close(out["result"]["w"], want[-1]["w"], 1e-10)
     assert any("numerically" in n for n in out["notes"])
@@ -305,7 +307,8 @@ def test_json_shape():
     assert set(out) >= {"command", "inputs", "conventions", "steps", "result", "exact"}
     assert set(out["result"]) == KEYS == set(out["exact"])
     assert len(out["result"]["history"]) == 2
-    assert all(set(h) == RECORD_KEYS for h in out["result"]["history"])
+    assert [list(h) for h in out["result"]["history"]] == [RECORD_KEYS, RECORD_KEYS]
+    assert [h["step"] for h in out["result"]["history"]] == [1, 2]
     assert {"loss", "c", "penalty"} <= set(out["conventions"])
     sections = {s.get("section") for s in out["steps"]}
     assert {"step 1", "step 2"} <= sections
@@ -344,7 +347,8 @@ def test_text_of_several_steps_has_a_section_each_and_summarizes_long_runs():
 def test_bce_text_shows_the_simplified_chain_rule():
     r = run_cli("sigmoid-step", "--x", "2", "--t", "1", "--w", "0.5", "--b", "-1", "--loss", "bce")
     assert r.code == 0
-    assert "(−t/y + (1 − t)/(1 − y))·y(1 − y)" in r.stdout
+    assert "∂L/∂z = ∂L/∂y·σ'(z)" in r.stdout
+    assert "(-t/y + (1 - t)/(1 - y))·y·(1 - y)" in r.stdout and "= y - t" in r.stdout
     assert "cross-entropy" in r.stdout
 
 
@@ -484,3 +488,166 @@ def test_exact_strings_of_vanishing_numeric_values_parse_back_quickly():
     for key in ("w", "b", "loss", "grad_w", "grad_b"):
         assert float(sympy.sympify(out["exact"][key])) == pytest.approx(out["result"][key], abs=1e-300)
     assert time.monotonic() - t0 < 2
+
+
+# --------------------------------------------------------------------------- σ form (issue 16)
+
+
+def _answer(text, key):
+    """The Answer's line of ``key`` (with its wrapped continuation lines)."""
+    lines = text.split("\nAnswer\n", 1)[1].splitlines()
+    for n, line in enumerate(lines):
+        if line.startswith(f"  {key} "):
+            more = [x for x in lines[n + 1:n + 8]]
+            cont = []
+            for x in more:
+                if not x.startswith("      "):
+                    break
+                cont.append(x.strip())
+            return " ".join([line.strip(), *cont])
+    raise AssertionError(f"no Answer line for {key}")
+
+
+def _sigma(z):
+    """σ by its definition: the test's own oracle (no σ node of the program)."""
+    return 1 / (1 + sympy.exp(-z))
+
+
+def test_symbolic_answer_is_written_as_the_notes_write_it():
+    """--x u --t 0: w = 0.99 − 0.1·u·σ(u + 1)²·(1 − σ(u + 1)), σ kept and no exponential."""
+    r = run_cli("sigmoid-step", "--x", "u", "--t", "0")
+    assert r.code == 0, r.stderr
+    w = _answer(r.stdout, "w")
+    assert w == "w = 0.99 - u·σ(u + 1)^2·(1 - σ(u + 1))/10"
+    assert "exp" not in w and "e^" not in w
+    answer = r.stdout.split("\nAnswer\n", 1)[1]
+    assert "e^" not in answer
+    # the working writes 1 − σ(u + 1) where it means that, never σ(−u − 1)
+    assert "σ(-u - 1)" not in r.stdout and "σ(−u − 1)" not in r.stdout
+    assert "σ(u + 1)·(1 - σ(u + 1))" in r.stdout.split("\nAnswer\n", 1)[0]
+    latex = run_cli("sigmoid-step", "--x", "u", "--t", "0", "--latex").stdout
+    row = next(x for x in latex.splitlines() if x.startswith(r"&\text{w} = "))
+    assert r"\sigma\left(u + 1\right)" in row and "e^" not in row
+
+
+def test_symbolic_exact_spells_sigma_as_its_definition_and_is_right():
+    out = cli_json("--x", "u", "--t", "0")
+    u = sympy.Symbol("u")
+    s = _sigma(u + 1)
+    hand = {"w": sympy.Rational(99, 100) - u * s**2 * (1 - s) / 10, "b": 1 - s**2 * (1 - s) / 10,
+            "loss": s**2 / 2 + sympy.Rational(1, 20), "grad_w": u * s**2 * (1 - s) + sympy.Rational(1, 10),
+            "grad_b": s**2 * (1 - s)}
+    for key, want in hand.items():
+        text = out["exact"][key]
+        assert "sigmoid" not in text and "exp" in text, text
+        got = sympy.sympify(text)  # the consumer trusts our exact strings
+        for point in (-2, sympy.Rational(1, 2), 3):
+            sub = {sym: point for sym in got.free_symbols}
+            assert abs(sympy.N(got.xreplace(sub) - want.xreplace({u: point}), 30)) < 1e-25, key
+    for record in out["exact"]["history"]:
+        assert all("sigmoid" not in v for v in record.values() if isinstance(v, str))
+
+
+def test_two_symbolic_steps_nest_sigma_not_exponentials():
+    r = run_cli("sigmoid-step", "--x", "u", "--t", "0", "--steps", "2")
+    assert r.code == 0, r.stderr
+    answer = r.stdout.split("\nAnswer\n", 1)[1].split("\nhistory")[0]
+    assert "e^" not in answer and "exp" not in answer
+    w = _answer(r.stdout, "w")
+    assert w.startswith("w (after step 2) = ")
+    # the second step's z holds the first step's w: σ nested in σ
+    assert "σ(1 + u·(0.99 - u·σ(u + 1)^2·(1 - σ(u + 1))/10)" in w
+    # and the value is PyTorch's at u = 1 (the golden case x = 1, after its second step)
+    out = cli_json("--x", "u", "--t", "0", "--steps", "2")
+    want = GOLDEN["classic-steps-3"]["expected"]["history"][1]
+    for key in ("w", "b"):
+        assert close(float(_subs(out["exact"][key], u=1)), want[key]), key
+    assert close(float(_subs(out["exact"]["history"][1]["loss"], u=1)), want["loss"])
+
+
+def test_every_answer_value_says_which_step_it_belongs_to():
+    r = run_cli("sigmoid-step", "--x", "2", "--t", "0", "--steps", "2")
+    assert r.code == 0
+    assert _answer(r.stdout, "w").startswith("w (after step 2) ")
+    assert _answer(r.stdout, "b").startswith("b (after step 2) ")
+    for key in ("loss", "grad_w", "grad_b"):
+        assert _answer(r.stdout, key).startswith(f"{key} (at step 1, before its update) ")
+    out = cli_json("--x", "2", "--t", "0", "--steps", "2")["result"]
+    want = reference([[2]], [0], [1], 1, steps=2)
+    assert close(out["w"], want[1]["w"][0]) and close(out["b"], want[1]["b"])
+    assert close(out["loss"], want[0]["loss"]) and close(out["grad_w"], want[0]["grad_w"][0])
+    assert close(out["history"][1]["loss"], want[1]["loss"])
+    latex = run_cli("sigmoid-step", "--x", "2", "--t", "0", "--steps", "2", "--latex").stdout
+    assert r"\text{w (after step 2)}" in latex
+    # one step: nothing to tell apart, no labels
+    one = run_cli("sigmoid-step", "--x", "2", "--t", "0").stdout
+    assert _answer(one, "w").startswith("w ≈ ") and "before its update" not in one
+
+
+def test_history_table_has_a_step_column():
+    r = run_cli("sigmoid-step", "--x", "2", "--t", "0", "--steps", "3")
+    table = r.stdout.split("\nhistory", 1)[1].splitlines()[1:]
+    assert table[0].split()[0] == "step"
+    assert [row.split()[0] for row in table[2:5]] == ["1", "2", "3"]
+
+
+def _solution(*argv, **flags):
+    """The Solution of a command line, through the exercise's public parse and solve."""
+    from conftest import click_command
+    from dlcalc import registry
+
+    mod = registry.module("sigmoid-step")
+    ctx = click_command("sigmoid-step").make_context("sigmoid-step", list(argv))
+    return mod.solve(mod.parse(**{o.param: ctx.params[o.param] for o in mod.COMMAND.options}), **flags)
+
+
+@pytest.mark.parametrize("argv,flags", [
+    (["--x", "u", "--t", "0", "--steps", "2"], {}),
+    (["--x", "u", "--t", "t", "--loss", "bce"], {}),
+    (["--t", "1", "--w", "[0.5, -0.5]", "--b", "0", "--steps", "2"], {}),
+    (["--x", "[1, 2, 3]", "--t", "[0, 1, 1]", "--w", "0.5", "--lam", "lam"], {}),
+    (["--x", "1", "--t", "0"], {"sigma_as_derivative": True}),
+    (["--x", "1", "--t", "0", "--loss", "bce"], {"sigma_as_derivative": True}),
+    (["--x", "[[1, 2], [3, 4]]", "--t", "[0, 1]", "--w", "[1, 1]", "--loss", "bce"], {"sigma_as_derivative": True}),
+    (["--x", "1", "--t", "0", "--reg-bias", "--no-half"], {"ascent": True}),
+    (["--x", "u", "--t", "0"], {"sigma_as_derivative": True, "ascent": True}),
+    (["--x", "1", "--t", "0", "--steps", "7"], {}),
+    (["--x", "300", "--t", "1"], {}),
+    (["--x", "-300", "--t", "1", "--loss", "bce"], {}),
+    (["--x", "[[1, 2], [0.5, -1], [2, 0]]", "--t", "[0, 1, 1]", "--w", "[0.5, -1]", "--steps", "2500"], {}),
+])
+def test_every_substituted_line_of_more_runs_evaluates_to_its_value(argv, flags):
+    """Symbolic runs, the mistakes' workings, numeric (mpmath and double) and large-z paths."""
+    from test_steps import inconsistent_steps
+
+    sol = _solution(*argv, **flags)
+    checked = [s for s in sol.steps if s.substituted is not None and s.value is not None]
+    assert len(checked) >= 8
+    assert not inconsistent_steps(sol)
+
+
+def test_hypothesis_every_input_answers_or_names_its_option():
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    number = st.one_of(st.integers(-3, 3).map(str), st.sampled_from(["0.5", "-1.5", "1/3", "u", "t", "2*u"]))
+    vector = st.lists(st.integers(-2, 2), min_size=1, max_size=3).map(lambda v: json.dumps(v))
+    args = st.fixed_dictionaries({
+        "--x": st.one_of(number, vector), "--t": st.one_of(number, vector), "--w": st.one_of(number, vector),
+        "--b": number, "--steps": st.sampled_from(["1", "2", "3"]), "--loss": st.sampled_from(["mse", "bce"])})
+    flags = st.lists(st.sampled_from(["--no-half", "--reg-bias"]), unique=True)
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(args, flags)
+    def prop(opts, extra):
+        argv = [a for kv in opts.items() for a in kv] + extra
+        r = run_cli("sigmoid-step", *argv, "--json")
+        assert r.code in (0, 2), (argv, r.stdout[-300:], r.stderr[-300:])
+        assert "Traceback" not in r.stdout + r.stderr
+        out = r.json()
+        if r.code == 0:
+            assert set(out["result"]) == KEYS
+            assert [h["step"] for h in out["result"]["history"]] == list(range(1, int(opts["--steps"]) + 1))
+        else:
+            assert out["error"]["option"] is None or out["error"]["option"].startswith("--")
+
+    prop()

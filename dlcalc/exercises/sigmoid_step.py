@@ -9,27 +9,34 @@ The model (printed as the conventions of every answer)::
     w ← w − α ∂L/∂w,  b ← b − α ∂L/∂b, ``steps`` times (gradients at the weights
     before each update).
 
-Arithmetic: exact SymPy while the forms stay short: symbolic inputs always (bounded in
-steps and size instead), numbers for the first step (and later ones while their exact forms
-stay under EXACT_MAX_NODES).  1 − y is written σ(−z) and y − t, for z > 0, (1 − t) − σ(−z),
-so nothing cancels when y is close to 0 or 1.  The remaining steps, a batch too large for
-exact work, or |z| > Z_EXACT_MAX run numerically through :class:`_Backend`, the same
-formulas: mpmath with 30 significant digits, or IEEE double (stable formulas, ``fsum``) for
-runs too long for mpmath.  Every switch is stated in the solution's notes.
+How it is built:
+
+* The formulas are SymPy templates (:func:`_formulas`, one set per batch shape and loss),
+  kept in a teacher's order by the display nodes below; :func:`dlcalc.board.step` puts the
+  numbers in, and ``tests/test_steps.py`` evaluates every substituted line.
+* One step of the arithmetic is :func:`_advance`, the same code for every path: exact SymPy
+  (σ stays a :class:`dlcalc.board.sigmoid` node; 1 − σ(z) is written so for a symbol and as
+  σ(−z) for a number, and y − t for z > 0 as (1 − t) − σ(−z), so nothing cancels when y is
+  near 0 or 1), mpmath with 30 significant digits, or IEEE double (stable formulas,
+  ``fsum``) for runs too long for mpmath.
+* Exact while the forms stay short: symbolic inputs always (bounded in steps and size
+  instead), numbers for the first step and later ones while their exact forms stay under
+  EXACT_MAX_NODES; a batch too large for exact work, or |z| > Z_EXACT_MAX, runs numerically.
+  Every switch is stated in the solution's notes.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import sympy
-from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.precedence import PRECEDENCE
 
-from dlcalc.core import Math, Mistake, Solution, Step, as_kwargs, as_sympy, progress
+from dlcalc.board import eq, sigmoid, step
+from dlcalc.core import Math, Mistake, Solution, Step, progress
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_int, parse_scalar, parse_value, symbol
 from dlcalc.registry import FLAG, SWITCH, Command, Option
@@ -77,377 +84,459 @@ SYMBOLIC_MAX_NODES = 4_000
 BOARD_MAX_ENTRIES = 24
 #: steps worked in full on the board; later steps (but the last) are summarized
 BOARD_FULL_STEPS = 4
+#: a symbolic value with more nodes than this is written into a later formula by its name
+NAME_NODES = 24
 
 LOSSES = ("mse", "bce")
 
 
 # --------------------------------------------------------------------------- display nodes
-# Numbers written into a formula must stay as written and in the order a teacher writes
-# them; SymPy's Add and Mul would evaluate and reorder them.  These nodes only print.
+# What SymPy would reorder or evaluate: sums and products in the order they are written,
+# symbols printed as given (x₁₂, σ'(z), ∂L/∂w), values written shorter, and w ← ….
 
 
-def _paren(p: Any, a: Any, level: int) -> str:
-    """``a`` printed, in parentheses when its precedence is at most ``level``; a positive
-    fraction the printers write as a plain decimal (0.5) counts as an atom."""
-    s = p._print(a)
-    prec = precedence(a)
-    if isinstance(a, sympy.Rational) and a.is_positive and "/" not in s and "frac" not in s:
-        prec = PRECEDENCE["Atom"]
-    if prec <= level:
-        return p._add_parens(s) if hasattr(p, "_add_parens") else f"({s})"
-    return s
+class _OAdd(sympy.Add):
+    """A sum printed in the order its terms were written (w·x + b, not b + w·x)."""
+
+    def as_ordered_terms(self, order: Any = None, data: bool = False) -> Any:
+        return (list(self.args), []) if data else list(self.args)
 
 
-class _Board(sympy.Expr):
-    """A display node; :meth:`plain` is the ordinary SymPy value it stands for, so that it
-    evaluates (``N``, ``evalf``) like that value."""
+class _OMul(sympy.Mul):
+    """A product printed in the order its factors were written ((y − t)·σ'(z)·x)."""
 
-    is_commutative = True
+    def as_ordered_factors(self, order: Any = None) -> list[Any]:
+        return list(self.args)
 
-    def __new__(cls, *args: Any) -> Any:
-        return super().__new__(cls, *[as_sympy(a) for a in args])
+    def __neg__(self) -> Any:  # −(−α·g) = α·g, still in order (LaTeX prints a − b as a − (b))
+        first, rest = self.args[0], self.args[1:]
+        return _mul(-first, *rest) if first.is_Number else _mul(-1, *self.args)
 
-    def plain(self) -> Any:
-        raise NotImplementedError
+    def _latex(self, p: Any, **kwargs: Any) -> str:
+        sign, num, den = "", [], []
+        for a in (g for f in self.args for g in (f.args if isinstance(f, _OMul) else (f,))):
+            if a == -1 and not num:
+                sign = "-"
+            elif a.is_Pow and a.exp.is_Number and a.exp.is_negative:
+                den.append(a.base if a.exp == -1 else sympy.Pow(a.base, -a.exp, evaluate=False))
+            elif a.is_Rational and a.q != 1:  # as the text printer: u·σ(z)/10
+                num += [sympy.Integer(a.p)] if a.p != 1 else []
+                den.append(sympy.Integer(a.q))
+            else:
+                num.append(a)
+
+        def join(fs: list[Any], bare: bool) -> str:
+            if bare and len(fs) == 1:
+                return p._print(fs[0])
+            return r" \cdot ".join(p.parenthesize(f, PRECEDENCE["Mul"]) for f in fs) or "1"
+
+        body = join(num, bool(den))
+        return sign + (rf"\frac{{{body}}}{{{join(den, True)}}}" if den else body)
+
+
+def _add(*terms: Any) -> Any:
+    return terms[0] if len(terms) == 1 else _OAdd(*terms, evaluate=False)
+
+
+def _mul(*factors: Any) -> Any:
+    flat = [g for f in factors for g in (f.args if isinstance(f, _OMul) else (sympy.sympify(f),))
+            if g is not sympy.S.One]
+    if not flat:
+        return sympy.Integer(1)
+    return flat[0] if len(flat) == 1 else _OMul(*flat, evaluate=False)
+
+
+def _pow(base: Any, e: Any) -> Any:
+    return sympy.Pow(base, e, evaluate=False)
+
+
+def _minus(x: Any) -> Any:
+    return _mul(-1, x)
+
+
+_TEX: dict[str, str] = {}
+
+
+class _Name(sympy.Symbol):
+    """A symbol of the formulas, printed as given in text and LaTeX (x₁₂, σ'(z), ∂L/∂w)."""
+
+    def __new__(cls, text: str, tex: str | None = None) -> "_Name":
+        _TEX.setdefault(text, tex or text)
+        return super().__new__(cls, text)
+
+    def _sympystr(self, p: Any) -> str:
+        return self.name
+
+    def _latex(self, p: Any, **kwargs: Any) -> str:
+        return _TEX[self.name]
+
+
+class _Written(sympy.Function):
+    """A value written shorter in a formula: an exact number as its decimal (σ(2) as
+    0.880797), a long symbolic value by its name (z); ``doit`` gives the value back."""
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, value: Any, shown: Any) -> Any:
+        return None
+
+    def doit(self, **hints: Any) -> Any:
+        return self.args[0]
 
     def _eval_evalf(self, prec: int) -> Any:
-        return self.plain()._eval_evalf(prec)
+        return self.args[0]._eval_evalf(prec)
 
-    def _eval_subs(self, old: Any, new: Any) -> Any:
-        return self.plain().subs(old, new)
-
-    def _parts(self, printer: Any, level: int) -> list[str]:
-        return [_paren(printer, a, level) for a in self.args]
-
-
-class _Sum(_Board):
-    """a + b + c, in this order."""
-
-    def plain(self) -> Any:
-        return sympy.Add(*[_plain(a) for a in self.args])
-
-    precedence = PRECEDENCE["Add"]
-
-    def _terms(self, p: Any) -> list[str]:
-        """Groups (a sum or difference per example) in parentheses, other terms as needed."""
-        out = []
-        for i, a in enumerate(self.args):
-            if isinstance(a, (_Sum, _Diff)) and len(self.args) > 1:
-                out.append(_paren(p, a, PRECEDENCE["Atom"]))
-            else:
-                out.append(_paren(p, a, PRECEDENCE["Add"] - (1 if i == 0 else 0)))
-        return out
+    def _eval_is_negative(self) -> Any:  # from the decimal (cheap); a name has no sign
+        return self.args[1].is_negative if isinstance(self.args[1], sympy.Float) else None
 
     def _sympystr(self, p: Any) -> str:
-        return " + ".join(self._terms(p))
+        return p._print(self.args[1])
 
-    def _latex(self, p: Any) -> str:
-        return " + ".join(self._terms(p))
+    def _latex(self, p: Any, **kwargs: Any) -> str:
+        return p._print(self.args[1])
 
 
-class _Diff(_Board):
-    """a − b."""
-
-    def plain(self) -> Any:
-        return _plain(self.args[0]) - _plain(self.args[1])
-
-    precedence = PRECEDENCE["Add"]
+class _Assign(sympy.Equality):
+    """An update, lhs ← rhs (w ← w − α·∂L/∂w)."""
 
     def _sympystr(self, p: Any) -> str:
-        a, b = self.args
-        return f"{_paren(p, a, PRECEDENCE['Add'] - 1)} - {_paren(p, b, PRECEDENCE['Add'])}"
+        return f"{p._print(self.lhs)} ← {p._print(self.rhs)}"
 
-    def _latex(self, p: Any) -> str:
-        a, b = self.args
-        return f"{_paren(p, a, PRECEDENCE['Add'] - 1)} - {_paren(p, b, PRECEDENCE['Add'])}"
+    def _latex(self, p: Any, **kwargs: Any) -> str:
+        return rf"{p._print(self.lhs)} \leftarrow {p._print(self.rhs)}"
 
 
-class _Neg(_Board):
-    """−a."""
-
-    def plain(self) -> Any:
-        return -_plain(self.args[0])
-
-    precedence = PRECEDENCE["Add"]
-
-    def _sympystr(self, p: Any) -> str:
-        return "-" + _paren(p, self.args[0], PRECEDENCE["Mul"] - 1)
-
-    def _latex(self, p: Any) -> str:
-        return "-" + _paren(p, self.args[0], PRECEDENCE["Mul"] - 1)
+_SUB = str.maketrans("0123456789ij", "₀₁₂₃₄₅₆₇₈₉ᵢⱼ")
 
 
-class _Prod(_Board):
-    """a·b·c, in this order (the text printer turns * into ·)."""
-
-    def plain(self) -> Any:
-        return sympy.Mul(*[_plain(a) for a in self.args])
-
-    precedence = PRECEDENCE["Mul"]
-
-    def _sympystr(self, p: Any) -> str:
-        return "*".join(self._parts(p, PRECEDENCE["Mul"]))
-
-    def _latex(self, p: Any) -> str:
-        return r" \cdot ".join(self._parts(p, PRECEDENCE["Mul"]))
+@functools.lru_cache(maxsize=4096)
+def _sym(base: str, tex: str, *index: Any) -> _Name:
+    """``base`` with subscripts: x₁₂, xᵢⱼ, x₁,₁₀ (a comma where an index has two digits)."""
+    if not index:
+        return _Name(base, tex)
+    parts = [str(i) for i in index]
+    sub = ("," if len(parts) > 1 and any(len(q) > 1 for q in parts) else "").join(parts)
+    return _Name(base + sub.translate(_SUB), f"{tex}_{{{sub}}}")
 
 
-class _Square(_Board):
-    """a²."""
-
-    def plain(self) -> Any:
-        return _plain(self.args[0]) ** 2
-
-    precedence = PRECEDENCE["Pow"]
-
-    def _sympystr(self, p: Any) -> str:
-        return _paren(p, self.args[0], PRECEDENCE["Pow"]) + "**2"
-
-    def _latex(self, p: Any) -> str:
-        return "{" + _paren(p, self.args[0], PRECEDENCE["Pow"]) + "}^{2}"
+def _of(head: str, tex_head: str, x: _Name) -> _Name:
+    """``head`` applied to a symbol: σ'(zᵢ), ∂L/∂wⱼ."""
+    return _Name(head.format(x.name), tex_head.replace("@", _TEX[x.name]))
 
 
-class _Call(_Board):
-    """name(a) for a display-only function (σ, log)."""
-
-    def plain(self) -> Any:
-        raise NotImplementedError
-
-    precedence = PRECEDENCE["Atom"]
-    text_name = ""
-    latex_name = ""
-
-    def _sympystr(self, p: Any) -> str:
-        return f"{self.text_name}({p._print(self.args[0])})"
-
-    def _latex(self, p: Any) -> str:
-        return self.latex_name + r"\left(" + p._print(self.args[0]) + r"\right)"
+L, TN, LAM, ALPHA, B = _Name("L"), _Name("T"), _Name("λ", r"\lambda"), _Name("α", r"\alpha"), _Name("b")
+DOTS = _Name("…", r"\cdots")
+DLDB = _Name("∂L/∂b", r"\frac{\partial L}{\partial b}")
 
 
-class _Sig(_Call):
-    text_name, latex_name = "σ", r"\sigma"
-
-    def plain(self) -> Any:
-        return _sigma(_plain(self.args[0]))
+# --------------------------------------------------------------------------- the formulas
+# (the internal records are NamedTuples: immutable like frozen dataclasses, and five times
+# cheaper to create at import, which every run pays)
 
 
-class _Log(_Call):
-    text_name, latex_name = "log", r"\log"
+class _Shape(NamedTuple):
+    """The batch: T examples of d features; ``vector``: w is a vector (indexed wⱼ)."""
 
-    def plain(self) -> Any:
-        return sympy.log(_plain(self.args[0]))
-
-
-def _plain(a: Any) -> Any:
-    return a.plain() if isinstance(a, _Board) else a
-
-
-def _sigma(z: Any) -> Any:
-    """σ(z) as an exact SymPy value."""
-    return 1 / (1 + sympy.exp(-z))
-
-
-def _shown(v: Any) -> Any:
-    """A value as it is written into a formula: rationals and symbols as they are,
-    other numbers as decimals, σ(u) written as σ(u) inside symbolic expressions."""
-    if v.is_Rational or isinstance(v, sympy.Float):
-        return v
-    if v.is_number:
-        return sympy.Float(v.evalf(20), 20)
-    return _sigma_display(v)
-
-
-def _sigma_display(e: Any) -> Any:
-    """(1 + exp(−u))^(−n) → σ(u)^n, for display only."""
-    def is_sig(a: Any) -> bool:
-        return (a.is_Pow and a.exp.is_Integer and a.exp < 0 and a.base.is_Add
-                and len(a.base.args) == 2 and sympy.S.One in a.base.args
-                and any(isinstance(t, sympy.exp) for t in a.base.args))
-
-    def to_sig(a: Any) -> Any:
-        ex = next(t for t in a.base.args if isinstance(t, sympy.exp))
-        sig = _Sig(_sigma_display(-ex.args[0]))
-        return sig if a.exp == -1 else sig ** (-a.exp)
-
-    return e.replace(is_sig, to_sig)
-
-
-def _prod(*factors: Any) -> Any:
-    """An ordered product of the factors, as written."""
-    return factors[0] if len(factors) == 1 else _Prod(*factors)
-
-
-def _coef(k: Any, *factors: Any) -> Any:
-    """The product k·factors, leaving out a coefficient k that is exactly 1."""
-    return _prod(*factors) if k == 1 else _prod(k, *factors)
-
-
-def _sum(*terms: Any) -> Any:
-    return terms[0] if len(terms) == 1 else _Sum(*terms)
-
-
-# --------------------------------------------------------------------------- numerics
-
-
-class _Backend:
-    """The arithmetic of the numeric path: mpmath (30 digits) or IEEE double."""
-
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        if kind == "mpmath":
-            import mpmath
-
-            self.ctx = mpmath.MPContext()
-            self.ctx.dps = MP_DPS
-            self.tiny = self.ctx.mpf(TINY)
-            self.exp, self.log1p, self.fsum = self.ctx.exp, self.ctx.log1p, self.ctx.fsum
-            self.zero = self.ctx.mpf(0)
-        else:
-            self.exp, self.log1p, self.fsum = math.exp, math.log1p, math.fsum
-            self.zero = 0.0
-
-    def num(self, v: Any) -> Any:
-        if self.kind == "mpmath":
-            return self.ctx.mpf(sympy.Float(v.evalf(MP_DPS + 10), MP_DPS + 10))
-        try:
-            return float(v)
-        except OverflowError:
-            return math.copysign(math.inf, 1 if v.is_positive else -1)
-
-    def out(self, v: Any) -> Any:
-        """A SymPy Float; magnitudes below 1e-1000 (far under double precision, and slow for
-        a consumer to parse back) are reported as 0."""
-        if self.kind == "mpmath":
-            return sympy.Float(v if abs(v) >= self.tiny else self.zero, MP_DPS)
-        return sympy.Float(v)
-
-    def finite(self, v: Any) -> bool:
-        if self.kind == "mpmath":
-            return bool(self.ctx.isfinite(v)) and abs(v) < 1.7e308
-        return math.isfinite(v)
-
-    def sigmoid(self, z: Any) -> Any:
-        if z >= 0:
-            return 1 / (1 + self.exp(-z))
-        e = self.exp(z)
-        return e / (1 + e)
-
-    def softplus(self, u: Any) -> Any:
-        """log(1 + e^u), without overflow."""
-        if u > 0:
-            return u + self.log1p(self.exp(-u))
-        return self.log1p(self.exp(u))
-
-
-# --------------------------------------------------------------------------- one step
-
-
-@dataclass
-class _Params:
     T: int
     d: int
+    vector: bool
+
+    @property
+    def written(self) -> bool:
+        """Whether the numbers fit into the formulas (else only the values are shown)."""
+        return self.T * self.d <= BOARD_MAX_ENTRIES
+
+    def ex(self, base: str, i: Any) -> _Name:
+        """A per-example symbol: y (one example), yᵢ, y₂."""
+        return _sym(base, base) if self.T == 1 else _sym(base, base, i)
+
+    def w(self, j: Any) -> _Name:
+        return _sym("w", "w", j) if self.vector else _sym("w", "w")
+
+    def x(self, i: Any, j: Any) -> _Name:
+        return _sym("x", "x", *(() if self.T == 1 else (i,)), *((j,) if self.vector else ()))
+
+    def dsig(self, i: Any) -> _Name:
+        return _of("σ'({})", r"\sigma'(@)", self.ex("z", i))
+
+    def dldw(self, j: Any) -> _Name:
+        return _of("∂L/∂{}", r"\frac{\partial L}{\partial @}", self.w(j))
+
+    def examples(self) -> list[int | None]:
+        return _indices(self.T, self.written)
+
+    def features(self) -> list[int | None]:
+        return _indices(self.d, self.written)
+
+
+def _indices(n: int, written: bool) -> list[int | None]:
+    """1…n, or 1, 2, …, n (None for the ellipsis) when the terms are not written out."""
+    return list(range(1, n + 1)) if written or n <= 4 else [1, 2, None, n]
+
+
+class _Rule(NamedTuple):
+    """The loss and its conventions, and the two mistakes no convention flag expresses."""
+
+    loss: str
+    half: bool
+    reg_bias: bool
+    sigma_as_derivative: bool = False   # σ'(z) taken as σ(z)
+    ascent: bool = False                # w + α·∂L/∂w
+
+    @property
+    def c(self) -> sympy.Rational:
+        return sympy.Rational(1, 2) if self.half else sympy.Integer(1)
+
+
+class _Formulas(NamedTuple):
+    """The templates of one step: per example (index i), per feature (index j), or summed."""
+
+    z: Any
+    y: Any
+    dsig: Any      # σ'(zᵢ); None for cross-entropy, whose gradient needs only y − t
+    loss: Any
+    dldw: Any
+    dldb: Any
+    update_w: Any
+    update_b: Any
+
+
+def _scaled(expr: Any, k: sympy.Rational, T: int) -> Any:
+    """k·expr/T as a teacher writes it: expr/2, 2·expr/T, expr/(2·T), −expr/T."""
+    return _mul(*([sympy.Integer(k.p)] if k.p != 1 else []), expr,
+                *([_pow(sympy.Integer(k.q), -1)] if k.q != 1 else []), *([_pow(TN, -1)] if T > 1 else []))
+
+
+def _sum(indices: list[int | None], term: Callable[[int], Any]) -> Any:
+    return _add(*[DOTS if m is None else term(m) for m in indices])
+
+
+def _error(sh: _Shape, rule: _Rule, m: Any) -> Any:
+    """∂L/∂zₘ without its factor 2c/T (or 1/T): (y − t)·σ'(z), or for cross-entropy y − t."""
+    return _error_of(sh.ex("y", m), sh.ex("t", m), sh.dsig(m), rule)
+
+
+def _error_of(y: Any, t: Any, dsig: Any, rule: _Rule) -> Any:
+    if rule.loss == "mse":
+        return _mul(_add(y, _minus(t)), dsig)
+    if rule.sigma_as_derivative:
+        return _mul(_add(y, _minus(t)), _pow(_add(1, _minus(y)), -1))
+    return _add(y, _minus(t))
+
+
+@functools.lru_cache(maxsize=64)
+def _formulas(sh: _Shape, rule: _Rule) -> _Formulas:
+    T, c, i, j = sh.T, rule.c, "i", "j"
+    y = sh.ex("y", i)
+    penalty = _add(*[DOTS if k is None else _pow(sh.w(k), 2) for k in sh.features()],
+                   *([_pow(B, 2)] if rule.reg_bias else []))
+    if rule.loss == "mse":
+        data = _scaled(_sum(sh.examples(), lambda m: _pow(_add(sh.ex("y", m), _minus(sh.ex("t", m))), 2)), c, T)
+    else:
+        def cross_entropy(m: int) -> Any:
+            ym, tm = sh.ex("y", m), sh.ex("t", m)
+            return _add(_mul(tm, sympy.log(ym, evaluate=False)),
+                        _mul(_add(1, _minus(tm)), sympy.log(_add(1, _minus(ym)), evaluate=False)))
+
+        data = _scaled(_sum(sh.examples(), cross_entropy), sympy.Integer(-1), T)
+    k = 2 * c if rule.loss == "mse" else sympy.Integer(1)
+    step_sign = 1 if rule.ascent else -1
+    return _Formulas(
+        z=eq(sh.ex("z", i), _add(*[DOTS if f is None else _mul(sh.w(f), sh.x(i, f)) for f in sh.features()], B)),
+        y=eq(y, sigmoid(sh.ex("z", i))),
+        dsig=None if rule.loss == "bce" else eq(sh.dsig(i), y if rule.sigma_as_derivative
+                                                else _mul(y, _add(1, _minus(y)))),
+        loss=eq(L, _add(data, _scaled(_mul(LAM, penalty), c, T))),
+        dldw=eq(sh.dldw(j), _add(_scaled(_sum(sh.examples(), lambda m: _mul(_error(sh, rule, m), sh.x(m, j))), k, T),
+                                 _scaled(_mul(LAM, sh.w(j)), 2 * c, T))),
+        dldb=eq(DLDB, _add(_scaled(_sum(sh.examples(), lambda m: _error(sh, rule, m)), k, T),
+                           *([_scaled(_mul(LAM, B), 2 * c, T)] if rule.reg_bias else []))),
+        update_w=_Assign(sh.w(j), _add(sh.w(j), _mul(step_sign, ALPHA, sh.dldw(j))), evaluate=False),
+        update_b=_Assign(B, _add(B, _mul(step_sign, ALPHA, DLDB)), evaluate=False),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _sigma_derivation() -> Step:
+    """σ'(z) derived by SymPy, and checked to equal σ(z)(1 − σ(z)); no input changes it, so it
+    is worked once per process (``dlcalc batch``)."""
+    z = _Name("z")
+    e = sympy.exp(-z)
+    derived = sympy.diff(1 / (1 + e), z)
+    # with u = e^(−z) both sides are u/(1 + u)²: rational functions whose numerators have
+    # degree ≤ 2 over the same denominator, so agreeing at three points proves them equal
+    u = sympy.Symbol("u")
+    lhs, rhs = derived.xreplace({e: u}), (1 / (1 + u)) * (1 - 1 / (1 + u))
+    if any(lhs.xreplace({u: k}) != rhs.xreplace({u: k}) for k in map(sympy.Integer, (1, 2, 3, 5))):  # pragma: no cover
+        raise AssertionError("σ' does not equal σ(1 − σ)")
+    s = sigmoid(z)
+    return Step(title="σ'(z), derived (SymPy diff)",
+                formula=Math("σ'(z) = d/dz [1/(1 + e^(−z))]", r"\sigma'(z) = \frac{d}{dz} \frac{1}{1 + e^{-z}}"),
+                substituted=derived, value=_mul(s, _add(1, _minus(s))),
+                note="e^(−z)/(1 + e^(−z))² = 1/(1 + e^(−z)) · e^(−z)/(1 + e^(−z)) = σ(z)·(1 − σ(z))")
+
+
+@functools.lru_cache(maxsize=2)
+def _cross_entropy_derivation(sigma_as_derivative: bool) -> Step:
+    """∂L/∂z = ∂L/∂y·σ'(z) for one example's cross-entropy: y − t (the σ' cancels).  The y
+    written here stands for σ(z), so that the line evaluates without a pole at y = 1."""
+    t = _Name("t")
+    y = _Written(sigmoid(_Name("z")), _Name("y"))
+    dldy = _add(_mul(-1, t, _pow(y, -1)), _mul(_add(1, _minus(t)), _pow(_add(1, _minus(y)), -1)))
+    dsig = y if sigma_as_derivative else _mul(y, _add(1, _minus(y)))
+    value = _error_of(y, t, None, _Rule("bce", True, False, sigma_as_derivative))
+    return Step(title="∂L/∂z for cross-entropy",
+                formula=eq(_Name("∂L/∂z", r"\frac{\partial L}{\partial z}"),
+                           _mul(_Name("∂L/∂y", r"\frac{\partial L}{\partial y}"), _Name("σ'(z)", r"\sigma'(z)"))),
+                substituted=_mul(dldy, dsig), value=value,
+                note="" if sigma_as_derivative else "σ'(z) = y(1 − y) cancels the denominators of ∂L/∂y")
+
+
+# --------------------------------------------------------------------------- the arithmetic
+
+
+class _Ops(NamedTuple):
+    """The arithmetic of one path: exact SymPy, mpmath, or IEEE double."""
+
+    kind: str
+    sigma: Callable[[Any], Any]
+    sigma_c: Callable[[Any], Any]                  # 1 − σ(z), without cancellation
+    log_sigma: Callable[[Any, Any], Any]           # log σ(z), given z and y = σ(z)
+    log_sigma_c: Callable[[Any, Any], Any]         # log(1 − σ(z)), given z and 1 − σ(z)
+    exp: Callable[[Any], Any]
+    total: Callable[[list[Any]], Any]
+    positive: Callable[[Any], bool]
+    num: Callable[[Any], Any]                      # a SymPy input in this arithmetic
+    out: Callable[[Any], Any]                      # a result as a SymPy value
+    finite: Callable[[Any], bool]
+
+    @property
+    def exact(self) -> bool:
+        return self.kind == "exact"
+
+
+def _exact_sigma_c(z: Any) -> Any:
+    return sigmoid(-z) if z.is_number else 1 - sigmoid(z)
+
+
+def _same(v: Any) -> Any:
+    return v
+
+
+_EXACT = _Ops("exact", sigmoid, _exact_sigma_c, lambda z, y: sympy.log(y), lambda z, yc: sympy.log(yc),
+              sympy.exp, lambda xs: sympy.Add(*xs), lambda z: bool(z.is_number and z.is_positive),
+              _same, _same, lambda v: True)
+
+
+@functools.lru_cache(maxsize=2)
+def _numeric_ops(kind: str) -> _Ops:
+    """mpmath (MP_DPS digits) or IEEE double, with σ and log σ in their stable forms."""
+    if kind == "mpmath":
+        import mpmath
+
+        ctx = mpmath.MPContext()
+        ctx.dps = MP_DPS
+        tiny, zero = ctx.mpf(TINY), ctx.mpf(0)
+        exp, log1p, fsum = ctx.exp, ctx.log1p, ctx.fsum
+
+        def num(v: Any) -> Any:
+            return ctx.mpf(sympy.Float(v.evalf(MP_DPS + 10), MP_DPS + 10))
+
+        def out(v: Any) -> Any:  # below 1e-1000 (slow for a consumer to parse back): 0
+            return sympy.Float(v if abs(v) >= tiny else zero, MP_DPS)
+
+        def finite(v: Any) -> bool:
+            return bool(ctx.isfinite(v)) and abs(v) < 1.7e308
+    else:
+        exp, log1p, fsum, out, finite = math.exp, math.log1p, math.fsum, sympy.Float, math.isfinite
+
+        def num(v: Any) -> Any:
+            try:
+                return float(v)
+            except OverflowError:
+                return math.copysign(math.inf, 1 if v.is_positive else -1)
+
+    def sigma(z: Any) -> Any:
+        if z >= 0:
+            return 1 / (1 + exp(-z))
+        e = exp(z)
+        return e / (1 + e)
+
+    def softplus(u: Any) -> Any:  # log(1 + e^u) without overflow
+        return u + log1p(exp(-u)) if u > 0 else log1p(exp(u))
+
+    return _Ops(kind, sigma, lambda z: sigma(-z), lambda z, y: -softplus(-z), lambda z, yc: -softplus(z),
+                exp, fsum, lambda z: z > 0, num, out, finite)
+
+
+class _State(NamedTuple):
+    """The weights a step starts from."""
+
+    w: tuple[Any, ...]
+    b: Any
+
+    def map(self, f: Callable[[Any], Any]) -> "_State":
+        return _State(tuple(f(v) for v in self.w), f(self.b))
+
+
+class _Arith(NamedTuple):
+    """An arithmetic and the problem's numbers in it."""
+
+    ops: _Ops
+    X: tuple[tuple[Any, ...], ...]
+    t: tuple[Any, ...]
     c: Any
     lam: Any
     lr: Any
-    loss: str
-    reg_bias: bool
-    sigma_as_derivative: bool = False   # the --check mistake: σ'(z) taken as σ(z)
-    ascent: bool = False                # the --check mistake: w + α·∂L/∂w
+    T: int
 
 
-@dataclass
-class _StepData:
-    """Everything one step computes (SymPy values for the exact path, backend numbers
-    for the numeric path).  ``z``, ``y``, ``s`` (σ'(z)) and ``delta`` are per example."""
+class _StepData(NamedTuple):
+    """Everything one step computes; ``z``, ``y``, ``s`` (σ'(z)) are per example."""
 
-    w: list[Any]          # before the update
-    b: Any
-    z: list[Any]
-    y: list[Any]
-    s: list[Any]
+    before: _State
+    z: tuple[Any, ...]
+    y: tuple[Any, ...]
+    s: tuple[Any, ...]
     loss: Any
-    grad_w: list[Any]
+    grad_w: tuple[Any, ...]
     grad_b: Any
-    new_w: list[Any]
-    new_b: Any
+    after: _State
+
+    def map(self, f: Callable[[Any], Any]) -> "_StepData":
+        return _StepData(self.before.map(f), *(tuple(map(f, v)) for v in (self.z, self.y, self.s)), f(self.loss),
+                         tuple(map(f, self.grad_w)), f(self.grad_b), self.after.map(f))
 
 
-def _exact_z(X: list[list[Any]], w: list[Any], b: Any) -> list[Any]:
-    return [sympy.Add(*[wj * xj for wj, xj in zip(w, row)]) + b for row in X]
+def _z(a: _Arith, st: _State) -> list[Any]:
+    return [a.ops.total([wj * xj for wj, xj in zip(st.w, row)]) + st.b for row in a.X]
 
 
-def _too_large_for_exact(z: list[Any]) -> bool:
-    """|z| so large that e^(−|z|) is beyond what SymPy's evalf resolves reliably."""
-    for zi in z:
-        if zi.is_number:
-            try:
-                if abs(float(zi)) > Z_EXACT_MAX:
-                    return True
-            except (OverflowError, TypeError, ValueError):
-                return True
-    return False
-
-
-def _residual(yi: Any, yci: Any, ti: Any, zi: Any) -> Any:
-    """y − t; for z > 0 written as (1 − t) − σ(−z), which does not cancel when y ≈ t = 1."""
-    if zi.is_number and zi.is_positive:
-        return (1 - ti) - yci
-    return yi - ti
-
-
-def _exact_step(X: list[list[Any]], t: list[Any], w: list[Any], b: Any, P: _Params,
-                z: list[Any] | None = None) -> _StepData:
-    T, Add = P.T, sympy.Add
-    z = _exact_z(X, w, b) if z is None else z
-    y = [_sigma(zi) for zi in z]
-    yc = [_sigma(-zi) for zi in z]  # 1 − y = σ(−z), written without cancellation
-    s = list(y) if P.sigma_as_derivative else [yi * yci for yi, yci in zip(y, yc)]
-    r = [_residual(yi, yci, ti, zi) for yi, yci, ti, zi in zip(y, yc, t, z)]
-    penalty = Add(*[wj**2 for wj in w]) + (b**2 if P.reg_bias else 0)
-    reg = P.c * P.lam / T
-    if P.loss == "mse":
-        data = P.c / T * Add(*[ri**2 for ri in r])
-        delta = [2 * P.c / T * ri * si for ri, si in zip(r, s)]
-    else:
-        data = -Add(*[ti * sympy.log(yi) + (1 - ti) * sympy.log(yci) for yi, yci, ti in zip(y, yc, t)]) / T
-        delta = [ri / T for ri in r]
-        if P.sigma_as_derivative:  # ∂L/∂y·σ(z) = −t + (1 − t)·σ(z)/σ(−z) = −t + (1 − t)·e^z
-            delta = [(-ti + (1 - ti) * sympy.exp(zi)) / T for ti, zi in zip(t, z)]
-    loss = data + reg * penalty
-    grad_w = [Add(*[di * row[j] for di, row in zip(delta, X)]) + 2 * reg * w[j] for j in range(P.d)]
-    grad_b = Add(*delta) + (2 * reg * b if P.reg_bias else 0)
-    step = -P.lr if P.ascent else P.lr
-    new_w = [wj - step * gj for wj, gj in zip(w, grad_w)]
-    new_b = b - step * grad_b
-    return _StepData(w, b, z, y, s, loss, grad_w, grad_b, new_w, new_b)
-
-
-def _numeric_step(X: list[list[Any]], t: list[Any], w: list[Any], b: Any, P: _Params,
-                  B: _Backend) -> _StepData:
-    T, fsum = P.T, B.fsum
-    z = [fsum([wj * xj for wj, xj in zip(w, row)]) + b for row in X]
-    y = [B.sigmoid(zi) for zi in z]
-    s = list(y) if P.sigma_as_derivative else \
-        [yi * B.sigmoid(-zi) for yi, zi in zip(y, z)]  # y(1 − y), with 1 − y = σ(−z)
-    penalty = fsum([wj * wj for wj in w]) + (b * b if P.reg_bias else B.zero)
-    reg = P.c * P.lam / T
+def _advance(a: _Arith, st: _State, rule: _Rule, z: list[Any]) -> _StepData:
+    """One gradient step: the same code for SymPy values and for mpmath or double numbers."""
+    ops, T = a.ops, a.T
+    y = [ops.sigma(zi) for zi in z]
+    yc = [ops.sigma_c(zi) for zi in z]
+    s = list(y) if rule.sigma_as_derivative else [yi * yci for yi, yci in zip(y, yc)]
     # y − t; for z > 0 as (1 − t) − σ(−z), which does not cancel when y ≈ t = 1
-    r = [((1 - ti) - B.sigmoid(-zi)) if zi > 0 else (yi - ti) for yi, ti, zi in zip(y, t, z)]
-    if P.loss == "mse":
-        data = P.c / T * fsum([ri * ri for ri in r])
-        delta = [2 * P.c / T * ri * si for ri, si in zip(r, s)]
-    else:  # −[t log σ(z) + (1 − t) log σ(−z)] = t·softplus(−z) + (1 − t)·softplus(z)
-        data = fsum([ti * B.softplus(-zi) + (1 - ti) * B.softplus(zi) for zi, ti in zip(z, t)]) / T
+    r = [(1 - ti) - yci if ops.positive(zi) else yi - ti for yi, yci, ti, zi in zip(y, yc, a.t, z)]
+    penalty = ops.total([wj * wj for wj in st.w]) + (st.b * st.b if rule.reg_bias else 0)
+    if rule.loss == "mse":
+        data = a.c / T * ops.total([ri * ri for ri in r])
+        delta = [2 * a.c / T * ri * si for ri, si in zip(r, s)]
+    else:
+        data = -ops.total([ti * ops.log_sigma(zi, yi) + (1 - ti) * ops.log_sigma_c(zi, yci)
+                           for zi, yi, yci, ti in zip(z, y, yc, a.t)]) / T
         delta = [ri / T for ri in r]
-        if P.sigma_as_derivative:
-            delta = [(-ti + (1 - ti) * B.exp(zi)) / T for ti, zi in zip(t, z)]
-    loss = data + reg * penalty
-    grad_w = [fsum([di * row[j] for di, row in zip(delta, X)]) + 2 * reg * w[j] for j in range(P.d)]
-    grad_b = fsum(delta) + (2 * reg * b if P.reg_bias else B.zero)
-    step = -P.lr if P.ascent else P.lr
-    new_w = [wj - step * gj for wj, gj in zip(w, grad_w)]
-    new_b = b - step * grad_b
-    return _StepData(w, b, z, y, s, loss, grad_w, grad_b, new_w, new_b)
+        if rule.sigma_as_derivative:  # ∂L/∂y·σ(z) = −t + (1 − t)·σ(z)/σ(−z) = −t + (1 − t)·e^z
+            delta = [(-ti + (1 - ti) * ops.exp(zi)) / T for ti, zi in zip(a.t, z)]
+    reg = a.c * a.lam / T
+    grad_w = [ops.total([di * row[j] for di, row in zip(delta, a.X)]) + 2 * reg * wj for j, wj in enumerate(st.w)]
+    grad_b = ops.total(delta) + (2 * reg * st.b if rule.reg_bias else 0)
+    lr = -a.lr if rule.ascent else a.lr
+    after = _State(tuple(wj - lr * gj for wj, gj in zip(st.w, grad_w)), st.b - lr * grad_b)
+    return _StepData(st, tuple(z), tuple(y), tuple(s), data + reg * penalty, tuple(grad_w), grad_b, after)
 
 
 def _nodes(values: Any, cap: int) -> int:
@@ -463,7 +552,275 @@ def _nodes(values: Any, cap: int) -> int:
     return n
 
 
-# --------------------------------------------------------------------------- shapes
+# --------------------------------------------------------------------------- the board
+
+
+def _tidy(e: Any) -> Any:
+    """A symbolic value in a teacher's order: a positive constant of a long sum first, then
+    −, the coefficient, symbols, powers and brackets: 0.99 − u·σ(u + 1)²·(1 − σ(u + 1))/10,
+    but u + 1 and σ(z) − 1."""
+    if not isinstance(e, sympy.Basic) or not e.args or e.is_number:
+        return e
+    if isinstance(e, sympy.Add):
+        terms = [_tidy(a) for a in e.as_ordered_terms()]
+        if all(a.is_number or a.is_Symbol for a in terms):
+            return _OAdd(*terms, evaluate=False)
+        return _OAdd(*sorted(terms, key=lambda a: not (a.is_number and a.is_positive)), evaluate=False)
+    if isinstance(e, sympy.Mul):
+        factors = sorted((_tidy(a) for a in e.as_ordered_factors()), key=_factor_rank)
+        if not (factors[0].is_number and factors[0].is_negative):
+            return _OMul(*factors, evaluate=False)
+        # −k·…: the minus in front of the product (the printers keep an inner product's order)
+        rest = factors[1:] if factors[0] == -1 else [-factors[0], *factors[1:]]
+        return _OMul(-1, rest[0] if len(rest) == 1 else _OMul(*rest, evaluate=False), evaluate=False)
+    return e.func(*[_tidy(a) for a in e.args])
+
+
+def _factor_rank(a: Any) -> int:
+    base = a.base if a.is_Pow else a
+    return 0 if a.is_number else 1 if a.is_Symbol else 3 if isinstance(base, sympy.Add) else 2
+
+
+
+def _put(v: Any, approx: Any = None, name: Any = None) -> Any:
+    """A value as it is written into a formula: rationals and decimals as they are, other
+    numbers as their decimal ``approx`` (else evaluated), symbolic values as they are (by
+    ``name`` when long)."""
+    if isinstance(v, (sympy.Rational, sympy.Float)):
+        return v
+    if v.is_number:
+        return _Written(v, approx if approx is not None else sympy.Float(v.evalf(20), 20))
+    if name is not None and _nodes([v], NAME_NODES) > NAME_NODES:
+        return _Written(v, name)
+    return v
+
+
+def _written(D: _StepData, A: _StepData | None, sh: _Shape) -> _StepData:
+    """The values of a step as they are written into the formulas; ``A``: their decimals."""
+    def each(vals: tuple, approx: tuple | None, name: Callable[[int], Any]) -> tuple:
+        return tuple(_put(v, None if approx is None else approx[n], name(n + 1)) for n, v in enumerate(vals))
+
+    a = A if A is not None else _StepData(_State(None, None), *[None] * 7)
+    return _StepData(_State(each(D.before.w, a.before.w, sh.w), _put(D.before.b, a.before.b, B)),
+                     each(D.z, a.z, lambda m: sh.ex("z", m)), each(D.y, a.y, lambda m: sh.ex("y", m)),
+                     each(D.s, a.s, sh.dsig), D.loss, each(D.grad_w, a.grad_w, sh.dldw),
+                     _put(D.grad_b, a.grad_b, DLDB), D.after)
+
+
+@functools.lru_cache(maxsize=256)
+def _symbols_of(formula: Any) -> Any:
+    return formula.free_symbols
+
+
+def _sub(formula: Any, values: dict[Any, Any]) -> Any:
+    """The formula's right-hand side with the numbers put in (only its own symbols)."""
+    used = _symbols_of(formula)
+    return step("", formula, {k: v for k, v in values.items() if k in used}, value=None).substituted
+
+
+class _Numbers(NamedTuple):
+    """One step's values as they are put into the formulas, by the templates' symbols."""
+
+    sh: _Shape
+    W: _StepData                # the step's values as written (see _written)
+    X: tuple[tuple[Any, ...], ...]
+    common: dict[Any, Any]      # what the summed formulas need: every y, t, σ'(z); w, b, λ, α, T
+
+    @classmethod
+    def of(cls, W: _StepData, pb: "_Problem") -> "_Numbers":
+        sh = pb.shape
+        common: dict[Any, Any] = {TN: sympy.Integer(sh.T), LAM: pb.lam, ALPHA: pb.lr, B: W.before.b}
+        for m in range(sh.T):
+            common.update({sh.ex("y", m + 1): W.y[m], sh.ex("t", m + 1): pb.t[m], sh.dsig(m + 1): W.s[m]})
+        common.update({sh.w(j + 1): wj for j, wj in enumerate(W.before.w)})
+        return cls(sh, W, pb.X, common)
+
+    def example(self, m: int) -> dict[Any, Any]:
+        """For a formula of example i (z, y, σ'): example m's values."""
+        sh, W = self.sh, self.W
+        out = {**{sh.w(j + 1): W.before.w[j] for j in range(sh.d)}, B: W.before.b, sh.ex("z", "i"): W.z[m],
+               sh.ex("y", "i"): W.y[m], sh.ex("t", "i"): self.common[sh.ex("t", m + 1)]}
+        out.update({sh.x("i", j + 1): self.X[m][j] for j in range(sh.d)})
+        return out
+
+    def feature(self, j: int) -> dict[Any, Any]:
+        """For a formula of feature j (∂L/∂wⱼ, its update): feature j's values."""
+        sh = self.sh
+        out = {**self.common, sh.w("j"): self.W.before.w[j], sh.dldw("j"): self.W.grad_w[j]}
+        out.update({sh.x(m + 1, "j"): self.X[m][j] for m in range(sh.T)})
+        return out
+
+
+def _each(title: str, formula: Any, values: Callable[[int], dict] | None, n: int, many: bool,
+          value: Any, sec: str, note: str = "") -> Step:
+    """A step worked for each example (or feature): one formula, one substituted line each."""
+    subs = None if values is None else [_sub(formula, values(m)) for m in range(n)]
+    shown = subs if subs is None or many else subs[0]
+    return Step(title, formula, shown, list(value) if many else value[0], note, sec)
+
+
+def _working(k: int, D: _StepData, pb: "_Problem", A: _StepData | None = None) -> list[Step]:
+    """The working of step ``k`` from its computed values (all SymPy; ``A``: their decimals)."""
+    sh, rule, sec = pb.shape, pb.rule, f"step {k}"
+    f = _formulas(sh, rule)
+    W = _written(D, A, sh)
+    nb = _Numbers.of(W, pb) if sh.written else None
+    one, i = sh.T == 1, "" if sh.T == 1 else "ᵢ"
+    note = "" if sh.written else "the batch is too large to write out; every value is in --json"
+    ex = nb.example if nb else None
+    out = [_each(f"z{i} = w·x{i} + b", f.z, ex, sh.T, not one, D.z, sec, note),
+           _each(f"y{i} = σ(z{i})", f.y, ex, sh.T, not one, D.y, sec),
+           Step("loss L", f.loss, _sub(f.loss, nb.common) if nb else None, D.loss, note, sec)]
+    if k == 1:
+        out.append(_section(_sigma_derivation(), sec))
+        if rule.loss == "bce":
+            out.append(_section(_cross_entropy_derivation(rule.sigma_as_derivative), sec))
+    if f.dsig is not None:
+        out.append(_each(f"σ'(z{i}) at this step", f.dsig, ex, sh.T, not one, D.s, sec))
+    chain = (f"chain rule: ∂L/∂w = {'' if one else 'Σᵢ '}∂L/∂y{i}·σ'(z{i})·∂z{i}/∂w + ∂R/∂w, with "
+             f"∂z{i}/∂w = x{i} and R the penalty" if k == 1 else note)
+    update = (lambda j: {sh.w("j"): W.before.w[j], ALPHA: pb.lr, sh.dldw("j"): W.grad_w[j]}) \
+        if sh.d <= BOARD_MAX_ENTRIES else None
+    out += [_each("∂L/∂w", f.dldw, nb.feature if nb else None, sh.d, sh.vector, D.grad_w, sec, chain),
+            Step("∂L/∂b", f.dldb, _sub(f.dldb, nb.common) if nb else None, D.grad_b, "", sec),
+            _each("update w", f.update_w, update, sh.d, sh.vector, D.after.w, sec),
+            Step("update b", f.update_b, _sub(f.update_b, {B: W.before.b, ALPHA: pb.lr, DLDB: W.grad_b}),
+                 D.after.b, "", sec)]
+    return out
+
+
+def _section(s: Step, sec: str) -> Step:
+    return Step(s.title, s.formula, s.substituted, s.value, s.note, sec)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Parsed inputs of sigmoid-step.
+
+    Attributes:
+        x: the input: a scalar, a vector, a matrix (rows are examples), or None (symbol x).
+        t: the target: a scalar, a vector (one per example), or None (symbol t).
+        w: the initial weight, a scalar or a vector.
+        b, lam, lr: initial bias, L2 strength λ, learning rate α (scalars, may be symbols).
+        loss: "mse" or "bce".
+        half: c = ½ in the loss and penalty (False: c = 1).
+        reg_bias: whether the bias is regularized too.
+        steps: gradient-descent steps.
+    """
+
+    x: Any
+    t: Any
+    w: Any
+    b: Any
+    lam: Any
+    lr: Any
+    loss: str = "mse"
+    half: bool = True
+    reg_bias: bool = False
+    steps: int = 1
+
+
+def parse(*, x: str | None, t: str | None, w: str, b: str, lam: str, lr: str, loss: str,
+          half: bool, reg_bias: bool, steps: str) -> Inputs:
+    """The command line's values -> :class:`Inputs` (every mistake names its option)."""
+    return Inputs(
+        x=None if x is None else parse_value(x, "--x", kinds=("scalar", "vector", "matrix")),
+        t=None if t is None else parse_value(t, "--t", kinds=("scalar", "vector")),
+        w=parse_value(w, "--w", kinds=("scalar", "vector")),
+        b=parse_scalar(b, "--b"), lam=parse_scalar(lam, "--lam"), lr=parse_scalar(lr, "--lr"),
+        loss=loss, half=True if half is None else half, reg_bias=reg_bias,
+        steps=parse_int(steps, "--steps", lo=1, hi=MAX_STEPS))
+
+
+class _Problem(NamedTuple):
+    """The validated exercise: T examples (rows of X) of d features, as SymPy values."""
+
+    inp: Inputs
+    X: tuple[tuple[Any, ...], ...]
+    t: tuple[Any, ...]
+    w0: tuple[Any, ...]
+    shape: _Shape
+    rule: _Rule
+    symbols: tuple[str, ...]      # the free symbols of the inputs (none: numbers only)
+
+    @property
+    def lam(self) -> Any:
+        return self.inp.lam
+
+    @property
+    def lr(self) -> Any:
+        return self.inp.lr
+
+    @property
+    def steps(self) -> int:
+        return self.inp.steps
+
+    @property
+    def symbolic(self) -> bool:
+        return bool(self.symbols)
+
+    @property
+    def shown(self) -> set[int]:
+        """The steps worked in full on the board."""
+        if self.steps <= BOARD_FULL_STEPS + 1:
+            return set(range(1, self.steps + 1))
+        return set(range(1, BOARD_FULL_STEPS + 1)) | {self.steps}
+
+    def largest(self) -> str:
+        """The option holding the input of largest magnitude (to name in an overflow error)."""
+        groups = {"--x": [v for r in self.X for v in r], "--t": self.t, "--w": self.w0, "--b": [self.inp.b],
+                  "--lam": [self.lam], "--lr": [self.lr]}
+        best, best_mag = "--x", -1.0
+        for opt, vals in groups.items():
+            for v in vals:
+                try:
+                    mag = abs(float(v))
+                except (TypeError, ValueError, OverflowError):
+                    continue
+                if mag > best_mag:
+                    best, best_mag = opt, mag
+        return best
+
+
+def _problem(inp: Inputs, rule_flags: dict[str, bool]) -> _Problem:
+    """Validate the inputs (each error names its option) and bound the work before any of it."""
+    loss = str(inp.loss).strip().lower()
+    if loss not in LOSSES:
+        raise InputError("--loss", f"must be mse or bce, got {loss[:20]!r}")
+    steps = inp.steps
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
+        raise InputError("--steps", f"must be between 1 and {MAX_STEPS:,}, got {steps}")
+    for v, opt in ((inp.b, "--b"), (inp.lam, "--lam"), (inp.lr, "--lr")):
+        if isinstance(v, list):
+            raise InputError(opt, "must be a single value, not a list")
+    if isinstance(inp.w, list) and any(isinstance(e, list) for e in inp.w):
+        raise InputError("--w", "must be a scalar or a vector, not a matrix")
+    X, tl, wl, vector = _shapes(inp.x, inp.t, inp.w)
+    T, d = len(X), len(wl)
+    if inp.lam.is_number and inp.lam.is_negative:
+        raise InputError("--lam", f"must be ≥ 0 (an L2 penalty), got {inp.lam}")
+    if loss == "bce":
+        for i, ti in enumerate(tl):
+            if ti.is_number and (ti.is_negative or (ti - 1).is_positive):
+                where = "" if T == 1 else f" (example {i + 1})"
+                raise InputError("--t", f"must be in [0, 1] for --loss bce, got {ti}{where}")
+    if steps * T * d > MAX_WORK:
+        raise InputError("--steps", f"{steps:,} steps on {T:,} example{'s' * (T != 1)} of {d:,} "
+                                    f"feature{'s' * (d != 1)} is too much work (steps · examples · "
+                                    f"features at most {MAX_WORK:,})")
+    values = [v for row in X for v in row] + tl + wl + [inp.b, inp.lam, inp.lr]
+    names = tuple(sorted({str(s) for v in values for s in getattr(v, "free_symbols", ())}))
+    if names and steps > SYMBOLIC_MAX_STEPS:
+        raise InputError("--steps", f"with symbolic inputs can be at most {SYMBOLIC_MAX_STEPS} "
+                                    "(the expressions grow with every step); give numbers for a long run")
+    if names and T * d > SYMBOLIC_MAX_ENTRIES:
+        raise InputError("--x", f"with symbolic inputs can have at most {SYMBOLIC_MAX_ENTRIES} "
+                                "entries; give numbers for a large batch")
+    return _Problem(inp, tuple(map(tuple, X)), tuple(tl), tuple(wl), _Shape(T, d, vector),
+                    _Rule(loss, bool(inp.half), bool(inp.reg_bias), **rule_flags), names)
 
 
 def _shapes(x: Any, t: Any, w: Any) -> tuple[list[list[Any]], list[Any], list[Any], bool]:
@@ -511,469 +868,182 @@ def _shapes(x: Any, t: Any, w: Any) -> tuple[list[list[Any]], list[Any], list[An
     return X, tl, wl, vector
 
 
-def _check_scalar(v: Any, option: str) -> Any:
-    if isinstance(v, list):
-        raise InputError(option, "must be a single value, not a list")
-    return v
+# --------------------------------------------------------------------------- the run
 
 
-# --------------------------------------------------------------------------- the board
+def _arith(pb: _Problem, kind: str) -> _Arith:
+    ops = _EXACT if kind == "exact" else _numeric_ops(kind)
+    n = ops.num
+    return _Arith(ops, tuple(tuple(map(n, row)) for row in pb.X), tuple(map(n, pb.t)), n(pb.rule.c),
+                  n(pb.lam), n(pb.lr), pb.shape.T)
 
 
-class _Text:
-    """The general formulas, written for this T, c, loss and penalty."""
+class _Run:
+    """What the steps leave: the history, the working, notes, and the first and last step."""
 
-    def __init__(self, T: int, vector: bool, half: bool, loss: str, reg_bias: bool) -> None:
-        self.T, self.vector, self.half, self.loss, self.reg_bias = T, vector, half, loss, reg_bias
-        one = T == 1
-        self.i = "" if one else "ᵢ"
-        self.li = "" if one else "_i"
-        # coefficients c/T, cλ/T, 2c/T, 2cλ/T
-        if half:
-            self.c_t = ("½", r"\frac{1}{2}") if one else ("1/(2T)", r"\frac{1}{2T}")
-            self.cl_t = ("½λ", r"\frac{\lambda}{2}") if one else ("λ/(2T)", r"\frac{\lambda}{2T}")
-            self.g_t = ("", "") if one else ("(1/T)", r"\frac{1}{T}")
-            self.gl_t = ("λ", r"\lambda") if one else ("(λ/T)", r"\frac{\lambda}{T}")
-        else:
-            self.c_t = ("", "") if one else ("(1/T)", r"\frac{1}{T}")
-            self.cl_t = ("λ", r"\lambda") if one else ("(λ/T)", r"\frac{\lambda}{T}")
-            self.g_t = ("2", "2") if one else ("(2/T)", r"\frac{2}{T}")
-            self.gl_t = ("2λ", r"2\lambda") if one else ("(2λ/T)", r"\frac{2\lambda}{T}")
-        self.sum = "" if one else "Σᵢ "
-        self.lsum = "" if one else r"\sum_{i=1}^{T} "
-        self.pen = ("‖w‖²" if vector else "w²") + (" + b²" if reg_bias else "")
-        self.lpen = (r"\lVert \mathbf{w} \rVert^2" if vector else "w^2") + (" + b^2" if reg_bias else "")
-        if reg_bias:
-            self.pen, self.lpen = f"({self.pen})", rf"\left({self.lpen}\right)"
+    def __init__(self, pb: _Problem) -> None:
+        self.pb = pb
+        self.history: list[dict[str, Any]] = []
+        self.board: list[Step] = []
+        self.notes: list[str] = []
+        self.first: _StepData | None = None     # the first step (SymPy values)
+        self.last: _StepData | None = None
+        self.approx: dict[int, _StepData] = {}  # decimals of exact steps (of the shadow run)
 
-    def z(self) -> Math:
-        i, li = self.i, self.li
-        if self.vector:
-            xj = "x_j" if self.T == 1 else "x_{ij}"
-            return Math(f"z{i} = w·x{i} + b = Σⱼ wⱼ·x{i}ⱼ + b",
-                        rf"z{li} = \mathbf{{w}}^\top \mathbf{{x}}{li} + b = \sum_j w_j {xj} + b")
-        return Math(f"z{i} = w·x{i} + b", rf"z{li} = w x{li} + b")
-
-    def y(self) -> Math:
-        i, li = self.i, self.li
-        return Math(f"y{i} = σ(z{i}) = 1/(1 + e^(−z{i}))",
-                    rf"y{li} = \sigma(z{li}) = \frac{{1}}{{1 + e^{{-z{li}}}}}")
-
-    def loss_formula(self) -> Math:
-        i, li, s, ls = self.i, self.li, self.sum, self.lsum
-        ct, clt = self.c_t, self.cl_t
-        if self.loss == "mse":
-            data = f"{ct[0]}{s}(y{i} − t{i})²"
-            ldata = rf"{ct[1]}{ls}(y{li} - t{li})^2"
-        else:
-            pre, lpre = ("−", "-") if self.T == 1 else ("−(1/T) ", r"-\frac{1}{T}")
-            data = f"{pre}{s}[t{i}·log y{i} + (1 − t{i})·log(1 − y{i})]"
-            ldata = rf"{lpre}{ls}\left[t{li} \log y{li} + (1 - t{li}) \log(1 - y{li})\right]"
-        return Math(f"L = {data} + {clt[0]}·{self.pen}", rf"L = {ldata} + {clt[1]} {self.lpen}")
-
-    def dsigma(self) -> Math:
-        i, li = self.i, self.li
-        return Math(f"σ'(z{i}) = σ(z{i})·(1 − σ(z{i})) = y{i}·(1 − y{i})",
-                    rf"\sigma'(z{li}) = \sigma(z{li})\,(1 - \sigma(z{li})) = y{li}\,(1 - y{li})")
-
-    def grad(self, of: str) -> Math:
-        """∂L/∂w or ∂L/∂b: chain rule, then the general form."""
-        i, li, s, ls = self.i, self.li, self.sum, self.lsum
-        dz = f"x{i}" if of == "w" else "1"
-        ldz = rf"\mathbf{{x}}{li}" if of == "w" and self.vector else (f"x{li}" if of == "w" else "1")
-        regterm = of == "w" or self.reg_bias
-        reg = f" + {self.gl_t[0]}·{of}" if regterm else ""
-        lreg = rf" + {self.gl_t[1]} {of}" if regterm else ""
-        chain = f"∂L/∂{of} = {s}∂L/∂y{i}·σ'(z{i})·∂z{i}/∂{of}" + (f" + ∂R/∂{of}" if regterm else "")
-        lchain = (rf"\frac{{\partial L}}{{\partial {of}}} = {ls}\frac{{\partial L}}{{\partial y{li}}}"
-                  rf"\,\sigma'(z{li})\,\frac{{\partial z{li}}}{{\partial {of}}}"
-                  + (rf" + \frac{{\partial R}}{{\partial {of}}}" if regterm else ""))
-        tail = "" if dz == "1" else f"·{dz}"
-        ltail = "" if ldz == "1" else rf"\, {ldz}"
-        if self.loss == "mse":
-            g = self.g_t
-            body = f"{g[0]}{s}(y{i} − t{i})·y{i}(1 − y{i}){tail}{reg}"
-            lbody = rf"{g[1]}{ls}(y{li} - t{li})\, y{li}(1 - y{li}){ltail}{lreg}"
-            return Math(f"{chain} = {body}", rf"{lchain} = {lbody}")
-        one = self.T == 1
-        pre, lpre = ("", "") if one else ("(1/T)", r"\frac{1}{T}")
-        mid = f"{pre}{s}(−t{i}/y{i} + (1 − t{i})/(1 − y{i}))·y{i}(1 − y{i}){tail}{reg}"
-        lmid = (rf"{lpre}{ls}\left(-\frac{{t{li}}}{{y{li}}} + \frac{{1 - t{li}}}{{1 - y{li}}}\right)"
-                rf" y{li}(1 - y{li}){ltail}{lreg}")
-        body = f"{pre}{s}(y{i} − t{i}){tail}{reg}"
-        lbody = rf"{lpre}{ls}(y{li} - t{li}){ltail}{lreg}"
-        return Math(f"{chain} = {mid} = {body}", rf"{lchain} = {lmid} = {lbody}")
+    def record(self, k: int, D: _StepData, ops: _Ops, S: _StepData | None = None) -> None:
+        """Keep step ``k`` (``S``: the same step in mpmath, beside an exact one)."""
+        pb = self.pb
+        keep = k in pb.shown or k in (1, pb.steps)
+        shown = (D.map(_tidy) if pb.symbolic else D) if ops.exact else (D.map(ops.out) if keep else None)
+        if S is not None and keep:
+            self.approx[k] = S.map(_numeric_ops("mpmath").out)
+        if k == 1:
+            self.first = shown
+        if k == pb.steps:
+            self.last = shown
+        # the history of a numeric run holds machine numbers: cheap to keep and print
+        self.history.append(_record(k, shown if ops.exact else D, _same if ops.exact else float,
+                                    pb.shape.vector))
+        if k in pb.shown:
+            self.board.extend(_working(k, shown, pb, self.approx.get(k)))
+        elif k == BOARD_FULL_STEPS + 1:
+            self.board.append(Step(f"steps {k}–{pb.steps - 1}", section=f"steps {k}–{pb.steps - 1}",
+                                   note="worked the same way; every step is in the history (and in --json)"))
 
 
-@functools.lru_cache(maxsize=1)
-def _derivation() -> Step:
-    """σ'(z) derived by SymPy, and checked to equal σ(z)(1 − σ(z)); no input changes it, so it
-    is worked once per process (``dlcalc batch``)."""
-    z = sympy.Symbol("z")
-    e = sympy.exp(-z)
-    derived = sympy.diff(1 / (1 + e), z)
-    # with u = e^(−z) both sides are u/(1 + u)²: rational functions whose numerators have
-    # degree ≤ 2 over the same denominator, so agreeing at three points proves them equal
-    u = sympy.Symbol("u")
-    lhs, rhs = derived.xreplace({e: u}), (1 / (1 + u)) * (1 - 1 / (1 + u))
-    if any(lhs.xreplace({u: k}) != rhs.xreplace({u: k}) for k in map(sympy.Integer, (1, 2, 3, 5))):  # pragma: no cover
-        raise AssertionError("σ' does not equal σ(1 − σ)")
-    sz = _Sig(z)
-    return Step(
-        title="σ'(z), derived (SymPy diff)",
-        formula=Math("σ'(z) = d/dz [1/(1 + e^(−z))]",
-                     r"\sigma'(z) = \frac{d}{dz} \frac{1}{1 + e^{-z}}"),
-        substituted=derived,
-        value=_Prod(sz, _Diff(1, sz)),
-        note="e^(−z)/(1 + e^(−z))² = 1/(1 + e^(−z)) · e^(−z)/(1 + e^(−z)) = σ(z)·(1 − σ(z))")
+def _record(k: int, D: _StepData, f: Callable[[Any], Any], vector: bool) -> dict[str, Any]:
+    return {"step": k, "loss": f(D.loss), "grad_w": _lst([f(g) for g in D.grad_w], vector),
+            "grad_b": f(D.grad_b), "w": _lst([f(v) for v in D.after.w], vector), "b": f(D.after.b)}
 
 
-def _lst(values: list[Any], vector: bool) -> Any:
+def _lst(values: Any, vector: bool) -> Any:
     return list(values) if vector else values[0]
 
 
-def _board(k: int, D: _StepData, X: list[list[Any]], t: list[Any], P: _Params, F: _Text,
-           vector: bool, first: bool) -> list[Step]:
-    """The working of step ``k`` from its computed values (all SymPy)."""
-    sec = f"step {k}"
-    T, d = P.T, P.d
-    write = T * d <= BOARD_MAX_ENTRIES
-    sh = _shown
-    one = T == 1
-    many = "" if one else "ᵢ"
-    w, b = [sh(v) for v in D.w], sh(D.b)
-    Xs = [[sh(v) for v in row] for row in X] if write else []
-    ts = [sh(v) for v in t] if write else []
-    ys = [sh(v) for v in D.y] if write else []
-    zs = [sh(v) for v in D.z] if write else []
-    ss = [sh(v) if v.is_number else _Prod(ys[i], _Diff(1, ys[i])) for i, v in enumerate(D.s)] if write else []
-    lam, lr, c = sh(P.lam), sh(P.lr), P.c
-    note = "" if write else "the batch is too large to write out; every value is in --json"
-    steps: list[Step] = []
+def _run(pb: _Problem) -> _Run:
+    """Every step: exact while that stays cheap and reliable, then numerically."""
+    run, (T, d), steps = _Run(pb), (pb.shape.T, pb.shape.d), pb.steps
+    a = _arith(pb, "exact") if pb.symbolic or T * d <= EXACT_MAX_ENTRIES else None
+    # beside exact numbers, a shadow run in mpmath: the decimals of the working, cheaply
+    shadow = _arith(pb, "mpmath") if a is not None and not pb.symbolic else None
+    why, st = "batch", _State(pb.w0, pb.inp.b)
+    sst = st.map(shadow.ops.num) if shadow is not None else None
+    for k in progress(range(1, steps + 1), steps, "gradient steps"):
+        S = _advance(shadow, sst, pb.rule, _z(shadow, sst)) if shadow is not None else None
+        if S is not None and any(abs(zi) > Z_EXACT_MAX for zi in S.z):
+            a = shadow = S = None  # e^(−|z|) is too small for exact forms to evaluate reliably
+            why = "big z"
+        if a is None:
+            a = _arith(pb, "mpmath" if (steps - k + 1) * T * d <= MPMATH_WORK else "float")
+            st = st.map(a.ops.num)
+            run.notes.append(_numeric_note(a.ops.kind, k, pb, why))
+        D = _exact_step(a, st, pb, k, _z(a, st)) if a.ops.exact else _numeric_step(a, st, pb, k)
+        run.record(k, D, a.ops, S)
+        st, sst = D.after, (S.after if S is not None else None)
+        if a.ops.exact and not pb.symbolic and k < steps and _nodes(st.w + (st.b,), EXACT_MAX_NODES) > EXACT_MAX_NODES:
+            a, shadow, why = None, None, "grow"  # the exact forms have grown long: go on numerically
+    return run
 
-    def per_example(f: Callable[[int], Any]) -> Any:
-        if not write:
-            return None
-        vals = [f(i) for i in range(T)]
-        return vals[0] if one else vals
 
-    def pack(vals: list[Any]) -> Any:
-        return vals[0] if one else list(vals)
+def _exact_step(a: _Arith, st: _State, pb: _Problem, k: int, z: list[Any]) -> _StepData:
+    D = _advance(a, st, pb.rule, z)
+    if pb.symbolic and _nodes(D.after.w + (D.after.b, D.loss, D.grad_b) + D.grad_w,
+                              SYMBOLIC_MAX_NODES) > SYMBOLIC_MAX_NODES:
+        most = f"at most {k - 1}" if k > 1 else "fewer features or examples"
+        raise InputError("--steps", f"with symbolic inputs: the expressions of step {k} have more than "
+                                    f"{SYMBOLIC_MAX_NODES:,} terms (they grow with every step); ask for "
+                                    f"{most}, or give numbers")
+    return D
 
-    # z = w·x + b
-    steps.append(Step(f"z{many} = w·x{many} + b", F.z(),
-                      per_example(lambda i: _sum(*[_prod(w[j], Xs[i][j]) for j in range(d)], b)),
-                      pack(D.z), note, sec))
-    # y = σ(z)
-    steps.append(Step(f"y{many} = σ(z{many})", F.y(), per_example(lambda i: _Sig(zs[i])),
-                      pack(D.y), "", sec))
-    # loss
-    coef = c / T
-    if P.loss == "mse":
-        data = _coef(coef, _sum(*[_Square(_Diff(ys[i], ts[i])) for i in range(T)])) if write else None
-    else:
-        terms = [_sum(_prod(ts[i], _Log(ys[i])), _prod(_Diff(1, ts[i]), _Log(_Diff(1, ys[i]))))
-                 for i in range(T)] if write else []
-        data = _Neg(_coef(sympy.Integer(1) / T, _sum(*terms) if not one else terms[0])) if write else None
-    pen_terms = [_Square(wj) for wj in w] + ([_Square(b)] if P.reg_bias else [])
-    if data is not None:
-        loss_sub = _sum(data, _coef(coef, lam, _sum(*pen_terms) if len(pen_terms) > 1 else pen_terms[0]))
-    else:
-        loss_sub = None
-    steps.append(Step("loss L", F.loss_formula(), loss_sub, D.loss, note, sec))
-    # σ'(z)
-    if first:
-        steps.append(dataclasses.replace(_derivation(), section=sec))
-    steps.append(Step(f"σ'(z{many}) at this step", F.dsigma(), per_example(lambda i: _prod(ys[i], _Diff(1, ys[i]))),
-                      pack(D.s), "", sec))
 
-    # gradients
-    g2 = 2 * c / T
+def _numeric_step(a: _Arith, st: _State, pb: _Problem, k: int) -> _StepData:
+    try:
+        D = _advance(a, st, pb.rule, _z(a, st))
+        finite = all(a.ops.finite(v) for v in D.after.w + D.grad_w + (D.after.b, D.grad_b, D.loss))
+    except (OverflowError, ZeroDivisionError):
+        finite = False
+    if not finite:
+        raise InputError(pb.largest(), f"makes the numbers overflow at step {k} (beyond ±1.7e308)")
+    return D
 
-    def grad_sub(feature: Callable[[int], Any | None], regval: Any | None) -> Any:
-        def factors(i: int) -> list[Any]:
-            fs = [_Diff(ys[i], ts[i])] + ([ss[i]] if P.loss == "mse" else []) + [feature(i)]
-            return [f for f in fs if f is not None]
 
-        k = g2 if P.loss == "mse" else sympy.Integer(1) / T
-        if one:
-            data_part = _coef(k, *factors(0))
-        else:
-            data_part = _coef(k, _sum(*[_prod(*factors(i)) for i in range(T)]))
-        if regval is None:
-            return data_part
-        return _sum(data_part, _coef(g2, lam, regval))
+def _numeric_note(kind: str, k: int, pb: _Problem, why: str) -> str:
+    steps, T, d = pb.steps, pb.shape.T, pb.shape.d
+    how = ("mpmath, 30 significant digits" if kind == "mpmath"
+           else "IEEE double with stable formulas and compensated sums")
+    which = f"steps {k}–{steps}" if k < steps else f"step {k}"
+    if k == 1:
+        which = "every step" if steps > 1 else "the step"
+    reason = {"big z": f"|z| exceeds {Z_EXACT_MAX}, where e^(−|z|) is too small for exact forms to evaluate "
+                       "reliably",
+              "batch": f"a batch of {T}×{d} values is too large for exact forms",
+              "grow": "the exact forms grow with every step"}[why]
+    done = "" if k == 1 else (f"; steps 1–{k - 1} exact" if k > 2 else "; step 1 exact")
+    tail = ". The history of numeric steps holds double-precision numbers" if steps > 1 else ""
+    return f"{which} computed numerically ({how}){done}: {reason}{tail}"
 
-    gw_sub = ([grad_sub(lambda i, j=j: Xs[i][j], w[j]) for j in range(d)] if write else None)
-    steps.append(Step("∂L/∂w", F.grad("w"), (_lst(gw_sub, vector) if gw_sub is not None else None),
-                      _lst(D.grad_w, vector), note, sec))
-    gb_sub = grad_sub(lambda i: None, b if P.reg_bias else None) if write else None
-    steps.append(Step("∂L/∂b", F.grad("b"), gb_sub, D.grad_b, "", sec))
-    # updates
-    gws = [sh(v) for v in D.grad_w]
-    steps.append(Step("update w", Math("w ← w − α·∂L/∂w", r"w \leftarrow w - \alpha \frac{\partial L}{\partial w}"),
-                      _lst([_Diff(w[j], _prod(lr, gws[j])) for j in range(d)], vector) if d <= BOARD_MAX_ENTRIES
-                      else None,
-                      _lst(D.new_w, vector), "", sec))
-    steps.append(Step("update b", Math("b ← b − α·∂L/∂b", r"b \leftarrow b - \alpha \frac{\partial L}{\partial b}"),
-                      _Diff(b, _prod(lr, sh(D.grad_b))), D.new_b, "", sec))
-    return steps
+
+def _check_finite(vals: list[Any], pb: _Problem) -> None:
+    """Every numeric answer must be a finite double (JSON numbers are doubles)."""
+    for v in vals:
+        try:
+            f = float(v)
+            ok = math.isfinite(f) and abs(f) <= 1.7e308
+        except (TypeError, ValueError, OverflowError):
+            ok = False
+        if not ok:
+            raise InputError(pb.largest(), "makes the numbers overflow double precision (beyond ±1.7e308)")
 
 
 # --------------------------------------------------------------------------- solve
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """Parsed inputs of sigmoid-step.
-
-    Attributes:
-        x: the input: a scalar, a vector, a matrix (rows are examples), or None (symbol x).
-        t: the target: a scalar, a vector (one per example), or None (symbol t).
-        w: the initial weight, a scalar or a vector.
-        b, lam, lr: initial bias, L2 strength λ, learning rate α (scalars, may be symbols).
-        loss: "mse" or "bce".
-        half: c = ½ in the loss and penalty (False: c = 1).
-        reg_bias: whether the bias is regularized too.
-        steps: gradient-descent steps.
-    """
-
-    x: Any
-    t: Any
-    w: Any
-    b: Any
-    lam: Any
-    lr: Any
-    loss: str = "mse"
-    half: bool = True
-    reg_bias: bool = False
-    steps: int = 1
-
-
-def parse(*, x: str | None, t: str | None, w: str, b: str, lam: str, lr: str, loss: str,
-          half: bool, reg_bias: bool, steps: str) -> Inputs:
-    """The command line's values -> :class:`Inputs` (every mistake names its option)."""
-    return Inputs(
-        x=None if x is None else parse_value(x, "--x", kinds=("scalar", "vector", "matrix")),
-        t=None if t is None else parse_value(t, "--t", kinds=("scalar", "vector")),
-        w=parse_value(w, "--w", kinds=("scalar", "vector")),
-        b=parse_scalar(b, "--b"), lam=parse_scalar(lam, "--lam"), lr=parse_scalar(lr, "--lr"),
-        loss=loss, half=True if half is None else half, reg_bias=reg_bias,
-        steps=parse_int(steps, "--steps", lo=1, hi=MAX_STEPS))
-
-
 def solve(inp: Inputs, *, sigma_as_derivative: bool = False, ascent: bool = False) -> Solution:
-    """The worked solution (see :func:`work`); the flags are mistakes for ``--check``."""
-    return work(**as_kwargs(inp), sigma_as_derivative=sigma_as_derivative, ascent=ascent)
-
-
-def work(x: Any, t: Any, w: Any, b: Any, lam: Any, lr: Any, *, loss: str = "mse",
-          half: bool = True, reg_bias: bool = False, steps: int = 1,
-          sigma_as_derivative: bool = False, ascent: bool = False) -> Solution:
     """Gradient-descent ``steps`` of one sigmoid neuron (see the module docstring).
 
     ``x``: a scalar, a vector (one example, or with a scalar ``w`` and one target per entry
     of ``t``, that many one-feature examples), a matrix (rows are examples), or ``None``
-    (the symbol x).  ``t``: a scalar, a vector (one target per example), or ``None``
-    (the symbol t).  ``w``: a scalar or a vector.  ``b``, ``lam``, ``lr``: scalars.
-    Any value may be symbolic.  ``sigma_as_derivative`` and ``ascent`` are the two
-    mistakes of :data:`MISTAKES` that no convention flag expresses (used by ``--check``).
+    (the symbol x).  Any value may be symbolic.  ``sigma_as_derivative`` and ``ascent`` are
+    the two mistakes of :data:`MISTAKES` that no convention flag expresses.
     """
-    loss = str(loss).strip().lower()
-    if loss not in LOSSES:
-        raise InputError("--loss", f"must be mse or bce, got {loss[:20]!r}")
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
-        raise InputError("--steps", f"must be between 1 and {MAX_STEPS:,}, got {steps}")
-    for v, opt in ((b, "--b"), (lam, "--lam"), (lr, "--lr")):
-        _check_scalar(v, opt)
-    if isinstance(w, list) and any(isinstance(e, list) for e in w):
-        raise InputError("--w", "must be a scalar or a vector, not a matrix")
-    X, tl, wl, vector = _shapes(x, t, w)
-    T, d = len(X), len(wl)
-    if lam.is_number and lam.is_negative:
-        raise InputError("--lam", f"must be ≥ 0 (an L2 penalty), got {lam}")
-    if loss == "bce":
-        for i, ti in enumerate(tl):
-            if ti.is_number and (ti.is_negative or (ti - 1).is_positive):
-                where = "" if T == 1 else f" (example {i + 1})"
-                raise InputError("--t", f"must be in [0, 1] for --loss bce, got {ti}{where}")
-    work = steps * T * d
-    if work > MAX_WORK:
-        raise InputError("--steps", f"{steps:,} steps on {T:,} example{'s' * (T != 1)} of {d:,} "
-                                    f"feature{'s' * (d != 1)} is too much work (steps · examples · "
-                                    f"features at most {MAX_WORK:,})")
-    values = [v for row in X for v in row] + tl + wl + [b, lam, lr]
-    symbolic = any(not v.is_number for v in values)
-    if symbolic:
-        if steps > SYMBOLIC_MAX_STEPS:
-            raise InputError("--steps", f"with symbolic inputs can be at most {SYMBOLIC_MAX_STEPS} "
-                                        "(the expressions grow with every step); give numbers for a long run")
-        if T * d > SYMBOLIC_MAX_ENTRIES:
-            raise InputError("--x", f"with symbolic inputs can have at most {SYMBOLIC_MAX_ENTRIES} "
-                                    "entries; give numbers for a large batch")
+    pb = _problem(inp, {"sigma_as_derivative": sigma_as_derivative, "ascent": ascent})
+    run = _run(pb)
+    first, last, vector = run.first, run.last, pb.shape.vector
+    assert first is not None and last is not None
+    if not pb.symbolic:  # (exact values by their decimals: evaluating them again costs)
+        f, g = run.approx.get(1, first), run.approx.get(pb.steps, last)
+        _check_finite([f.loss, f.grad_b, g.after.b, *f.grad_w, *g.after.w], pb)
+    notes = run.notes + (["symbolic: the answer is an expression in " + ", ".join(pb.symbols)]
+                         if pb.symbolic else [])
+    result = {"w": _lst(last.after.w, vector), "b": last.after.b, "loss": first.loss,
+              "grad_w": _lst(first.grad_w, vector), "grad_b": first.grad_b, "history": run.history}
+    n = pb.steps
+    labels = {} if n == 1 else {"w": f"after step {n}", "b": f"after step {n}",
+                                **{k: "at step 1, before its update" for k in ("loss", "grad_w", "grad_b")}}
+    return Solution(command="sigmoid-step", inputs=_inputs(pb), conventions=_conventions(pb), steps=tuple(run.board),
+                    result=result, notes=tuple(notes), labels=labels)
 
-    c = sympy.Rational(1, 2) if half else sympy.Integer(1)
-    P = _Params(T=T, d=d, c=c, lam=lam, lr=lr, loss=loss, reg_bias=reg_bias,
-                sigma_as_derivative=sigma_as_derivative, ascent=ascent)
-    F = _Text(T, vector, half, loss, reg_bias)
 
-    shown = set(range(1, min(steps, BOARD_FULL_STEPS) + 1)) | {steps}
-    if steps <= BOARD_FULL_STEPS + 1:
-        shown = set(range(1, steps + 1))
+def _inputs(pb: _Problem) -> dict[str, Any]:
+    inp, X, T, d = pb.inp, pb.X, pb.shape.T, pb.shape.d
+    x = inp.x if inp.x is not None else (X[0][0] if T * d == 1 else [r[0] for r in X] if d == 1 and T > 1
+                                         else list(X[0]) if T == 1 else [list(r) for r in X])
+    return {"x": x, "t": inp.t if inp.t is not None else (pb.t[0] if T == 1 else list(pb.t)),
+            "w": inp.w, "b": inp.b, "lam": inp.lam, "lr": inp.lr, "loss": pb.rule.loss, "steps": inp.steps}
 
-    board: list[Step] = []
-    history: list[dict[str, Any]] = []
-    notes: list[str] = []
-    first: tuple[Any, list[Any], Any] | None = None   # loss, grad_w, grad_b of step 1
-    final: tuple[list[Any], Any] | None = None        # w, b after the last step
-    exact = symbolic or T * d <= EXACT_MAX_ENTRIES
-    B: _Backend | None = None
-    Pn: _Params | None = None
-    Xn: list[list[Any]] = []
-    tn: list[Any] = []
-    cur_w, cur_b = list(wl), b
-    big_z = False
-    for k in progress(range(1, steps + 1), steps, "gradient steps"):
-        z_exact = _exact_z(X, cur_w, cur_b) if exact else None
-        if exact and not symbolic and _too_large_for_exact(z_exact):
-            exact = False  # e^(−|z|) is too small for exact forms to evaluate reliably
-            big_z = True
-        if exact:
-            D = _exact_step(X, tl, cur_w, cur_b, P, z_exact)
-            if symbolic:
-                _check_symbolic_size(D, k)
-            elif k < steps and _nodes(D.new_w + [D.new_b], EXACT_MAX_NODES) > EXACT_MAX_NODES:
-                exact = False  # the exact forms have grown long: go on numerically
-            Ds: _StepData | None = D
-            rec = (D.loss, D.grad_w, D.grad_b, D.new_w, D.new_b)
-            hist = rec
-        else:
-            if B is None:
-                B = _Backend("mpmath" if (steps - k + 1) * T * d <= MPMATH_WORK else "float")
-                Xn = [[B.num(v) for v in row] for row in X]
-                tn = [B.num(v) for v in tl]
-                cur_w, cur_b = [B.num(v) for v in cur_w], B.num(cur_b)
-                Pn = _Params(T=T, d=d, c=B.num(c), lam=B.num(lam), lr=B.num(lr), loss=loss,
-                             reg_bias=reg_bias, sigma_as_derivative=sigma_as_derivative, ascent=ascent)
-                notes.append(_numeric_note(B, k, steps, T, d, big_z))
-            assert Pn is not None
-            try:
-                D = _numeric_step(Xn, tn, cur_w, cur_b, Pn, B)
-                finite = all(B.finite(v) for v in D.new_w + D.grad_w + [D.new_b, D.grad_b, D.loss])
-            except (OverflowError, ZeroDivisionError):
-                finite = False
-            if not finite:
-                raise InputError(_largest(X, tl, wl, b, lam, lr),
-                                 f"makes the numbers overflow at step {k} (beyond ±1.7e308)")
-            out = B.out
-            Ds = None
-            if k in shown:
-                Ds = _StepData(*[[out(v) for v in f] if isinstance(f, list) else out(f)
-                                 for f in dataclasses.astuple(D)])
-            rec = (out(D.loss), [out(g) for g in D.grad_w], out(D.grad_b),
-                   [out(v) for v in D.new_w], out(D.new_b)) if k in (1, steps) else None
-            # the history of a numeric run holds machine numbers: cheap to keep and print
-            hist = (float(D.loss), [float(g) for g in D.grad_w], float(D.grad_b),
-                    [float(v) for v in D.new_w], float(D.new_b))
-        if k == 1:
-            assert rec is not None
-            first = (rec[0], rec[1], rec[2])
-        if k == steps:
-            assert rec is not None
-            final = (rec[3], rec[4])
-        history.append({"loss": hist[0], "grad_w": _lst(hist[1], vector), "grad_b": hist[2],
-                        "w": _lst(hist[3], vector), "b": hist[4]})
-        if k in shown:
-            assert Ds is not None
-            board.extend(_board(k, Ds, X, tl, P, F, vector, first=k == 1))
-        elif k == BOARD_FULL_STEPS + 1:
-            board.append(Step(f"steps {k}–{steps - 1}",
-                              note="worked the same way; every step is in the history (and in --json)",
-                              section=f"steps {k}–{steps - 1}"))
-        cur_w, cur_b = D.new_w, D.new_b
-    assert first is not None and final is not None
-    if not symbolic:
-        _check_finite([first[0], first[2], final[1]] + first[1] + final[0], X, tl, wl, b, lam, lr)
 
-    conventions = {
+def _conventions(pb: _Problem) -> dict[str, str]:
+    T, rule, steps = pb.shape.T, pb.rule, pb.steps
+    return {
         "model": "z = w·x + b, y = σ(z) = 1/(1 + e^(−z))" + (f", T = {T} examples" if T > 1 else ", one example"),
-        "loss": ("squared error, L = (c/T) Σᵢ (yᵢ − tᵢ)² + (c·λ/T)·‖w‖²" if loss == "mse" else
+        "loss": ("squared error, L = (c/T) Σᵢ (yᵢ − tᵢ)² + (c·λ/T)·‖w‖²" if rule.loss == "mse" else
                  "cross-entropy, L = −(1/T) Σᵢ [tᵢ log yᵢ + (1 − tᵢ) log(1 − yᵢ)] + (c·λ/T)·‖w‖²"),
-        "c": "½ (--half; --no-half for c = 1)" if half else "1 (--no-half; the default --half is c = ½)",
-        "penalty": "‖w‖² + b²: the bias is regularized (--reg-bias)" if reg_bias else
+        "c": "½ (--half; --no-half for c = 1)" if rule.half else "1 (--no-half; the default --half is c = ½)",
+        "penalty": "‖w‖² + b²: the bias is regularized (--reg-bias)" if rule.reg_bias else
                    "‖w‖² only: the bias is not regularized (--reg-bias to include b²)",
         "update": "w ← w − α·∂L/∂w, b ← b − α·∂L/∂b" + (f", {steps} steps, each from the weights the "
                                                         "previous step left" if steps > 1 else ""),
     }
-    inputs: dict[str, Any] = {
-        "x": x if x is not None else (X[0][0] if T * d == 1 else [r[0] for r in X] if d == 1 and T > 1
-                                       else X[0] if T == 1 else X),
-        "t": t if t is not None else (tl[0] if T == 1 else tl),
-        "w": w, "b": b, "lam": lam, "lr": lr, "loss": loss, "steps": steps,
-    }
-    if symbolic:
-        notes.append("symbolic: the answer is an expression in "
-                     + ", ".join(sorted({str(s) for v in values for s in getattr(v, "free_symbols", ())})))
-    result = {
-        "w": _lst(final[0], vector), "b": final[1],
-        "loss": first[0], "grad_w": _lst(first[1], vector), "grad_b": first[2],
-        "history": history,
-    }
-    return Solution(command="sigmoid-step", inputs=inputs, conventions=conventions, steps=tuple(board),
-                    result=result, notes=tuple(notes))
-
-
-def _check_symbolic_size(D: _StepData, k: int) -> None:
-    """Symbolic answers grow about fivefold with every step: refuse before they explode."""
-    if _nodes(D.new_w + [D.new_b, D.loss, D.grad_b] + D.grad_w, SYMBOLIC_MAX_NODES) > SYMBOLIC_MAX_NODES:
-        most = f"at most {k - 1}" if k > 1 else "fewer features or examples"
-        raise InputError("--steps", f"with symbolic inputs: the expressions of step {k} have more than "
-                                    f"{SYMBOLIC_MAX_NODES:,} terms (they grow with every step); ask for "
-                                    f"{most}, or give numbers")
-
-
-def _numeric_note(B: _Backend, k: int, steps: int, T: int, d: int, big_z: bool) -> str:
-    how = ("mpmath, 30 significant digits" if B.kind == "mpmath"
-           else "IEEE double with stable formulas and compensated sums")
-    which = f"steps {k}–{steps}" if k < steps else f"step {k}"
-    if k == 1:
-        which = "every step" if steps > 1 else "the step"
-    why = (f"|z| exceeds {Z_EXACT_MAX}, where e^(−|z|) is too small for exact forms to evaluate reliably"
-           if big_z else f"a batch of {T}×{d} values is too large for exact forms" if k == 1
-           else "the exact forms grow with every step")
-    done = "" if k == 1 else (f"; steps 1–{k - 1} exact" if k > 2 else "; step 1 exact")
-    tail = ". The history of numeric steps holds double-precision numbers" if steps > 1 else ""
-    return f"{which} computed numerically ({how}){done}: {why}{tail}"
-
-
-def _largest(X: list[list[Any]], t: list[Any], w: list[Any], b: Any, lam: Any, lr: Any) -> str:
-    """The option holding the input of largest magnitude (to name in an overflow error)."""
-    groups = {"--x": [v for r in X for v in r], "--t": t, "--w": w, "--b": [b], "--lam": [lam], "--lr": [lr]}
-    best, best_mag = "--x", -1.0
-    for opt, vals in groups.items():
-        for v in vals:
-            try:
-                mag = abs(float(v))
-            except (TypeError, ValueError, OverflowError):
-                continue
-            if mag > best_mag:
-                best, best_mag = opt, mag
-    return best
-
-
-def _check_finite(vals: list[Any], X: Any, t: Any, w: Any, b: Any, lam: Any, lr: Any) -> None:
-    """Every numeric answer must be a finite double (JSON numbers are doubles)."""
-    from dlcalc.printing import json_value  # the same conversion the JSON output makes
-
-    for v in vals:
-        try:
-            f = json_value(v)
-            ok = isinstance(f, (int, float)) and math.isfinite(f) and abs(f) <= 1.7e308
-        except (TypeError, ValueError, OverflowError):
-            ok = False
-        if not ok:
-            raise InputError(_largest(X, t, w, b, lam, lr),
-                             "makes the numbers overflow double precision (beyond ±1.7e308)")
 
 
 # --------------------------------------------------------------------------- --check
@@ -997,3 +1067,25 @@ MISTAKES = (
             {"sigma_as_derivative": True}),
     Mistake("used the wrong sign in the update (w + α·∂L/∂w)", {"ascent": True}),
 )
+
+
+# --------------------------------------------------------------------------- --plot
+
+
+def plot(solution: Solution, fig: Any) -> None:
+    """The loss (before each update) against the step."""
+    def fl(x: Any) -> float:
+        try:
+            f = float(x)
+        except (TypeError, ValueError):
+            raise InputError("--plot", "needs numbers, but the loss is symbolic") from None
+        if not math.isfinite(f):
+            raise InputError("--plot", f"needs finite numbers, but the loss is {f}")
+        return f
+
+    history = solution.result["history"]
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot([h["step"] for h in history], [fl(h["loss"]) for h in history], "o-")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss before the update")
+    ax.set_title("sigmoid neuron: loss against step")

@@ -601,3 +601,18 @@ def test_any_options_end_in_an_answer_or_one_clear_error(noise, y, u, w, n, alph
         assert set(out) == {"error"} and out["error"]["option"].startswith("--")
     else:
         assert set(out["result"]) >= KEYS
+
+
+def _golden_mistakes():
+    from pathlib import Path
+
+    doc = json.loads((Path(__file__).parent / "golden" / "dropout-expectation.json").read_text())
+    return [(case["args"], name, values) for case in doc["cases"] for name, values in case.get("mistakes", {}).items()]
+
+
+@pytest.mark.parametrize("args,mistake,values", _golden_mistakes(), ids=lambda x: x if isinstance(x, str) else None)
+def test_oracle_mistakes_are_named(args, mistake, values):
+    """The mistaken values the oracle (tests/oracle/gen_dropout.py) worked out are named by --check."""
+    for key in ("expected_loss", "penalty"):
+        code, verdict = _verdict(*args, "--check", f"{key}={values[key]!r}")
+        assert code == 1 and verdict[key]["mistake"] == mistake, (key, verdict)

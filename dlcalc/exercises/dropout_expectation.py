@@ -1,55 +1,65 @@
-"""dropout-expectation: the expected loss under weight noise is the loss plus an L2-like penalty.
+"""dropout-expectation: the expected loss under noise is the loss plus an L2-like penalty.
 
-The exercise (one linear unit, squared error)::
+The exercise (one linear unit, squared error, c = 1 or 1/2 with ``half``)::
 
-    J = c (y - sum_k X_k u_k)^2,      X_k = the k-th weight as the noise leaves it
+    J = c (y - sum_k X_k u_k)^2      noise on the weights, X_k = the k-th weight as the noise leaves it
+    J = c (y - sum_k w_k x~_k)^2     noise on the inputs,  x~_k = the k-th input as the noise leaves it
 
-    gaussian            X_k = w_k + delta_k,  delta_k ~ N(0, alpha w_k^2)   (Gaussian dropout)
+    gaussian            X_k = w_k + delta_k,  delta_k ~ N(0, alpha_k w_k^2)  (Gaussian dropout;
+                                                  one alpha for every weight, or one per weight)
     bernoulli inverted  X_k = r_k w_k / p,    r_k ~ Bernoulli(p)            (PyTorch's dropout)
     bernoulli classic   X_k = r_k w_k,        r_k ~ Bernoulli(p)
+    additive            x~_k = u_k + eps_k,   eps_k ~ N(0, sigma^2)          (input noise)
 
-with the noise independent across k and c = 1 (or 1/2 with ``half``).
+with the noise independent across k.
 
 How the answer is derived (as a teacher does it on the board):
 
-1. One noisy weight at a time, with ``sympy.stats``: the moments E[delta_k], E[delta_k^2]
-   (derivatives at 0 of the moment generating function of the sympy.stats Normal) or
-   E[r_k], E[r_k^2] (sympy.stats Bernoulli), then E[X_k] and E[X_k^2] by linearity.
-   Writing E[X_k] = mu w_k and Var(X_k) = kappa w_k^2 gives the two numbers that decide
-   everything: mu = 1, kappa = alpha (gaussian); mu = 1, kappa = (1 - p)/p (inverted);
-   mu = p, kappa = p (1 - p) (classic).
-2. Expanding the square, the cross terms factor by independence,
-   E[X_j X_k] = E[X_j] E[X_k], so
-   E[J] = c (y - sum_k u_k E[X_k])^2 + c sum_k u_k^2 Var(X_k)
-        = c (y - mu sum w u)^2  +  c kappa sum_k w_k^2 u_k^2
-        =        data term      +  penalty (L2, strength c kappa u_k^2 on weight k).
-3. The gradient of E[J] with respect to w_k (sympy.diff, chain rule through the
-   residual r = y - mu sum w u): -2 c mu u_k r + 2 c kappa u_k^2 w_k.  The noise variance
-   scales with w_k^2, so it is differentiated along with the weight.
+1. One noisy quantity at a time, with ``sympy.stats``: the moments E[delta_k], E[delta_k^2]
+   (derivatives at 0 of the moment generating function of the sympy.stats Normal; the same
+   for eps_k) or E[r_k], E[r_k^2] (sympy.stats Bernoulli), then E[X_k] and E[X_k^2] by
+   linearity (SymPy expands the model's polynomial in the noise).  Writing
+   E[X_k] = mu w_k and Var(X_k) = kappa w_k^2 (noise on the weights) or E[x~_k] = u_k and
+   Var(x~_k) = kappa (on the inputs) gives the numbers that decide everything:
+   mu = 1, kappa = alpha (gaussian); mu = 1, kappa = (1 - p)/p (inverted);
+   mu = p, kappa = p (1 - p) (classic); mu = 1, kappa = sigma^2 (additive).
+2. Expanding the square, the cross terms factor by independence, so with T_k the k-th term
+   of the sum (X_k u_k or w_k x~_k)
+   E[J] = c (y - sum_k E[T_k])^2 + c sum_k Var(T_k)
+        = c (y - mu sum w u)^2 + c kappa sum_k w_k^2 u_k^2     (weights)
+        = c (y - sum w u)^2    + c sigma^2 sum_k w_k^2          (inputs: Tikhonov, Bishop 1995)
+        =      data term       +  penalty (L2, strength lambda_k on weight k).
+3. The gradient of E[J] with respect to w_k (sympy.diff, chain rule through the residual
+   r = y - mu sum w u): -2 c mu u_k r + c dVar(T_k)/dw_k.  Noise on a weight has a variance
+   that scales with w_k^2, so it is differentiated along with the weight.
 
-The whole-vector expectation is never handed to sympy.stats: E() over many random
-variables integrates jointly and is slow; linearity and independence assemble it exactly.
-Monte Carlo (``samples``) simulates the noise with Python's ``random`` in floats, as a check.
+The formulas of the working are SymPy templates put to numbers by :func:`dlcalc.board.step`;
+the values come from the derivation, so ``tests/test_steps.py`` checks the two agree.  The
+whole-vector expectation is never handed to sympy.stats: E() over many random variables
+integrates jointly and is slow; linearity and independence assemble it exactly.  Monte Carlo
+(``samples``) simulates the noise with Python's ``random`` in floats, as a check.
 """
 
 from __future__ import annotations
 
 import functools
-
 import math
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 import sympy
+from sympy import Symbol
 
-from dlcalc.core import Mistake, Math, Shown, Solution, Step, substitute, progress
+from dlcalc.board import Named, eq, put_in, step, steps_of
+from dlcalc.core import Math, Mistake, Solution, Step, progress, xreplace_unevaluated
 from dlcalc.errors import InputError
-from dlcalc.parse import parse_int, parse_scalar, parse_vector, symbol
+from dlcalc.parse import parse_int, parse_scalar, parse_value, parse_vector, symbol
 from dlcalc.registry import FLAG, SWITCH, Command, Option
 
 COMMAND = Command(
     name="dropout-expectation",
     summary="Expected loss under multiplicative weight noise or dropout = loss + an L2-like penalty.",
+    description="Also noise added to the inputs (--noise additive): Tikhonov regularization.",
     example='dlcalc dropout-expectation --y 1 --u "[1, 2, -1]" --w "[0.5, -0.25, 1]" --alpha 0.1',
     conditional_keys={k: "needs --samples (the Monte Carlo estimate)" for k in ("monte_carlo", "monte_carlo_se")},
     options=(
@@ -57,10 +67,14 @@ COMMAND = Command(
         Option("--u", "Inputs u_k, a vector (\"[1, 2, -0.5]\"). Left out: symbols u1…uN."),
         Option("--w", "Weights w_k, a vector of the same length. Left out: symbols w1…wN."),
         Option("--n", "Number of weights (1-50) when --u/--w are left symbolic."),
-        Option("--noise", "gaussian (δ_k ~ N(0, α·w_k²)) or bernoulli (dropout with keep probability p).",
+        Option("--noise", "gaussian (δ_k ~ N(0, α·w_k²) on the weights), bernoulli (dropout with keep "
+                          "probability p) or additive (ε_k ~ N(0, σ²) added to the inputs).",
                default="gaussian"),
-        Option("--alpha", "Gaussian noise: variance factor α ≥ 0. Left out: the symbol alpha."),
+        Option("--alpha", "Gaussian noise: variance factor α ≥ 0, or one per weight (a vector). "
+                          "Left out: the symbol alpha."),
         Option("--p", "Bernoulli noise: keep probability p in (0, 1]. Left out: the symbol p."),
+        Option("--sigma2", "Additive noise: the variance σ² ≥ 0 of the noise on each input. "
+                           "Left out: the symbol sigma2."),
         Option("--inverted", "Bernoulli: scale kept weights by 1/p as PyTorch does (default), "
                              "or not (classic dropout).", kind=SWITCH, off="--no-inverted", show_default=False),
         Option("--half", "J = ½(y − Σ X_k u_k)² (c = ½) instead of c = 1.", kind=FLAG, default=False),
@@ -76,7 +90,187 @@ MAX_DRAWS = 3_000_000      # samples x n random numbers (about 2 s of pure Pytho
 MAX_SEED = 2**32 - 1
 SHOW_TERMS = 6             # write sums out term by term up to this many terms
 
-NOISES = ("gaussian", "bernoulli")
+NOISES = ("gaussian", "bernoulli", "additive")
+#: the option that sets the noise level of each kind, and what it is
+LEVEL_OPTION = {"gaussian": "--alpha", "bernoulli": "--p", "additive": "--sigma2"}
+LEVEL_IS = {"--alpha": "the variance factor of --noise gaussian",
+            "--p": "the keep probability of --noise bernoulli",
+            "--sigma2": "the input-noise variance of --noise additive"}
+LEVEL_TAKES = {"gaussian": "Gaussian noise takes --alpha",
+               "bernoulli": "Bernoulli dropout takes --p (the keep probability)",
+               "additive": "additive input noise takes --sigma2 (the variance)"}
+
+
+# --------------------------------------------------------------------------- the board
+
+class Ex(sympy.Function):
+    """E[·], the expectation, kept as written."""
+
+    nargs = 1
+
+    def _sympystr(self, printer: Any) -> str:
+        return f"E[{printer._print(self.args[0])}]"
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        s = rf"\mathbb{{E}}[{printer._print(self.args[0])}]"
+        return rf"{s}^{{{exp}}}" if exp else s
+
+
+class Var(sympy.Function):
+    """Var(·), kept as written."""
+
+    nargs = 1
+
+    def _sympystr(self, printer: Any) -> str:
+        return f"Var({printer._print(self.args[0])})"
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        s = rf"\mathrm{{Var}}({printer._print(self.args[0])})"
+        return rf"{s}^{{{exp}}}" if exp else s
+
+
+class Sum_k(sympy.Function):
+    """Σ_k of a term in the k-symbols, as written; :func:`_spread` writes it out term by term."""
+
+    nargs = 1
+    _text, _tex = "Σₖ ", r"\sum_{k} "
+
+    def _sympystr(self, printer: Any) -> str:
+        body = printer._print(self.args[0])
+        return self._text + (f"({body})" if isinstance(self.args[0], sympy.Add) else body)
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        body = printer._print(self.args[0])
+        return self._tex + (rf"\left({body}\right)" if isinstance(self.args[0], sympy.Add) else body)
+
+
+class Sum_jk(Sum_k):
+    """Σ over the pairs j ≠ k."""
+
+    _text, _tex = "Σ_(j≠k) ", r"\sum_{j \ne k} "
+
+
+class Partial(sympy.Function):
+    """∂f/∂x, as written (SymPy's Derivative prints as a call)."""
+
+    nargs = 2
+
+    def _sympystr(self, printer: Any) -> str:
+        f, x = self.args
+        body = printer._print(f)
+        return f"∂{body if f.is_Atom or isinstance(f, Ex) else f'({body})'}/∂{printer._print(x)}"
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        f, x = self.args
+        body = printer._print(f)
+        body = body if f.is_Atom or isinstance(f, Ex) else rf"\left({body}\right)"
+        return rf"\frac{{\partial {body}}}{{\partial {printer._print(x)}}}"
+
+
+class Chain(sympy.Function):
+    """a = b = …: the left side of a formula through its intermediate forms."""
+
+    def _sympystr(self, printer: Any) -> str:
+        return " = ".join(printer._print(a) for a in self.args)
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        return " = ".join(printer._print(a) for a in self.args)
+
+
+def _add(*terms: Any) -> Any:
+    return sympy.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
+
+
+def _mul(*factors: Any) -> Any:
+    factors = tuple(f for f in factors if f != 1)
+    return sympy.Mul(*factors, evaluate=False) if len(factors) > 1 else (factors[0] if factors else sympy.S.One)
+
+
+# symbols of the board
+Y, J, R, T = symbol("y"), Symbol("J"), Symbol("r"), Symbol("t", real=True)
+W_K, U_K, W_J, U_J = symbol("w_k"), symbol("u_k"), symbol("w_j"), symbol("u_j")
+X_K, X_J, XT_K, XT_J = Symbol("X_k"), Symbol("X_j"), Symbol("xtilde_k"), Symbol("xtilde_j")
+DELTA_K, EPS_K, R_K = Symbol("delta_k"), Symbol("epsilon_k"), Symbol("r_k")
+SIGMA_K, SIGMA = Symbol("sigma_k", positive=True), Symbol("sigma", positive=True)
+ALPHA, ALPHA_K, P = symbol("alpha"), symbol("alpha_k"), symbol("p")
+S2 = Symbol("sigma__2")                                # σ², the variance of additive noise
+HALF = Named("c_half", "½", r"\tfrac{1}{2}")           # c with --half
+M_T, M1, M2 = sympy.Function("M")(T), Named("M'(0)", "M′(0)", "M'(0)"), Named("M''(0)", "M″(0)", "M''(0)")
+DATA = Named("data_term", "data term", r"\text{data term}")
+PENALTY = Named("penalty", "penalty", r"\text{penalty}")
+LAMBDA_K = Symbol("lambda_k")
+K_SYMBOLS = (W_K, U_K, ALPHA_K)                        # what changes from one term of Σ_k to the next
+
+#: the noisy quantity as the noise leaves it, per model (the formula everything else follows from)
+MODEL = {"gaussian": _add(W_K, DELTA_K), "inverted": _mul(R_K, W_K, 1 / P), "classic": _mul(R_K, W_K),
+         "additive": _add(U_K, EPS_K)}
+
+
+class Noisy(NamedTuple):
+    """What the noise falls on: the weights (X_k, term X_k·u_k) or the inputs (x̃_k, term w_k·x̃_k)."""
+
+    what: str       # "weight" or "input"
+    z_text: str     # the noisy quantity's letter and the other factor's, for notes
+    a_text: str
+    z_k: Symbol     # the noisy quantity
+    z_j: Symbol
+    a_k: Symbol     # the other factor of the term
+    a_j: Symbol
+    base: Symbol    # the noise-free value of the noisy quantity
+
+    @property
+    def dep(self) -> Any:
+        """Var(T_k)/κ as written: w_k²·u_k² (weights) or w_k² (inputs)."""
+        return W_K**2 if self.what == "input" else _mul(W_K**2, U_K**2)
+
+
+WEIGHTS = Noisy("weight", "X", "u", X_K, X_J, U_K, U_J, W_K)
+INPUTS = Noisy("input", "x̃", "w", XT_K, XT_J, W_K, W_J, U_K)
+NOISY = {"weight": WEIGHTS, "input": INPUTS}
+
+
+# The formulas, written once.  Those of one model are built on first use (a run needs one).
+
+@functools.lru_cache(maxsize=None)
+def _square_formula(what: str, half: bool) -> Any:
+    """E[J] with the square expanded, then completed (data term + penalty)."""
+    on = NOISY[what]
+    z_k, z_j, a_k, a_j = on.z_k, on.z_j, on.a_k, on.a_j
+    expanded = _add(Y**2, _mul(-2, Y, Sum_k(_mul(a_k, Ex(z_k)))), Sum_k(_mul(a_k**2, Ex(z_k**2))),
+                    Sum_jk(_mul(a_j, a_k, Ex(z_j), Ex(z_k))))
+    square = sympy.Pow(_add(Y, _mul(-1, Sum_k(_mul(a_k, Ex(z_k))))), 2, evaluate=False)
+    spread = Sum_k(_mul(a_k**2, Var(z_k)))
+    c = (HALF,) if half else ()
+    return eq(Ex(J), Chain(_mul(*c, expanded), _add(_mul(*c, square), _mul(*c, spread))))
+
+
+@functools.lru_cache(maxsize=None)
+def _noisy_formulas(what: str) -> tuple[Any, Any]:
+    """Var(Z_k) = E[Z_k²] − E[Z_k]² and E[Z_j·Z_k] = E[Z_j]·E[Z_k] (independence)."""
+    on = NOISY[what]
+    return (eq(Var(on.z_k), _add(Ex(on.z_k**2), -Ex(on.z_k)**2)),
+            eq(Ex(_mul(on.z_j, on.z_k)), _mul(Ex(on.z_j), Ex(on.z_k))))
+
+
+@functools.lru_cache(maxsize=None)
+def _noise_formulas(z: Symbol) -> tuple[Any, Any, Any]:
+    """M(t) = E[e^(t·z)], E[z] = M′(0), E[z²] = M″(0) for Gaussian noise z."""
+    return eq(M_T, Ex(sympy.exp(_mul(T, z), evaluate=False))), eq(Ex(z), M1), eq(Ex(z**2), M2)
+
+
+@functools.lru_cache(maxsize=None)
+def _mask_formulas() -> tuple[Any, Any]:
+    """E[r_k] = 1·p + 0·(1 − p) and E[r_k²] = 1²·p + 0²·(1 − p) for a mask r_k ~ Bernoulli(p)."""
+    def average(one: Any, zero: Any) -> Any:
+        return _add(sympy.Mul(one, P, evaluate=False), sympy.Mul(zero, 1 - P, evaluate=False))
+
+    return (eq(Ex(R_K), average(1, 0)),
+            eq(Ex(R_K**2), average(sympy.Pow(1, 2, evaluate=False), sympy.Pow(0, 2, evaluate=False))))
+
+
+TOTAL = eq(Ex(J), _add(DATA, PENALTY))
+MONTE_CARLO = Math("[Ĵ, SE] = [(1/N)·Σ_s J_s, s_J/√N],  J_s = J with the s-th draw of the noise",
+                   r"[\hat J, \mathrm{SE}] = \Big[\frac{1}{N}\sum_s J_s, \frac{s_J}{\sqrt N}\Big]")
 
 
 # --------------------------------------------------------------------------- inputs
@@ -84,13 +278,23 @@ NOISES = ("gaussian", "bernoulli")
 
 @dataclass(frozen=True)
 class Inputs:
-    """Parsed, validated inputs of the exercise."""
+    """Parsed, validated inputs of the exercise.
+
+    Attributes:
+        y: the target (a number or a symbol).
+        u, w: the inputs and the weights, one length.
+        noise: "gaussian", "bernoulli" or "additive".
+        level: α (gaussian; a tuple for one per weight), p (bernoulli) or σ² (additive).
+        inverted: Bernoulli: survivors scaled by 1/p (PyTorch) or not.
+        half: c = ½ instead of 1.
+        samples, seed: the Monte Carlo check (``samples`` None: none).
+    """
 
     y: Any
-    u: list[Any]
-    w: list[Any]
+    u: tuple[Any, ...]
+    w: tuple[Any, ...]
     noise: str
-    level: Any          # alpha (gaussian) or p (bernoulli)
+    level: Any
     inverted: bool
     half: bool
     samples: int | None
@@ -98,27 +302,40 @@ class Inputs:
 
 
 def parse(*, y: str | None, u: str | None, w: str | None, n: str | None, noise: str,
-               alpha: str | None, p: str | None, inverted: bool | None, half: bool,
-               samples: str | None, seed: str | None) -> Inputs:
+          alpha: str | None, p: str | None, sigma2: str | None, inverted: bool | None, half: bool,
+          samples: str | None, seed: str | None) -> Inputs:
     """The command line's strings -> :class:`Inputs` (every mistake names its option)."""
-    noise = noise or "gaussian"
-    kind = noise.strip().lower()
+    kind = (noise or "gaussian").strip().lower()
     if kind not in NOISES:
-        raise InputError("--noise", f"must be gaussian or bernoulli, got {noise.strip()[:30]!r}")
-    if kind == "gaussian":
-        if p is not None:
-            raise InputError("--p", "is the keep probability of --noise bernoulli; "
-                                    "Gaussian noise takes --alpha")
-        if inverted is not None:
-            raise InputError("--inverted" if inverted else "--no-inverted",
-                             "applies to --noise bernoulli only")
-        level = parse_scalar(alpha, "--alpha") if alpha is not None else symbol("alpha")
-    else:
-        if alpha is not None:
-            raise InputError("--alpha", "is the variance factor of --noise gaussian; "
-                                        "Bernoulli dropout takes --p (the keep probability)")
-        level = parse_scalar(p, "--p") if p is not None else symbol("p")
+        raise InputError("--noise", f"must be gaussian, bernoulli or additive, got {noise.strip()[:30]!r}")
+    level = _parse_level(kind, {"--alpha": alpha, "--p": p, "--sigma2": sigma2}, inverted)
+    u_vec, w_vec = _parse_vectors(u, w, n)
+    y_val = parse_scalar(y, "--y") if y is not None else symbol("y")
+    n_samples = parse_int(samples, "--samples", lo=2, hi=MAX_SAMPLES) if samples is not None else None
+    if seed is not None and n_samples is None:
+        raise InputError("--seed", "only applies with --samples")
+    seed_val = parse_int(seed, "--seed", lo=0, hi=MAX_SEED) if seed is not None else 0
+    return Inputs(y_val, u_vec, w_vec, kind, level, True if inverted is None else inverted,
+                  half, n_samples, seed_val)
 
+
+def _parse_level(kind: str, given: dict[str, str | None], inverted: bool | None) -> Any:
+    own = LEVEL_OPTION[kind]
+    for option, text in given.items():
+        if text is not None and option != own:
+            raise InputError(option, f"is {LEVEL_IS[option]}; {LEVEL_TAKES[kind]}")
+    if inverted is not None and kind != "bernoulli":
+        raise InputError("--inverted" if inverted else "--no-inverted", "applies to --noise bernoulli only")
+    text = given[own]
+    if text is None:
+        return symbol(own[2:])
+    if kind == "gaussian":
+        value = parse_value(text, own, kinds=("scalar", "vector"))
+        return tuple(value) if isinstance(value, list) else value
+    return parse_scalar(text, own)
+
+
+def _parse_vectors(u: str | None, w: str | None, n: str | None) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     n_given = parse_int(n, "--n", lo=1, hi=MAX_N) if n is not None else None
     u_vec = parse_vector(u, "--u") if u is not None else None
     w_vec = parse_vector(w, "--w") if w is not None else None
@@ -136,22 +353,19 @@ def parse(*, y: str | None, u: str | None, w: str | None, n: str | None, noise: 
         u_vec = [symbol(f"u{k}") for k in range(1, size + 1)]
     if w_vec is None:
         w_vec = [symbol(f"w{k}") for k in range(1, size + 1)]
-    y_val = parse_scalar(y, "--y") if y is not None else symbol("y")
-
-    n_samples = parse_int(samples, "--samples", lo=2, hi=MAX_SAMPLES) if samples is not None else None
-    if seed is not None and n_samples is None:
-        raise InputError("--seed", "only applies with --samples")
-    seed_val = parse_int(seed, "--seed", lo=0, hi=MAX_SEED) if seed is not None else 0
-    return Inputs(y_val, u_vec, w_vec, kind, level, True if inverted is None else inverted,
-                  half, n_samples, seed_val)
+    return tuple(u_vec), tuple(w_vec)
 
 
 def _entries(k: int) -> str:
     return f"{k:,} entr{'y' if k == 1 else 'ies'}"
 
 
+def _levels(inp: Inputs) -> tuple[Any, ...]:
+    return inp.level if isinstance(inp.level, tuple) else (inp.level,)
+
+
 def _check(inp: Inputs) -> None:
-    values = [inp.y, *inp.u, *inp.w, inp.level]
+    values = [inp.y, *inp.u, *inp.w, *_levels(inp)]
     numeric = all(v.is_number for v in values)
     n = len(inp.w)
     if len(inp.u) != n:
@@ -163,12 +377,10 @@ def _check(inp: Inputs) -> None:
         raise InputError("--w", f"has {n:,} entries; at most {limit:,}"
                          + ("" if numeric else f" when any input is symbolic (numbers only: "
                                                f"{MAX_LEN_NUMERIC:,})"))
-    a = inp.level
-    if a.is_number:
-        if inp.noise == "gaussian" and _sign(a, "--alpha") < 0:
-            raise InputError("--alpha", f"must be >= 0 (a variance factor), got {a}")
-        if inp.noise == "bernoulli" and (_sign(a, "--p") <= 0 or _sign(a - 1, "--p") > 0):
-            raise InputError("--p", f"must be in (0, 1] (the keep probability), got {a}")
+    if isinstance(inp.level, tuple) and len(inp.level) != n:
+        raise InputError("--alpha", f"has {_entries(len(inp.level))} but --w has {_entries(n)}; "
+                                    "give one α, or one per weight")
+    _check_level(inp)
     if inp.samples is not None:
         if not numeric:
             names = sorted({str(s) for v in values for s in v.free_symbols})
@@ -177,6 +389,18 @@ def _check(inp: Inputs) -> None:
         if inp.samples * n > MAX_DRAWS:
             raise InputError("--samples", f"× {n} weights = {inp.samples * n:,} random draws; "
                                           f"at most {MAX_DRAWS:,}: use fewer samples")
+
+
+def _check_level(inp: Inputs) -> None:
+    option = LEVEL_OPTION[inp.noise]
+    for a in _levels(inp):
+        if not a.is_number:
+            continue
+        if inp.noise == "bernoulli":
+            if _sign(a, option) <= 0 or _sign(a - 1, option) > 0:
+                raise InputError(option, f"must be in (0, 1] (the keep probability), got {a}")
+        elif _sign(a, option) < 0:
+            raise InputError(option, f"must be >= 0 (a variance{' factor' if option == '--alpha' else ''}), got {a}")
 
 
 def _sign(x: Any, option: str) -> int:
@@ -193,146 +417,260 @@ def _sign(x: Any, option: str) -> int:
     return (v > 0) - (v < 0)
 
 
-# --------------------------------------------------------------------------- one noisy weight
+# --------------------------------------------------------------------------- one noisy quantity
 
 
 @dataclass(frozen=True)
 class Moments:
     """What the sympy.stats derivation of one coordinate gives.
 
-    ``mu`` and ``kappa`` are expressions in the noise level symbol (alpha or p) with
-    E[X_k] = mu w_k and Var(X_k) = kappa w_k^2.
+    ``mu`` and ``kappa`` are expressions in the level symbol ``level`` (α, α_k, p or σ²)
+    with E[T_k] = mu·w_k·u_k and Var(T_k) = kappa·``on.dep`` for the k-th term T_k.
     """
 
-    level: sympy.Symbol
+    level: Any
     mu: Any
     kappa: Any
+    on: Noisy
     steps: tuple[Step, ...]
 
 
-W_K, U_K, W_J = symbol("w_k"), symbol("u_k"), symbol("w_j")
-
-
-def _expectation(expr: Any, z: sympy.Symbol, moments: dict[int, Any]) -> tuple[Any, Any]:
-    """E[expr] for a polynomial in the random variable ``z`` with known raw moments.
-
-    Returns (the expectation shown term by term with the moments put in, the value).
-    """
-    poly = sympy.Poly(sympy.expand(expr), z)
-    shown, value = [], sympy.Integer(0)
-    for (deg,), coeff in poly.terms():
-        shown.append(coeff if deg == 0 else coeff * Shown(moments[deg]))
-        value += coeff * moments[deg]
-    return sympy.Add(*shown), sympy.expand(value)
-
-
-@functools.lru_cache(maxsize=8)
-def derive_moments(noise: str, inverted: bool, linear_variance: bool = False) -> Moments:
-    """E[X_k], E[X_k^2], Var(X_k) of one noisy weight, derived with sympy.stats.
-
-    ``linear_variance`` takes σ_k² = α·w_k instead of α·w_k²: a mistake, kept as a flag so
-    that ``--check`` can recognise it.
-    """
-    import sympy.stats as st
-
-    steps: list[Step] = []
-    if noise == "gaussian":
-        alpha, sigma = symbol("alpha"), sympy.Symbol("sigma_k", positive=True)
-        t = sympy.Symbol("t", real=True)
-        delta = st.Normal("delta_k", 0, sigma)
-        mgf = st.moment_generating_function(delta)(t)
-        d1 = mgf.diff(t)
-        raw = {1: d1.xreplace({t: 0}), 2: d1.diff(t).xreplace({t: 0})}  # M'(0), M''(0)
-        # sigma_k^2 = alpha w_k^2: the noise is multiplicative
-        std = sympy.sqrt(alpha * W_K) if linear_variance else sympy.sqrt(alpha) * sympy.Abs(W_K)
-        raw = {j: sympy.expand(m.xreplace({sigma: std})) for j, m in raw.items()}
-        steps.append(Step(
-            title="noise on one weight (sympy.stats Normal)",
-            formula=Math("δ_k ~ N(0, σ_k²),  σ_k² = α·w_k²,  M(t) = E[exp(t·δ_k)]",
-                         r"\delta_k \sim \mathcal{N}(0, \sigma_k^2),\ \sigma_k^2 = \alpha w_k^2,"
-                         r"\ M(t) = \mathbb{E}[e^{t \delta_k}]"),
-            value=mgf,
-            note="the moment generating function of sympy.stats' Normal(0, σ_k); "
-                 "its derivatives at t = 0 are the moments"))
-        steps.append(Step(title="mean of the noise", formula=Math("E[δ_k] = M′(0)", r"\mathbb{E}[\delta_k] = M'(0)"),
-                          value=raw[1]))
-        steps.append(Step(title="second moment of the noise",
-                          formula=Math("E[δ_k²] = M″(0) = σ_k²", r"\mathbb{E}[\delta_k^2] = M''(0) = \sigma_k^2"),
-                          value=raw[2], note="with σ_k² = α·w_k²"))
-        level, z = alpha, sympy.Symbol("delta")
-        x_of_z = W_K + z
-        first = Math("E[X_k] = E[w_k + δ_k] = w_k + E[δ_k]",
-                     r"\mathbb{E}[X_k] = \mathbb{E}[w_k + \delta_k] = w_k + \mathbb{E}[\delta_k]")
-        second = Math("E[X_k²] = E[(w_k + δ_k)²] = w_k² + 2·w_k·E[δ_k] + E[δ_k²]",
-                      r"\mathbb{E}[X_k^2] = \mathbb{E}[(w_k + \delta_k)^2] = w_k^2 + 2 w_k \mathbb{E}[\delta_k]"
-                      r" + \mathbb{E}[\delta_k^2]")
-    else:
-        p = symbol("p")
-        r = st.Bernoulli("r_k", p)
-        raw = {1: st.E(r), 2: st.E(r**2)}
-        steps.append(Step(
-            title="mask on one weight (sympy.stats Bernoulli): mean",
-            formula=Math("r_k ~ Bernoulli(p):  E[r_k] = 1·p + 0·(1 − p)",
-                         r"r_k \sim \mathrm{Bernoulli}(p):\ \mathbb{E}[r_k] = 1 \cdot p + 0 \cdot (1 - p)"),
-            value=raw[1], note="p is the keep probability"))
-        steps.append(Step(title="second moment of the mask", formula=Math("E[r_k²] = 1²·p + 0²·(1 − p)",
-                                                        r"\mathbb{E}[r_k^2] = 1^2 p + 0^2 (1 - p)"),
-                          value=raw[2], note="r_k² = r_k for a 0/1 variable"))
-        level, z = p, sympy.Symbol("r")
-        if inverted:
-            x_of_z = z * W_K / p
-            first = Math("E[X_k] = E[r_k·w_k/p] = (w_k/p)·E[r_k]",
-                         r"\mathbb{E}[X_k] = \mathbb{E}[r_k w_k / p] = \frac{w_k}{p}\mathbb{E}[r_k]")
-            second = Math("E[X_k²] = E[(r_k·w_k/p)²] = (w_k²/p²)·E[r_k²]",
-                          r"\mathbb{E}[X_k^2] = \mathbb{E}[(r_k w_k / p)^2] = \frac{w_k^2}{p^2}\mathbb{E}[r_k^2]")
-        else:
-            x_of_z = z * W_K
-            first = Math("E[X_k] = E[r_k·w_k] = w_k·E[r_k]",
-                         r"\mathbb{E}[X_k] = \mathbb{E}[r_k w_k] = w_k \mathbb{E}[r_k]")
-            second = Math("E[X_k²] = E[(r_k·w_k)²] = w_k²·E[r_k²]",
-                          r"\mathbb{E}[X_k^2] = \mathbb{E}[(r_k w_k)^2] = w_k^2 \mathbb{E}[r_k^2]")
-    moments = {0: sympy.Integer(1), **raw}
-    shown1, m1 = _expectation(x_of_z, z, moments)
-    shown2, m2 = _expectation(x_of_z**2, z, moments)
-    plain = noise == "bernoulli" and not inverted  # w_k·p: the substitution is the value
-    steps.append(Step(title="first moment of a noisy weight", formula=first,
-                      substituted=None if plain else shown1, value=m1))
-    steps.append(Step(title="second moment of a noisy weight", formula=second,
-                      substituted=None if plain else shown2, value=sympy.factor_terms(m2)))
-    var = sympy.expand(m2 - m1**2)
-    mu = sympy.cancel(m1 / W_K)
-    kappa = sympy.factor_terms(sympy.cancel(var / W_K**2))
-    steps.append(Step(title="variance of a noisy weight",
-                      formula=Math("Var(X_k) = E[X_k²] − E[X_k]²", r"\mathrm{Var}(X_k) = \mathbb{E}[X_k^2] - \mathbb{E}[X_k]^2"),
-                      substituted=sympy.Add(Shown(sympy.factor_terms(m2)), -Shown(m1)**2, evaluate=False),
-                      value=kappa * W_K**2))
-    cross = m1 * m1.xreplace({W_K: W_J})
-    steps.append(Step(title="cross terms (j ≠ k): independence",
-                      formula=Math("E[X_j·X_k] = E[X_j]·E[X_k]", r"\mathbb{E}[X_j X_k] = \mathbb{E}[X_j]\,\mathbb{E}[X_k]"),
-                      value=cross,
-                      note="X_j and X_k are independent, so the expectation of the product factors"))
-    return Moments(level, mu, kappa, tuple(steps))
+def _by_linearity(expr: Any, z: Symbol) -> Any:
+    """E[expr] of a polynomial in the random variable ``z``: Σ_j coefficient·E[z^j], as written
+    (lowest power first)."""
+    by_power: dict[Any, Any] = {}
+    for term in sympy.Add.make_args(sympy.expand(expr)):
+        coeff, power = term.as_coeff_exponent(z)
+        by_power[power] = by_power.get(power, 0) + coeff
+    return _add(*[c if j == 0 else _mul(*sympy.Mul.make_args(c), Ex(z**j)) for j, c in sorted(by_power.items())])
 
 
 @functools.lru_cache(maxsize=16)
-def _gradient(mu: Any, kappa: Any, c: Any) -> tuple[Any, str, str]:
-    """∂E[J]/∂w_k for one weight, by sympy.diff through the residual, and its text and LaTeX.
+def derive_moments(noise: str, inverted: bool, linear_variance: bool = False,
+                   per_weight: bool = False) -> Moments:
+    """E[·], E[·²], Var(·) of one noisy weight (or input), derived with sympy.stats.
+
+    ``linear_variance`` takes the noise variance one power too low (α·w_k instead of α·w_k²;
+    σ instead of σ²): a mistake, kept as a flag so that ``--check`` can recognise it.
+    ``per_weight``: one variance factor α_k per weight.  Worked once per process (``batch``).
+    """
+    on = INPUTS if noise == "additive" else WEIGHTS
+    if noise == "bernoulli":
+        level, z, model = P, R_K, MODEL["inverted" if inverted else "classic"]
+        steps, raw = _mask_moments()
+    else:
+        level = S2 if noise == "additive" else (ALPHA_K if per_weight else ALPHA)
+        z, model = (EPS_K, MODEL["additive"]) if noise == "additive" else (DELTA_K, MODEL["gaussian"])
+        steps, raw = _normal_moments(z, level, linear_variance)
+    plain = noise == "bernoulli" and not inverted  # w_k·E[r_k]: the substitution is the value
+    first, m1 = _moment_step(1, on, model, z, raw, plain)
+    second, m2 = _moment_step(2, on, model, z, raw, plain)
+    mu = m1 / on.base  # 1 or p: E[X_k] is proportional to w_k
+    var = sympy.expand(m2 - m1**2)
+    kappa = var if on is INPUTS else sympy.factor_terms(sympy.together(sympy.expand(var / W_K**2)))
+    shown_var = kappa if on is INPUTS else kappa * W_K**2
+    variance, cross = _noisy_formulas(on.what)
+    steps += (first, second,
+              step(f"variance of a noisy {on.what}", variance,
+                   {Ex(on.z_k**2): sympy.factor_terms(m2), Ex(on.z_k): m1}, value=shown_var),
+              step("cross terms (j ≠ k): independence", cross,
+                   value=m1 * m1.xreplace({W_K: W_J, U_K: U_J}),
+                   note=f"{on.z_text}_j and {on.z_text}_k are independent, so the expectation of the "
+                        "product factors"))
+    return Moments(level, mu, kappa, on, steps)
+
+
+def _normal_moments(z: Symbol, level: Any, linear_variance: bool) -> tuple[tuple[Step, ...], dict[int, Any]]:
+    """The moments of Gaussian noise z ~ N(0, s²) from the sympy.stats Normal's moment generating
+    function: M′(0) and M″(0); s² = α·w_k² (on a weight) or σ² (on an input)."""
+    import sympy.stats as st
+
+    on_input = z == EPS_K
+    sd = SIGMA if on_input else SIGMA_K
+    if on_input:
+        variance, said = (sympy.sqrt(S2), "σ") if linear_variance else (S2, "σ²")
+    else:
+        variance = level * (W_K if linear_variance else W_K**2)
+        said = ("α_k" if level == ALPHA_K else "α") + ("·w_k" if linear_variance else "·w_k²")
+    mgf = st.moment_generating_function(st.Normal(str(z), 0, sd))(T)
+    d1 = mgf.diff(T)
+    raw = {j: sympy.expand(m.xreplace({T: 0}).xreplace({sd: sympy.sqrt(variance)}))
+           for j, m in ((1, d1), (2, d1.diff(T)))}
+    name, s2 = ("ε_k", "σ²") if on_input else ("δ_k", "σ_k²")
+    mgf_formula, mean, second = _noise_formulas(z)
+    steps = (
+        step(f"noise on one {'input' if on_input else 'weight'} (sympy.stats Normal)", mgf_formula, value=mgf,
+             note=f"{name} ∼ N(0, {s2})" + ("" if on_input else f" with σ_k² = {said}")
+                  + f": the moment generating function of sympy.stats' Normal(0, {s2[:-1]}); "
+                    "its derivatives at t = 0 are the moments"),
+        step("mean of the noise", mean, value=raw[1]),
+        step("second moment of the noise", second, value=raw[2],
+             note=f"M″(0) = {s2}" + ("" if said == s2 else f" = {said}")),
+    )
+    return steps, raw
+
+
+def _mask_moments() -> tuple[tuple[Step, ...], dict[int, Any]]:
+    """The moments of a dropout mask r_k ~ Bernoulli(p), by sympy.stats' E."""
+    import sympy.stats as st
+
+    r = st.Bernoulli("r_k", P)
+    raw = {1: st.E(r), 2: st.E(r**2)}
+    mean, second = _mask_formulas()
+    return (step("mask on one weight (sympy.stats Bernoulli): mean", mean, value=raw[1],
+                 note="r_k ∼ Bernoulli(p); p is the keep probability"),
+            step("second moment of the mask", second, value=raw[2], note="r_k² = r_k for a 0/1 variable")), raw
+
+
+def _moment_step(j: int, on: Noisy, model: Any, z: Symbol, raw: dict[int, Any], plain: bool) -> tuple[Step, Any]:
+    """E[Z_k^j] by linearity from the noise's raw moments: the step and its value."""
+    template = _by_linearity(model**j, z)
+    moments = {Ex(z**d): m for d, m in raw.items()}
+    value = sympy.expand(template.xreplace(moments))
+    formula = eq(Chain(Ex(on.z_k**j), Ex(model**j)), template)
+    title = f"{'first' if j == 1 else 'second'} moment of a noisy {on.what}"
+    s = step(title, formula, None if plain else moments, value=value if j == 1 else sympy.factor_terms(value))
+    return s, value
+
+
+@functools.lru_cache(maxsize=32)
+def _gradient(mu: Any, kappa: Any, c: Any, on_inputs: bool) -> Any:
+    """∂E[J]/∂w_k for one weight, by sympy.diff through the residual r.
 
     Depends only on the noise model and c, so it is worked once per process (``batch``).
     """
-    from dlcalc import printing as P
-
-    rs, ss, qs = sympy.Symbol("r"), sympy.Symbol("s_rest"), sympy.Symbol("q_rest")
-    r_of_w = sympy.Symbol("y") - mu * (W_K * U_K + ss)
-    g = sympy.diff(c * rs**2, rs) * sympy.diff(r_of_w, W_K) + sympy.diff(c * kappa * (W_K**2 * U_K**2 + qs), W_K)
-    return g, P.text(g), P.latex(g)
+    dep = W_K**2 if on_inputs else W_K**2 * U_K**2
+    r_of_w = Y - mu * (W_K * U_K + Symbol("s_rest"))  # the other terms of the sum do not depend on w_k
+    return 2 * c * R * sympy.diff(r_of_w, W_K) + sympy.diff(c * kappa * dep, W_K)
 
 
 # --------------------------------------------------------------------------- the whole sum
 
 
-def _sum_shown(terms: list[Any]) -> Any:
-    return sympy.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
+class Work(NamedTuple):
+    """One exercise on the board: the inputs with the derived moments put in."""
+
+    inp: Inputs
+    mom: Moments
+    c: Any
+    levels: dict[Any, Any]          # the scalar level symbol -> its value (empty for one α per weight)
+    rows: tuple[dict[Any, Any], ...]  # the k-th term's symbols -> values
+    few: bool                       # write the sums out with the numbers in
+
+    def at(self, expr: Any, k: int) -> Any:
+        """``expr`` (in the k-symbols and the level) for the k-th weight."""
+        return expr.xreplace({**self.levels, **self.rows[k]})
+
+    @property
+    def kappa_per_weight(self) -> bool:
+        return self.mom.kappa.has(*K_SYMBOLS)
+
+
+def _work(inp: Inputs, mom: Moments) -> Work:
+    per_weight = isinstance(inp.level, tuple)
+    rows = tuple({W_K: wk, U_K: uk, **({ALPHA_K: ak} if per_weight else {})}
+                 for wk, uk, ak in zip(inp.w, inp.u, _levels(inp) * (1 if per_weight else len(inp.w))))
+    levels = {} if per_weight else {mom.level: inp.level}
+    few = len(inp.w) <= SHOW_TERMS and any(v.is_number for v in (inp.y, *_levels(inp), *inp.u, *inp.w))
+    return Work(inp, mom, sympy.Rational(1, 2) if inp.half else sympy.Integer(1), levels, rows, few)
+
+
+def _spread(expr: Any, rows: tuple[dict[Any, Any], ...]) -> tuple[Any, dict[Any, Any]]:
+    """``expr`` with each Σ_k written out term by term over ``rows``, and the values of the
+    terms' own symbols (fresh ones, so that :func:`put_in` makes the numbers in written order)."""
+    values: dict[Any, Any] = {}
+
+    def out(node: Any) -> Any:
+        if isinstance(node, Sum_k):
+            terms = []
+            for row in rows:
+                fresh = {s: sympy.Dummy() for s in row}
+                values.update({fresh[s]: v for s, v in row.items()})
+                terms.append(xreplace_unevaluated(node.args[0], fresh))
+            return _add(*terms)
+        if not node.args:
+            return node
+        args = tuple(out(a) for a in node.args)
+        return node if args == node.args else node.func(*args, evaluate=False)
+
+    return out(expr), values
+
+
+def _summed(title: str, formula: Any, values: dict[Any, Any] | None, rows: tuple[dict[Any, Any], ...],
+            value: Any, note: str = "") -> Step:
+    """:func:`dlcalc.board.step`, with each Σ_k of the formula written out over ``rows`` (one
+    mapping of the k-symbols per term) in the substituted line; no values: no such line."""
+    s = step(title, formula, value=value, note=note)
+    if values is None:
+        return s
+    rhs, spread = _spread(formula.rhs, rows)
+    return replace(s, substituted=put_in(rhs, {**values, **spread}))
+
+
+def _factors(x: Any) -> tuple[Any, ...]:
+    """The factors of a coefficient as written: p·(1 − p) as two, (1 − p)/p as one (a fraction)."""
+    args = sympy.Mul.make_args(x)
+    return (x,) if any(a.is_Pow and a.exp.is_negative for a in args) else args
+
+
+def _c(half: bool, *factors: Any) -> Any:
+    """c·factors as written: ½·… with --half, the factors alone for c = 1."""
+    return _mul(HALF, *factors) if half else _mul(*factors)
+
+
+def _residual(b: Work) -> tuple[Step, Any]:
+    mu = b.mom.mu
+    formula = eq(R, _add(Y, _mul(-1, mu, Sum_k(_mul(W_K, U_K)))))
+    r = b.inp.y - mu.xreplace(b.levels) * sympy.Add(*[wk * uk for wk, uk in zip(b.inp.w, b.inp.u)])
+    note = f"the residual of the noise-free {b.mom.on.what}s" + ("" if mu == 1 else " scaled by p")
+    return _summed("expected residual", formula, {Y: b.inp.y, **b.levels} if b.few else None, b.rows, r, note), r
+
+
+def _data_term(b: Work, r: Any) -> tuple[Step, Any]:
+    data = b.c * r**2
+    return step("data term", eq(DATA, _c(b.inp.half, R**2)), {R: r, HALF: b.c} if b.few else None,
+                value=data), data
+
+
+def _penalty(b: Work) -> tuple[Step, Any]:
+    kappa, dep = b.mom.kappa, b.mom.on.dep
+    if b.kappa_per_weight:  # one α_k per weight, or the linear-variance mistake (κ = α/w_k)
+        rhs = _c(b.inp.half, Sum_k(_mul(*_factors(kappa), *sympy.Mul.make_args(dep))))
+        pen = b.c * sympy.Add(*[b.at(kappa * dep, k) for k in range(len(b.rows))])
+    else:
+        rhs = _c(b.inp.half, *_factors(kappa), Sum_k(dep))
+        pen = b.c * (kappa.xreplace(b.levels) * sympy.Add(*[dep.xreplace(row) for row in b.rows]))
+    on = b.mom.on
+    note = (f"{'½·' if b.inp.half else ''}Σ_k {on.a_text}_k²·Var({on.z_text}_k): the variance the noise adds to "
+            f"the prediction Σ_k {'X_k·u_k' if on is WEIGHTS else 'w_k·x̃_k'}")
+    values = {**b.levels, HALF: b.c} if b.few else None
+    return _summed("penalty", eq(PENALTY, rhs), values, b.rows, pen, note=note), pen
+
+
+def _reading(b: Work) -> Step:
+    weights = b.mom.on is WEIGHTS
+    template = _c(b.inp.half, *_factors(b.mom.kappa), *([U_K**2] if weights else []))
+    lam = [b.c * b.at(b.mom.kappa * (U_K**2 if weights else 1), k) for k in range(len(b.rows))]
+    note = ("penalty = Σ_k λ_k·w_k²: in expectation, training with this noise is least squares plus a "
+            "data-dependent weight decay" if weights else
+            "penalty = λ·Σ_k w_k², the same λ for every weight: in expectation, training with noisy inputs "
+            "is ridge regression (Tikhonov regularization, Bishop 1995)")
+    rows = [{**b.levels, **row, HALF: b.c} for row in b.rows]
+    return steps_of("reading: an L2 penalty on the weights", eq(LAMBDA_K, template), rows, lam, note=note,
+                    show=b.few and template.has(*K_SYMBOLS))
+
+
+def _gradient_step(b: Work, r: Any) -> tuple[Step, list[Any]]:
+    g = _gradient(b.mom.mu, b.mom.kappa, b.c, b.mom.on is INPUTS)
+    grad = [b.at(g, k).xreplace({R: r}) for k in range(len(b.rows))]
+    lead = _mul(*(() if b.inp.half else (2,)), R, Partial(R, W_K))
+    rule = _add(lead, Partial(_c(b.inp.half, *_factors(b.mom.kappa), *sympy.Mul.make_args(b.mom.on.dep)), W_K))
+    formula = eq(Chain(Partial(Ex(J), W_K), rule), g)
+    rows = [{R: r, **b.levels, **row} for row in b.rows]
+    note = ("Var(X_k) grows with w_k², so the penalty is differentiated along with the data term"
+            if b.mom.on is WEIGHTS else "the noise on the inputs does not depend on w: its variance is a constant")
+    return steps_of("gradient of the expected loss", formula, rows, grad, note=note,
+                    show=b.few and all(gk.is_number for gk in grad)), grad
 
 
 def solve(inp: Inputs, *, penalty: bool = True, linear_variance: bool = False) -> Solution:
@@ -341,144 +679,85 @@ def solve(inp: Inputs, *, penalty: bool = True, linear_variance: bool = False) -
     ``penalty=False`` and ``linear_variance=True`` are the common mistakes of :data:`MISTAKES`.
     """
     _check(inp)
-    mom = derive_moments(inp.noise, inp.inverted, linear_variance)
+    mom = derive_moments(inp.noise, inp.inverted, linear_variance, isinstance(inp.level, tuple))
     if not penalty:
-        from dataclasses import replace
-
         mom = replace(mom, kappa=sympy.Integer(0))
-    c = sympy.Rational(1, 2) if inp.half else sympy.Integer(1)
-    y, u, w, a = inp.y, inp.u, inp.w, inp.level
-    n = len(w)
-    mu, kappa = mom.mu.xreplace({mom.level: a}), mom.kappa.xreplace({mom.level: a})
-    ctext, ctex = ("½·", r"\tfrac{1}{2}") if inp.half else ("", "")
-    gauss = inp.noise == "gaussian"
-    steps = list(mom.steps)
-    # write sums out with the numbers in when they are short and there are numbers to put in
-    few = n <= SHOW_TERMS and any(v.is_number for v in (y, a, *u, *w))
-
-    steps.append(Step(
-        title="expand the square and take expectations",
-        formula=Math(f"E[J] = {ctext}(y² − 2y·Σ_k u_k·E[X_k] + Σ_k u_k²·E[X_k²] + Σ_(j≠k) u_j·u_k·E[X_j]·E[X_k])",
-                     rf"\mathbb{{E}}[J] = {ctex}\Big(y^2 - 2y \sum_k u_k \mathbb{{E}}[X_k] + \sum_k u_k^2 "
-                     r"\mathbb{E}[X_k^2] + \sum_{j \ne k} u_j u_k \mathbb{E}[X_j]\mathbb{E}[X_k]\Big)"),
-        substituted=Math(f"{ctext}(y − Σ_k u_k·E[X_k])² + {ctext}Σ_k u_k²·Var(X_k)",
-                         rf"{ctex}\big(y - \sum_k u_k \mathbb{{E}}[X_k]\big)^2 + {ctex}\sum_k u_k^2 \mathrm{{Var}}(X_k)"),
-        note="complete the square: add and subtract Σ_k u_k²·E[X_k]²; the first part is the "
-             "data term, the second the penalty"))
-
-    # residual and data term
-    mu_txt = "" if mu == 1 else "p·"
-    mu_tex = "" if mu == 1 else "p "
-    wu = [wi * ui for wi, ui in zip(w, u)]
-    s = sympy.Add(*wu)
-    r = y - mu * s
-    if few:
-        sum_shown = _sum_shown([sympy.Mul(Shown(wi), Shown(ui), evaluate=False) for wi, ui in zip(w, u)])
-        if mu != 1:
-            sum_shown = sympy.Mul(Shown(mu), sum_shown, evaluate=False)
-        r_sub = sympy.Add(Shown(y), sympy.Mul(-1, sum_shown, evaluate=False), evaluate=False)
-    else:
-        r_sub = None
-    steps.append(Step(title="expected residual",
-                      formula=Math(f"r = y − {mu_txt}Σ_k w_k·u_k", rf"r = y - {mu_tex}\sum_k w_k u_k"),
-                      substituted=r_sub, value=r,
-                      note="the residual of the noise-free weights" + ("" if mu == 1 else " scaled by p")))
-    data = c * r**2
-    steps.append(Step(title="data term", formula=Math(f"{ctext}r²", rf"{ctex}r^2"),
-                      substituted=sympy.Mul(*([Shown(c)] if inp.half else []), Shown(r)**2, evaluate=False)
-                      if few else None,
-                      value=data))
-
-    # penalty
-    k_txt = {"gaussian": "α", "inv": "(1 − p)/p", "cls": "p·(1 − p)"}
-    k_tex = {"gaussian": r"\alpha", "inv": r"\frac{1 - p}{p}", "cls": r"p (1 - p)"}
-    key = "gaussian" if gauss else ("inv" if inp.inverted else "cls")
-    w2u2 = [wi**2 * ui**2 for wi, ui in zip(w, u)]
-    # κ depends on w_k only under the linear-variance mistake (κ = α/w_k)
-    kap = [kappa.xreplace({W_K: wi}) for wi in w]
-    pen = c * (kappa * sympy.Add(*w2u2) if not kappa.has(W_K) else
-               sympy.Add(*[k * t for k, t in zip(kap, w2u2)]))
-    if few:
-        pen_sub = sympy.Mul(*([Shown(c)] if inp.half else []), Shown(kappa),
-                            _sum_shown([sympy.Mul(Shown(wi)**2, Shown(ui)**2, evaluate=False)
-                                        for wi, ui in zip(w, u)]), evaluate=False)
-    else:
-        pen_sub = None
-    steps.append(Step(title="penalty",
-                      formula=Math(f"{ctext}{k_txt[key]}·Σ_k w_k²·u_k²", rf"{ctex}{k_tex[key]} \sum_k w_k^2 u_k^2"),
-                      substituted=pen_sub, value=pen,
-                      note=f"{ctext}Σ_k u_k²·Var(X_k) with Var(X_k) = {k_txt[key]}·w_k²"))
-    lam = [c * k * ui**2 for k, ui in zip(kap, u)]
-    steps.append(Step(
-        title="reading: an L2 penalty on the weights",
-        formula=Math(f"penalty = Σ_k λ_k·w_k²,  λ_k = {ctext}{k_txt[key]}·u_k²",
-                     rf"\text{{penalty}} = \sum_k \lambda_k w_k^2,\ \lambda_k = {ctex}{k_tex[key]} u_k^2"),
-        value=lam,
-        note=f"L2 penalty with strength {ctext}{k_txt[key]}·u_k² per weight: in expectation, training with "
-             "this noise is least squares plus a data-dependent weight decay"))
+    b = _work(inp, mom)
+    on = mom.on
+    square = step("expand the square and take expectations", _square_formula(on.what, inp.half), value=None,
+                  note=f"complete the square: add and subtract Σ_k {on.a_text}_k²·E[{on.z_text}_k]²; "
+                       "the first part is the data term, the second the penalty")
+    residual, r = _residual(b)
+    data_step, data = _data_term(b, r)
+    pen_step, pen = _penalty(b)
     expected = data + pen
-    steps.append(Step(title="expected loss",
-                      formula=Math("E[J] = data term + penalty", r"\mathbb{E}[J] = \text{data term} + \text{penalty}"),
-                      substituted=sympy.Add(Shown(data), Shown(pen), evaluate=False), value=expected))
-
-    # gradient: chain rule through the residual, done by sympy.diff
-    g, g_text, g_tex = _gradient(mom.mu, mom.kappa, c)
-    rs, lvl = sympy.Symbol("r"), mom.level
-    two = "" if inp.half else "2"
-    grad = [g.xreplace({rs: r, U_K: ui, W_K: wi, lvl: a}) for ui, wi in zip(u, w)]
-    numeric = all(_numeric(gk) for gk in grad)
-    steps.append(Step(
-        title="gradient of the expected loss",
-        formula=Math(f"∂E[J]/∂w_k = {two}r·∂r/∂w_k + {ctext}{k_txt[key]}·∂(w_k²·u_k²)/∂w_k = {g_text}",
-                     rf"\frac{{\partial \mathbb{{E}}[J]}}{{\partial w_k}} = {two} r \frac{{\partial r}}{{\partial w_k}}"
-                     rf" + {ctex}{k_tex[key]} \frac{{\partial (w_k^2 u_k^2)}}{{\partial w_k}} = {g_tex}"),
-        substituted=[substitute(g, {rs: r, U_K: ui, W_K: wi, lvl: a}) for ui, wi in zip(u, w)]
-        if few and numeric else None,
-        value=grad,
-        note="Var(X_k) grows with w_k², so the penalty is differentiated along with the data term"))
-
+    total = step("expected loss", TOTAL, {DATA: data, PENALTY: pen}, value=expected)
+    grad_step, grad = _gradient_step(b, r)
+    steps = [*mom.steps, square, residual, data_step, pen_step, _reading(b), total, grad_step]
     result: dict[str, Any] = {"expected_loss": expected, "data_term": data, "penalty": pen, "grad_w": grad}
-    notes: list[str] = []
+    notes: tuple[str, ...] = ()
     if inp.samples is not None:
-        mc, se = monte_carlo(inp, float(c), float(expected))
-        exact_f = float(expected)
-        z = (mc - exact_f) / se if se > 0 else 0.0
-        steps.append(Step(
-            title=f"Monte Carlo check ({inp.samples:,} samples, seed {inp.seed})",
-            formula=Math("[Ĵ, SE] = [(1/N)·Σ_s J_s, s_J/√N],  J_s = J with the s-th draw of the noise",
-                         r"[\hat J, \mathrm{SE}] = \Big[\frac{1}{N}\sum_s J_s, \frac{s_J}{\sqrt N}\Big]"),
-            value=[sympy.Float(mc), sympy.Float(se)],
-            note=f"exact E[J] = {exact_f:.10g}; the estimate is off by {z:+.2f} standard errors "
-                 "(|z| above 4 would be suspicious)"))
-        result["monte_carlo"] = sympy.Float(mc)
-        result["monte_carlo_se"] = sympy.Float(se)
-        notes.append("the Monte Carlo estimate uses Python floats and the random module "
-                     f"(seed {inp.seed}); the exact values do not depend on it")
+        steps.append(_monte_carlo_step(inp, b.c, expected, result))
+        notes = ("the Monte Carlo estimate uses Python floats and the random module "
+                 f"(seed {inp.seed}); the exact values do not depend on it",)
+    return Solution(command="dropout-expectation", inputs=_shown_inputs(inp), conventions=_conventions(inp),
+                    steps=tuple(steps), result=result, notes=notes)
 
-    conventions = {
-        "loss": f"J = {ctext}(y − Σ_k X_k·u_k)² with X_k the noisy k-th weight; c = {'1/2 (--half)' if inp.half else '1'}",
-        "noise": ("X_k = w_k + δ_k, δ_k ~ N(0, α·w_k²), independent across k (multiplicative Gaussian noise)"
-                  if gauss else
-                  "X_k = r_k·w_k/p, r_k ~ Bernoulli(p) independent, p = keep probability "
-                  "(inverted dropout: survivors scaled by 1/p, as PyTorch)" if inp.inverted else
-                  "X_k = r_k·w_k, r_k ~ Bernoulli(p) independent, p = keep probability "
-                  "(classic dropout, no rescaling: --no-inverted)"),
-        "split": "expected_loss = data_term + penalty, both including the factor c; "
-                 "penalty = c·Σ_k u_k²·Var(X_k)",
-        "gradient": "grad_w[k] = ∂E[J]/∂w_k, with the noise variance (∝ w_k²) differentiated too",
-    }
-    if not a.is_number:
-        conventions["symbols"] = ("α is taken as ≥ 0" if gauss else "p is taken in (0, 1]")
-    inputs: dict[str, Any] = {"y": y, "u": list(u), "w": list(w), ("alpha" if gauss else "p"): a}
+
+def _monte_carlo_step(inp: Inputs, c: Any, expected: Any, result: dict[str, Any]) -> Step:
+    exact_f = float(expected)
+    mc, se = monte_carlo(inp, float(c), exact_f)
+    z = (mc - exact_f) / se if se > 0 else 0.0
+    result["monte_carlo"] = sympy.Float(mc)
+    result["monte_carlo_se"] = sympy.Float(se)
+    return Step(title=f"Monte Carlo check ({inp.samples:,} samples, seed {inp.seed})", formula=MONTE_CARLO,
+                value=[sympy.Float(mc), sympy.Float(se)],
+                note=f"exact E[J] = {exact_f:.10g}; the estimate is off by {z:+.2f} standard errors "
+                     "(|z| above 4 would be suspicious)")
+
+
+def _shown_inputs(inp: Inputs) -> dict[str, Any]:
+    level = list(inp.level) if isinstance(inp.level, tuple) else inp.level
+    inputs: dict[str, Any] = {"y": inp.y, "u": list(inp.u), "w": list(inp.w), LEVEL_OPTION[inp.noise][2:]: level}
     if inp.samples is not None:
         inputs["samples"] = sympy.Integer(inp.samples)
         inputs["seed"] = sympy.Integer(inp.seed)
-    return Solution(command="dropout-expectation", inputs=inputs, conventions=conventions,
-                    steps=tuple(steps), result=result, notes=tuple(notes))
+    return inputs
 
 
-def _numeric(*xs: Any) -> bool:
-    return all(x.is_number for x in xs)
+NOISE_TEXT = {
+    "gaussian": "X_k = w_k + δ_k, δ_k ∼ N(0, α·w_k²), independent across k (multiplicative Gaussian noise)",
+    "per-weight": "X_k = w_k + δ_k, δ_k ∼ N(0, α_k·w_k²), independent across k, one variance factor α_k "
+                  "per weight (multiplicative Gaussian noise)",
+    "inverted": "X_k = r_k·w_k/p, r_k ∼ Bernoulli(p) independent, p = keep probability "
+                "(inverted dropout: survivors scaled by 1/p, as PyTorch)",
+    "classic": "X_k = r_k·w_k, r_k ∼ Bernoulli(p) independent, p = keep probability "
+               "(classic dropout, no rescaling: --no-inverted)",
+    "additive": "x̃_k = u_k + ε_k, ε_k ∼ N(0, σ²), independent across k (Gaussian noise added to the inputs)",
+}
+
+
+def _conventions(inp: Inputs) -> dict[str, str]:
+    c_text = "½·" if inp.half else ""
+    on_inputs = inp.noise == "additive"
+    key = inp.noise if inp.noise != "bernoulli" else ("inverted" if inp.inverted else "classic")
+    if isinstance(inp.level, tuple):
+        key = "per-weight"
+    term, noisy = (("w_k·x̃_k", "x̃_k the noisy k-th input") if on_inputs
+                   else ("X_k·u_k", "X_k the noisy k-th weight"))
+    out = {
+        "loss": f"J = {c_text}(y − Σ_k {term})² with {noisy}; c = {'1/2 (--half)' if inp.half else '1'}",
+        "noise": NOISE_TEXT[key],
+        "split": "expected_loss = data_term + penalty, both including the factor c; penalty = c·Σ_k "
+                 + ("w_k²·Var(x̃_k)" if on_inputs else "u_k²·Var(X_k)"),
+        "gradient": "grad_w[k] = ∂E[J]/∂w_k" + ("; the noise on the inputs does not depend on w" if on_inputs
+                                               else ", with the noise variance (∝ w_k²) differentiated too"),
+    }
+    symbolic = [a for a in _levels(inp) if not a.is_number]
+    if symbolic:
+        out["symbols"] = {"gaussian": "α is taken as ≥ 0", "bernoulli": "p is taken in (0, 1]",
+                          "additive": "σ² is the symbol sigma2 (printed σ₂), taken as ≥ 0"}[inp.noise]
+    return out
 
 
 # --------------------------------------------------------------------------- Monte Carlo
@@ -493,34 +772,20 @@ def monte_carlo(inp: Inputs, c: float, shift: float = 0.0) -> tuple[float, float
     import random
 
     rng = random.Random(inp.seed)
-    y = float(inp.y)
-    w = [float(x) for x in inp.w]
-    u = [float(x) for x in inp.u]
-    level = float(inp.level)
+    y, w, u = float(inp.y), [float(x) for x in inp.w], [float(x) for x in inp.u]
     n_samples = inp.samples or 0
-    total = total2 = 0.0
-    if inp.noise == "gaussian":
-        base = y - math.fsum(wi * ui for wi, ui in zip(w, u))
-        scale = [math.sqrt(level) * abs(wi) * ui for wi, ui in zip(w, u) if wi * ui != 0.0]
-        gauss = rng.gauss
-        for _ in progress(range(n_samples), n_samples, "Monte Carlo"):
-            res = base
-            for s in scale:
-                res -= s * gauss(0.0, 1.0)
-            j = c * res * res - shift
-            total += j
-            total2 += j * j
-    else:
-        keep = rng.random
+    if inp.noise == "bernoulli":
+        level = float(inp.level)
         coef = [wi * ui / (level if inp.inverted else 1.0) for wi, ui in zip(w, u)]
-        for _ in progress(range(n_samples), n_samples, "Monte Carlo"):
-            res = y
-            for cf in coef:
-                if keep() < level:
-                    res -= cf
-            j = c * res * res - shift
-            total += j
-            total2 += j * j
+        total, total2 = _mc_dropout(rng, y, coef, level, c, shift, n_samples)
+    else:
+        if inp.noise == "additive":  # y − Σ w_k·(u_k + σ·z_k)
+            scale = [math.sqrt(float(inp.level)) * wi for wi in w]
+        else:  # y − Σ (w_k + √α_k·|w_k|·z_k)·u_k
+            alphas = [float(a) for a in _levels(inp)] * (1 if isinstance(inp.level, tuple) else len(w))
+            scale = [math.sqrt(a) * abs(wi) * ui for a, wi, ui in zip(alphas, w, u)]
+        base = y - math.fsum(wi * ui for wi, ui in zip(w, u))
+        total, total2 = _mc_gaussian(rng, base, [s for s in scale if s != 0.0], c, shift, n_samples)
     mean = total / n_samples
     var = max(total2 / n_samples - mean * mean, 0.0) * n_samples / (n_samples - 1)
     se = math.sqrt(var / n_samples)
@@ -531,13 +796,59 @@ def monte_carlo(inp: Inputs, c: float, shift: float = 0.0) -> tuple[float, float
     return mean, se
 
 
+def _mc_gaussian(rng: Any, base: float, scale: list[float], c: float, shift: float, n: int) -> tuple[float, float]:
+    """Σ (J − shift) and Σ (J − shift)² over n draws of the residual base − Σ scale_k·z_k."""
+    total = total2 = 0.0
+    gauss = rng.gauss
+    for _ in progress(range(n), n, "Monte Carlo"):
+        res = base
+        for s in scale:
+            res -= s * gauss(0.0, 1.0)
+        j = c * res * res - shift
+        total += j
+        total2 += j * j
+    return total, total2
+
+
+def _mc_dropout(rng: Any, y: float, coef: list[float], keep: float, c: float, shift: float,
+                n: int) -> tuple[float, float]:
+    """Σ (J − shift) and Σ (J − shift)² over n draws of the masks (term k kept with probability ``keep``)."""
+    total = total2 = 0.0
+    draw = rng.random
+    for _ in progress(range(n), n, "Monte Carlo"):
+        res = y
+        for cf in coef:
+            if draw() < keep:
+                res -= cf
+        j = c * res * res - shift
+        total += j
+        total2 += j * j
+    return total, total2
+
+
+# --------------------------------------------------------------------------- mistakes
+
+
 def _flip_scaling(kw: Any) -> Any:
     return {"inverted": not kw["inverted"]} if kw["noise"] == "bernoulli" else None
+
+
+def _swap_noisy(kw: Any) -> Any:
+    """Input noise of variance s worked as weight noise of factor s, or the other way."""
+    if kw["noise"] == "additive":
+        return {"noise": "gaussian"}
+    if kw["noise"] == "gaussian" and not isinstance(kw["level"], tuple):
+        return {"noise": "additive"}
+    return None
 
 
 MISTAKES = (
     Mistake("forgot the penalty (the variance term of E[X_k²])", {"penalty": False}),
     Mistake("took the noise variance as α·w_k instead of α·w_k²",
             lambda kw: {"linear_variance": True} if kw["noise"] == "gaussian" else None),
+    Mistake("took the noise variance as σ instead of σ² (the standard deviation for the variance)",
+            lambda kw: {"linear_variance": True} if kw["noise"] == "additive" else None),
+    Mistake("mixed up noise on the inputs (penalty σ²·Σ_k w_k²) and on the weights (α·Σ_k w_k²·u_k²)",
+            _swap_noisy),
     Mistake("mixed up inverted (1/p) and classic dropout scaling", _flip_scaling),
 )

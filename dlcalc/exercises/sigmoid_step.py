@@ -204,7 +204,10 @@ class _Square(_Board):
         return _paren(p, self.args[0], PRECEDENCE["Pow"]) + "**2"
 
     def _latex(self, p: Any) -> str:
-        return "{" + _paren(p, self.args[0], PRECEDENCE["Pow"]) + "}^{2}"
+        base = _paren(p, self.args[0], PRECEDENCE["Pow"])
+        if "^" in base and not base.startswith(r"\left("):  # x__2 or x̂²: {\hat{x}^{2}}^{2} stops TeX
+            return rf"\left({base}\right)^{{2}}"
+        return "{" + base + "}^{2}"
 
 
 class _Call(_Board):
@@ -483,6 +486,9 @@ def _shapes(x: Any, t: Any, w: Any) -> tuple[list[list[Any]], list[Any], list[An
         else:
             X = [[symbol(f"x_{i + 1}_{j + 1}") for j in range(d)] for i in range(T)]
     elif not isinstance(x, list):
+        if d != 1:
+            raise InputError("--x", f"is one number but --w has {d} weights; give --x as a vector "
+                                    f"of {d} features (or --w as one number)")
         X = [[x]]
     elif not any(isinstance(e, list) for e in x):  # a vector
         n = len(x)

@@ -7,23 +7,27 @@ never a traceback.  SymPy and the exercises are imported inside the commands, so
 ``dlcalc --help`` and ``dlcalc --version`` never import them.
 """
 
+import errno
 import inspect
 import json
 import os
+import re
 import signal
 import sys
 import threading
 from contextlib import contextmanager
-from typing import Annotated, Any, Callable, Iterator, List, Optional
+from typing import Annotated, Any, Callable, Iterator, List, Mapping, Optional
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from dlcalc import __version__
 
 DEFAULT_TIMEOUT = 8.0
 #: set by `dlcalc batch`: JSON without the worked steps (an autograder wants the results)
 _LEAN = [False]
+#: set by `dlcalc batch`: its lines may not write files (``--plot``)
+_BATCH = [False]
 
 
 class _Timeout(BaseException):
@@ -39,16 +43,130 @@ class _Failure(Exception):
         self.option = option
 
 
+#: characters that must not reach a terminal raw: C0 and C1 controls (ESC starts colour,
+#: hyperlink, title and clear-screen sequences), DEL, and the Unicode BiDi controls, which
+#: reorder what is shown (U+202E makes "gpj.exe" read "exe.jpg"); tab and newline stay
+_INVISIBLE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                           "\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_char(m: "re.Match[str]") -> str:
+    c = ord(m.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters and BiDi overrides as visible escapes (``\\x1b``,
+    ``\\u202e``): what user text becomes before it is shown anywhere."""
+    return _INVISIBLE_RE.sub(_escape_char, text) if _INVISIBLE_RE.search(text) else text
+
+
+def _tex_escape_char(m: "re.Match[str]") -> str:
+    return r"\text{\textbackslash{}" + _escape_char(m)[1:] + "}"
+
+
+def _json_line(obj: Any) -> str:
+    """One JSON line; characters a terminal would act on are JSON escapes (the same value)."""
+    line = json.dumps(obj, ensure_ascii=not _utf8(sys.stdout))
+    return _INVISIBLE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+
+
+#: how :func:`_clean` treats each type it meets (found once per type: a solution holds
+#: thousands of SymPy numbers, and an ABC or dataclass test per number costs)
+_CLEAN_KIND: dict[type, Any] = {str: "str", list: "seq", tuple: "seq", dict: "map"}
+
+
+def _clean_kind(t: type) -> Any:
+    kind = _CLEAN_KIND.get(t)
+    if kind is None:
+        from dataclasses import fields, is_dataclass
+
+        from dlcalc.core import Math
+
+        if t is Math:
+            kind = "math"
+        elif is_dataclass(t):
+            kind = tuple(f.name for f in fields(t))
+        elif issubclass(t, Mapping):
+            kind = "map"
+        else:
+            kind = "leaf"  # SymPy values, numbers, bools: no user text
+        _CLEAN_KIND[t] = kind
+    return kind
+
+
+def _clean(obj: Any) -> Any:
+    """A copy of a solution's parts with every string passed through :func:`visible`
+    (and each hand-typed formula's LaTeX made safe the same way); values are unchanged."""
+    kind = _clean_kind(type(obj))
+    if kind == "leaf":
+        return obj
+    if kind == "str":
+        return visible(obj)
+    if kind == "seq":
+        out = [_clean(x) for x in obj]
+        return obj if all(a is b for a, b in zip(out, obj)) else type(obj)(out)
+    if kind == "map":
+        new = {_clean(k): _clean(v) for k, v in obj.items()}
+        same = all(a is b for a, b in zip(new, obj)) and all(new[k] is obj[k] for k in obj)
+        return obj if same else new
+    if kind == "math":
+        text, tex = visible(obj.text), _INVISIBLE_RE.sub(_tex_escape_char, obj.latex)
+        return obj if (text is obj.text and tex == obj.latex) else type(obj)(text, tex)
+    changes = {}
+    for name in kind:  # a dataclass (Solution, Step, Verdict): its fields
+        v = getattr(obj, name)
+        c = _clean(v)
+        if c is not v:
+            changes[name] = c
+    if not changes:
+        return obj
+    from dataclasses import replace
+
+    return replace(obj, **changes)
+
+
+def _without_read_text(message: str) -> str:
+    """``message`` with every stretch of 8 or more characters that also occurs in a file (or
+    standard input) read by this command replaced by "…": an exercise's own message may quote
+    its input, and no message may show what a file holds (``--x @/etc/shadow``)."""
+    parse = sys.modules.get("dlcalc.parse")
+    sources = getattr(parse, "_READ_LOG", None)
+    if not sources:
+        return message
+    n, width = len(message), 8
+    hidden = [False] * n
+    for i in range(n - width + 1):
+        window = message[i:i + width]
+        if any(window in src for src in sources):
+            hidden[i:i + width] = [True] * width
+    if not any(hidden):
+        return message
+    out = []
+    for i, ch in enumerate(message):
+        if not hidden[i]:
+            out.append(ch)
+        elif i == 0 or not hidden[i - 1]:
+            out.append("…")
+    return "".join(out) + " (the file's text is not shown)"
+
+
 def _emit_error(message: str, option: Optional[str], as_json: bool) -> None:
-    message = " ".join(message.split())
+    message = " ".join(visible(_without_read_text(str(message))).split())
     if len(message) > 300:  # a hostile 100,000-character token is not echoed back whole
         message = message[:200] + " … " + message[-60:]
-    if option is not None and len(option) > 60:
-        option = option[:60] + "…"
+    if option is not None:
+        option = visible(str(option))
+        if len(option) > 60:
+            option = option[:60] + "…"
     if as_json:
-        sys.stdout.write(json.dumps({"error": {"message": message, "option": option}}) + "\n")
+        sys.stdout.write(_json_line({"error": {"message": message, "option": option}}) + "\n")
     else:
-        sys.stderr.write(f"error: {message}\n")
+        try:
+            sys.stderr.write(f"error: {message}\n")
+            sys.stderr.flush()
+        except (OSError, ValueError, AttributeError):  # standard error closed or full: the exit code says it
+            pass
 
 
 def _usage_error_parts(exc: Any) -> tuple:
@@ -97,38 +215,107 @@ class _Group(TyperGroup):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
+    def _main_shell_completion(self, ctx_args: Any, prog_name: str, complete_var: Any = None) -> None:
+        try:
+            super()._main_shell_completion(ctx_args, prog_name, complete_var)
+        except (KeyError, ValueError, IndexError, TypeError):  # COMP_CWORD=x, no COMP_WORDS
+            raise _CompletionError() from None
+
     def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
-        for name in ("COLUMNS", "LINES"):  # Rich reads these with str.isdigit then int(): "²" would crash
+        for name in ("COLUMNS", "LINES"):
             value = os.environ.get(name)
-            if value is not None and value.isdigit() and not value.isascii():
+            # Rich reads these with str.isdigit then int(): "²" would crash, and a width of
+            # 0 (COLUMNS=0) prints nothing at all; the terminal's own size is used instead
+            if value is not None and value.isdigit() and (not value.isascii() or int(value) == 0):
                 del os.environ[name]
         try:
-            rv = super().main(args=argv, prog_name=prog_name or "dlcalc",
-                              complete_var=complete_var, standalone_mode=False, **extra)
-            code = rv if isinstance(rv, int) else 0
-        except typer.Exit as exc:  # pragma: no cover - returned instead when not standalone
-            code = exc.exit_code
-        except KeyboardInterrupt:
-            sys.stderr.write("error: interrupted\n")
-            code = 130
-        except Exception as exc:
-            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `dlcalc` or `dlcalc CMD`
-                sys.stdout.write(exc.format_message() + "\n")
-                code = 0
-            elif hasattr(exc, "format_message"):  # a usage error found by the option parser
-                message, option = _usage_error_parts(exc)
-                _emit_error(message, option, "--json" in argv)
-                code = 2
-            elif type(exc).__name__ == "Abort":
-                sys.stderr.write("error: aborted\n")
-                code = 1
-            else:
-                raise
+            code = self._main(argv, prog_name, complete_var, **extra)
+            if standalone_mode:
+                sys.stdout.flush()  # a full disk shows here: one line, not a traceback at exit
+        except OSError as exc:  # writing the answer failed: /dev/full, a closed stdout
+            code = _output_failed(exc)
         if standalone_mode:
             sys.exit(code)
         return code
+
+    def _main(self, argv: List[str], prog_name: Any, complete_var: Any, **extra: Any) -> int:
+        try:
+            rv = super().main(args=argv, prog_name=prog_name or "dlcalc",
+                              complete_var=complete_var, standalone_mode=False, **extra)
+            return rv if isinstance(rv, int) else 0
+        except typer.Exit as exc:  # pragma: no cover - returned instead when not standalone
+            return exc.exit_code
+        except KeyboardInterrupt:
+            _say("error: interrupted")
+            return 130
+        except _CompletionError:
+            _say("error: shell completion needs COMP_WORDS and a whole-number COMP_CWORD, "
+                 "as set by the script of dlcalc --show-completion")
+            return 2
+        except OSError:
+            raise
+        except Exception as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `dlcalc` or `dlcalc CMD`
+                sys.stdout.write(exc.format_message() + "\n")
+                return 0
+            if hasattr(exc, "format_message"):  # a usage error found by the option parser
+                message, option = _usage_error_parts(exc)
+                _emit_error(message, option, "--json" in argv)
+                return 2
+            if type(exc).__name__ == "Abort":
+                _say("error: aborted")
+                return 1
+            raise
+
+
+class _CompletionError(Exception):
+    """The shell-completion variables are missing or malformed."""
+
+
+def _say(line: str) -> None:
+    """One line on standard error, if standard error can take it."""
+    try:
+        sys.stderr.write(visible(line) + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _output_failed(exc: OSError) -> int:
+    """Standard output could not be written: one line on standard error (none for a closed
+    pipe, as `| head` does), exit 1; output still buffered goes to /dev/null, so the
+    interpreter's own flush at exit does not print a traceback."""
+    if exc.errno != errno.EPIPE:
+        _say(f"error: cannot write the output: {exc.strerror or exc}")
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+    return 1
+
+
+class _ClosedStdout:
+    """Standard output when the process was started with it closed (``>&-``): every write
+    fails as writing to a closed file descriptor does."""
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
 
 
 app = typer.Typer(
@@ -298,6 +485,69 @@ def _solve(compute: Callable[[], Any], check: Optional[List[str]], rtol: Optiona
     return solution
 
 
+def _plot_path(plot: str) -> None:
+    """``--plot`` names a PNG file to write: ``run.png`` (``.png`` alone would become ``.png.png``)."""
+    if _BATCH[0]:
+        raise _Failure("--plot cannot write files inside dlcalc batch (a batch line must not "
+                       "touch the file system); draw it with a separate dlcalc command", "--plot")
+    stem, ext = os.path.splitext(os.path.basename(plot))
+    if ext.lower() != ".png" or not stem:
+        raise _Failure(f"--plot must name a .png file such as run.png, got {plot[:60]!r}", "--plot")
+
+
+def _preload(json_out: bool, latex_out: bool, check: Optional[List[str]], plot: Optional[str]) -> None:
+    """Import what this run needs before its deadline is armed: an alarm that fires inside an
+    import leaves half-built modules behind (``module 'sympy' has no attribute 'logic'`` on
+    every later line of a batch)."""
+    import dlcalc.core  # noqa: F401
+    import dlcalc.render  # noqa: F401
+
+    if check:
+        import dlcalc.check  # noqa: F401
+    if plot is not None:
+        from dlcalc.plot import _pyplot
+
+        _call(_pyplot, 0)
+
+
+def _forget_modules(before: set) -> None:
+    """After a timeout: drop every module imported under the deadline, finished or not, so
+    that the next command imports them afresh (and SymPy's cache, which may hold their objects)."""
+    new = [name for name in list(sys.modules) if name not in before]
+    for name in new:
+        sys.modules.pop(name, None)
+    if new and "sympy" in sys.modules:
+        try:
+            from sympy.core.cache import clear_cache
+
+            clear_cache()
+        except Exception:  # pragma: no cover - only ever a best effort
+            pass
+
+
+def _render(solution: Any, *, json_out: bool, latex_out: bool, latex_document: bool,
+            ndigits: int, brief: bool = False) -> Any:
+    if json_out and (_LEAN[0] or brief) and solution.steps:  # batch, --brief: no steps printed
+        from dataclasses import replace
+
+        solution = replace(solution, steps=())
+    solution = _clean(solution)  # user text (layer specs, names) as visible escapes
+    if json_out:
+        from dlcalc.render import to_json
+
+        return _json_line(to_json(solution, ndigits, steps=not (_LEAN[0] or brief)))
+    if latex_out:
+        from dlcalc.render import to_latex
+
+        return _INVISIBLE_RE.sub(_tex_escape_char, to_latex(solution, ndigits, document=latex_document,
+                                                            brief=brief))
+    from dlcalc.render import to_plain, to_rich
+
+    width = _rich_width() if _utf8(sys.stdout) else None  # else Rich draws ASCII boxes
+    text = to_plain(solution, ndigits, width, brief=brief) if _plain_stdout() else None
+    return visible(text) if text is not None else to_rich(solution, ndigits, width or _rich_width(), brief=brief)
+
+
 def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: str,
         timeout: str, check: Optional[List[str]] = None, rtol: Optional[str] = None, atol: Optional[str] = None,
         latex_document: bool = False, plot: Optional[str] = None, brief: bool = False) -> None:
@@ -305,6 +555,10 @@ def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: 
 
     With ``--check``, exit 1 when any checked answer is wrong (like ``cmp``).
     """
+    from dlcalc import parse
+
+    parse.forget_reads()
+    before = set(sys.modules)
     try:
         if json_out and (latex_out or latex_document):
             raise _Failure("--latex cannot be combined with --json", "--latex")
@@ -313,6 +567,10 @@ def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: 
         limit = _number_option(timeout, "--timeout", 0.1, 3600)
         rel = None if rtol is None else _number_option(rtol, "--rtol", 0, 1)  # None: as written
         abs_ = None if atol is None else _number_option(atol, "--atol", 0, 1e300)
+        if plot is not None:
+            _plot_path(plot)
+        _preload(json_out, latex_out, check, plot)
+        before = set(sys.modules)
         output: Any
         if sys.stderr.isatty():
             _install_progress()
@@ -322,22 +580,11 @@ def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: 
                 from dlcalc.plot import plot as draw
 
                 _call(lambda: draw(solution, plot), limit)
-            if json_out:
-                from dlcalc.render import to_json
-
-                output = json.dumps(to_json(solution, ndigits, steps=not (_LEAN[0] or brief)),
-                                    ensure_ascii=not _utf8(sys.stdout))
-            elif latex_out:
-                from dlcalc.render import to_latex
-
-                output = to_latex(solution, ndigits, document=latex_document, brief=brief)
-            else:
-                from dlcalc.render import to_plain, to_rich
-
-                width = _rich_width() if _utf8(sys.stdout) else None  # else Rich draws ASCII boxes
-                output = ((to_plain(solution, ndigits, width, brief=brief) if _plain_stdout() else None)
-                          or to_rich(solution, ndigits, width or _rich_width(), brief=brief))
+            output = _call(lambda: _render(solution, json_out=json_out, latex_out=latex_out,
+                                           latex_document=latex_document, ndigits=ndigits,
+                                           brief=brief), limit)
     except _Timeout:
+        _forget_modules(before)
         _emit_error(f"--timeout reached ({timeout} s) before the answer was found; "
                     "allow more time with a larger --timeout", "--timeout", json_out)
         raise typer.Exit(2) from None
@@ -367,6 +614,9 @@ def _call(compute: Callable[[], Any], limit: float) -> Any:
     except Exception as exc:  # the last guard: never a traceback for a user
         if os.environ.get("DLCALC_DEBUG"):
             raise
+        if isinstance(exc, ValueError) and "integer string conversion" in str(exc):
+            raise _Failure("the working holds a number of more than 4,300 digits, too long to "
+                           "print; use smaller numbers or fewer steps", None) from None
         detail = " ".join(str(exc).split())[:200]
         raise _Failure(f"could not compute this input ({type(exc).__name__}: {detail})", None) from None
 
@@ -423,6 +673,35 @@ def _refuse_dash_values(values: Optional[List[str]], spellings: List[str], comma
             raise _Failure(f"{name[:40]} is not an option of {command}{hint}", name[:40])
 
 
+class _DashValuesCommand(TyperCommand):
+    """A command whose positional values may start with ``-`` (``bn-forward 1 -2 3``).
+
+    Click then skips unknown options instead of refusing them, but it still reads a token
+    such as ``-hx`` or ``-theta`` as a group of short options, so its ``h`` printed the help
+    (exit 0, and in a batch an ``error`` with ``exit_code`` 0).  Such a token is refused
+    before click sees it."""
+
+    def parse_args(self, ctx: Any, args: List[str]) -> List[str]:
+        import click
+
+        shorts = {o[1] for p in self.get_params(ctx) for o in (*p.opts, *getattr(p, "secondary_opts", ()))
+                  if len(o) == 2 and o[0] == "-" and o[1] != "-"}
+        spellings = [o for p in self.get_params(ctx) for o in (*p.opts, *getattr(p, "secondary_opts", ()))]
+        for tok in args:
+            if tok == "--":
+                break
+            if len(tok) > 2 and tok[0] == "-" and tok[1] != "-" and any(c in shorts for c in tok[1:]):
+                import difflib
+
+                close = difflib.get_close_matches(tok, spellings, n=1)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                if tok[1].isalpha():
+                    hint += f" (a negative symbol as a value is written (-{tok[1:][:20]}))"
+                raise click.NoSuchOption(tok[:40], message=f"{tok[:40]} is not an option of "
+                                                             f"{ctx.info_name}{hint}", ctx=ctx)
+        return super().parse_args(ctx, args)
+
+
 def build_command(name: str) -> Any:
     """The click command of exercise ``name``, built from its declaration in the registry."""
     from dlcalc import registry
@@ -455,12 +734,17 @@ def build_command(name: str) -> Any:
     settings = {"ignore_unknown_options": True} if decl.dash_values else {}
     sub = typer.Typer(rich_markup_mode=None, pretty_exceptions_enable=False,
                       context_settings={"help_option_names": ["-h", "--help"]})
-    sub.command(name, help=doc, context_settings=settings)(wrapper)
+    sub.command(name, help=doc, context_settings=settings,
+                cls=_DashValuesCommand if decl.dash_values else None)(wrapper)
     return typer.main.get_command(sub)
 
 
 def main() -> None:
     """Console-script entry point."""
+    if sys.stdout is None:  # started with standard output closed
+        sys.stdout = _ClosedStdout()  # type: ignore[assignment]
+    if sys.stderr is None:  # started with standard error closed: the answer still goes out
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")
     for stream in (sys.stdout, sys.stderr):  # a non-UTF-8 console gets '?' for β, never a traceback
         try:
             stream.reconfigure(errors="replace")  # type: ignore[union-attr]
@@ -472,6 +756,72 @@ def main() -> None:
 # --------------------------------------------------------------------------- commands
 
 
+#: the longest line `dlcalc batch` reads, in bytes (4 MiB: an inline value may have 1,000,000
+#: characters); a longer line is an error line of its own
+MAX_LINE_BYTES = 4 * 1024 * 1024
+#: past a too-long line, at most this much more is read looking for its end; then the batch
+#: stops (``dlcalc batch /dev/zero`` has no line break at all)
+MAX_SKIP_BYTES = 64 * 1024 * 1024
+
+
+def _batch_lines(stream: Any) -> Iterator[tuple[int, Optional[str], Optional[str]]]:
+    """(line number, text, None) for each line of ``stream``, or (number, None, why) for a
+    line that cannot be read (too long, not UTF-8); (number, None, "") when the batch must stop."""
+    number = 0
+    while True:
+        try:
+            raw = stream.readline(MAX_LINE_BYTES + 1)
+        except UnicodeDecodeError:  # a text stream (no binary buffer): the rest is unreadable
+            yield number + 1, None, ""
+            return
+        if not raw:
+            return
+        number += 1
+        newline = b"\n" if isinstance(raw, bytes) else "\n"
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(newline):
+            skipped = 0
+            while True:
+                chunk = stream.readline(1 << 20)
+                if not chunk or chunk.endswith(newline):
+                    break
+                skipped += len(chunk)
+                if skipped > MAX_SKIP_BYTES:
+                    yield number, None, ""
+                    return
+            yield number, None, f"is longer than {MAX_LINE_BYTES:,} bytes, the limit of a batch line"
+            continue
+        if isinstance(raw, bytes):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield number, None, (f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at position "
+                                     f"{exc.start + 1})")
+                continue
+        else:
+            text = raw
+        yield number, text[1:] if text.startswith("\ufeff") else text, None  # a BOM (Windows editors)
+
+
+def _batch_job(text: str, names: set) -> tuple[str, List[str]]:
+    """The command and arguments of one batch line; ValueError says what is wrong."""
+    try:
+        job = json.loads(text)
+    except RecursionError:
+        raise ValueError("is nested too deeply to be a job") from None
+    except ValueError as exc:
+        raise ValueError(f"is not JSON ({exc})") from None
+    if not isinstance(job, dict):
+        raise ValueError('must be a JSON object {"command": ..., "args": [...]}')
+    if "command" not in job:
+        raise ValueError('has no "command"')
+    command_name, args = job["command"], job.get("args", [])
+    if not isinstance(command_name, str) or command_name not in names:
+        raise ValueError(f"has the unknown command {str(command_name)[:40]!r}")
+    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+        raise ValueError('"args" must be a list of strings')
+    return command_name, args
+
+
 @app.command("batch")
 def batch(
     file: Annotated[str, typer.Argument(
@@ -479,57 +829,86 @@ def batch(
              '{"command": "adam-step", "args": ["--theta", "1", "--grad", "0.5"]}; - reads standard input.',
         show_default=False)],
     full: Annotated[bool, typer.Option("--full", help="Include the worked steps in every output line.")] = False,
+    files_from: Annotated[Optional[str], typer.Option(
+        "--files-from", metavar="DIR",
+        help="Let the lines read @PATH values from the files under DIR (paths relative to DIR; "
+             "none that leaves it through .. or a symbolic link). Without it a line reads no file.",
+        show_default=False)] = None,
 ) -> None:
     """Many exercises in one process: one JSON result per input line (the import is paid once).
 
     Each output line is the command's --json object (without steps unless --full) plus
     "line" and "exit_code"; a bad line gives {"line", "exit_code": 2, "error"} and the rest go on.
+    A line may not write files (--plot) nor read them (@PATH, - ) unless --files-from DIR
+    allows the files under DIR. A line is at most 4 MiB of UTF-8.
 
     Example: dlcalc batch exercises.jsonl
     """
     import io
     from contextlib import redirect_stderr, redirect_stdout
 
-    from dlcalc import registry
+    from dlcalc import parse, registry
 
     group = typer.main.get_command(app)
     names = set(registry.names())
+    if files_from is not None and not os.path.isdir(files_from):
+        _emit_error(f"--files-from must name a folder, got {files_from[:60]!r}", "--files-from", False)
+        raise typer.Exit(2)
     try:
-        stream = sys.stdin if file == "-" else open(file, encoding="utf-8")
+        stream = (getattr(sys.stdin, "buffer", None) or sys.stdin) if file == "-" else open(file, "rb")
     except OSError as exc:
-        _emit_error(f"FILE cannot read {file!r}: {exc.strerror or exc}", "FILE", False)
+        _emit_error(f"FILE cannot read {file[:60]!r}: {exc.strerror or exc}", "FILE", False)
         raise typer.Exit(2) from None
-    _LEAN[0] = not full
+
+    def emit(record: dict) -> None:
+        sys.stdout.write(_json_line(record) + "\n")
+        sys.stdout.flush()  # an autograder reads each answer as it comes
+
+    _LEAN[0], _BATCH[0] = not full, True
     try:
-        with stream:
-            for number, line in enumerate(stream, 1):
-                if not line.strip():
-                    continue
+        with stream, parse.reading(files_from):
+            for number, line, why in _batch_lines(stream):
+                if why == "":
+                    emit({"line": number, "exit_code": 2, "error": {
+                        "message": f"line {number} is longer than {MAX_LINE_BYTES:,} bytes and has no line "
+                                   "break within the next 64 MiB; the batch stops here", "option": None}})
+                    raise typer.Exit(2)
                 record: dict[str, Any] = {"line": number}
                 try:
-                    job = json.loads(line)
-                    command_name, args = job["command"], job.get("args", [])
-                    if command_name not in names:
-                        raise ValueError(f"unknown command {str(command_name)[:40]!r}")
-                    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
-                        raise ValueError("args must be a list of strings")
-                except (ValueError, KeyError, TypeError) as exc:
-                    record.update(exit_code=2, error={"message": f"line {number}: {exc}"[:300], "option": None})
-                    sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    if why is not None:
+                        raise ValueError(why)
+                    if not line.strip():
+                        continue
+                    command_name, args = _batch_job(line, names)
+                except ValueError as exc:
+                    message = " ".join(visible(f"line {number} {exc}").split())[:300]
+                    record.update(exit_code=2, error={"message": message, "option": None})
+                    emit(record)
                     continue
                 out, err = io.StringIO(), io.StringIO()
                 stdin, sys.stdin = sys.stdin, io.StringIO("")  # a job's "-" never eats the batch
                 try:
                     with redirect_stdout(out), redirect_stderr(err):
                         code = group.main(args=[command_name, *args, "--json"], standalone_mode=False)
+                except Exception as exc:  # never lose the rest of the batch to one line
+                    code = 2
+                    err.write(f"internal error ({type(exc).__name__})")
                 finally:
                     sys.stdin = stdin
                 try:
                     body = json.loads(out.getvalue())
+                    if not isinstance(body, dict):
+                        raise ValueError
                 except ValueError:
-                    body = {"error": {"message": (err.getvalue() or out.getvalue()).strip()[:300], "option": None}}
+                    if code == 0 and any(a in ("--help", "-h") for a in args):
+                        message = "--help cannot be used in a batch line"
+                    else:
+                        message = (err.getvalue() or out.getvalue()).strip() or "printed no result"
+                    body = {"error": {"message": " ".join(visible(message).split())[:300], "option": None}}
+                if "error" in body and code == 0:
+                    code = 2  # an error is never a success
                 record["exit_code"] = code
                 record.update(body)
-                sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+                emit(record)
     finally:
-        _LEAN[0] = False
+        _LEAN[0], _BATCH[0] = False, False

@@ -12,16 +12,24 @@ Forms accepted (see ../shared/interface.md):
     vectors                    [1, 2, 3]  or  1,2,3
     matrices                   [[2,1],[1,3]]  or  2 1; 1 3  (rows by ';' or new lines)
     @PATH, -                   the value is read from a file or from standard input
+
+An error message never echoes text that was read from a file or standard input (see
+:func:`_echo`): ``--x @/etc/shadow`` says the file is not a valid expression, not what it
+holds.  Inside ``dlcalc batch`` reading is off, or limited to one folder (:func:`reading`).
 """
 
 from __future__ import annotations
 
 import ast
 import keyword
+import os
 import re
+import stat
 import sys
+import warnings
+from contextlib import contextmanager
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import sympy
 
@@ -66,34 +74,102 @@ def symbol(name: str) -> sympy.Symbol:
 
 # --------------------------------------------------------------------------- reading text
 
+#: the texts read through ``@PATH`` or ``-`` since :func:`forget_reads` (the CLI calls it
+#: before each command): error messages never quote from them
+_READ_LOG: list[str] = []
+#: who may read: ``[None]`` anyone (the command line); ``[""]`` nobody; ``[folder]`` only
+#: regular files whose resolved path lies under that folder (``dlcalc batch --files-from``)
+_READING: list[str | None] = [None]
+HIDDEN = "(text read from the file or standard input, not shown)"
+
+
+def forget_reads() -> None:
+    """Start a new command: forget the texts read so far (see :func:`_echo`)."""
+    _READ_LOG.clear()
+
+
+@contextmanager
+def reading(folder: str | None) -> Iterator[None]:
+    """Within this block ``@PATH`` reads only regular files under ``folder`` (its resolved
+    path; a path that leaves it through ``..`` or a symbolic link is refused), and ``-``
+    (standard input) is refused.  ``folder=None`` refuses every ``@PATH`` too.
+    Used by ``dlcalc batch``: a batch line must not read what the batch's owner did not allow."""
+    before = _READING[0]
+    _READING[0] = "" if folder is None else os.path.realpath(folder)
+    try:
+        yield
+    finally:
+        _READING[0] = before
+
+
+def _echo(fragment: Any, quote: bool = True) -> str:
+    """A piece of the user's text for an error message (``repr`` when ``quote``), or a
+    placeholder when it comes from a file or standard input read in this command."""
+    fragment = str(fragment)
+    if fragment and any(fragment in src for src in _READ_LOG):
+        return HIDDEN
+    return repr(fragment) if quote else fragment
+
+
+def _restricted_path(path: str, option: str, folder: str) -> str:
+    """``path`` (relative to ``folder``) resolved, if it lies under ``folder``; else an error."""
+    if not folder:
+        raise InputError(option, "cannot read files inside dlcalc batch; start the batch with "
+                                 "--files-from DIR to allow reading the files under DIR")
+    if "\x00" in path:
+        raise InputError(option, f"cannot read file {path[:60]!r}: the path contains a NUL byte")
+    real = os.path.realpath(os.path.join(folder, path))
+    if os.path.commonpath([real, folder]) != folder:
+        raise InputError(option, f"cannot read file {path[:60]!r}: it is outside the --files-from "
+                                 "folder (after following .. and symbolic links)")
+    return real
+
+
+def _read_file(path: str, option: str) -> bytes:
+    folder = _READING[0]
+    target = path if folder is None else _restricted_path(path, option, folder)
+    try:
+        if folder is None:
+            with open(target, "rb") as fh:
+                return fh.read(MAX_CHARS + 1)
+        # no waiting on a FIFO, no following a link swapped in after the check
+        fd = os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise InputError(option, f"cannot read file {path[:60]!r}: not a regular file")
+            return fh.read(MAX_CHARS + 1)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InputError(option, f"cannot read file {path[:60]!r}: {why}") from None
+
 
 def read_source(text: str, option: str, *, stdin: Any = None) -> str:
     """The text of an option's value, following ``@PATH`` and ``-`` (standard input)."""
     if text is None:
         raise InputError(option, "needs a value")
     if text == "-":
+        if _READING[0] is not None:
+            raise InputError(option, "cannot read standard input inside dlcalc batch (standard "
+                                     "input is the batch itself); put the value in the line")
         stream = stdin if stdin is not None else sys.stdin
         try:
             data = stream.read(MAX_CHARS + 1)
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
+        except (OSError, ValueError, UnicodeDecodeError, AttributeError) as exc:
             raise InputError(option, f"could not read standard input: {exc}") from None
         text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+        _READ_LOG.append(text)
         if len(text) > MAX_CHARS:
             raise InputError(option, f"is longer than {MAX_CHARS:,} characters")
     elif text.startswith("@"):
         path = text[1:]
-        try:
-            with open(path, "rb") as fh:
-                raw = fh.read(MAX_CHARS + 1)
-        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
-            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise InputError(option, f"cannot read file {path!r}: {why}") from None
+        raw = _read_file(path, option)
         if len(raw) > MAX_CHARS:
-            raise InputError(option, f"file {path!r} is longer than {MAX_CHARS:,} characters")
+            raise InputError(option, f"file {path[:60]!r} is longer than {MAX_CHARS:,} characters")
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise InputError(option, f"file {path!r} is not UTF-8 text") from None
+            raise InputError(option, f"file {path[:60]!r} is not UTF-8 text") from None
+        _READ_LOG.append(text)
     return text
 
 
@@ -102,13 +178,18 @@ def _check_text(text: str, option: str) -> str:
         raise InputError(option, f"is longer than {MAX_CHARS:,} characters")
     if "\x00" in text:
         raise InputError(option, "contains a NUL byte")
+    if "#" in text:  # Python would read the rest as a comment: "3#<anything>" would be 3
+        raise InputError(option, f"contains '#' at position {text.index('#') + 1}; a value is a number "
+                                 "or an expression, and # starts no comment here")
     if text.count(",") + text.count(";") + text.count("\n") >= MAX_ELEMENTS:
         raise InputError(option, f"has more than {MAX_ELEMENTS:,} entries")  # before any parsing
     for i, ch in enumerate(text if not text.isascii() else ""):  # skipped when all ASCII (fast)
         if ord(ch) > 127:
             if ch == "\u2212":  # a typographic minus from a PDF or a web page
                 continue
-            raise InputError(option, f"contains the non-ASCII character {ch!r} at position {i + 1}; "
+            shown = _echo(ch)
+            raise InputError(option, f"contains the non-ASCII character {shown}"
+                                     f"{'' if shown == HIDDEN else f' at position {i + 1}'}; "
                                      "use ASCII digits, names and operators")
     text = text.replace("\u2212", "-").strip()
     if not text:
@@ -185,7 +266,7 @@ class _Builder:
     def _Constant(self, node: ast.Constant, depth: int) -> Any:
         v = node.value
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise self.fail(f"contains {type(v).__name__} literal {self.segment(node)[:20]!r}; "
+            raise self.fail(f"contains {type(v).__name__} literal {_echo(self.segment(node)[:20])}; "
                             "only real numbers are allowed")
         text = self.segment(node).replace("_", "")
         return number_from_literal(text, self.option)
@@ -196,6 +277,9 @@ class _Builder:
     # operators
     def _UnaryOp(self, node: ast.UnaryOp, depth: int) -> Any:
         operand = self.build(node.operand, depth)
+        if isinstance(operand, list) and not isinstance(node.op, ast.UAdd):
+            raise self.fail("puts a sign before a vector or matrix; write the signs inside the "
+                            "brackets ([-1, -2])")
         if isinstance(node.op, ast.USub):
             return -operand
         if isinstance(node.op, ast.UAdd):
@@ -301,12 +385,13 @@ def number_from_literal(text: str, option: str) -> sympy.Rational:
         else:
             mant, _, exp10 = low.partition("e")
             if exp10 and abs(int(exp10)) > MAX_LITERAL_EXP10 + 30:
-                raise InputError(option, f"has the number {text[:30]}, outside ±1e{MAX_LITERAL_EXP10}")
+                raise InputError(option, f"has the number {_echo(text[:30], False)}, outside "
+                                         f"±1e{MAX_LITERAL_EXP10}")
             value = Fraction(low)
     except (ValueError, ZeroDivisionError):
-        raise InputError(option, f"has the number {text[:30]!r}, which cannot be read") from None
+        raise InputError(option, f"has the number {_echo(text[:30])}, which cannot be read") from None
     if value != 0 and not (Fraction(1, 10**MAX_LITERAL_EXP10) <= abs(value) <= 10**MAX_LITERAL_EXP10):
-        raise InputError(option, f"has the number {text[:30]}, outside the range 1e-{MAX_LITERAL_EXP10} "
+        raise InputError(option, f"has the number {_echo(text[:30], False)}, outside the range 1e-{MAX_LITERAL_EXP10} "
                                  f"to 1e{MAX_LITERAL_EXP10}")
     return sympy.Rational(value.numerator, value.denominator)
 
@@ -317,26 +402,30 @@ def name_to_sympy(name: str, option: str) -> Any:
         return CONSTANTS[name]
     low = name.lower()
     if low in ("nan", "inf", "infinity", "oo", "zoo"):
-        raise InputError(option, f"is {name!r}, which is not a finite real number")
+        raise InputError(option, f"is {_echo(name)}, which is not a finite real number")
     if name in FUNCTIONS:
         raise InputError(option, f"uses the function {name} without an argument; write {name}(...)")
     if not _NAME_RE.match(name) or keyword.iskeyword(name):
-        raise InputError(option, f"uses the name {name[:40]!r}; names are letters, digits and _, "
+        raise InputError(option, f"uses the name {_echo(name[:40])}; names are letters, digits and _, "
                                  "starting with a letter")
     if len(name) > MAX_NAME:
         raise InputError(option, f"uses a name longer than {MAX_NAME} characters")
     if hasattr(sympy, name) or name in ("E", "I", "N", "O", "Q", "S"):
-        raise InputError(option, f"uses the name {name!r}, which SymPy reserves for a function or "
-                                 f"constant; pick another symbol name (such as {name}_ or {name[0]}1)")
+        shown = _echo(name)
+        raise InputError(option, f"uses the name {shown}, which SymPy reserves for a function or constant; "
+                                 "pick another symbol name" + ("" if shown == HIDDEN else
+                                                              f" (such as {name}_ or {name[0]}1)"))
     return symbol(name)
 
 
 def _parse_ast(text: str, option: str) -> Any:
     try:
-        tree = ast.parse(text, mode="eval")
+        with warnings.catch_warnings():  # "invalid decimal literal" (1inf) is for Python code
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         where = f" at position {exc.offset}" if exc.offset else ""
-        raise InputError(option, f"is not a valid expression{where}: {text[:40]!r}") from None
+        raise InputError(option, f"is not a valid expression{where}: {_echo(text[:40])}") from None
     except (RecursionError, MemoryError, ValueError):
         raise InputError(option, "is too deeply nested or too long to read") from None
     try:
@@ -391,10 +480,14 @@ def parse_value(text: str, option: str, *, kinds: tuple[str, ...] = ("scalar", "
     return _shape(value, option, kinds)
 
 
-_PLAIN_NUM = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+# Each pattern matches a text in one way only (no two quantifiers compete for the same
+# characters: "12" is not both 1|2 and 12|, a blank run is not split between two \s*), so a
+# failed match backtracks a constant number of steps per character: linear time, not the
+# exponential time of "\d+\.?\d*" on "[100, 101, ..., 117, 1/3]".
+_PLAIN_NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _PLAIN_NUM_RE = re.compile(_PLAIN_NUM + r"\Z")
-_PLAIN_ROW = rf"\[\s*{_PLAIN_NUM}(?:\s*,\s*{_PLAIN_NUM})*\s*,?\s*\]"
-_PLAIN_MATRIX_RE = re.compile(rf"\[\s*{_PLAIN_ROW}(?:\s*,\s*{_PLAIN_ROW})*\s*,?\s*\]\Z")
+_PLAIN_ROW = rf"\[\s*{_PLAIN_NUM}(?:\s*,\s*{_PLAIN_NUM})*\s*(?:,\s*)?\]"
+_PLAIN_MATRIX_RE = re.compile(rf"\[\s*{_PLAIN_ROW}(?:\s*,\s*{_PLAIN_ROW})*\s*(?:,\s*)?\]\Z")
 _PLAIN_VECTOR_RE = re.compile(rf"{_PLAIN_ROW}\Z|{_PLAIN_NUM}(?:\s*,\s*{_PLAIN_NUM})+\s*,?\Z")
 _PLAIN_FLOAT_RANGE = (10.0 ** -(MAX_LITERAL_EXP10 - 1), 10.0 ** (MAX_LITERAL_EXP10 - 1))
 # an integer literal with a leading zero ("007"), refused by Python's grammar and the ast walk
@@ -540,7 +633,7 @@ def parse_int(text: str, option: str, *, lo: int, hi: int) -> int:
     """A whole number in [lo, hi], given as any exact expression (``1e6`` is fine)."""
     value = parse_scalar(text, option)
     if not value.is_number:
-        raise InputError(option, f"must be a whole number, got {text.strip()[:40]!r}")
+        raise InputError(option, f"must be a whole number, got {_echo(text.strip()[:40])}")
     if not value.is_Integer:
         raise InputError(option, f"must be a whole number, got {value}")
     n = int(value)
@@ -555,4 +648,4 @@ def parse_bool(text: str, option: str) -> bool:
         return True
     if low in ("false", "no", "0", "off"):
         return False
-    raise InputError(option, f"must be true or false, got {text.strip()[:40]!r}")
+    raise InputError(option, f"must be true or false, got {_echo(text.strip()[:40])}")

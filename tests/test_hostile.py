@@ -1,33 +1,39 @@
-"""Issue 8: no input, however hostile, runs code, hangs, crashes or prints a traceback.
+"""Issues 8 and 23: no input, however hostile, runs code, hangs, crashes, prints a traceback,
+writes a file or reaches the terminal raw.
 
 Every payload of the corpus goes into every option (and positional argument) of every
-command, on top of a valid base exercise, through the real CLI with --json.
+registered command, on top of a valid base exercise, through the real CLI with --json.
+The commands, their options and their base exercises come from the registry (each
+command's declared ``example``), so a command added later is covered without editing
+this file.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import time
 
 import pytest
-import typer
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import click_command, command_names, run_cli
-from dlcalc.cli import app
+from conftest import click_command, run_cli
+from dlcalc import registry
 
 CANARY = "CANARY"
 
-#: a valid exercise per command, so that the payload under test is what gets judged
-BASE = {
-    "param-count": ["784", "256", "10"],
-    "sigmoid-step": ["--x", "1", "--t", "0"],
-    "adam-step": ["--theta", "1", "--grad", "0.5"],
-    "bn-forward": ["1", "2", "3", "4"],
-    "quadratic-gd": ["--H", "[[2,1],[1,3]]", "--w0", "[1,1]", "--lr", "0.1"],
-    "dropout-expectation": ["--y", "1", "--u", "[1,2]", "--w", "[0.5,1]"],
-}
+
+def base_args(command: str) -> list[str]:
+    """The command's own example (``COMMAND.example``) as arguments after the command name."""
+    words = shlex.split(registry.command(command).example)
+    assert words[:2] == ["dlcalc", command], f"{command}: example must start 'dlcalc {command}'"
+    return words[2:]
+
+
+COMMANDS = registry.names()
+BASE = {c: base_args(c) for c in COMMANDS}
 
 PAYLOADS = [
     # code execution
@@ -43,57 +49,89 @@ PAYLOADS = [
     "9**9**9", "((9**9)**9999)**9999", "2**10**8", "factorial(10**9)", "10**10**10",
     "(" * 5000 + "1" + ")" * 5000, "-" * 50_000 + "1", "1+" * 30_000 + "1",
     "[" + ",".join(["1"] * 120_000) + "]", "x" * 100_000, "1e100000", "1" * 5000,
-    "exp(exp(exp(100)))", "sqrt(sqrt(sqrt(2)))**100000",
+    "1" * 20_000 + "x", "[" + ", ".join(str(100 + i) for i in range(18)) + ", 1/3]",
+    "[1" + " " * 100_000 + "x", "exp(exp(exp(100)))", "sqrt(sqrt(sqrt(2)))**100000",
     # non-finite and odd
     "nan", "inf", "-inf", "1e309", "zoo", "oo", "sqrt(-1)", "log(0)", "log(-1)", "1/0", "0**-1",
     "", " ", "[]", "[[]]", "[[1, 2], [3]]", "[[1], 2]", "x\x00y", "\u0661\u0662", "１２",
     "[red]x[/red]", "\x1b[31mred", "1\n2", ";;", "1e6", "-1", "0", "10**6", "True", "None",
-    "@/nonexistent/file", "@", "-", "j", "1j", "0x", "1__0", "...", "π",
+    "@/nonexistent/file", "@", "-", "j", "1j", "0x", "1__0", "...", "π", "1inf", "-[1, 1]",
+    "-[[1, 2], [3, 4]]", "+[1, 2]", "3#\x1b]8;;http://evil.example/\x1b\\CLICK\x1b]8;;\x1b\\",
+    "2\u202e1", "\x1b[2J", "a__b", "xhat__2", "1e-300", "1e300", "sqrt(2)", "1-1e-300",
+    # layer-spec and module-text shapes (param-count --layer, --from-torch and the like)
+    "dense in=3 out=4", "conv2d in=3 out=16 k=x", "conv2d in=3 out=16 k=3x", "dense in=3#x out=4",
+    "nn.Linear(3, 4)", "nn.Conv2d(3, 16, kernel_size=3)", "Linear(in_features=3, out_features=4, bias=True)",
+    "(fc): Linear(in_features=784, out_features=10, bias=True)", "k=" + "9" * 400,
 ]
+
+#: characters that must never reach the output raw (controls, BiDi overrides)
+RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def _options(command):
-    """The value-taking options and positional arguments of a command."""
+    """The value-taking options and positional arguments of a command (None for positional)."""
     cmd = click_command(command)
     out = []
     for p in cmd.params:
         if p.param_type_name == "argument":
             out.append(None)
         elif not getattr(p, "is_flag", False) and not p.hidden and "--help" not in p.opts \
-                and p.name not in ("timeout",):
+                and p.name not in ("timeout", "plot"):
             out.append(max(p.opts, key=len))
     return out
 
 
-def _judge(r, elapsed):
-    assert r.code in (0, 2), (r.code, r.stdout[-300:], r.stderr[-300:])
+def _flags(command):
+    cmd = click_command(command)
+    return [max(p.opts, key=len) for p in cmd.params
+            if p.param_type_name == "option" and getattr(p, "is_flag", False) and not p.hidden
+            and p.name not in ("help", "json_out", "latex_out", "latex_document")
+            and "--install-completion" not in p.opts and "--show-completion" not in p.opts]
+
+
+def _judge(r, elapsed, limit=10):
+    assert r.code in (0, 1, 2), (r.code, r.stdout[-300:], r.stderr[-300:])
     assert "Traceback" not in r.stdout + r.stderr
     out = json.loads(r.stdout)  # exactly one JSON object
     assert isinstance(out, dict)
     assert ("error" in out) == (r.code == 2)
     if r.code == 2:
-        assert "\n" not in out["error"]["message"]
-    assert "\x1b[" not in r.stdout
-    assert elapsed < 10
+        message = out["error"]["message"]
+        assert "\n" not in message
+        assert "could not compute this input" not in message, message  # an internal error, no option named
+    assert not RAW.search(r.stdout), "a control or BiDi character reached the output raw"
+    assert "\x1b" not in r.stdout + r.stderr
+    assert elapsed < limit
 
 
-COMMANDS = [c for c in BASE if c in command_names()]
 GRID = [(c, o) for c in COMMANDS for o in _options(c)]
+
+
+def _with(command, option, value):
+    if option is None:
+        return [value]  # the positional values alone
+    return BASE[command] + [option, value]
 
 
 @pytest.mark.parametrize("command,option", GRID, ids=[f"{c}:{o or 'ARGS'}" for c, o in GRID])
 def test_every_payload_in_every_option(command, option, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for payload in PAYLOADS:
-        extra = [payload] if option is None else [option, payload]
-        args = BASE[command] + extra if option is not None else extra
         t0 = time.monotonic()
-        r = run_cli(command, *args, "--json", "--timeout", "3", input="")
+        r = run_cli(command, *_with(command, option, payload), "--json", "--timeout", "3", input="")
         try:
             _judge(r, time.monotonic() - t0)
         except AssertionError as exc:
             raise AssertionError(f"{command} {option} {payload[:60]!r}: {exc}") from None
     assert not os.path.exists(tmp_path / CANARY)
+    assert os.listdir(tmp_path) == []  # nothing written, nothing at all
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_the_base_example_of_every_command_works(command):
+    r = run_cli(command, *BASE[command], "--json")
+    assert r.code == 0, r.stdout[-300:]
+    assert "result" in r.json()
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -105,28 +143,62 @@ def test_markup_is_printed_literally_in_text_mode(command):
     assert "\x1b[" not in r.stdout + r.stderr
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("fmt", [[], ["--latex"]])
+def test_control_characters_in_any_option_are_shown_as_escapes(command, fmt):
+    """Text and LaTeX output and their errors: ESC and U+202E come back as \\x1b and \\u202e."""
+    for option in _options(command):
+        for payload in ("2\x1b[2J", "\u202e2", "dense in=3\x1b]8;;http://e/\x1b\\ out=4"):
+            r = run_cli(command, *_with(command, option, payload), *fmt)
+            assert r.code in (0, 1, 2)
+            assert not RAW.search(r.stdout + r.stderr), (command, option, payload, r.stdout + r.stderr)
+
+
+def _value_strategy():
+    """Values of every shape the commands take: numbers, vectors, matrices, layer specs and
+    module text, and odd text."""
+    number = st.one_of(st.integers(min_value=-10**6, max_value=10**6).map(str),
+                       st.floats(allow_nan=True, allow_infinity=True).map(repr),
+                       st.sampled_from(["1/3", "sqrt(2)", "pi", "x", "-x", "1e-300", "1e300", "0", "a__b"]))
+    vector = st.lists(number, min_size=1, max_size=4).map(lambda v: "[" + ", ".join(v) + "]")
+    matrix = st.integers(1, 3).flatmap(
+        lambda n: st.lists(st.lists(number, min_size=n, max_size=n), min_size=1, max_size=3)).map(
+        lambda rows: "[" + ", ".join("[" + ", ".join(r) + "]" for r in rows) + "]")
+    words = st.sampled_from(["dense", "conv2d", "conv1d", "lstm", "bn", "in=3", "out=4", "k=3", "k=3x5",
+                             "k=x", "groups=2", "bias=false", "heads=2", "d=8", "nn.Linear(3, 4)",
+                             "Conv2d(3, 16, kernel_size=(3, 3))", "(", ")", "=", ",", "#", "\x1b", "\u202e"])
+    spec = st.lists(st.one_of(words, number), min_size=1, max_size=6).map(" ".join)
+    return st.one_of(st.text(max_size=20), number, vector, matrix, spec)
+
+
 def _strategy_for(command):
-    opts = [o for o in _options(command) if o is not None]
-    value = st.one_of(st.text(max_size=20),
-                      st.floats(allow_nan=True, allow_infinity=True).map(repr),
-                      st.integers(min_value=-10**30, max_value=10**30).map(str),
-                      st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=1, max_size=4).map(str))
-    return st.lists(st.tuples(st.sampled_from(opts), value), min_size=1, max_size=3)
+    opts = _options(command)
+    flags = _flags(command)
+    pair = st.tuples(st.sampled_from(opts), _value_strategy())
+    return st.tuples(st.lists(pair, min_size=1, max_size=3),
+                     st.lists(st.sampled_from(flags), max_size=2) if flags else st.just([]))
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_arbitrary_values_exit_0_or_2_and_round_trip(command):
+def test_arbitrary_values_exit_0_1_or_2_and_round_trip(command, tmp_path, monkeypatch):
     import sympy
+
+    monkeypatch.chdir(tmp_path)
 
     @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck),
               derandomize=True)
     @given(_strategy_for(command))
-    def prop(pairs):
+    def prop(case):
+        pairs, flags = case
         args = list(BASE[command])
+        positional = [v for o, v in pairs if o is None]
+        if positional:
+            args = positional  # positional values replace the example's
         for opt, val in pairs:
-            args += [opt, val]
+            if opt is not None:
+                args += [opt, val]
         t0 = time.monotonic()
-        r = run_cli(command, *args, "--json", "--timeout", "3", input="")
+        r = run_cli(command, *args, *flags, "--json", "--timeout", "3", input="")
         _judge(r, time.monotonic() - t0)
         out = json.loads(r.stdout)
         if r.code == 0:
@@ -139,6 +211,7 @@ def test_arbitrary_values_exit_0_or_2_and_round_trip(command):
                     assert back == pytest.approx(value, rel=1e-9, abs=1e-300)
 
     prop()
+    assert os.listdir(tmp_path) == []
 
 
 HEAVY = [
@@ -152,9 +225,21 @@ HEAVY = [
 ]
 
 
+def _import_floor() -> float:
+    """Seconds to start Python and import SymPy, Typer and Rich here and now (a loaded
+    machine starts slower; the bounds below are on top of it)."""
+    import subprocess
+    import sys
+
+    t0 = time.monotonic()
+    subprocess.run([sys.executable, "-c", "import sympy, typer, rich"], check=True)
+    return time.monotonic() - t0
+
+
 @pytest.mark.parametrize("args", HEAVY, ids=[a[0] for a in HEAVY])
-def test_heavy_requests_end_within_10_s_and_1_gib(args, tmp_path):
-    """In a real process limited to 1 GiB of address space: an answer or a clear error, in time."""
+def test_heavy_requests_end_within_the_timeout_and_1_gib(args, tmp_path):
+    """In a real process limited to 1 GiB of address space: an answer or a clear error,
+    at most --timeout (5 s) after the imports."""
     import resource
     import subprocess
     import sys
@@ -162,12 +247,14 @@ def test_heavy_requests_end_within_10_s_and_1_gib(args, tmp_path):
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
+    floor = _import_floor()
     t0 = time.monotonic()
-    r = subprocess.run([sys.executable, "-m", "dlcalc", *args, "--json"], preexec_fn=limit,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+    r = subprocess.run([sys.executable, "-m", "dlcalc", *args, "--json", "--timeout", "5"], preexec_fn=limit,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60, cwd=tmp_path)
     elapsed = time.monotonic() - t0
     assert r.returncode in (0, 2), r.stderr[-500:]
     assert "Traceback" not in r.stderr
-    assert elapsed < 10, elapsed
+    assert elapsed < 5 + 2 * floor + 1.5, (elapsed, floor)
     out = json.loads(r.stdout)
     assert ("error" in out) == (r.returncode == 2)
+    assert os.listdir(tmp_path) == []

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import math
 from typing import Any, Callable, Sequence
 
 import mpmath
@@ -218,10 +219,22 @@ def _check_param(value: Any, option: str, *, lo: Any = 0, hi_open: Any = None) -
     if value.is_number:
         if value.is_real is False or value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
             raise InputError(option, f"must be a finite real number, got {value}")
-        if bool(value < lo) or (hi_open is not None and bool(value >= hi_open)):
+        if _below(value, lo) or (hi_open is not None and not _below(value, hi_open)):
             rng = f"in [{lo}, {hi_open})" if hi_open is not None else f"at least {lo}"
             raise InputError(option, f"must be {rng}, got {_plain(value)}")
     return value
+
+
+def _below(value: Any, bound: Any) -> bool:
+    """value < bound for real numbers, decided also when they differ only far beyond 15
+    digits (β₂ = sqrt(1 − 1e-300)), where SymPy's ``<`` cannot tell."""
+    try:
+        return bool(value < bound)
+    except TypeError:
+        diff = sympy.N(value - bound, 15, maxn=4000)
+        if diff.is_comparable and diff != 0:
+            return bool(diff < 0)
+        return False  # equal to all the digits SymPy can resolve: treated as the bound itself
 
 
 def _as_components(value: Any, n: int | None, option: str, what: str) -> list[Any]:
@@ -277,17 +290,39 @@ def _nodes(x: Any, cap: int) -> int:
 # --------------------------------------------------------------------------- numeric closures
 
 
-def _context() -> decimal.Context:
-    """The numeric path's arithmetic: DPS significant digits; invalid operations raise."""
-    return decimal.Context(prec=DPS, Emax=10**6, Emin=-10**6,
+def _context(extra: int = 0) -> decimal.Context:
+    """The numeric path's arithmetic: DPS (+ ``extra``) significant digits; invalid operations raise."""
+    return decimal.Context(prec=DPS + extra, Emax=10**6, Emin=-10**6,
                            traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
+
+
+#: a β closer to 1 than this (1 − β < 10^-MAX_LOST_DIGITS) is refused for a numeric run
+MAX_LOST_DIGITS = 400
+#: an irrational β this close to 1 is run numerically from the first step: SymPy's evalf of
+#: its exact forms (1 − √(1 − 1e-300))/4 cannot resolve the cancellation and shows noise
+IRRATIONAL_NEAR_ONE = sympy.Rational(1, 10**20)
+
+
+def _lost_digits(p: dict[str, Any]) -> int:
+    """The digits that 1 − β and 1 − βᵗ lose to cancellation: the numeric run carries them on
+    top of DPS, so that β₂ = 1 − 1e-30 keeps its 30 correct digits."""
+    lost = 0
+    for key, option in (("beta1", "--beta1"), ("beta2", "--beta2")):
+        d = sympy.N(1 - p[key], 5, maxn=4000)
+        if d.is_comparable and 0 < d < 1:
+            k = int(math.ceil(-math.log10(float(d)))) if float(d) > 0 else MAX_LOST_DIGITS + 1
+            if k > MAX_LOST_DIGITS:
+                raise InputError(option, f"is within 1e-{MAX_LOST_DIGITS} of 1, too close for the numeric run "
+                                         "to resolve 1 − β; give β farther from 1")
+            lost = max(lost, k)
+    return lost
 
 
 def _to_dec(x: Any) -> decimal.Decimal:
     """An exact SymPy number as a Decimal, correctly rounded to the current context."""
     if x.is_Rational:
         return decimal.Decimal(int(x.p)) / decimal.Decimal(int(x.q))
-    v = x.evalf(DPS + 10)
+    v = x.evalf(decimal.getcontext().prec + 10)
     if not v.is_Float:
         raise InputError(None, f"{sympy.sstr(x)[:40]} is not a finite real number")
     return +decimal.Decimal(str(v))
@@ -491,9 +526,13 @@ def _atom(x: Any) -> tuple[str, str]:
 
 
 def _base(x: Any) -> tuple[str, str]:
-    """``_atom`` for the base of a power (a LaTeX fraction needs brackets there too)."""
+    """``_atom`` for the base of a power: a LaTeX fraction needs brackets there too, and so
+    does a symbol with a superscript (a__b is a^{b}; a^{b}^{2} is a "Double superscript",
+    and so is {\\hat{x}^{2}}^{2}), as SymPy brackets it in the value lines."""
     t, tex = _atom(x)
-    return t, (rf"\left({tex}\right)" if tex.startswith(r"\frac") else tex)
+    if tex.startswith(r"\frac") or ("^" in tex and not tex.startswith(r"\left(")):
+        return t, rf"\left({tex}\right)"
+    return t, tex
 
 
 class _Board:
@@ -843,10 +882,17 @@ def work(theta: Any, grads: list[Any] | None = None, *, loss: Any = None, steps:
     k_exact = _constants(p, sympy.Integer(1))
     t = 0
     why: str | None = None
+    near_one = [opt for key, opt in (("beta1", "--beta1"), ("beta2", "--beta2"))
+                if p[key].is_number and not p[key].is_Rational and _below(1 - p[key], IRRATIONAL_NEAR_ONE)]
+    if near_one and symbolic:
+        raise InputError(near_one[0], "is irrational and within 1e-20 of 1; with symbolic inputs the exact "
+                                      "forms cannot be evaluated reliably: give β as a fraction or decimal")
     # exact while the forms stay short
     while t < T:
         t += 1
-        why = _needs_numeric(t, n, state, symbolic)
+        why = _needs_numeric(t, n, state, symbolic) or (
+            f"{near_one[0]} is irrational and within 1e-20 of 1, where exact forms cannot be evaluated "
+            "reliably" if near_one else None)
         if why:
             if symbolic:
                 raise InputError(None, f"symbolic inputs are worked exactly, and at step {t} {why}; "
@@ -870,7 +916,7 @@ def work(theta: Any, grads: list[Any] | None = None, *, loss: Any = None, steps:
         last = cur
     # then numerically, with DPS significant digits
     if switched_at is not None:
-        with decimal.localcontext(_context()):
+        with decimal.localcontext(_context(_lost_digits(p))):
             try:
                 last = _run_numeric(switched_at, T, state, given, grad_exprs, variables, p, rules, board,
                                     shown, history, work, vector)

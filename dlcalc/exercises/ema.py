@@ -160,7 +160,9 @@ def _dec(x: Any) -> decimal.Decimal:
 
 def _run_decimal(beta: Any, xs: list[Any], v0: Any, rules: dict[str, bool]) -> tuple[list[float], list[float]]:
     with decimal.localcontext() as ctx:
-        ctx.prec = DPS
+        gap = 1 - _sym(beta)  # β = 1 − 1e-300 needs 300 more digits, else 1 − β rounds to 0
+        extra = max(0, len(str(gap.q)) - len(str(gap.p)) + 2) if gap.is_Rational and gap > 0 else 0
+        ctx.prec = DPS + min(extra, 2000)
         b = _dec(beta)
         keep, new = (1 - b, b) if rules["swapped"] else (b, 1 - b)
         v, power, vs, hats = _dec(v0), decimal.Decimal(1), [], []

@@ -1013,9 +1013,12 @@ def _final_w(S, s, c, A, w0, lr, t, eig, numeric_state, H_numeric, H_rational, l
     # symbolic somewhere: iterate (small t) or closed form with powers
     if t_int and t <= SYMBOLIC_ITER_MAX and n <= SHOW_N * 2 and not eig.diagonal:
         w = list(w0)
-        for _ in range(t):
+        for k in range(t):
             w = [sympy.expand(sum((A[i, j] * w[j] for j in range(n)), sympy.Integer(0))) for i in range(n)]
-        return w, sympy.expand(_quad(S, w, c)), ""
+            _check_symbolic_size(w, f"w_{k + 1}")
+        f = sympy.expand(_quad(S, w, c))
+        _check_symbolic_size([f], f"f(w_{t})")
+        return w, f, ""
     groups = eig.groups
     if not groups:
         E, Q = numeric_state()
@@ -1040,6 +1043,21 @@ def _final_w(S, s, c, A, w0, lr, t, eig, numeric_state, H_numeric, H_rational, l
         f_terms.append((coef * p2).evalf(REPORT_DIGITS) if isinstance(p2, sympy.Float) else coef * p2)
     return w, sympy.Add(*f_terms), ("w and f: closed form Σᵢ (1 − εμᵢ)ᵗ Pᵢw₀ with the eigenprojectors "
                                     "Pᵢ = qᵢqᵢᵀ, f = Σᵢ c·λᵢ(1 − εμᵢ)²ᵗ w₀ᵀPᵢw₀")
+
+
+#: a symbolic iterate may hold exact numbers of at most this many bits (about 3,900 digits:
+#: Python prints no integer beyond 4,300 digits)
+SYMBOLIC_MAX_BITS = 13_000
+
+
+def _check_symbolic_size(values: list[Any], what: str) -> None:
+    """Refuse a symbolic iterate whose exact coefficients grew too long to print."""
+    for x in values:
+        for r in x.atoms(sympy.Rational):
+            if _bits(r) > SYMBOLIC_MAX_BITS:
+                raise InputError("--steps", f"is too many for these inputs: with symbols in H, w0 or --lr the "
+                                            f"exact {what} holds numbers of more than 3,900 digits; use fewer "
+                                            "steps, smaller magnitudes, or numbers instead of symbols")
 
 
 def _power(r: Any, t: Any, dps: int) -> Any:
@@ -1105,9 +1123,14 @@ def _newton(M, w0, H_rational, H_numeric, nullity, eig, signs, steps_list, mp, w
             raise InputError("--newton", singular_msg)
         with mp.workdps(work_dps):
             Mm = mp.matrix([[_mpf(M[i, j], mp) for j in range(n)] for i in range(n)])
-            if all(x.is_number for x in w0):
-                gm = mp.matrix([_mpf(x, mp) for x in g])
-                dm = mp.lu_solve(Mm, gm)
+            try:  # mpmath refuses a pivot below its tolerance: M too badly conditioned to solve
+                Mi = None if all(x.is_number for x in w0) else mp.inverse(Mm)
+                dm = mp.lu_solve(Mm, mp.matrix([_mpf(x, mp) for x in g])) if Mi is None else None
+            except ZeroDivisionError:
+                raise InputError("--newton", f"cannot take a Newton step: the Hessian M is too close to "
+                                             f"singular to solve at {work_dps} digits (its eigenvalues "
+                                             "differ by too many orders of magnitude)") from None
+            if Mi is None:
                 w0m = [_mpf(x, mp) for x in w0]
                 scale = max([abs(x) for x in w0m] + [mp.mpf(1)])
                 noise = scale * n * mp.mpf(10) ** (-(work_dps - 10))
@@ -1116,7 +1139,6 @@ def _newton(M, w0, H_rational, H_numeric, nullity, eig, signs, steps_list, mp, w
                     v = w0m[i] - dm[i]
                     w1.append(sympy.Integer(0) if abs(v) <= noise else _float(v))
             else:
-                Mi = mp.inverse(Mm)
                 Minv = sympy.Matrix(n, n, lambda i, j: _float(Mi[i, j]))
                 w1 = [sympy.expand(w0[i] - sum((Minv[i, j] * g[j] for j in range(n)), sympy.Integer(0)))
                       for i in range(n)]

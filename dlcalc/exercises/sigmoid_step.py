@@ -840,6 +840,9 @@ def _shapes(x: Any, t: Any, w: Any) -> tuple[list[list[Any]], list[Any], list[An
         else:
             X = [[symbol(f"x_{i + 1}_{j + 1}") for j in range(d)] for i in range(T)]
     elif not isinstance(x, list):
+        if d != 1:
+            raise InputError("--x", f"is one number but --w has {d} weights; give --x as a vector "
+                                    f"of {d} features (or --w as one number)")
         X = [[x]]
     elif not any(isinstance(e, list) for e in x):  # a vector
         n = len(x)

@@ -33,12 +33,13 @@ import functools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, NamedTuple, Optional
 
 import sympy
+from sympy.core.mul import _keep_coeff
 
 from dlcalc.board import ceiling_of, eq, step
-from dlcalc.core import Math, Mistake, Solution, Step, as_kwargs, substitute
+from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_kwargs, substitute
 from dlcalc.errors import InputError
 from dlcalc.registry import FLAG, Command, Option
 
@@ -89,11 +90,14 @@ MU_MIN, MU_MAX, KAPPA, TOL, RHO = sympy.symbols("mu_min mu_max kappa tol rho", r
 EPS_MAX, EPS_OPT, T_NEEDED = sympy.symbols("epsilon_max epsilon_opt t", real=True)
 _A, _B, _C = sympy.symbols("a b c", real=True)
 _HALF = sympy.Pow(2, -1, evaluate=False)
-_ROOT = sympy.sqrt((_A - _C) ** 2 + 4 * _B**2)
-
-#: eigenvalues of a 2×2 [[a, b], [b, c]], written as a teacher does: (a + c ∓ √((a − c)² + 4b²))/2
-EIGEN_2X2 = (sympy.Mul(sympy.Add(_A, _C, -_ROOT, evaluate=False), _HALF, evaluate=False),
-             sympy.Mul(sympy.Add(_A, _C, _ROOT, evaluate=False), _HALF, evaluate=False))
+_D = sympy.Symbol("D", real=True)
+#: eigenvalues of a 2×2 [[a, b], [b, c]], written as a teacher does: (a + c ∓ √D)/2 with the
+#: discriminant D = (a − c)² + 4b² (built unevaluated: cheap, and kept as written)
+DISCRIMINANT = eq(_D, sympy.Add(sympy.Pow(_A - _C, 2, evaluate=False), 4 * sympy.Pow(_B, 2, evaluate=False),
+                                evaluate=False))
+_ROOT = sympy.Pow(_D, sympy.S.Half, evaluate=False)
+EIGEN_2X2 = tuple(sympy.Mul(sympy.Add(_A, _C, root, evaluate=False), _HALF, evaluate=False)
+                  for root in (sympy.Mul(-1, _ROOT, evaluate=False), _ROOT))
 #: Hessian eigenvalues from those of sym(H)
 HESSIAN_EIGEN = {False: eq(MU_I, 2 * LAMBDA_I), True: eq(MU_I, LAMBDA_I)}
 #: the entries of I − εM (diagonal, off the diagonal)
@@ -105,10 +109,7 @@ LR_MAX = eq(EPS_MAX, 2 / MU_MAX)
 LR_OPT = eq(EPS_OPT, 2 / (MU_MIN + MU_MAX))
 CONDITION = eq(KAPPA, MU_MAX / MU_MIN)
 RATE = eq(RHO, (KAPPA - 1) / (KAPPA + 1))
-STEPS_NEEDED = eq(T_NEEDED, ceiling_of(sympy.log(TOL) / sympy.log(RHO)))
-#: w_t = Σ_g r_g^t·(P_g w₀)_i, one term of it (g: a distinct eigenvalue)
-_R, _T, _PW = sympy.symbols("r t p")
-POWER_TERM = _R**_T * _PW
+STEPS_NEEDED = eq(T_NEEDED, ceiling_of(sympy.log(TOL, evaluate=False) / sympy.log(RHO, evaluate=False)))
 
 #: prose formulas (SymPy cannot write matrix products and ⇔)
 
@@ -136,8 +137,7 @@ def _hessian(half: bool) -> Math:
 
 SYMMETRIC_PART = Math("sym(H) = (H + Hᵀ)/2", r"\operatorname{sym}(H) = \tfrac{1}{2}(H + H^\top)")
 EIGENVALUES = {
-    "2x2": Math("λ₁,₂ = (a + c ∓ √((a − c)² + 4b²))/2 for sym(H) = [[a, b], [b, c]]",
-                r"\lambda_{1,2} = \frac{a + c \mp \sqrt{(a - c)^2 + 4b^2}}{2}"),
+    "2x2": Math("λ₁,₂ = (a + c ∓ √D)/2", r"\lambda_{1,2} = \frac{a + c \mp \sqrt{D}}{2}"),
     "diagonal": Math("λᵢ = sym(H)ᵢᵢ (sym(H) is diagonal)", r"\lambda_i = \operatorname{sym}(H)_{ii}"),
     "general": Math("sym(H) = QΛQᵀ,  Λ = diag(λ₁, …, λₙ)",
                     r"\operatorname{sym}(H) = Q \Lambda Q^\top,\ \Lambda = \operatorname{diag}(\lambda_1, \dots, \lambda_n)"),
@@ -242,6 +242,7 @@ class Problem:
         w0, lr, t, tol, half: the inputs (t: an int or a symbol).
         symmetric: whether H was symmetric.
         nullity: the number of zero eigenvalues of a rational S (from its exact rank), else None.
+        numeric, rational: whether S holds numbers only, rationals only; w_numeric: w₀ numbers only.
     """
 
     H: sympy.ImmutableMatrix
@@ -255,6 +256,9 @@ class Problem:
     half: bool
     symmetric: bool
     nullity: Optional[int]
+    numeric: bool
+    rational: bool
+    w_numeric: bool
 
     @property
     def n(self) -> int:
@@ -269,18 +273,6 @@ class Problem:
     def c(self) -> Any:
         """f = c·wᵀSw."""
         return sympy.Rational(1, 2) if self.half else sympy.Integer(1)
-
-    @property
-    def numeric(self) -> bool:
-        return all(x.is_number for x in self.S)
-
-    @property
-    def rational(self) -> bool:
-        return all(_is_rat(x) for x in self.S)
-
-    @property
-    def w_numeric(self) -> bool:
-        return all(x.is_number for x in self.w0)
 
     @property
     def t_int(self) -> bool:
@@ -299,14 +291,16 @@ class Problem:
 def _problem(H: Any, w0: Any, lr: Any, t: Any, tol: Any, half: bool) -> Problem:
     Hm = sympy.ImmutableMatrix(H)
     n = Hm.rows
+    tidy = (lambda m: m) if all(_is_rat(x) for x in Hm) else (lambda m: m.applyfunc(sympy.expand))
     symmetric = all(sympy.expand(Hm[i, j] - Hm[j, i]) == 0 for i in range(n) for j in range(i + 1, n))
-    S = Hm if symmetric else ((Hm + Hm.T) / 2).applyfunc(sympy.expand)
-    M = (S * (1 if half else 2)).applyfunc(sympy.expand)
-    A = (sympy.eye(n) - lr * M).applyfunc(sympy.expand)
+    S = Hm if symmetric else tidy((Hm + Hm.T) / 2)
+    M = tidy(S * (1 if half else 2))
+    A = (sympy.eye(n) - lr * M).applyfunc(sympy.expand) if not _is_rat(lr) else tidy(sympy.eye(n) - lr * M)
     rational = all(_is_rat(x) for x in S)
     return Problem(Hm, sympy.ImmutableMatrix(S), sympy.ImmutableMatrix(M), sympy.ImmutableMatrix(A),
                    tuple(w0), lr, t, tol, half, symmetric,
-                   _nullity(sympy.ImmutableMatrix(S)) if rational else None)
+                   _nullity(sympy.ImmutableMatrix(S)) if rational else None,
+                   rational or all(x.is_number for x in S), rational, all(x.is_number for x in w0))
 
 # --------------------------------------------------------------------------- small helpers
 
@@ -462,9 +456,41 @@ def _numbers(xs: Iterable[Any]) -> bool:
 def _tidy(x: Any) -> Any:
     """A quadratic surd over one denominator, (5 − √5)/10 rather than 1/2 − √5/10: the form
     a shown number takes in a substituted line (other numbers as they are)."""
-    if isinstance(x, sympy.Add) and _surd(x) is not None:  # u + v·√p: cheap and exact
-        return sympy.together(x)
-    return x
+    surd = _surd(x) if isinstance(x, sympy.Add) else None
+    return x if surd is None else _surd_number(*surd)
+
+
+def _surd_number(u: Fraction, v: Fraction, p: Fraction) -> Any:
+    """u + v·√p as SymPy, over one denominator: (5 − √5)/10."""
+    q = sympy.Rational(u.numerator, u.denominator)
+    if v == 0:
+        return q
+    root = sympy.sqrt(sympy.Rational(p.numerator, p.denominator))
+    if u == 0:
+        return sympy.Rational(v.numerator, v.denominator) * root
+    d = math.lcm(u.denominator, v.denominator)
+    return _keep_coeff(sympy.Rational(1, d), sympy.Add(sympy.Integer(u * d), sympy.Integer(v * d) * root))
+
+
+def _surd_dot(xs: Iterable[Any], ws: Iterable[Any]) -> Optional[Any]:
+    """Σ xᵢ·wᵢ for quadratic surds xᵢ (one √p) and rationals wᵢ, exactly in fractions (no
+    SymPy expansion), in the form of :func:`_surd_number`; None for anything else."""
+    u = v = Fraction(0)
+    p: Optional[Fraction] = None
+    for x, w in zip(xs, ws):
+        s_, wf = _surd(x), Fraction(int(w.p), int(w.q))
+        if s_ is None or (s_[1] and p is not None and s_[2] != p):
+            return None
+        if s_[1]:
+            p = s_[2]
+        u, v = u + s_[0] * wf, v + s_[1] * wf
+    return _surd_number(u, v, p or Fraction(1))
+
+
+def _decimal(x: Any) -> Any:
+    """A rational as it is, any other number as a ``REPORT_DIGITS``-digit decimal (the
+    eigenvectors: nested radicals that no one writes out)."""
+    return x if x.is_Rational or isinstance(x, sympy.Float) or not x.is_number else _float(x.evalf(REPORT_DIGITS))
 
 
 def _tame(x: Any) -> tuple[Any, bool]:
@@ -547,6 +573,8 @@ def _diagonal_eigen(S: sympy.ImmutableMatrix) -> Eigen:
 
 def _eigen_2x2(S: sympy.ImmutableMatrix) -> Optional[Eigen]:
     """λ = (a + c ∓ √((a − c)² + 4b²))/2, P_lo = (λ_hi·I − S)/(2r), P_hi = I − P_lo."""
+    if all(_is_rat(x) for x in S):
+        return _eigen_2x2_rational(S)
     a, b, c = S[0, 0], S[0, 1], S[1, 1]
     m = (a + c) / 2
     r = sympy.sqrt(sympy.expand((a - c) ** 2 + 4 * b**2)) / 2
@@ -560,6 +588,27 @@ def _eigen_2x2(S: sympy.ImmutableMatrix) -> Optional[Eigen]:
     numeric = all(x.is_number for x in S)
     Q = _q_from_groups(groups, 2, numeric) if numeric else None
     return Eigen([lo, hi], True, True, groups, Q, "exact", "2x2")
+
+
+def _eigen_2x2_rational(S: sympy.ImmutableMatrix) -> Eigen:
+    """:func:`_eigen_2x2` for rational entries, in fractions: with D = (a − c)² + 4b²,
+    λ = m ∓ √D/2 (m = (a + c)/2) and P_lo = ½I − (S − mI)/√D; the same SymPy numbers as
+    expanding the general formulas, at a fraction of the cost."""
+    a, b, c = (Fraction(int(x.p), int(x.q)) for x in (S[0, 0], S[0, 1], S[1, 1]))
+    m, D = (a + c) / 2, (a - c) ** 2 + 4 * b * b
+    root = sympy.sqrt(sympy.Rational(D.numerator, D.denominator))
+    half_root, mq = root / 2, sympy.Rational(m.numerator, m.denominator)
+
+    def unit(x: Fraction) -> Any:  # x/√D = x·√D/D, radical in the numerator
+        y = x / D
+        return sympy.Rational(y.numerator, y.denominator) * root
+
+    half = sympy.Rational(1, 2)
+    off = -unit(b)
+    P_lo = sympy.Matrix([[half - unit(a - m), off], [off, half - unit(c - m)]])
+    P_hi = sympy.Matrix([[half + unit(a - m), -off], [-off, half + unit(c - m)]])
+    groups = [(mq - half_root, P_lo), (mq + half_root, P_hi)]
+    return Eigen([lam for lam, _ in groups], True, True, groups, _q_from_groups(groups, 2, True), "exact", "2x2")
 
 
 def _eigen_charpoly(S: sympy.ImmutableMatrix) -> Optional[Eigen]:
@@ -606,6 +655,9 @@ def _q_from_groups(groups: list[tuple[Any, Any]], n: int, numeric: bool) -> Opti
     columns (its eigenvalue is then rational for a rational S, so this stays exact).
     """
     def num(e: Any) -> float:
+        fast = _surd(e)
+        if fast is not None:
+            return float(fast[0]) + float(fast[1]) * math.sqrt(float(fast[2]))
         return float(sympy.N(e, 20))
 
     cols = []
@@ -613,9 +665,8 @@ def _q_from_groups(groups: list[tuple[Any, Any]], n: int, numeric: bool) -> Opti
         rank = int(round(num(P.trace())))
         if rank == 1:
             k = max(range(n), key=lambda i: num(P[i, i]))
-            q = sympy.Matrix([0 if P[i, k] == 0 else
-                              (1 if num(P[i, k]) > 0 else -1) * sympy.sqrt(P[i, i]) for i in range(n)])
-            cols.append(q)
+            cols.append(sympy.Matrix([0 if P[i, k] == 0 else
+                                      (1 if num(P[i, k]) > 0 else -1) * _root_of(P[i, i]) for i in range(n)]))
             continue
         basis: list[sympy.Matrix] = []
         for k in range(n):
@@ -632,6 +683,17 @@ def _q_from_groups(groups: list[tuple[Any, Any]], n: int, numeric: bool) -> Opti
     if len(cols) != n:
         return None
     return sympy.Matrix.hstack(*cols)
+
+
+def _root_of(x: Any) -> Any:
+    """√x for an entry of a projector: exact for a rational, else a ``DPS``-digit decimal (an
+    eigenvector entry of a surd is a nested radical, which no one writes out)."""
+    if x.is_Rational:
+        return sympy.sqrt(x)
+    from mpmath import mp
+
+    with mp.workdps(DPS):
+        return _float(mp.sqrt(_mpf(x, mp)), DPS)
 
 
 def _numeric_eigen(S_mp: Any, mp: Any, n: int, nullity: Optional[int]) -> tuple[list[Any], Any, str]:
@@ -673,8 +735,7 @@ def _numeric_eigen(S_mp: Any, mp: Any, n: int, nullity: Optional[int]) -> tuple[
     return values, Qs, how
 
 
-@dataclass(frozen=True)
-class NumericEigen:
+class NumericEigen(NamedTuple):
     """S = QΛQᵀ in mpmath: ``E`` the ascending eigenvalues (the known zeros exactly 0),
     ``Q`` the orthonormal eigenvectors as rows of a tuple (``Q[i][k]``: entry i of q_k)."""
 
@@ -716,8 +777,7 @@ def _eigen(p: Problem) -> tuple[Eigen, tuple[str, ...]]:
     return Eigen(values, False, True, (), Q, num.how, "numeric"), (note,)
 
 
-@dataclass(frozen=True)
-class Spectrum:
+class Spectrum(NamedTuple):
     """What the eigenvalues say about gradient descent.
 
     Attributes:
@@ -750,8 +810,7 @@ def _spectrum(p: Problem, eig: Eigen) -> Spectrum:
 # --------------------------------------------------------------------------- w after t steps
 
 
-@dataclass(frozen=True)
-class Mode:
+class Mode(NamedTuple):
     """One eigendirection (or eigenspace) of S: w_t = Σ r^t·pw and f(w_t) = Σ r^(2t)·energy.
 
     Attributes:
@@ -765,8 +824,7 @@ class Mode:
     energy: Any
 
 
-@dataclass(frozen=True)
-class Ops:
+class Ops(NamedTuple):
     """The arithmetic of :func:`_superpose`: ``power(r, t)``, ``times(power, x)``, ``total``."""
 
     power: Callable[[Any, Any], Any]
@@ -794,8 +852,7 @@ def _mp_ops(mp: Any) -> Ops:
     return Ops(lambda r, t: r**t, lambda a, b: a * b, mp.fsum)
 
 
-@dataclass(frozen=True)
-class Final:
+class Final(NamedTuple):
     """w and f after t steps; ``note`` says how they were computed ("" when exact and plain)."""
 
     w: tuple[Any, ...]
@@ -953,23 +1010,25 @@ def _eigen_steps(p: Problem, sp: Spectrum) -> list[Step]:
     sec, eig = "eigendecomposition", sp.eig
     note = eig.method + ("" if eig.ordered else "; order not known for symbolic values")
     if eig.kind == "2x2":
-        numbers = {_A: p.S[0, 0], _B: p.S[0, 1], _C: p.S[1, 1]}
-        out = [Step(title="eigenvalues of sym(H)", section=sec, formula=EIGENVALUES["2x2"], value=eig.values,
-                    substituted=[substitute(e, numbers) for e in EIGEN_2X2] if p.numeric else None, note=note)]
+        a, b, c = p.S[0, 0], p.S[0, 1], p.S[1, 1]
+        D = sympy.expand((a - c) ** 2 + 4 * b**2)
+        out = [step("discriminant of sym(H) = [[a, b], [b, c]]", DISCRIMINANT,
+                    {_A: a, _B: b, _C: c} if p.numeric else None, value=D, section=sec),
+               Step(title="eigenvalues of sym(H)", section=sec, formula=EIGENVALUES["2x2"], value=eig.values,
+                    substituted=[substitute(e, {_A: a, _C: c, _D: D}) for e in EIGEN_2X2] if p.numeric else None,
+                    note=note)]
     else:
         out = [Step(title="eigenvalues of sym(H)", section=sec, value=eig.values, note=note,
                     formula=EIGENVALUES["diagonal" if eig.diagonal else "general"])]
     if p.show and eig.Q is not None:
         out.append(Step(title="eigenvectors (columns of Q, orthonormal: QᵀQ = I)", section=sec,
-                        formula=EIGENVECTORS, value=eig.Q))
+                        formula=EIGENVECTORS, value=eig.Q.applyfunc(_decimal)))
     elif p.n == 2 and eig.Q is None:
         a, b = p.S[0, 0], p.S[0, 1]
         out.append(Step(title="eigenvectors (not normalized)", section=sec, formula=EIGENVECTORS_SYMBOLIC,
                         value=[[b, sympy.expand(lam - a)] for lam in eig.values],
                         note="valid when b ≠ 0 (for b = 0, H is diagonal and Q = I)"))
-    out.append(_listed("Hessian eigenvalues", HESSIAN_EIGEN[p.half], HESSIAN_EIGEN[p.half].rhs,
-                       [{LAMBDA_I: _tidy(v)} for v in eig.values], list(sp.mu), section=sec,
-                       show=p.numeric and p.n <= SHOW_N and not p.half))
+    out.append(Step(title="Hessian eigenvalues", section=sec, formula=HESSIAN_EIGEN[p.half], value=list(sp.mu)))
     return out
 
 
@@ -1003,9 +1062,15 @@ def _closed_shown(p: Problem, sp: Spectrum) -> Optional[list[Any]]:
     if not (groups and p.rational and _is_rat(p.lr) and all(_is_rat(x) for x in p.w0) and p.t_int
             and p.t > 0 and p.n <= SUBSTITUTE_N):
         return None
-    modes = _modes(p, groups)
-    return [sympy.Add(*[substitute(POWER_TERM, {_R: _tidy(m.r), _T: p.t, _PW: _tidy(m.pw[i])})
-                        for m in modes if m.pw[i] != 0], evaluate=False) for i in range(p.n)]
+    one, scale = sympy.Integer(1), -p.lr * p.s
+    rs = [_surd_dot((one, lam), (one, scale)) for lam, _ in groups]  # r = 1 − ε·s·λ
+    pws = [[_surd_dot(P.row(i), p.w0) for i in range(p.n)] for _, P in groups]  # P·w₀
+    if any(x is None for x in (*rs, *(x for pw in pws for x in pw))):
+        return None
+    # one shown number per factor r_g, shared by the entries (t as a plain number)
+    shown_r = [Shown(r) for r in rs]
+    return [sympy.Add(*[sympy.Mul(sympy.Pow(r, p.t, evaluate=False), Shown(pw[i]), evaluate=False)
+                        for r, pw in zip(shown_r, pws) if pw[i] != 0], evaluate=False) for i in range(p.n)]
 
 
 def _iterate_steps(p: Problem) -> list[Step]:
@@ -1025,8 +1090,8 @@ def _iterate_steps(p: Problem) -> list[Step]:
 
 
 _W = sympy.Symbol("w")
-_MS = sympy.symbols(f"m_1:{MAX_N + 1}")
-_VS = sympy.symbols(f"v_1:{MAX_N + 1}")
+_MS = sympy.symbols(f"m_1:{SUBSTITUTE_N + 1}")  # a dot line is written out up to SUBSTITUTE_N terms
+_VS = sympy.symbols(f"v_1:{SUBSTITUTE_N + 1}")
 
 
 @functools.lru_cache(maxsize=None)
@@ -1074,10 +1139,8 @@ def _direction_steps(p: Problem, sp: Spectrum) -> list[Step]:
     if not p.show:
         return [Step(title="contraction factors |1 − εμᵢ|", section=sec, formula=CONTRACTION, value=sizes,
                      note=_summary_of_directions(notes))]
-    return [step(f"direction {i + 1}: contraction factor", CONTRACTION,
-                 {ONE: 1, EPS: p.lr, MU_I: _tidy(m_)} if m_.is_number else None,
-                 value=a, note=what, section=sec)
-            for i, (m_, a, what) in enumerate(zip(sp.mu, sizes, notes))]
+    return [Step(title=f"direction {i + 1}: contraction factor", section=sec, formula=CONTRACTION, value=a,
+                 note=what) for i, (a, what) in enumerate(zip(sizes, notes))]
 
 
 def _direction(sg: Optional[int], absf: Any, lr: Any) -> str:
@@ -1162,8 +1225,7 @@ def _truth(rel: Any) -> Any:
     return rel
 
 
-@dataclass(frozen=True)
-class Rates:
+class Rates(NamedTuple):
     """lr_max = 2/μ_max, lr_opt = 2/(μ_min + μ_max) and the rate (κ − 1)/(κ + 1) at lr_opt."""
 
     lr_max: Any
@@ -1233,12 +1295,11 @@ def _needed_step(title: str, rho: Any, tol: Any, what: str, never: str) -> Step:
 
 SINGULAR = ("cannot take a Newton step: the Hessian M is singular (it has a zero eigenvalue), "
             "so M⁻¹∇f does not exist")
-DET_M = sympy.Function("det")(sympy.Symbol("M"))
+DET_M = Math("det M", r"\det M")
 INVERSE = sympy.Symbol("M^-1")
 
 
-@dataclass(frozen=True)
-class Newton:
+class Newton(NamedTuple):
     """One Newton step: the gradient g = M·w₀ at the start, w₁ = w₀ − M⁻¹g, M⁻¹ when it was
     formed (to show), det M when it is symbolic (assumed ≠ 0), and a note."""
 
@@ -1397,8 +1458,36 @@ def _optimal(mu_min: Any, mu_max: Any) -> tuple[Any, Any, Any, Any]:
 
 @functools.lru_cache(maxsize=64)
 def _optimal_of(mu_min: Any, mu_max: Any) -> tuple[Any, Any, Any, Any]:
+    fast = _optimal_surd(mu_min, mu_max)
+    if fast is not None:
+        return fast
     return (_nice(2 * _inv(mu_max)), _nice(2 * _inv(mu_min + mu_max)), _nice(mu_max * _inv(mu_min)),
             _rate(mu_min, mu_max))
+
+
+def _optimal_surd(mu_min: Any, mu_max: Any) -> Optional[tuple[Any, Any, Any, Any]]:
+    """:func:`_optimal_of` for quadratic surds μ = u + v·√p (one p), in fractions: the same
+    canonical SymPy numbers as simplifying the quotients, without SymPy's expansions."""
+    a, b = _surd(mu_min), _surd(mu_max)
+    if a is None or b is None or (a[1] and b[1] and a[2] != b[2]):
+        return None
+    p = a[2] if a[1] else b[2]
+
+    def mul(x: tuple[Fraction, Fraction], y: tuple[Fraction, Fraction]) -> tuple[Fraction, Fraction]:
+        return x[0] * y[0] + x[1] * y[1] * p, x[0] * y[1] + x[1] * y[0]
+
+    def inv(x: tuple[Fraction, Fraction]) -> tuple[Fraction, Fraction]:
+        d = x[0] * x[0] - x[1] * x[1] * p
+        return x[0] / d, -x[1] / d
+
+    lo, hi = (a[0], a[1]), (b[0], b[1])
+    total, gap, two = (lo[0] + hi[0], lo[1] + hi[1]), (hi[0] - lo[0], hi[1] - lo[1]), (Fraction(2), Fraction(0))
+    if 0 in (lo[0] * lo[0] - lo[1] * lo[1] * p, hi[0] * hi[0] - hi[1] * hi[1] * p,
+             total[0] * total[0] - total[1] * total[1] * p):
+        return None
+    root = sympy.sqrt(sympy.Rational(p.numerator, p.denominator))
+    return tuple(sympy.Rational(u.numerator, u.denominator) + sympy.Rational(v.numerator, v.denominator) * root
+                 for u, v in (mul(two, inv(hi)), mul(two, inv(total)), mul(hi, inv(lo)), mul(gap, inv(total))))
 
 
 def _rate(mu_min: Any, mu_max: Any) -> Any:

@@ -3,9 +3,9 @@
 A renderer like the others (it reads a :class:`~dlcalc.core.Solution`), drawn with
 matplotlib, an optional extra: ``pip install 'dlcalc-worked[plot]'``.
 
-* quadratic-gd: for 2-D w, contour lines of f with the gradient-descent iterates and the
-  Newton step; otherwise ‖w_t‖ and f(w_t) against t on a log scale, with each
-  eigendirection's contraction factor |1 − εμᵢ| in the legend.
+* quadratic-gd (drawn by :func:`dlcalc.exercises.quadratic_gd.plot`): for 2-D w, contour lines
+  of f with the gradient-descent iterates and the Newton step; otherwise ‖w_t‖ and f(w_t)
+  against t on a log scale, with each eigendirection's contraction factor |1 − εμᵢ|.
 * adam-step: θ against t, and the loss when ``--loss`` was given.
 """
 
@@ -63,7 +63,7 @@ def _drawer(command: str) -> Any:
         own = getattr(registry.module(command), "plot", None)
         if callable(own):
             return own
-    return {"quadratic-gd": _quadratic, "adam-step": _adam}.get(command)
+    return {"adam-step": _adam}.get(command)
 
 
 def plot(solution: Solution, path: str) -> None:
@@ -84,64 +84,6 @@ def plot(solution: Solution, path: str) -> None:
             raise InputError("--plot", f"cannot write {path[:60]!r}: {exc.strerror or exc}") from None
     finally:
         plt.close(fig)
-
-
-def _quadratic(sol: Solution, fig: Any) -> None:
-    H = sol.inputs["H"]
-    rows = H.tolist() if hasattr(H, "tolist") else H
-    n = len(rows)
-    Hf = [[_float(v, "H") for v in row] for row in rows]
-    S = [[(Hf[i][j] + Hf[j][i]) / 2 for j in range(n)] for i in range(n)]
-    scale = 1.0 if sol.inputs.get("half") else 2.0
-    M = [[scale * S[i][j] for j in range(n)] for i in range(n)]
-    w = _floats(sol.inputs["w0"], "w0")
-    lr = _float(sol.inputs["lr"], "the step size")
-    steps = min(int(_float(sol.inputs["steps"], "--steps")), MAX_PLOTTED_STEPS)
-    c = 0.5 if sol.inputs.get("half") else 1.0
-
-    def f(v: list[float]) -> float:
-        return c * sum(v[i] * Hf[i][j] * v[j] for i in range(n) for j in range(n))
-
-    path = [w]
-    for _ in range(steps):
-        w = [w[i] - lr * sum(M[i][j] * w[j] for j in range(n)) for i in range(n)]
-        if not all(math.isfinite(x) and abs(x) < 1e150 for x in w):
-            break
-        path.append(w)
-    mus = _floats(sol.result["hessian_eigenvalues"], "an eigenvalue")
-    factors = ", ".join(f"|1−εμ{i + 1}| = {abs(1 - lr * mu):.3g}" for i, mu in enumerate(mus))
-    if n == 2:
-        import numpy as np
-
-        ax = fig.add_subplot(1, 1, 1)
-        pts = path + ([_floats(sol.result["newton_w"], "newton_w")] if "newton_w" in sol.result else [])
-        span = max(max(abs(p[0]) for p in pts), max(abs(p[1]) for p in pts), 1e-9) * 1.3
-        xs = np.linspace(-span, span, 200)
-        X, Y = np.meshgrid(xs, xs)
-        Z = c * (Hf[0][0] * X * X + (Hf[0][1] + Hf[1][0]) * X * Y + Hf[1][1] * Y * Y)
-        ax.contour(X, Y, Z, levels=20, cmap="viridis", linewidths=0.8)
-        ax.plot([p[0] for p in path], [p[1] for p in path], "o-", color="tab:red", ms=3,
-                label=f"gradient descent, ε = {lr:g}, {len(path) - 1} steps")
-        if "newton_w" in sol.result:
-            nw = pts[-1]
-            ax.annotate("", xy=nw, xytext=path[0], arrowprops={"arrowstyle": "->", "color": "tab:blue"})
-            ax.plot([nw[0]], [nw[1]], "s", color="tab:blue", label="Newton step (one step to the minimum)")
-        ax.plot([0], [0], "k*", ms=10, label="minimum w* = 0" if min(mus) > 0 else "stationary point 0")
-        ax.set_xlabel("w₁")
-        ax.set_ylabel("w₂")
-        ax.set_aspect("equal")
-        ax.set_title("f(w) = " + ("½" if c == 0.5 else "") + "wᵀHw: " + factors, fontsize=9)
-        ax.legend(fontsize=8, loc="upper right")
-        return
-    ts = list(range(len(path)))
-    norms = [max(math.sqrt(sum(x * x for x in p)), 1e-300) for p in path]
-    fs = [max(abs(f(p)), 1e-300) for p in path]
-    ax = fig.add_subplot(1, 1, 1)
-    ax.semilogy(ts, norms, label="‖w_t‖")
-    ax.semilogy(ts, fs, label="|f(w_t)|")
-    ax.set_xlabel("step t")
-    ax.set_title(f"gradient descent on f(w) = wᵀHw, n = {n}, ε = {lr:g}\n{factors}", fontsize=9)
-    ax.legend()
 
 
 def _adam(sol: Solution, fig: Any) -> None:

@@ -391,9 +391,10 @@ def test_text_output_shows_the_working():
     r = qgd("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--steps", "2")
     assert r.code == 0
     for piece in ["∇f(w) = (H + Hᵀ)w", "4·w₁ + 2·w₂", "Hessian", "eigenvalues of sym(H)",
-                  "QΛQᵀ", "(I − εM)", "contraction factor", "|1 − 0.1·(5 - √5)|",
-                  "0 < ε < 2/μ_max", "ε* = 2/(μ_min + μ_max)", "(κ - 1)/(κ + 1)", "O(n³)",
-                  "w_1 = w_0 − ε∇f(w_0)", "Answer", "lr_max"]:
+                  "QΛQᵀ", "(I − εM)", "contraction factor", "[1 - 0.1·(5 - √5), 1 - 0.1·(√5 + 5)]",
+                  "ρᵢ = |1 - ε·μᵢ|", "D = 4·b^2 + (a - c)^2", "(2 + 3 - √5)/2",
+                  "0 < ε < ε_max", "εₘₐₓ = 2/μₘₐₓ", "εₒₚₜ = 2/(μₘₐₓ + μₘᵢₙ)", "(κ - 1)/(κ + 1)", "O(n³)",
+                  "w₁ = w₀ − ε∇f(w₀)", "[1 - 0.1·(4·1 + 2·1), 1 - 0.1·(2·1 + 6·1)]", "Answer", "lr_max"]:
         assert piece in r.stdout, piece
 
 
@@ -459,10 +460,10 @@ def test_exact_eigendecomposition_reconstructs_s(S):
     Sm = sympy.Matrix(S)
     eig = _exact_eigen(Sm)
     assert eig is not None and eig.exact and eig.Q is not None
-    Q = eig.Q.evalf(40)
+    Q = eig.Q.evalf(40)  # exact, or (entries of a nested radical) to 30 digits
     L = sympy.diag(*[sympy.N(v, 40) for v in eig.values])
-    assert (Q.T * Q - sympy.eye(len(S))).norm() < 1e-30
-    assert (Q * L * Q.T - Sm).norm() < 1e-30
+    assert (Q.T * Q - sympy.eye(len(S))).norm() < 1e-27
+    assert (Q * L * Q.T - Sm).norm() < 1e-27
     assert [float(v) for v in eig.values] == sorted(float(v) for v in eig.values)
 
 
@@ -587,3 +588,207 @@ def test_the_cached_eigendecomposition_is_immutable():
     second = _exact_eigen(S)
     assert second is first and len(second.values) == 2
     assert second.values[0] == (5 - sympy.sqrt(5)) / 2
+
+
+# --------------------------------------------------------------------------- the working as a teacher writes it (issue 16)
+
+README_ARGS = ["--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--steps", "10", "--newton"]
+
+
+def _solution(*args: str):
+    from conftest import solution_of
+
+    return solution_of(["quadratic-gd", *args])
+
+
+def test_the_closed_form_step_is_w_t_and_its_numbers_give_w_t():
+    """"w_t = Q(I − εΛ)ᵗQᵀw₀ = …" shows w_t (not the contraction factors), and the line with
+    the numbers put in, evaluated, is w_t of the Fraction loop."""
+    from dlcalc.board import unshow
+
+    sol = _solution(*README_ARGS)
+    closed = next(s for s in sol.steps if s.title == "w after t = 10 steps")
+    w, _ = fraction_gd([[2, 1], [1, 3]], [1, 1], Fraction(1, 10), 10)
+    exact = [sympy.Rational(x.numerator, x.denominator) for x in w]
+    assert list(closed.value) == exact
+    assert closed.substituted is not None
+    assert all(abs(sympy.N(x - e, 50)) < 1e-45 for x, e in zip(unshow(closed.substituted), exact))
+    text = qgd(*README_ARGS).stdout
+    # by hand: r = 1 − 0.1·(5 ∓ √5) = (5 ± √5)/10, raised to the 10th power
+    assert "((√5 + 5)/10)^10" in text and "((5 - √5)/10)^10" in text
+    block = text[text.index("w after t = 10 steps"):text.index("f at that w")]
+    assert block.rstrip().endswith("= [0.01088, -0.00672]")
+
+
+def test_the_contraction_factors_have_their_own_step():
+    sol = _solution(*README_ARGS)
+    factors = next(s for s in sol.steps if s.title.startswith("contraction factors"))
+    r5 = sympy.sqrt(5)
+    assert [sympy.simplify(a - b) for a, b in zip(factors.value, [(5 + r5) / 10, (5 - r5) / 10])] == [0, 0]
+
+
+def test_convergence_condition_is_a_chain_with_an_exact_bound():
+    r = qgd("--H", "[[2, 1], [1, 3]]", "--w0", "1,1", "--lr", "eps")
+    # 2/μ_max with μ_max = 2·(5 + √5)/2 = 5 + √5: 2/(5 + √5) = (5 − √5)/10 (by hand)
+    assert "converges = 0 < eps < (5 - √5)/10" in r.stdout
+    cond = sympy.sympify(qjson("--H", "[[2, 1], [1, 3]]", "--w0", "1,1", "--lr", "eps")["exact"]["converges"])
+    eps = next(iter(cond.free_symbols))
+    bound = (5 - math.sqrt(5)) / 10
+    assert cond.subs(eps, sympy.Rational(str(round(bound - 1e-6, 8)))) is sympy.true
+    assert cond.subs(eps, sympy.Rational(str(round(bound + 1e-6, 8)))) is sympy.false
+
+
+def test_exact_numbers_in_the_working_are_fractions_and_surds():
+    text = qgd(*README_ARGS).stdout
+    start = text.index("rate with ε_opt")
+    rate = text[start:text.index("‖w_t − w*‖", start)]
+    assert "(√5 + 3)/2" in rate and "1.5" not in rate      # κ = (3 + √5)/2, not √5/2 + 1.5
+    assert "ln((√5 + 5)/10)" in text and "0.5" not in text[text.index("steps to shrink"):]
+    assert "(5 - √5)/10" in text                            # lr_max = (5 − √5)/10
+
+
+def test_the_working_has_formulas_with_numbers_put_in():
+    """The template-built steps the consistency test evaluates (a hand-typed line is skipped)."""
+    from dlcalc.core import Math
+
+    sol = _solution(*README_ARGS)
+    checked = {s.title for s in sol.steps if s.substituted is not None and s.value is not None
+               and not isinstance(s.substituted, Math)}
+    for title in ["discriminant of sym(H) = [[a, b], [b, c]]", "eigenvalues of sym(H)", "gradient-descent step",
+                  "contraction factors (the eigenvalues of I − εM)", "w after t = 10 steps", "f at that w",
+                  "best fixed step", "condition number", "rate with ε_opt",
+                  "steps to shrink the error by tol, with the given ε", "gradient at w₀", "Newton step"]:
+        assert title in checked, title
+    assert not any(isinstance(s.substituted, Math) for s in sol.steps)
+
+
+STEP_CASES = [
+    README_ARGS,
+    ["--H", "[[2, 1], [1, 3]]", "--w0", "[1, 2]", "--lr", "0.1", "--steps", "3", "--newton"],
+    ["--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "eps", "--steps", "2", "--newton"],
+    ["--H", "[[2, 1], [1, 3]]", "--w0", "[x, y]", "--lr", "0.1", "--steps", "3"],
+    ["--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--steps", "t"],
+    ["--H", "[[a, b], [b, c]]", "--w0", "[1, 1]", "--lr", "0.1", "--newton"],
+    ["--H", "[[2, 2], [0, 2]]", "--w0", "[1, -1]", "--lr", "0.05", "--steps", "3", "--half"],
+    ["--H", "[[4, 1, 0], [1, 3, 1], [0, 1, 2]]", "--w0", "[1, -1, 2]", "--lr", "0.05", "--steps", "2", "--newton"],
+    ["--H", "[[3, 2, 0], [0, 2, 1], [1, 0, 4]]", "--w0", "[2, 1, -1]", "--lr", "0.02", "--steps", "7", "--newton"],
+    ["--H", "[[sqrt(2), 1, 0], [1, 3, 0], [0, 0, 1]]", "--w0", "[1, 1, 1]", "--lr", "0.1", "--steps", "2", "--newton"],
+    ["--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.5", "--steps", "1000000"],
+    ["--H", "[[1, 0], [0, -1]]", "--w0", "[1, 1]", "--lr", "0.1", "--steps", "2"],
+    ["--H", "[[1, 1], [1, 1]]", "--w0", "[1, 2]", "--lr", "0.1", "--steps", "4"],
+    ["--H", "[[3]]", "--w0", "[2]", "--lr", "0.1", "--steps", "3", "--newton"],
+    ["--H", "[[2, 0, 0], [0, 3, 0], [0, 0, pi]]", "--w0", "[1, 1, 1]", "--lr", "1/(2 + pi)"],
+]
+
+
+@pytest.mark.parametrize("args", STEP_CASES, ids=[" ".join(a)[:70] for a in STEP_CASES])
+def test_every_substituted_line_evaluates_to_its_value(args):
+    from test_steps import inconsistent_steps
+
+    assert inconsistent_steps(_solution(*args)) == []
+
+
+def test_gradient_ascent_working_is_true_as_written():
+    """The mistaken run (w + ε∇f) shows I + εM, and its lines still evaluate to their values."""
+    from conftest import click_command
+    from dlcalc import registry
+    from dlcalc.core import Task
+    from test_steps import inconsistent_steps
+
+    mod = registry.module("quadratic-gd")
+    ctx = click_command("quadratic-gd").make_context("quadratic-gd", list(README_ARGS[:6]) + ["--steps", "2"])
+    inp = mod.parse(**{o.param: ctx.params[o.param] for o in mod.COMMAND.options})
+    sol = Task(mod.solve, inp).run(ascent=True)
+    assert inconsistent_steps(sol) == []
+    step = next(s for s in sol.steps if s.title.startswith("gradient-ascent step"))
+    # I + εM = [[1 + 0.4, 0.2], [0.2, 1 + 0.6]] by hand
+    assert step.value.tolist() == [[sympy.Rational(7, 5), sympy.Rational(1, 5)], [sympy.Rational(1, 5), sympy.Rational(8, 5)]]
+    w, _ = fraction_gd([[2, 1], [1, 3]], [1, 1], Fraction(-1, 10), 2)
+    assert sol.result["w"] == [sympy.Rational(x.numerator, x.denominator) for x in w]
+
+
+# --------------------------------------------------------------------------- hostile values (issue 20)
+
+
+def test_huge_exact_symbolic_coefficients_are_an_answer_not_a_traceback():
+    """w after 6 steps with 1e±300 numbers and a symbol: f's exact coefficients pass Python's
+    4300-digit limit for printing an int; they are given to 20 digits instead."""
+    args = ["--H", "[[2,1e300],[x,1]]", "--w0", "[1,1e300]", "--lr", "1e-300", "--steps", "6"]
+    r = qgd(*args, "--json")
+    assert r.code == 0, r.stderr
+    out = r.json()
+    assert any("significant digits" in n for n in out["notes"])
+    w = sympy.sympify(out["exact"]["w"])
+    f = sympy.sympify(out["exact"]["f"])
+    x = next(iter(set().union(*[e.free_symbols for e in w])))
+    H = [[2, 10**300], [0, 1]]   # at x = 0
+    ref_w, ref_f = fraction_gd(H, [1, 10**300], Fraction(1, 10**300), 6)
+    assert [e.subs(x, 0) for e in w] == [sympy.Rational(v.numerator, v.denominator) for v in ref_w]
+    with mpmath.workdps(30):
+        assert abs(mpmath.mpf(f.subs(x, 0)) / mpmath.mpf(ref_f.numerator) * ref_f.denominator - 1) < 1e-15
+    assert qgd(*args).code == 0 and qgd(*args, "--latex").code == 0
+
+
+def test_newton_on_an_ill_conditioned_but_nonsingular_hessian():
+    """diag(2π, 2e-300): an mpmath solve refuses the tiny pivot ("numerically singular"), but
+    the eigenvalues are exact and nonzero, so w₁ = w₀ − M⁻¹(M·w₀) = 0."""
+    out = qjson("--H", "[[pi, 0], [0, 1e-300]]", "--w0", "[1, 1]", "--lr", "0.1", "--newton")
+    assert out["result"]["newton_w"] == [0, 0]
+    note = next(s["note"] for s in out["steps"] if s["title"] == "Newton step")
+    assert "ill-conditioned" in note
+
+
+def test_newton_numerically_singular_is_an_error_naming_the_option():
+    r = qgd("--H", "[[pi, 1e-300], [1e-300, 1e-300]]", "--w0", "[1, 1]", "--lr", "0.1", "--newton")
+    assert r.code == 2 and r.stderr.startswith("error: --newton") and "singular" in r.stderr
+    assert "Traceback" not in r.stderr and "could not compute" not in r.stderr
+
+
+from hypothesis import HealthCheck  # noqa: E402
+
+_entry = st.sampled_from(["0", "1", "-1", "2", "1/3", "0.5", "sqrt(2)", "pi", "x", "1e-300", "1e300", "-2.5"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 3).flatmap(lambda n: st.tuples(
+    st.lists(st.lists(_entry, min_size=n, max_size=n), min_size=n, max_size=n),
+    st.lists(_entry, min_size=n, max_size=n))),
+    st.sampled_from(["0.1", "eps", "-0.1", "0", "1e-300", "sqrt(2)/10"]),
+    st.sampled_from(["0", "1", "2", "7", "1000", "t", "1000000000"]), st.booleans(), st.booleans())
+def test_any_input_answers_or_names_an_option(hw, lr, steps, newton, half):
+    H, w0 = hw
+    args = ["--H", "[" + ", ".join("[" + ", ".join(r) + "]" for r in H) + "]", "--w0", "[" + ", ".join(w0) + "]",
+            "--lr", lr, "--steps", steps, *(["--newton"] if newton else []), *(["--half"] if half else [])]
+    r = qgd(*args, "--json", "--timeout", "60")
+    assert r.code in (0, 2), (args, r.stderr)
+    assert "Traceback" not in r.stderr
+    out = r.json()
+    assert ("result" in out) == (r.code == 0)
+
+
+# --------------------------------------------------------------------------- --plot
+
+
+def test_the_plot_draws_the_solvers_iterates():
+    """--plot lives with the exercise (plot.py keeps no quadratic-gd drawing) and draws the
+    iterates of the solution's own closed form: here the Fraction loop's w₀ … w₁₀."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from dlcalc import plot as plotting
+    from dlcalc.exercises import quadratic_gd
+
+    assert not hasattr(plotting, "_quadratic")
+    assert plotting._drawer("quadratic-gd") is quadratic_gd.plot
+    fig = Figure()
+    quadratic_gd.plot(_solution(*README_ARGS), fig)
+    path = next(line for line in fig.axes[0].lines if line.get_label().startswith("gradient descent"))
+    ref = [fraction_gd([[2, 1], [1, 3]], [1, 1], Fraction(1, 10), k)[0] for k in range(11)]
+    assert list(path.get_xdata()) == pytest.approx([float(w[0]) for w in ref], rel=1e-12)
+    assert list(path.get_ydata()) == pytest.approx([float(w[1]) for w in ref], rel=1e-12)
+    fig3 = Figure()
+    quadratic_gd.plot(_solution("--H", "[[4,1,0],[1,3,1],[0,1,2]]", "--w0", "[1,-1,2]", "--lr", "0.05",
+                                "--steps", "50"), fig3)
+    norms = fig3.axes[0].lines[0].get_ydata()
+    ref50 = fraction_gd([[4, 1, 0], [1, 3, 1], [0, 1, 2]], [1, -1, 2], Fraction(1, 20), 50)[0]
+    assert norms[-1] == pytest.approx(math.sqrt(sum(float(x) ** 2 for x in ref50)), rel=1e-12)

@@ -3,7 +3,12 @@
 The exercise of the course notes: f(w) = wᵀHw (``half=True``: ½wᵀHw).  Only the symmetric
 part S = sym(H) = (H + Hᵀ)/2 matters for f, so ∇f = (H + Hᵀ)w = 2Sw and the Hessian is
 M = 2S (M = S with ``half``).  With S = QΛQᵀ, gradient descent w_t = (I − εM)w_{t−1} has the
-closed form w_t = Q(I − εΛ_M)ᵗQᵀw₀: each eigendirection is multiplied by 1 − εμᵢ per step.
+closed form w_t = Q(I − εΛ_M)ᵗQᵀw₀ = Σᵢ rᵢᵗ·Pᵢw₀: each eigendirection (projector Pᵢ) is
+multiplied by its contraction factor rᵢ = 1 − εμᵢ per step.
+
+The formulas are written once, as SymPy templates (the constants below), and put to numbers
+by :func:`dlcalc.board.step` (or :func:`_listed` for a formula applied entry by entry), so
+every substituted line evaluates to its value (``tests/test_steps.py``).
 
 How each value is computed (``notes`` of the solution say which path was taken):
 
@@ -18,22 +23,23 @@ How each value is computed (``notes`` of the solution say which path was taken):
   ``DPS + digits(t)`` digits and reported to ``REPORT_DIGITS`` significant digits, and
   components below the numerical noise of that evaluation are reported as 0.
   Symbolic inputs: the iteration expanded (t ≤ ``SYMBOLIC_ITER_MAX``) or the closed form
-  with powers (1 − εμᵢ)ᵗ kept as powers.
+  with powers (1 − εμᵢ)ᵗ kept as powers.  The closed form is one function
+  (:func:`_superpose`) run in SymPy or in mpmath arithmetic.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
+from dataclasses import dataclass
 from fractions import Fraction
-from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Iterable, NamedTuple, Optional
 
 import sympy
+from sympy.core.mul import _keep_coeff
 
-from dlcalc.board import ceiling_of
-from dlcalc.core import Mistake, Math, Solution, Step, as_kwargs, substitute
+from dlcalc.board import ceiling_of, eq, step
+from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_kwargs, substitute
 from dlcalc.errors import InputError
 from dlcalc.registry import FLAG, Command, Option
 
@@ -61,6 +67,7 @@ COMMAND = Command(
 MAX_N = 50                  # largest H (n × n)
 MAX_STEPS = 10**9           # largest --steps (closed form: the cost does not grow with it)
 SHOW_N = 6                  # matrices up to this size are written out in the working
+SUBSTITUTE_N = 3            # vectors and matrices up to this size show the numbers put in
 DERIVE_N = 4                # ∇f and M derived symbolically with SymPy up to this size
 EXACT_EIGEN_N = 3           # exact eigendecomposition of a non-diagonal S up to this size
 MP_EIGEN_MAX_N = 20         # mpmath eigsy up to this size, float64 eigsy above
@@ -70,12 +77,89 @@ EXACT_BITS = 512            # exact rational results up to this size (numerator,
 EXACT_WORK = 200_000        # exact iteration only while steps·n² stays below this
 SYMBOLIC_ITER_MAX = 6       # symbolic inputs: iterate (expanded) up to this many steps
 SHOW_ITERATES = 3           # each iterate w_1 … w_t is written out when t is at most this
+TAME_BITS = 10_000          # symbolic results: exact rationals beyond this are shown as decimals
 
-MU_MIN, MU_MAX, KAPPA, TOL, RHO = sympy.symbols(
-    "mu_min mu_max kappa tol rho", real=True)
+# --------------------------------------------------------------------------- the formulas
+
+#: the leading 1 of 1 − εμᵢ as a symbol that sorts (and so prints) first; put to 1 in every step
+ONE = sympy.Symbol("1")
+EPS = sympy.Symbol("epsilon", real=True)
+LAMBDA_I, MU_I, R_I, RHO_I = sympy.symbols("lambda_i mu_i r_i rho_i", real=True)
+M_IJ = sympy.Symbol("m_ij", real=True)
+MU_MIN, MU_MAX, KAPPA, TOL, RHO = sympy.symbols("mu_min mu_max kappa tol rho", real=True)
+EPS_MAX, EPS_OPT, T_NEEDED = sympy.symbols("epsilon_max epsilon_opt t", real=True)
+_A, _B, _C = sympy.symbols("a b c", real=True)
+_HALF = sympy.Pow(2, -1, evaluate=False)
+_D = sympy.Symbol("D", real=True)
+#: eigenvalues of a 2×2 [[a, b], [b, c]], written as a teacher does: (a + c ∓ √D)/2 with the
+#: discriminant D = (a − c)² + 4b² (built unevaluated: cheap, and kept as written)
+DISCRIMINANT = eq(_D, sympy.Add(sympy.Pow(_A - _C, 2, evaluate=False), 4 * sympy.Pow(_B, 2, evaluate=False),
+                                evaluate=False))
+_ROOT = sympy.Pow(_D, sympy.S.Half, evaluate=False)
+EIGEN_2X2 = tuple(sympy.Mul(sympy.Add(_A, _C, root, evaluate=False), _HALF, evaluate=False)
+                  for root in (sympy.Mul(-1, _ROOT, evaluate=False), _ROOT))
+#: Hessian eigenvalues from those of sym(H)
+HESSIAN_EIGEN = {False: eq(MU_I, 2 * LAMBDA_I), True: eq(MU_I, LAMBDA_I)}
+#: the entries of I − εM (diagonal, off the diagonal)
+ITERATION_ENTRY = (ONE - EPS * M_IJ, -EPS * M_IJ)
+#: the factor that multiplies eigendirection i at each step, and its size
+FACTOR = eq(R_I, ONE - EPS * MU_I)
+CONTRACTION = eq(RHO_I, sympy.Abs(ONE - EPS * MU_I, evaluate=False))
+LR_MAX = eq(EPS_MAX, 2 / MU_MAX)
+LR_OPT = eq(EPS_OPT, 2 / (MU_MIN + MU_MAX))
+CONDITION = eq(KAPPA, MU_MAX / MU_MIN)
+RATE = eq(RHO, (KAPPA - 1) / (KAPPA + 1))
+STEPS_NEEDED = eq(T_NEEDED, ceiling_of(sympy.log(TOL, evaluate=False) / sympy.log(RHO, evaluate=False)))
+
+#: prose formulas (SymPy cannot write matrix products and ⇔)
 
 
-# --------------------------------------------------------------------------- input checks
+_HALF_TEX = r"\tfrac{1}{2}"
+
+
+def _objective(half: bool, w: str = "w") -> Math:
+    """f(w) = wᵀHw (½wᵀHw); ``w="w_t"`` for f at the iterate."""
+    tex, h = w.replace("_t", "_{t}"), _HALF_TEX + " " if half else ""
+    return Math(f"f({w}) = {'½' if half else ''}{w}ᵀH{w}", f"f({tex}) = {h}{tex}^\\top H {tex}")
+
+
+def _gradient(half: bool) -> Math:
+    """∇f(w) = (H + Hᵀ)w = 2·sym(H)·w (halved with --half)."""
+    h, two = (_HALF_TEX, "") if half else ("", "2 ")
+    return Math(f"∇f(w) = {'½' if half else ''}(H + Hᵀ)w = {'' if half else '2·'}sym(H)·w",
+                f"\\nabla f(w) = {h}(H + H^\\top) w = {two}\\operatorname{{sym}}(H)\\, w")
+
+
+def _hessian(half: bool) -> Math:
+    return Math(f"M = ∇²f = {'' if half else '2·'}sym(H)",
+                f"M = \\nabla^2 f = {'' if half else '2'}\\operatorname{{sym}}(H)")
+
+
+SYMMETRIC_PART = Math("sym(H) = (H + Hᵀ)/2", r"\operatorname{sym}(H) = \tfrac{1}{2}(H + H^\top)")
+EIGENVALUES = {
+    "2x2": Math("λ₁,₂ = (a + c ∓ √D)/2", r"\lambda_{1,2} = \frac{a + c \mp \sqrt{D}}{2}"),
+    "diagonal": Math("λᵢ = sym(H)ᵢᵢ (sym(H) is diagonal)", r"\lambda_i = \operatorname{sym}(H)_{ii}"),
+    "general": Math("sym(H) = QΛQᵀ,  Λ = diag(λ₁, …, λₙ)",
+                    r"\operatorname{sym}(H) = Q \Lambda Q^\top,\ \Lambda = \operatorname{diag}(\lambda_1, \dots, \lambda_n)"),
+}
+EIGENVECTORS = Math("sym(H) = QΛQᵀ,  Q = [q₁ ⋯ qₙ]",
+                    r"\operatorname{sym}(H) = Q \Lambda Q^\top,\ Q = [q_1 \cdots q_n]")
+EIGENVECTORS_SYMBOLIC = Math("qᵢ = vᵢ/‖vᵢ‖,  vᵢ = (b, λᵢ − a)",
+                             r"q_i = v_i/\lVert v_i\rVert,\ v_i = (b, \lambda_i - a)")
+ITERATION = {False: Math("I − εM", r"I - \epsilon M"), True: Math("I + εM", r"I + \epsilon M")}
+CLOSED_FORM = Math("w_t = (I − εM)ᵗw₀ = Q(I − εΛ_M)ᵗQᵀw₀ = Σᵢ rᵢᵗ·Pᵢw₀",
+                   r"w_t = (I - \epsilon M)^t w_0 = Q (I - \epsilon \Lambda_M)^t Q^\top w_0 = \sum_i r_i^t P_i w_0")
+SOLVE_FOR_EPS = Math("−1 < 1 − εμᵢ < 1  ⇔  0 < εμᵢ < 2",
+                     r"-1 < 1 - \epsilon\mu_i < 1 \iff 0 < \epsilon\mu_i < 2")
+NEWTON_GRADIENT = Math("∇f(w₀) = M·w₀", r"\nabla f(w_0) = M w_0")
+NEWTON = Math("w₁ = w₀ − M⁻¹∇f(w₀)", r"w_1 = w_0 - M^{-1} \nabla f(w_0)")
+COST = Math("gradient step: M·w, O(n²);  Newton step: solve M·d = ∇f, O(n³)",
+            r"\text{gradient: } M w,\ O(n^2);\quad \text{Newton: solve } M d = \nabla f,\ O(n^3)")
+
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+# --------------------------------------------------------------------------- inputs
 
 
 @dataclass(frozen=True)
@@ -105,7 +189,8 @@ def parse(*, H: str, w0: str, lr: str, steps: str, newton: bool, tol: str, half:
     """The command line's values -> :class:`Inputs` (every mistake names its option)."""
     from dlcalc.parse import parse_matrix, parse_scalar, parse_vector
 
-    return Inputs(parse_matrix(H, "--H"), parse_vector(w0, "--w0"), parse_scalar(lr, "--lr"),
+    rows = parse_matrix(H, "--H")
+    return Inputs(tuple(tuple(r) for r in rows), tuple(parse_vector(w0, "--w0")), parse_scalar(lr, "--lr"),
                   steps=parse_steps(steps), newton=newton, tol=parse_scalar(tol, "--tol"), half=half)
 
 
@@ -124,7 +209,7 @@ def parse_steps(text: str) -> Any:
     return n
 
 
-def _check_inputs(H: list, w0: list, lr: Any, steps: Any, tol: Any) -> None:
+def _check_inputs(H: Any, w0: Any, lr: Any, steps: Any, tol: Any) -> None:
     n, m = len(H), len(H[0]) if H else 0
     if n != m:
         raise InputError("--H", f"must be square, got {n}x{m}")
@@ -146,6 +231,76 @@ def _check_inputs(H: list, w0: list, lr: Any, steps: Any, tol: Any) -> None:
     if tol.is_number and not (0 < tol < 1):
         raise InputError("--tol", f"must be between 0 and 1 (exclusive), got {tol}")
 
+
+@dataclass(frozen=True)
+class Problem:
+    """The exercise in the solver's terms, built once from the inputs.
+
+    Attributes:
+        H: H as given; S = sym(H) (H itself when symmetric); M = s·S, the Hessian;
+            A = I − εM, the iteration matrix (all immutable).
+        w0, lr, t, tol, half: the inputs (t: an int or a symbol).
+        symmetric: whether H was symmetric.
+        nullity: the number of zero eigenvalues of a rational S (from its exact rank), else None.
+        numeric, rational: whether S holds numbers only, rationals only; w_numeric: w₀ numbers only.
+    """
+
+    H: sympy.ImmutableMatrix
+    S: sympy.ImmutableMatrix
+    M: sympy.ImmutableMatrix
+    A: sympy.ImmutableMatrix
+    w0: tuple
+    lr: Any
+    t: Any
+    tol: Any
+    half: bool
+    symmetric: bool
+    nullity: Optional[int]
+    numeric: bool
+    rational: bool
+    w_numeric: bool
+
+    @property
+    def n(self) -> int:
+        return self.S.rows
+
+    @property
+    def s(self) -> sympy.Integer:
+        """M = s·S."""
+        return sympy.Integer(1) if self.half else sympy.Integer(2)
+
+    @property
+    def c(self) -> Any:
+        """f = c·wᵀSw."""
+        return sympy.Rational(1, 2) if self.half else sympy.Integer(1)
+
+    @property
+    def t_int(self) -> bool:
+        return isinstance(self.t, int)
+
+    @property
+    def show(self) -> bool:
+        """Whether matrices are written out."""
+        return self.n <= SHOW_N
+
+    @property
+    def work_dps(self) -> int:
+        return DPS + (len(str(self.t)) if self.t_int else 0)
+
+
+def _problem(H: Any, w0: Any, lr: Any, t: Any, tol: Any, half: bool) -> Problem:
+    Hm = sympy.ImmutableMatrix(H)
+    n = Hm.rows
+    tidy = (lambda m: m) if all(_is_rat(x) for x in Hm) else (lambda m: m.applyfunc(sympy.expand))
+    symmetric = all(sympy.expand(Hm[i, j] - Hm[j, i]) == 0 for i in range(n) for j in range(i + 1, n))
+    S = Hm if symmetric else tidy((Hm + Hm.T) / 2)
+    M = tidy(S * (1 if half else 2))
+    A = (sympy.eye(n) - lr * M).applyfunc(sympy.expand) if not _is_rat(lr) else tidy(sympy.eye(n) - lr * M)
+    rational = all(_is_rat(x) for x in S)
+    return Problem(Hm, sympy.ImmutableMatrix(S), sympy.ImmutableMatrix(M), sympy.ImmutableMatrix(A),
+                   tuple(w0), lr, t, tol, half, symmetric,
+                   _nullity(sympy.ImmutableMatrix(S)) if rational else None,
+                   rational or all(x.is_number for x in S), rational, all(x.is_number for x in w0))
 
 # --------------------------------------------------------------------------- small helpers
 
@@ -235,15 +390,6 @@ def _sign(x: Any) -> Optional[int]:
     return None
 
 
-def _truth(rel: Any) -> Any:
-    """A relational as a Python bool when it is decided, else the SymPy condition."""
-    if rel is sympy.true or rel is True:
-        return True
-    if rel is sympy.false or rel is False:
-        return False
-    return rel
-
-
 def _mpf(x: Any, mp: Any) -> Any:
     """A real SymPy number as an mpf at mp's precision."""
     if x.is_Rational:
@@ -302,19 +448,57 @@ def _order(values: list[Any]) -> tuple[list[int], bool]:
     return list(range(len(values))), False
 
 
-def _ptext(x: Any) -> str:
-    """Plain text of a value, in parentheses when it is a sum or negative."""
-    from dlcalc import printing as P
-
-    s_ = P.text(x)
-    return f"({s_})" if isinstance(x, sympy.Add) or (x.is_number and x.is_negative) else s_
+def _numbers(xs: Iterable[Any]) -> bool:
+    """Whether every value is a number (a line with symbols put in says nothing new)."""
+    return all(x.is_number for x in xs)
 
 
-def _ptex(x: Any) -> str:
-    from dlcalc import printing as P
+def _tidy(x: Any) -> Any:
+    """A quadratic surd over one denominator, (5 − √5)/10 rather than 1/2 − √5/10: the form
+    a shown number takes in a substituted line (other numbers as they are)."""
+    surd = _surd(x) if isinstance(x, sympy.Add) else None
+    return x if surd is None else _surd_number(*surd)
 
-    s_ = P.latex(x)
-    return rf"\left({s_}\right)" if isinstance(x, sympy.Add) or (x.is_number and x.is_negative) else s_
+
+def _surd_number(u: Fraction, v: Fraction, p: Fraction) -> Any:
+    """u + v·√p as SymPy, over one denominator: (5 − √5)/10."""
+    q = sympy.Rational(u.numerator, u.denominator)
+    if v == 0:
+        return q
+    root = sympy.sqrt(sympy.Rational(p.numerator, p.denominator))
+    if u == 0:
+        return sympy.Rational(v.numerator, v.denominator) * root
+    d = math.lcm(u.denominator, v.denominator)
+    return _keep_coeff(sympy.Rational(1, d), sympy.Add(sympy.Integer(u * d), sympy.Integer(v * d) * root))
+
+
+def _surd_dot(xs: Iterable[Any], ws: Iterable[Any]) -> Optional[Any]:
+    """Σ xᵢ·wᵢ for quadratic surds xᵢ (one √p) and rationals wᵢ, exactly in fractions (no
+    SymPy expansion), in the form of :func:`_surd_number`; None for anything else."""
+    u = v = Fraction(0)
+    p: Optional[Fraction] = None
+    for x, w in zip(xs, ws):
+        s_, wf = _surd(x), Fraction(int(w.p), int(w.q))
+        if s_ is None or (s_[1] and p is not None and s_[2] != p):
+            return None
+        if s_[1]:
+            p = s_[2]
+        u, v = u + s_[0] * wf, v + s_[1] * wf
+    return _surd_number(u, v, p or Fraction(1))
+
+
+def _decimal(x: Any) -> Any:
+    """A rational as it is, any other number as a ``REPORT_DIGITS``-digit decimal (the
+    eigenvectors: nested radicals that no one writes out)."""
+    return x if x.is_Rational or isinstance(x, sympy.Float) or not x.is_number else _float(x.evalf(REPORT_DIGITS))
+
+
+def _tame(x: Any) -> tuple[Any, bool]:
+    """``x`` with every exact rational beyond ``TAME_BITS`` bits as a ``REPORT_DIGITS``-digit
+    decimal (a symbolic iteration with numbers near 1e±300 builds thousands of digits), and
+    whether any was."""
+    big = {r: sympy.Float(r, REPORT_DIGITS) for r in x.atoms(sympy.Rational) if _bits(r) > TAME_BITS}
+    return (x.xreplace(big), True) if big else (x, False)
 
 
 # --------------------------------------------------------------------------- eigen
@@ -326,16 +510,17 @@ class Eigen:
 
     ``values`` ascending when ``ordered``; ``groups`` (exact only) pairs each distinct
     eigenvalue with its orthogonal projector P = Σ qqᵀ; ``Q`` the eigenvectors as columns
-    (exact, symbolic or Float); ``mp`` the numeric (E, Q) in mpmath, when computed.
+    (exact, symbolic or Float); ``kind`` how the values were found: "diagonal", "2x2",
+    "charpoly" (exact) or "numeric".
     """
 
-    values: list[Any]
+    values: tuple[Any, ...]
     exact: bool
     ordered: bool
-    groups: list[tuple[Any, Any]] = field(default_factory=list)
+    groups: tuple[tuple[Any, Any], ...] = ()
     Q: Any = None
     method: str = ""
-    diagonal: bool = False
+    kind: str = "numeric"
 
     def __post_init__(self) -> None:
         # immutable all the way down: the exact one is cached per process and shared
@@ -344,13 +529,17 @@ class Eigen:
         if isinstance(self.Q, sympy.MatrixBase):
             object.__setattr__(self, "Q", sympy.ImmutableMatrix(self.Q))
 
+    @property
+    def diagonal(self) -> bool:
+        return self.kind == "diagonal"
 
-def _is_diagonal(S: sympy.Matrix) -> bool:
+
+def _is_diagonal(S: sympy.MatrixBase) -> bool:
     n = S.rows
     return all(S[i, j] == 0 for i in range(n) for j in range(n) if i != j)
 
 
-def _exact_eigen(S: sympy.Matrix) -> Optional[Eigen]:
+def _exact_eigen(S: sympy.MatrixBase) -> Optional[Eigen]:
     """Exact eigenvalues and projectors when that is small and fast, else None.
 
     Cached per process by S (``dlcalc batch`` often grades one H under many step sizes);
@@ -361,50 +550,77 @@ def _exact_eigen(S: sympy.Matrix) -> Optional[Eigen]:
 
 @functools.lru_cache(maxsize=64)
 def _exact_eigen_of(S: sympy.ImmutableMatrix) -> Optional[Eigen]:
-    n = S.rows
-    numeric = all(x.is_number for x in S)
-    rational = all(_is_rat(x) for x in S)
     if _is_diagonal(S):
-        diag = [S[i, i] for i in range(n)]
-        order, ordered = _order(diag)
-        values = [diag[i] for i in order]
-        groups: list[tuple[Any, Any]] = []
-        Q = sympy.zeros(n, n)
-        for col, i in enumerate(order):
-            Q[i, col] = 1
-        for lam in dict.fromkeys(values):
-            P = sympy.zeros(n, n)
-            for i in range(n):
-                if diag[i] == lam:
-                    P[i, i] = 1
-            groups.append((lam, P))
-        return Eigen(values, True, ordered, groups, Q, "exact (S is diagonal)", diagonal=True)
-    if n == 2:
-        a, b, c = S[0, 0], S[0, 1], S[1, 1]
-        m = (a + c) / 2
-        r = sympy.sqrt(sympy.expand((a - c) ** 2 + 4 * b**2)) / 2
-        lo, hi = sympy.expand(m - r), sympy.expand(m + r)
-        if numeric and r == 0:  # pragma: no cover - diagonal, handled above
-            return None
-        # P_lo = (hi·I − S)/(2r), P_hi = (S − lo·I)/(2r)
-        inv2r = _inv(2 * r)
-        P_lo = (hi * sympy.eye(2) - S).applyfunc(lambda e: sympy.expand(e * inv2r))
-        P_hi = (sympy.eye(2) - P_lo).applyfunc(sympy.expand)
-        groups = [(lo, P_lo), (hi, P_hi)]
-        Q = _q_from_groups(groups, n, numeric) if numeric else None
-        return Eigen([lo, hi], True, True, groups, Q,
-                     "exact (2x2 [[a, b], [b, c]]: λ = (a + c ∓ √((a − c)² + 4b²))/2)")
-    if n > EXACT_EIGEN_N or not rational:
+        return _diagonal_eigen(S)
+    if S.rows == 2:
+        return _eigen_2x2(S)
+    if S.rows > EXACT_EIGEN_N or not all(_is_rat(x) for x in S):
         return None
-    # rational 3x3: factor the characteristic polynomial over Q
+    return _eigen_charpoly(S)
+
+
+def _diagonal_eigen(S: sympy.ImmutableMatrix) -> Eigen:
+    n = S.rows
+    diag = [S[i, i] for i in range(n)]
+    order, ordered = _order(diag)
+    values = [diag[i] for i in order]
+    Q = sympy.zeros(n, n)
+    for col, i in enumerate(order):
+        Q[i, col] = 1
+    groups = [(lam, sympy.diag(*[1 if d == lam else 0 for d in diag])) for lam in dict.fromkeys(values)]
+    return Eigen(values, True, ordered, groups, Q, "exact (S is diagonal)", "diagonal")
+
+
+def _eigen_2x2(S: sympy.ImmutableMatrix) -> Optional[Eigen]:
+    """λ = (a + c ∓ √((a − c)² + 4b²))/2, P_lo = (λ_hi·I − S)/(2r), P_hi = I − P_lo."""
+    if all(_is_rat(x) for x in S):
+        return _eigen_2x2_rational(S)
+    a, b, c = S[0, 0], S[0, 1], S[1, 1]
+    m = (a + c) / 2
+    r = sympy.sqrt(sympy.expand((a - c) ** 2 + 4 * b**2)) / 2
+    lo, hi = sympy.expand(m - r), sympy.expand(m + r)
+    if r == 0:  # pragma: no cover - a diagonal S, handled above
+        return None
+    inv2r = _inv(2 * r)
+    P_lo = (hi * sympy.eye(2) - S).applyfunc(lambda e: sympy.expand(e * inv2r))
+    P_hi = (sympy.eye(2) - P_lo).applyfunc(sympy.expand)
+    groups = [(lo, P_lo), (hi, P_hi)]
+    numeric = all(x.is_number for x in S)
+    Q = _q_from_groups(groups, 2, numeric) if numeric else None
+    return Eigen([lo, hi], True, True, groups, Q, "exact", "2x2")
+
+
+def _eigen_2x2_rational(S: sympy.ImmutableMatrix) -> Eigen:
+    """:func:`_eigen_2x2` for rational entries, in fractions: with D = (a − c)² + 4b²,
+    λ = m ∓ √D/2 (m = (a + c)/2) and P_lo = ½I − (S − mI)/√D; the same SymPy numbers as
+    expanding the general formulas, at a fraction of the cost."""
+    a, b, c = (Fraction(int(x.p), int(x.q)) for x in (S[0, 0], S[0, 1], S[1, 1]))
+    m, D = (a + c) / 2, (a - c) ** 2 + 4 * b * b
+    root = sympy.sqrt(sympy.Rational(D.numerator, D.denominator))
+    half_root, mq = root / 2, sympy.Rational(m.numerator, m.denominator)
+
+    def unit(x: Fraction) -> Any:  # x/√D = x·√D/D, radical in the numerator
+        y = x / D
+        return sympy.Rational(y.numerator, y.denominator) * root
+
+    half = sympy.Rational(1, 2)
+    off = -unit(b)
+    P_lo = sympy.Matrix([[half - unit(a - m), off], [off, half - unit(c - m)]])
+    P_hi = sympy.Matrix([[half + unit(a - m), -off], [-off, half + unit(c - m)]])
+    groups = [(mq - half_root, P_lo), (mq + half_root, P_hi)]
+    return Eigen([lam for lam, _ in groups], True, True, groups, _q_from_groups(groups, 2, True), "exact", "2x2")
+
+
+def _eigen_charpoly(S: sympy.ImmutableMatrix) -> Optional[Eigen]:
+    """A rational 3×3: the characteristic polynomial factored over Q (pieces of degree ≤ 2)."""
     from sympy.polys.matrices import DomainMatrix
 
+    n = S.rows
     x = sympy.Symbol("x")
     coeffs = DomainMatrix.from_Matrix(S).convert_to(sympy.QQ).charpoly()
     chi = sympy.Poly([sympy.QQ.to_sympy(c_) for c_ in coeffs], x, domain=sympy.QQ)
-    _, factors = chi.factor_list()
     roots: list[Any] = []
-    for p, _mult in factors:
+    for p, _mult in chi.factor_list()[1]:
         if p.degree() == 1:
             c1, c0 = p.all_coeffs()
             roots.append(-c0 / c1)
@@ -415,23 +631,20 @@ def _exact_eigen_of(S: sympy.ImmutableMatrix) -> Optional[Eigen]:
         else:
             return None
     distinct = list(dict.fromkeys(roots))
-    order, _ = _order(distinct)
-    distinct = [distinct[i] for i in order]
-    groups = []
+    distinct = [distinct[i] for i in _order(distinct)[0]]
     eye = sympy.eye(n)
+    groups = []
     for i, lam in enumerate(distinct):
         P = eye
         for j, other in enumerate(distinct):
             if j != i:
                 P = (P * (S - other * eye) * _inv(lam - other)).applyfunc(sympy.expand)
         groups.append((lam, P))
-    values = []
-    for lam, P in groups:
-        values.extend([lam] * int(round(float(sympy.N(P.trace())))))
+    values = [lam for lam, P in groups for _ in range(int(round(float(sympy.N(P.trace())))))]
     if len(values) != n:
         return None
     return Eigen(values, True, True, groups, _q_from_groups(groups, n, True),
-                 "exact (characteristic polynomial factored over the rationals)")
+                 "exact (characteristic polynomial factored over the rationals)", "charpoly")
 
 
 def _q_from_groups(groups: list[tuple[Any, Any]], n: int, numeric: bool) -> Optional[sympy.Matrix]:
@@ -442,6 +655,9 @@ def _q_from_groups(groups: list[tuple[Any, Any]], n: int, numeric: bool) -> Opti
     columns (its eigenvalue is then rational for a rational S, so this stays exact).
     """
     def num(e: Any) -> float:
+        fast = _surd(e)
+        if fast is not None:
+            return float(fast[0]) + float(fast[1]) * math.sqrt(float(fast[2]))
         return float(sympy.N(e, 20))
 
     cols = []
@@ -449,9 +665,8 @@ def _q_from_groups(groups: list[tuple[Any, Any]], n: int, numeric: bool) -> Opti
         rank = int(round(num(P.trace())))
         if rank == 1:
             k = max(range(n), key=lambda i: num(P[i, i]))
-            q = sympy.Matrix([0 if P[i, k] == 0 else
-                              (1 if num(P[i, k]) > 0 else -1) * sympy.sqrt(P[i, i]) for i in range(n)])
-            cols.append(q)
+            cols.append(sympy.Matrix([0 if P[i, k] == 0 else
+                                      (1 if num(P[i, k]) > 0 else -1) * _root_of(P[i, i]) for i in range(n)]))
             continue
         basis: list[sympy.Matrix] = []
         for k in range(n):
@@ -468,6 +683,17 @@ def _q_from_groups(groups: list[tuple[Any, Any]], n: int, numeric: bool) -> Opti
     if len(cols) != n:
         return None
     return sympy.Matrix.hstack(*cols)
+
+
+def _root_of(x: Any) -> Any:
+    """√x for an entry of a projector: exact for a rational, else a ``DPS``-digit decimal (an
+    eigenvector entry of a surd is a nested radical, which no one writes out)."""
+    if x.is_Rational:
+        return sympy.sqrt(x)
+    from mpmath import mp
+
+    with mp.workdps(DPS):
+        return _float(mp.sqrt(_mpf(x, mp)), DPS)
 
 
 def _numeric_eigen(S_mp: Any, mp: Any, n: int, nullity: Optional[int]) -> tuple[list[Any], Any, str]:
@@ -509,11 +735,148 @@ def _numeric_eigen(S_mp: Any, mp: Any, n: int, nullity: Optional[int]) -> tuple[
     return values, Qs, how
 
 
-# --------------------------------------------------------------------------- iteration
+class NumericEigen(NamedTuple):
+    """S = QΛQᵀ in mpmath: ``E`` the ascending eigenvalues (the known zeros exactly 0),
+    ``Q`` the orthonormal eigenvectors as rows of a tuple (``Q[i][k]``: entry i of q_k)."""
+
+    E: tuple[Any, ...]
+    Q: tuple[tuple[Any, ...], ...]
+    how: str
 
 
-def _exact_iterate(A: sympy.Matrix, w0: list[Any], t: int) -> Optional[list[sympy.Rational]]:
+def _numeric(p: Problem) -> NumericEigen:
+    return _numeric_of(p.S, p.work_dps, p.nullity)
+
+
+@functools.lru_cache(maxsize=16)
+def _numeric_of(S: sympy.ImmutableMatrix, dps: int, nullity: Optional[int]) -> NumericEigen:
+    from mpmath import mp
+
+    n = S.rows
+    with mp.workdps(dps):
+        S_mp = mp.matrix([[_mpf(S[i, j], mp) for j in range(n)] for i in range(n)])
+        E, Q, how = _numeric_eigen(S_mp, mp, n, nullity)
+    return NumericEigen(tuple(E), tuple(tuple(Q[i, k] for k in range(n)) for i in range(n)), how)
+
+
+def _eigen(p: Problem) -> tuple[Eigen, tuple[str, ...]]:
+    """The eigendecomposition of S (exact where :func:`_exact_eigen` can), and its note."""
+    exact = _exact_eigen(p.S) if (not p.numeric or p.n <= EXACT_EIGEN_N or _is_diagonal(p.S)) else None
+    if exact is not None:
+        return exact, ()
+    if not p.numeric:
+        raise InputError("--H", f"with symbols is supported when it is 2x2 or diagonal; this "
+                                f"{p.n}x{p.n} H with symbols has no closed-form eigendecomposition here")
+    num = _numeric(p)
+    digits = _report_digits(p.n)
+    values = [_float(v, digits) if v != 0 else sympy.Integer(0) for v in num.E]
+    Q = sympy.Matrix(p.n, p.n, lambda i, j: _float(num.Q[i][j], digits))
+    note = (f"eigendecomposition: {num.how}; reported to {digits} significant digits"
+            + (f"; the rank of sym(H), computed exactly, fixes {p.nullity} zero eigenvalue(s)"
+               if p.nullity else ""))
+    return Eigen(values, False, True, (), Q, num.how, "numeric"), (note,)
+
+
+class Spectrum(NamedTuple):
+    """What the eigenvalues say about gradient descent.
+
+    Attributes:
+        eig: the eigendecomposition of S.
+        mu: the Hessian eigenvalues μᵢ = sλᵢ.
+        factors: the contraction factors rᵢ = 1 − εμᵢ.
+        signs: the sign of each μᵢ (None: undecided, a symbol).
+    """
+
+    eig: Eigen
+    mu: tuple[Any, ...]
+    factors: tuple[Any, ...]
+    signs: tuple[Optional[int], ...]
+
+    @property
+    def known(self) -> bool:
+        return all(sg is not None for sg in self.signs)
+
+    @property
+    def pd(self) -> bool:
+        return self.known and all(sg == 1 for sg in self.signs)
+
+
+def _spectrum(p: Problem, eig: Eigen) -> Spectrum:
+    mu = tuple(sympy.expand(p.s * v) for v in eig.values)
+    factors = tuple(sympy.expand(1 - p.lr * m_) if p.lr.is_number else 1 - p.lr * m_ for m_ in mu)
+    return Spectrum(eig, mu, factors, tuple(_sign(m_) for m_ in mu))
+
+
+# --------------------------------------------------------------------------- w after t steps
+
+
+class Mode(NamedTuple):
+    """One eigendirection (or eigenspace) of S: w_t = Σ r^t·pw and f(w_t) = Σ r^(2t)·energy.
+
+    Attributes:
+        r: the contraction factor 1 − εμ.
+        pw: the projection P·w₀ of the start onto it.
+        energy: its share of f(w₀), c·λ·w₀ᵀPw₀ (the directions do not mix in f).
+    """
+
+    r: Any
+    pw: tuple[Any, ...]
+    energy: Any
+
+
+class Ops(NamedTuple):
+    """The arithmetic of :func:`_superpose`: ``power(r, t)``, ``times(power, x)``, ``total``."""
+
+    power: Callable[[Any, Any], Any]
+    times: Callable[[Any, Any], Any]
+    total: Callable[[Iterable[Any]], Any]
+
+
+def _superpose(modes: Iterable[Mode], t: Any, ops: Ops) -> tuple[list[Any], Any]:
+    """The closed form: w_t = Σ r^t·P w₀ and f(w_t) = Σ r^(2t)·c·λ·w₀ᵀPw₀, in ``ops``' arithmetic."""
+    modes = list(modes)
+    n = len(modes[0].pw) if modes else 0
+    w = [ops.total([ops.times(ops.power(m.r, t), m.pw[i]) for m in modes]) for i in range(n)]
+    return w, ops.total([ops.times(ops.power(m.r, 2 * t), m.energy) for m in modes])
+
+
+def _sympy_ops(dps: int) -> Ops:
+    """Exact (or symbolic) powers while small, an mpmath decimal for a huge numeric power."""
+    def times(pw: Any, x: Any) -> Any:
+        return (pw * x).evalf(REPORT_DIGITS) if isinstance(pw, sympy.Float) else pw * x
+
+    return Ops(lambda r, t: _power(r, t, dps), times, lambda terms: sympy.Add(*terms))
+
+
+def _mp_ops(mp: Any) -> Ops:
+    return Ops(lambda r, t: r**t, lambda a, b: a * b, mp.fsum)
+
+
+class Final(NamedTuple):
+    """w and f after t steps; ``note`` says how they were computed ("" when exact and plain)."""
+
+    w: tuple[Any, ...]
+    f: Any
+    note: str = ""
+
+
+def _final(p: Problem, sp: Spectrum) -> Final:
+    if p.numeric and p.lr.is_number and p.t_int:
+        if p.rational and _is_rat(p.lr) and p.w_numeric and all(_is_rat(x) for x in p.w0) \
+                and p.t * p.n * p.n <= EXACT_WORK:
+            w = _exact_iterate(p.A, p.w0, p.t)
+            if w is not None:
+                return Final(tuple(w), _quad(p.S, w, p.c))
+        if p.w_numeric:
+            return _numeric_final(p)
+    if p.t_int and p.t <= SYMBOLIC_ITER_MAX and p.n <= SHOW_N * 2 and not sp.eig.diagonal:
+        return _iterated_final(p)
+    return _closed_final(p, sp)
+
+
+def _exact_iterate(A: sympy.MatrixBase, w0: Iterable[Any], t: int) -> Optional[list[sympy.Rational]]:
     """A^t w0 in exact integer arithmetic, or None once the numbers grow past EXACT_BITS."""
+    w0 = list(w0)
     n = A.rows
     D = math.lcm(*[int(x.q) for x in A])
     An = [[int(A[i, j] * D) for j in range(n)] for i in range(n)]
@@ -531,294 +894,533 @@ def _exact_iterate(A: sympy.Matrix, w0: list[Any], t: int) -> Optional[list[symp
     return [sympy.Rational(x, den) for x in wn]
 
 
-def _quad(S: sympy.Matrix, w: list[Any], c: Any) -> Any:
+def _quad(S: sympy.MatrixBase, w: Iterable[Any], c: Any) -> Any:
+    w = list(w)
     n = len(w)
-    total = sympy.Add(*[S[i, j] * w[i] * w[j] for i in range(n) for j in range(n) if S[i, j] != 0])
-    return c * total
+    return c * sympy.Add(*[S[i, j] * w[i] * w[j] for i in range(n) for j in range(n) if S[i, j] != 0])
 
 
-# --------------------------------------------------------------------------- the solver
+def _iterated_final(p: Problem) -> Final:
+    """Symbolic inputs, few steps: the iteration expanded."""
+    w = list(p.w0)
+    for _ in range(p.t):
+        w = [sympy.expand(sum((p.A[i, j] * w[j] for j in range(p.n)), sympy.Integer(0))) for i in range(p.n)]
+    f = sympy.expand(_quad(p.S, w, p.c))
+    tamed = [_tame(x) for x in (*w, f)]
+    note = (f"exact numbers of more than {TAME_BITS:,} bits are given to {REPORT_DIGITS} significant digits"
+            if any(big for _, big in tamed) else "")
+    return Final(tuple(x for x, _ in tamed[:-1]), tamed[-1][0], note)
 
 
-def solve(inp: Inputs, *, symmetrize: bool = True, ascent: bool = False) -> Solution:
-    """The worked solution (see :func:`work`); ``symmetrize=False`` and ``ascent`` (the
-    update w + ε∇f) are mistakes for ``--check``."""
-    if ascent:  # w + ε∇f is descent with the step −ε; the iteration's formula says so
-        sol = work(**{**as_kwargs(inp), "lr": -inp.lr}, symmetrize=symmetrize)
-        steps = tuple(dataclasses.replace(
-            st, title="gradient-ascent step (the wrong sign)",
-            formula=Math("w_t = w_{t−1} + ε∇f(w_{t−1}) = (I + εM)·w_{t−1}",
-                         r"w_t = w_{t-1} + \epsilon \nabla f(w_{t-1}) = (I + \epsilon M)\, w_{t-1}"),
-            note="value: I + εM") if st.title == "gradient-descent step" else st for st in sol.steps)
-        return dataclasses.replace(sol, steps=steps)
-    return work(**as_kwargs(inp), symmetrize=symmetrize)
+def _closed_final(p: Problem, sp: Spectrum) -> Final:
+    """Symbolic somewhere: Σᵢ rᵢᵗ·Pᵢw₀ with the powers kept (or evaluated when numbers)."""
+    groups = sp.eig.groups
+    if not groups:  # a numeric eigendecomposition (symbolic w₀): rank-one projectors qqᵀ
+        num = _numeric(p)
+        groups = []
+        for k in range(p.n):
+            q = sympy.Matrix([_float(num.Q[i][k], REPORT_DIGITS) for i in range(p.n)])
+            groups.append((_float(num.E[k], REPORT_DIGITS), q * q.T))
+    w, f = _superpose(_modes(p, groups), p.t, _sympy_ops(p.work_dps))
+    return Final(tuple(w), f, "w and f: closed form Σᵢ (1 − εμᵢ)ᵗ Pᵢw₀ with the eigenprojectors "
+                              "Pᵢ = qᵢqᵢᵀ, f = Σᵢ c·λᵢ(1 − εμᵢ)²ᵗ w₀ᵀPᵢw₀")
 
 
-def work(H: list[list[Any]], w0: list[Any], lr: Any, *, steps: Any = 1, newton: bool = False,
-          tol: Any = sympy.Rational(1, 10**6), half: bool = False, symmetrize: bool = True) -> Solution:
-    """Gradient descent (and one Newton step) on f(w) = wᵀHw, or ½wᵀHw with ``half``.
+def _modes(p: Problem, groups: Iterable[tuple[Any, Any]]) -> list[Mode]:
+    """The exact (or symbolic) modes from the eigenvalues and projectors of S."""
+    w0 = sympy.Matrix(p.w0)
+    out = []
+    for lam, P in groups:
+        mu = sympy.expand(p.s * lam)
+        Pw = (P * w0).applyfunc(sympy.expand)
+        out.append(Mode(sympy.expand(1 - p.lr * mu) if p.lr.is_number else 1 - p.lr * mu, tuple(Pw),
+                        sympy.expand(p.c * lam * (w0.T * Pw)[0])))
+    return out
 
-    ``symmetrize=False`` is a common mistake (∇f = 2Hw for a non-symmetric H), kept as a flag
-    so that ``--check`` can recognise it: the iteration then uses M = 2H.
-    """
-    if not symmetrize:
-        return _unsymmetrized(H, w0, lr, steps=steps, half=half)
-    from dlcalc import printing as P
 
-    _check_inputs(H, w0, lr, steps, tol)
-    n = len(H)
-    t = steps
-    Hm = sympy.Matrix(H)
-    w0v = list(w0)
-    symmetric = all(sympy.expand(Hm[i, j] - Hm[j, i]) == 0 for i in range(n) for j in range(i + 1, n))
-    S = Hm if symmetric else ((Hm + Hm.T) / 2).applyfunc(sympy.expand)
-    s = sympy.Integer(1) if half else sympy.Integer(2)   # M = s·S
-    c = sympy.Rational(1, 2) if half else sympy.Integer(1)  # f = c·wᵀSw
-    M = (s * S).applyfunc(sympy.expand)
-    H_numeric = all(x.is_number for x in S)
-    H_rational = all(_is_rat(x) for x in S)
-    lr_numeric = lr.is_number
-    w_numeric = all(x.is_number for x in w0v)
-    t_int = isinstance(t, int)
-    steps_list: list[Step] = []
-    notes: list[str] = []
-    show = n <= SHOW_N
-
-    # ---- objective, symmetric part, gradient, Hessian
-    fname = "½wᵀHw" if half else "wᵀHw"
-    fname_tex = r"\tfrac{1}{2} w^\top H w" if half else r"w^\top H w"
-    ws = [sympy.Symbol(f"w_{i + 1}", real=True) for i in range(n)]
-    derive = n <= DERIVE_N
-    f_poly = sympy.expand(_quad(Hm, ws, c)) if derive else None
-    steps_list.append(Step(
-        title="objective", section="f, gradient and Hessian", formula=Math(f"f(w) = {fname}", rf"f(w) = {fname_tex}"),
-        substituted=f_poly))
-    if not symmetric:
-        steps_list.append(Step(
-            title="symmetric part of H", section="f, gradient and Hessian",
-            formula=Math("sym(H) = (H + Hᵀ)/2", r"\operatorname{sym}(H) = \tfrac{1}{2}(H + H^\top)"),
-            value=S if show else None,
-            note="H is not symmetric: wᵀHw is a number, so wᵀHw = (wᵀHw)ᵀ = wᵀHᵀw and "
-                 "f(w) = wᵀ·sym(H)·w; H is replaced by sym(H), which gives the same f"))
-    grad = list(_derive(f_poly, tuple(ws), sympy.ImmutableMatrix(M))) if derive else None
-    g_text = ("∇f(w) = ½(H + Hᵀ)w = sym(H)·w" if half else "∇f(w) = (H + Hᵀ)w = 2·sym(H)·w")
-    g_tex = (r"\nabla f(w) = \tfrac{1}{2}(H + H^\top) w = \operatorname{sym}(H)\, w" if half
-             else r"\nabla f(w) = (H + H^\top) w = 2 \operatorname{sym}(H)\, w")
-    steps_list.append(Step(
-        title="gradient (derived with SymPy)" if derive else "gradient", section="f, gradient and Hessian",
-        formula=Math(g_text, g_tex), substituted=grad,
-        note="" if symmetric else "for symmetric H this is 2Hw" if not half else "for symmetric H this is Hw"))
-    m_text = "M = ∇²f = sym(H)" if half else "M = ∇²f = 2·sym(H)"
-    m_tex = r"M = \nabla^2 f = \operatorname{sym}(H)" if half else r"M = \nabla^2 f = 2\operatorname{sym}(H)"
-    steps_list.append(Step(title="Hessian", section="f, gradient and Hessian", formula=Math(m_text, m_tex), value=M if show else None,
-                           note="" if show else f"M is {n}x{n}; not written out"))
-
-    # ---- eigendecomposition
+def _numeric_final(p: Problem) -> Final:
+    """The closed form in mpmath at ``work_dps`` digits; components below its noise are 0."""
     from mpmath import mp
 
-    work_dps = DPS + (len(str(t)) if t_int else 0)
-    nullity = None
-    if H_rational:
-        nullity = _nullity(sympy.ImmutableMatrix(S))
-    eig = _exact_eigen(S) if (H_numeric is False or n <= EXACT_EIGEN_N or _is_diagonal(S)) else None
-    if eig is None and not H_numeric:
-        raise InputError("--H", f"with symbols is supported when it is 2x2 or diagonal; this "
-                                f"{n}x{n} H with symbols has no closed-form eigendecomposition here")
-    mp_state = None  # (E, Q) numeric, in mpmath, at work_dps
+    num, n = _numeric(p), p.n
+    with mp.workdps(p.work_dps):
+        w0 = [_mpf(x, mp) for x in p.w0]
+        y = [mp.fsum(num.Q[i][k] * w0[i] for i in range(n)) for k in range(n)]
+        r = [1 - _mpf(p.lr, mp) * _mpf(p.s, mp) * num.E[k] for k in range(n)]
+        c = _mpf(p.c, mp)
+        modes = [Mode(r[k], tuple(num.Q[i][k] * y[k] for i in range(n)), c * num.E[k] * y[k] ** 2)
+                 for k in range(n)]
+        w, f = _superpose(modes, p.t, _mp_ops(mp))
+        # attainable accuracy: an error δ in Q (or in Qᵀw₀) gives |Δw| ≲ n·δ·‖w₀‖·max|r_k|ᵗ
+        rmax_t = max([abs(x) ** p.t for x in r] + [mp.zero])
+        delta = mp.mpf(10) ** (-(p.work_dps - 8)) if n <= MP_EIGEN_MAX_N else mp.mpf(1e-13)
+        noise = n * delta * mp.sqrt(mp.fsum(x * x for x in w0)) * rmax_t
+        znorm = mp.sqrt(mp.fsum((y[k] * r[k] ** p.t) ** 2 for k in range(n)))
+        f_noise = 2 * abs(c) * max(abs(x) for x in num.E) * (znorm + noise) * noise
+        d = _report_digits(n)
+        return Final(tuple(sympy.Integer(0) if abs(v) <= noise else _float(v, d) for v in w),
+                     sympy.Integer(0) if abs(f) <= f_noise else _float(f, d),
+                     f"w and f: closed form Q(I − εΛ_M)ᵗQᵀw₀ in mpmath at {p.work_dps} digits (no loop over the "
+                     f"{p.t:,} steps), reported to {d} significant digits; components below the "
+                     "numerical noise (underflow) are reported as 0")
 
-    def numeric_state() -> tuple[list[Any], Any]:
-        nonlocal mp_state
-        if mp_state is None:
-            with mp.workdps(work_dps):
-                S_mp = mp.matrix([[_mpf(S[i, j], mp) for j in range(n)] for i in range(n)])
-                E, Q, how = _numeric_eigen(S_mp, mp, n, nullity)
-            mp_state = (E, Q, how)
-        return mp_state[0], mp_state[1]
 
-    if eig is None:
-        E, Qmp = numeric_state()
-        digits = _report_digits(n)
-        values = [_float(v, digits) if v != 0 else sympy.Integer(0) for v in E]
-        Qf = sympy.Matrix(n, n, lambda i, j: _float(Qmp[i, j], digits))
-        eig = Eigen(values, False, True, [], Qf, mp_state[2])
-        notes.append(f"eigendecomposition: {mp_state[2]}; reported to {digits} significant digits"
-                     + (f"; the rank of sym(H), computed exactly, fixes {nullity} zero eigenvalue(s)"
-                        if nullity else ""))
-    lam = eig.values
-    mu = [sympy.expand(s * v) for v in lam]
-    steps_list.append(Step(
-        title="eigenvalues of sym(H)", section="eigendecomposition",
-        formula=Math("sym(H) = QΛQᵀ,  Λ = diag(λ₁, …, λₙ)",
-                     r"\operatorname{sym}(H) = Q \Lambda Q^\top,\ \Lambda = \operatorname{diag}(\lambda_1, \dots, \lambda_n)"),
-        value=lam, note=eig.method + ("" if eig.ordered else "; order not known for symbolic values")))
-    if show and eig.Q is not None:
-        steps_list.append(Step(title="eigenvectors (columns of Q, orthonormal)", section="eigendecomposition",
-                               formula=Math("QᵀQ = I", r"Q^\top Q = I"), value=eig.Q))
-    elif n == 2 and eig.Q is None:
-        a_, b_ = S[0, 0], S[0, 1]
-        steps_list.append(Step(
-            title="eigenvectors (not normalized)", section="eigendecomposition",
-            formula=Math("vᵢ = (b, λᵢ − a),  Q = [v₁/‖v₁‖, v₂/‖v₂‖]",
-                         r"v_i = (b, \lambda_i - a),\ Q = [v_1/\lVert v_1\rVert, v_2/\lVert v_2\rVert]"),
-            value=[[b_, sympy.expand(lam_ - a_)] for lam_ in eig.values],
-            note="valid when b ≠ 0 (for b = 0, H is diagonal and Q = I)"))
-    steps_list.append(Step(
-        title="Hessian eigenvalues", section="eigendecomposition",
-        formula=Math("μᵢ = λᵢ" if half else "μᵢ = 2λᵢ", r"\mu_i = \lambda_i" if half else r"\mu_i = 2\lambda_i"),
-        value=mu))
+# --------------------------------------------------------------------------- the working
 
-    # ---- signs of the eigendirections
-    signs = [_sign(m_) for m_ in mu]
-    known = all(sg is not None for sg in signs)
-    pd = known and all(sg == 1 for sg in signs)
 
-    # ---- the iteration and its closed form
-    eye = sympy.eye(n)
-    A = (eye - lr * M).applyfunc(sympy.expand)
-    steps_list.append(Step(
-        title="gradient-descent step", section="gradient descent",
-        formula=Math("w_t = w_{t−1} − ε∇f(w_{t−1}) = (I − εM)·w_{t−1}",
-                     r"w_t = w_{t-1} - \epsilon \nabla f(w_{t-1}) = (I - \epsilon M)\, w_{t-1}"),
-        value=A if show else None, note="value: I − εM" if show else ""))
-    factors = [sympy.expand(1 - lr * m_) if lr.is_number else 1 - lr * m_ for m_ in mu]
-    steps_list.append(Step(
-        title="closed form through the eigendecomposition", section="gradient descent",
-        formula=Math("w_t = (I − εM)ᵗ w₀ = Q(I − εΛ_M)ᵗQᵀw₀",
-                     r"w_t = (I - \epsilon M)^t w_0 = Q (I - \epsilon \Lambda_M)^t Q^\top w_0"),
-        value=factors, note="value: the factor 1 − εμᵢ that multiplies eigendirection i at each step"))
+def _listed(title: str, formula: Any, template: Any, rows: Any, value: Any, *, section: str,
+            note: str = "", show: bool = True) -> Step:
+    """One step of a formula applied entry by entry: ``rows`` holds the values put into
+    ``template`` for each entry (a list, or a list of lists for a matrix); ``show=False``
+    leaves the substituted line out (long vectors)."""
+    def put(r: Any) -> Any:
+        return [put(x) for x in r] if isinstance(r, list) else substitute(template, r)
 
-    # iterates written out for small t
-    if t_int and 1 <= t <= SHOW_ITERATES and show:
-        w = list(w0v)
-        for k in range(1, t + 1):
-            g = [sympy.expand(sum((M[i, j] * w[j] for j in range(n)), sympy.Integer(0))) for i in range(n)]
-            w_new = [sympy.expand(w[i] - lr * g[i]) for i in range(n)]
-            sub = Math(f"{P.text(w)} − {P.text(lr)}·{P.text(g)}",
-                       rf"{P.latex(w)} - {P.latex(lr)} \cdot {P.latex(g)}")
-            steps_list.append(Step(
-                title=f"w_{k} = w_{k - 1} − ε∇f(w_{k - 1})", formula=None, substituted=sub, value=w_new,
-                note=f"∇f(w_{k - 1}) = M·w_{k - 1} = {P.value_text(g)}", section="gradient descent"))
-            w = w_new
+    return Step(title=title, formula=formula, substituted=put(rows) if show else None, value=value,
+                note=note, section=section)
 
-    w_t, f_t, how_w = _final_w(S, s, c, A, w0v, lr, t, eig, numeric_state, H_numeric, H_rational,
-                               lr_numeric, w_numeric, work_dps, mp, n)
-    if how_w:
-        notes.append(how_w)
-    t_label = str(t) if t_int else P.text(t)
-    steps_list.append(Step(
-        title=f"w after t = {t_label} step" + ("" if t == 1 else "s"), section="gradient descent",
-        formula=Math("w_t = Σᵢ (1 − εμᵢ)ᵗ qᵢ(qᵢᵀw₀)", r"w_t = \sum_i (1 - \epsilon\mu_i)^t\, q_i (q_i^\top w_0)"),
-        value=w_t))
-    steps_list.append(Step(
-        title="f at that w", section="gradient descent", formula=Math(f"f(w_t) = {fname.replace('w', 'w_t')}",
-                                          rf"f(w_t) = {fname_tex.replace('w', 'w_t')}"),
-        value=f_t))
 
-    # ---- contraction factors, convergence
-    direction_notes = []
-    for i, (m_, fac, sg) in enumerate(zip(mu, factors, signs)):
-        absf = _abs(fac)
-        what = _direction(sg, absf, lr, m_)
-        direction_notes.append(what)
-        if show:
-            steps_list.append(Step(
-                title=f"direction {i + 1}: contraction factor", section="eigendirections",
-                formula=Math("|1 − εμᵢ|", r"\left|1 - \epsilon \mu_i\right|"),
-                substituted=Math(f"|1 − {_ptext(lr)}·{_ptext(m_)}|",
-                                 rf"\left|1 - {_ptex(lr)} \cdot {_ptex(m_)}\right|"),
-                value=absf, note=what))
-    if not show:
-        steps_list.append(Step(
-            title="contraction factors |1 − εμᵢ|", section="eigendirections",
-            formula=Math("|1 − εμᵢ|", r"\left|1 - \epsilon \mu_i\right|"),
-            value=[_abs(f_) for f_ in factors],
-            note=_summary_of_directions(direction_notes)))
+def _sub(k: Any) -> str:
+    return str(k).translate(_SUBSCRIPT)
 
-    converges = _converges(lr, mu, factors, signs, steps_list, eig.ordered)
-    mu_min, mu_max = (mu[0], mu[-1]) if eig.ordered else (None, None)
-    lr_max = lr_opt = rate = None
-    if eig.ordered and (pd or not known):
-        lr_max, lr_opt, kappa, rate = _optimal(mu_min, mu_max)
-        cond = "" if pd else " (valid when sym(H) is positive definite, i.e. λ₁ > 0)"
-        steps_list.append(Step(
-            title="largest stable step" + cond, section="convergence",
-            formula=Math("0 < ε < 2/μ_max", r"0 < \epsilon < 2/\mu_{\max}"),
-            substituted=substitute(2 / MU_MAX, {MU_MAX: mu_max}), value=lr_max,
-            note=_lr_note(lr, lr_max, converges)))
-        steps_list.append(Step(
-            title="best fixed step", section="convergence",
-            formula=Math("ε* = 2/(μ_min + μ_max)", r"\epsilon^* = \frac{2}{\mu_{\min} + \mu_{\max}}"),
-            substituted=substitute(2 / (MU_MIN + MU_MAX), {MU_MIN: mu_min, MU_MAX: mu_max}), value=lr_opt,
-            note="it balances the slowest and the fastest direction: 1 − ε*μ_min = −(1 − ε*μ_max)"))
-        steps_list.append(Step(
-            title="condition number", section="convergence",
-            formula=sympy.Eq(KAPPA, MU_MAX / MU_MIN, evaluate=False),
-            substituted=substitute(MU_MAX / MU_MIN, {MU_MAX: mu_max, MU_MIN: mu_min}), value=kappa))
-        steps_list.append(Step(
-            title="rate with ε*", section="convergence",
-            formula=sympy.Eq(RHO, (KAPPA - 1) / (KAPPA + 1), evaluate=False),
-            substituted=substitute((KAPPA - 1) / (KAPPA + 1), {KAPPA: kappa}), value=rate,
-            note="‖w_t − w*‖ ≤ ρᵗ‖w₀ − w*‖, w* = 0"))
-        _steps_needed(steps_list, tol, factors, lr, rate)
-    elif known and not pd:
-        steps_list.append(Step(
-            title="no step size converges", section="convergence",
-            value=_kind_of_point(signs),
-            note="sym(H) is not positive definite: for every ε > 0 some direction keeps or grows its "
-                 "component, so lr_max, lr_opt and rate do not exist (left out of the result)"))
-    elif not eig.ordered:
-        steps_list.append(Step(
-            title="convergence", section="convergence",
-            formula=Math("0 < ε < 2/μ_max", r"0 < \epsilon < 2/\mu_{\max}"),
-            note="the eigenvalue order is not known for these symbols, so μ_max, lr_max, lr_opt and "
-                 "rate are left out; converges is the condition on each direction"))
 
-    # ---- Newton
-    result_newton = None
-    if newton:
-        result_newton = _newton(M, w0v, H_rational, H_numeric, nullity, eig, signs, steps_list, mp,
-                                work_dps, n)
+def _derivation_steps(p: Problem) -> list[Step]:
+    """f, its symmetric part, ∇f (differentiated by SymPy for small n) and the Hessian M."""
+    sec = "f, gradient and Hessian"
+    ws = tuple(sympy.Symbol(f"w_{i + 1}", real=True) for i in range(p.n))
+    derive = p.n <= DERIVE_N
+    f_poly = sympy.expand(_quad(p.H, ws, p.c)) if derive else None
+    out = [Step(title="objective", section=sec, formula=_objective(p.half), substituted=f_poly)]
+    if not p.symmetric:
+        out.append(Step(title="symmetric part of H", section=sec, formula=SYMMETRIC_PART,
+                        value=p.S if p.show else None,
+                        note="H is not symmetric: wᵀHw is a number, so wᵀHw = (wᵀHw)ᵀ = wᵀHᵀw and "
+                             "f(w) = wᵀ·sym(H)·w; H is replaced by sym(H), which gives the same f"))
+    out.append(Step(
+        title="gradient (derived with SymPy)" if derive else "gradient", section=sec,
+        formula=_gradient(p.half), substituted=list(_derive(f_poly, ws, p.M)) if derive else None,
+        note="" if p.symmetric else "for symmetric H this is Hw" if p.half else "for symmetric H this is 2Hw"))
+    out.append(Step(title="Hessian", section=sec, formula=_hessian(p.half), value=p.M if p.show else None,
+                    note="" if p.show else f"M is {p.n}x{p.n}; not written out"))
+    return out
 
-    # cost per step
-    steps_list.append(Step(
-        title="cost per step", section="gradient descent vs Newton",
-        formula=Math("gradient step: M·w, O(n²);  Newton step: solve M·d = ∇f, O(n³)",
-                     r"\text{gradient: } M w,\ O(n^2);\quad \text{Newton: solve } M d = \nabla f,\ O(n^3)"),
-        substituted=Math(f"n² = {n * n},  n³ = {n ** 3}", rf"n^2 = {n * n},\ n^3 = {n ** 3}"),
-        note="Newton needs one step for a quadratic (positive definite H) but each step costs an n×n "
-             "solve (about n³/3 multiply-adds with a Cholesky or LU factorization); a gradient step "
-             "costs one matrix-vector product (n² multiply-adds)"))
 
-    result: dict[str, Any] = {"eigenvalues": lam, "hessian_eigenvalues": mu, "converges": converges}
-    if lr_max is not None:
-        result.update(lr_max=lr_max, lr_opt=lr_opt, rate=rate)
-    result.update(w=w_t, f=f_t)
-    if newton:
-        result["newton_w"] = result_newton
-    conventions = {
-        "objective": ("f(w) = ½wᵀHw (--half): ∇f = sym(H)w, Hessian M = sym(H)" if half else
-                      "f(w) = wᵀHw (as in the course notes): ∇f = (H + Hᵀ)w, Hessian M = 2·sym(H); "
-                      "--half for ½wᵀHw"),
-        "symmetrization": "a non-symmetric H is replaced by sym(H) = (H + Hᵀ)/2, which gives the same f",
-        "update": "w_t = w_{t−1} − ε∇f(w_{t−1}) with ε = --lr, applied --steps times (closed form, no loop)",
-        "eigenvalues": "eigenvalues of sym(H) (λ) and of the Hessian M (μ), ascending",
-        "converges": "true when every contraction factor |1 − εμᵢ| < 1, so that w_t → w* = 0 from "
-                     "every start; a condition on the symbols when ε or H is symbolic",
-        "lr_max, lr_opt, rate": "2/μ_max, 2/(μ_min + μ_max), (κ − 1)/(κ + 1) with κ = μ_max/μ_min; "
-                                "present only when sym(H) is positive definite (or symbolic: then valid under that condition)",
-        "steps needed": "the smallest t with ρᵗ ≤ --tol, ρ = max |1 − εμᵢ| (the error ‖w_t − w*‖ "
-                        "shrinks at least by ρ per step)",
-        "bounds": f"--steps from 0 to {MAX_STEPS:,} (or one symbol); H up to {MAX_N}x{MAX_N}",
-    }
-    inputs: dict[str, Any] = {"H": Hm, "w0": w0v, "lr": lr, "steps": sympy.Integer(t) if t_int else t}
-    if tol != sympy.Rational(1, 10**6):
-        inputs["tol"] = tol
-    if half:
-        inputs["half"] = True
-    if newton:
-        inputs["newton"] = True
-    return Solution(command="quadratic-gd", inputs=inputs, conventions=conventions,
-                    steps=tuple(steps_list), result=result, notes=tuple(notes))
+def _eigen_steps(p: Problem, sp: Spectrum) -> list[Step]:
+    """Eigenvalues of S (by the 2×2 formula where it applies), eigenvectors, μᵢ = sλᵢ."""
+    sec, eig = "eigendecomposition", sp.eig
+    note = eig.method + ("" if eig.ordered else "; order not known for symbolic values")
+    if eig.kind == "2x2":
+        a, b, c = p.S[0, 0], p.S[0, 1], p.S[1, 1]
+        D = sympy.expand((a - c) ** 2 + 4 * b**2)
+        out = [step("discriminant of sym(H) = [[a, b], [b, c]]", DISCRIMINANT,
+                    {_A: a, _B: b, _C: c} if p.numeric else None, value=D, section=sec),
+               Step(title="eigenvalues of sym(H)", section=sec, formula=EIGENVALUES["2x2"], value=eig.values,
+                    substituted=[substitute(e, {_A: a, _C: c, _D: D}) for e in EIGEN_2X2] if p.numeric else None,
+                    note=note)]
+    else:
+        out = [Step(title="eigenvalues of sym(H)", section=sec, value=eig.values, note=note,
+                    formula=EIGENVALUES["diagonal" if eig.diagonal else "general"])]
+    if p.show and eig.Q is not None:
+        out.append(Step(title="eigenvectors (columns of Q, orthonormal: QᵀQ = I)", section=sec,
+                        formula=EIGENVECTORS, value=eig.Q.applyfunc(_decimal)))
+    elif p.n == 2 and eig.Q is None:
+        a, b = p.S[0, 0], p.S[0, 1]
+        out.append(Step(title="eigenvectors (not normalized)", section=sec, formula=EIGENVECTORS_SYMBOLIC,
+                        value=[[b, sympy.expand(lam - a)] for lam in eig.values],
+                        note="valid when b ≠ 0 (for b = 0, H is diagonal and Q = I)"))
+    out.append(Step(title="Hessian eigenvalues", section=sec, formula=HESSIAN_EIGEN[p.half], value=list(sp.mu)))
+    return out
+
+
+def _descent_steps(p: Problem, sp: Spectrum, final: Final, ascent: bool = False) -> list[Step]:
+    """I − εM, the contraction factors, the first iterates, w_t by the closed form, f(w_t)."""
+    sec = "gradient descent"
+    n, small = p.n, p.n <= SUBSTITUTE_N
+    rows = [[{ONE: 1, EPS: p.lr, M_IJ: p.M[i, j]} if i == j else {EPS: p.lr, M_IJ: p.M[i, j]}
+             for j in range(n)] for i in range(n)]
+    iteration = Step(
+        title="gradient-ascent step (the wrong sign)" if ascent else "gradient-descent step",
+        section=sec, formula=ITERATION[ascent], value=p.A if p.show else None,
+        substituted=[[substitute(ITERATION_ENTRY[i != j], rows[i][j]) for j in range(n)] for i in range(n)]
+        if small and p.numeric else None,
+        note=("w_t = w_{t−1} + ε∇f(w_{t−1}) = (I + εM)·w_{t−1}" if ascent
+              else "w_t = w_{t−1} − ε∇f(w_{t−1}) = (I − εM)·w_{t−1}"))
+    factors = _listed("contraction factors (the eigenvalues of I − εM)", FACTOR, FACTOR.rhs,
+                      [{ONE: 1, EPS: p.lr, MU_I: _tidy(m_)} for m_ in sp.mu], list(sp.factors), section=sec,
+                      show=p.n <= SHOW_N and _numbers(sp.mu),
+                      note="eigendirection i is multiplied by rᵢ at every step")
+    t_label = str(p.t)
+    closed = Step(title=f"w after t = {t_label} step" + ("" if p.t == 1 else "s"), section=sec,
+                  formula=CLOSED_FORM, substituted=_closed_shown(p, sp), value=list(final.w))
+    return [iteration, factors, *_iterate_steps(p), closed, _f_step(p, final)]
+
+
+def _closed_shown(p: Problem, sp: Spectrum) -> Optional[list[Any]]:
+    """The closed form with the numbers put in, Σ_g r_gᵗ·(P_g w₀)ᵢ for each entry i: for the
+    exact eigenprojectors (rationals and surds) of a small rational problem."""
+    groups = sp.eig.groups
+    if not (groups and p.rational and _is_rat(p.lr) and all(_is_rat(x) for x in p.w0) and p.t_int
+            and p.t > 0 and p.n <= SUBSTITUTE_N):
+        return None
+    one, scale = sympy.Integer(1), -p.lr * p.s
+    rs = [_surd_dot((one, lam), (one, scale)) for lam, _ in groups]  # r = 1 − ε·s·λ
+    pws = [[_surd_dot(P.row(i), p.w0) for i in range(p.n)] for _, P in groups]  # P·w₀
+    if any(x is None for x in (*rs, *(x for pw in pws for x in pw))):
+        return None
+    # one shown number per factor r_g, shared by the entries (t as a plain number)
+    shown_r = [Shown(r) for r in rs]
+    return [sympy.Add(*[sympy.Mul(sympy.Pow(r, p.t, evaluate=False), Shown(pw[i]), evaluate=False)
+                        for r, pw in zip(shown_r, pws) if pw[i] != 0], evaluate=False) for i in range(p.n)]
+
+
+def _iterate_steps(p: Problem) -> list[Step]:
+    """w_k = w_{k−1} − ε·M·w_{k−1}, written out for each of the first few steps."""
+    if not (p.t_int and 1 <= p.t <= SHOW_ITERATES and p.show):
+        return []
+    n, out, w = p.n, [], list(p.w0)
+    for k in range(1, p.t + 1):
+        w_new = [sympy.expand(w[i] - p.lr * sum((p.M[i, j] * w[j] for j in range(n)), sympy.Integer(0)))
+                 for i in range(n)]
+        a, b = _sub(k), _sub(k - 1)
+        out.append(Step(title=f"w{a} = w{b} − ε∇f(w{b}) = w{b} − ε·M·w{b}", section="gradient descent",
+                        substituted=[_dot_line(w[i], p.lr, p.M.row(i), w) for i in range(n)]
+                        if n <= SUBSTITUTE_N and p.numeric and _numbers(w) else None, value=w_new))
+        w = w_new
+    return out
+
+
+_W = sympy.Symbol("w")
+_MS = sympy.symbols(f"m_1:{SUBSTITUTE_N + 1}")  # a dot line is written out up to SUBSTITUTE_N terms
+_VS = sympy.symbols(f"v_1:{SUBSTITUTE_N + 1}")
+
+
+@functools.lru_cache(maxsize=None)
+def _dot_template(k: int, lead: bool, scaled: bool) -> Any:
+    """w − ε·(m₁v₁ + … + m_kv_k) (``lead``: with w, ``scaled``: with ε): one entry of a
+    matrix–vector step."""
+    terms = sympy.Add(*[_MS[j] * _VS[j] for j in range(k)])
+    body = EPS * terms if scaled else terms
+    if not lead:
+        return body
+    return sympy.Add(_W, sympy.Mul(-1, body, evaluate=False) if k > 1 and not scaled else -body, evaluate=False)
+
+
+def _dot_line(lead: Any, scale: Any, row: Any, vec: Any) -> Any:
+    """lead − scale·Σⱼ rowⱼ·vecⱼ with the numbers shown (no lead, no scale: the sum alone);
+    terms with rowⱼ = 0 are left out."""
+    js = [j for j in range(len(vec)) if row[j] != 0]
+    values: dict[Any, Any] = {_W: lead} if lead is not None else {}
+    if scale is not None:
+        values[EPS] = scale
+    for k, j in enumerate(js):
+        values[_MS[k]] = row[j]
+        values[_VS[k]] = vec[j]
+    return substitute(_dot_template(len(js), lead is not None, scale is not None), values)
+
+
+_F_WT = sympy.Function("f")(sympy.Symbol("w_t"))
+
+
+def _f_step(p: Problem, final: Final) -> Step:
+    """f(w_t): the polynomial f put to the numbers of w_t (small exact runs), else its value."""
+    sec = "gradient descent"
+    if not (p.n <= SUBSTITUTE_N and all(isinstance(x, sympy.Rational) for x in final.w)):
+        return Step(title="f at that w", section=sec, formula=_objective(p.half, "w_t"), value=final.f)
+    ws = [sympy.Symbol(f"w_{i + 1}", real=True) for i in range(p.n)]
+    return step("f at that w", eq(_F_WT, sympy.expand(_quad(p.H, ws, p.c))), dict(zip(ws, final.w)),
+                value=final.f, section=sec)
+
+
+def _direction_steps(p: Problem, sp: Spectrum) -> list[Step]:
+    """|1 − εμᵢ| for each eigendirection, and what it means (one step each, or one list)."""
+    sec = "eigendirections"
+    sizes = [_abs(f_) for f_ in sp.factors]
+    notes = [_direction(sg, a, p.lr) for sg, a in zip(sp.signs, sizes)]
+    if not p.show:
+        return [Step(title="contraction factors |1 − εμᵢ|", section=sec, formula=CONTRACTION, value=sizes,
+                     note=_summary_of_directions(notes))]
+    return [Step(title=f"direction {i + 1}: contraction factor", section=sec, formula=CONTRACTION, value=a,
+                 note=what) for i, (a, what) in enumerate(zip(sizes, notes))]
+
+
+def _direction(sg: Optional[int], absf: Any, lr: Any) -> str:
+    if sg is None:
+        return "converges when |1 − εμᵢ| < 1"
+    if sg == 0:
+        return "flat direction (μ = 0): the gradient has no component here, so w keeps its " \
+               "component along it; it does not converge to 0"
+    if sg < 0:
+        return "negative curvature (μ < 0): f is unbounded below along this direction and " \
+               "gradient descent moves away, |1 − εμ| = 1 + ε|μ| > 1 for ε > 0"
+    if absf.is_number:
+        if _less(absf, 1):
+            return "converges: the component shrinks by this factor each step"
+        if absf == 1:
+            return "does not converge: the component keeps its size (ε = 2/μᵢ or ε = 0)"
+        return ("does not converge: ε ≥ 2/μᵢ, the component oscillates with growing amplitude"
+                if lr.is_number and lr > 0 else "does not converge: ε ≤ 0 moves uphill")
+    return "converges for 0 < ε < 2/μᵢ"
+
+
+def _summary_of_directions(notes: list[str]) -> str:
+    counts: dict[str, list[int]] = {}
+    for i, note in enumerate(notes, 1):
+        counts.setdefault(note.split(":")[0], []).append(i)
+    return "; ".join(f"{k}: directions {', '.join(map(str, v[:12]))}{' …' if len(v) > 12 else ''}"
+                     for k, v in counts.items())
+
+
+def _kind_of_point(signs: Iterable[Optional[int]]) -> str:
+    signs = list(signs)
+    pos, neg, zero = (sum(1 for s_ in signs if s_ == k) for k in (1, -1, 0))
+    if neg and pos:
+        return "w = 0 is a saddle point: f is unbounded below along the negative-curvature directions"
+    if neg:
+        return "w = 0 is a maximum" + (" (with flat directions)" if zero else "") + \
+               ": f is unbounded below, gradient descent diverges"
+    return "positive semidefinite: the minimizers form a subspace (the flat directions); " \
+           "w_t keeps its flat components and does not converge to 0"
+
+
+# --------------------------------------------------------------------------- convergence
+
+
+def _convergence(p: Problem, sp: Spectrum) -> tuple[Any, list[Step]]:
+    """Whether every |1 − εμᵢ| < 1: a bool, or the condition on the symbols (solved for a
+    symbolic ε, with its step)."""
+    lr, mu = p.lr, sp.mu
+    if lr.is_number and all(f_.is_number for f_ in sp.factors):
+        return all(_less(_abs(f_), 1) for f_ in sp.factors), []
+    if lr == 0:
+        return False, []
+    if isinstance(lr, sympy.Symbol) and all(m_.is_number for m_ in mu):
+        solved = sympy.false if any(_sign(m_) != 1 for m_ in mu) else _solve_for_lr(lr, mu)
+        return _truth(solved), [Step(title="solve |1 − εμᵢ| < 1 for every i", section="convergence",
+                                     formula=SOLVE_FOR_EPS, value=solved,
+                                     note="solved for ε with SymPy (reduce_inequalities)")]
+    if sp.eig.ordered and lr.is_positive:
+        cond = sympy.And(mu[0] > 0, mu[-1] < 2 / lr)
+    elif sp.eig.ordered and lr.is_negative:
+        cond = sympy.And(mu[-1] < 0, mu[0] > 2 / lr)
+    else:
+        cond = sympy.And(*[sympy.And(lr * m_ > 0, lr * m_ < 2) for m_ in mu])
+    return _truth(cond), []
+
+
+def _solve_for_lr(lr: sympy.Symbol, mu: Iterable[Any]) -> Any:
+    """0 < εμᵢ < 2 for every (positive) μᵢ, as one condition on ε with short exact bounds."""
+    mu = list(mu)
+    solved = sympy.reduce_inequalities([lr * m_ > 0 for m_ in mu] + [lr * m_ < 2 for m_ in mu], lr)
+    return solved.xreplace({r_: r_.func(_nice(r_.lhs) if r_.lhs.is_number else r_.lhs,
+                                        _nice(r_.rhs) if r_.rhs.is_number else r_.rhs)
+                            for r_ in solved.atoms(sympy.core.relational.Relational)})
+
+
+def _truth(rel: Any) -> Any:
+    """A relational as a Python bool when it is decided, else the SymPy condition."""
+    if rel is sympy.true or rel is True:
+        return True
+    if rel is sympy.false or rel is False:
+        return False
+    return rel
+
+
+class Rates(NamedTuple):
+    """lr_max = 2/μ_max, lr_opt = 2/(μ_min + μ_max) and the rate (κ − 1)/(κ + 1) at lr_opt."""
+
+    lr_max: Any
+    lr_opt: Any
+    rate: Any
+
+
+def _rate_steps(p: Problem, sp: Spectrum, converges: Any) -> tuple[Optional[Rates], list[Step]]:
+    """The step-size analysis where sym(H) is positive definite (or symbolic), else why not."""
+    sec, eig = "convergence", sp.eig
+    if eig.ordered and (sp.pd or not sp.known):
+        lo, hi = sp.mu[0], sp.mu[-1]
+        lr_max, lr_opt, kappa, rate = _optimal(lo, hi)
+        cond = "" if sp.pd else " (valid when sym(H) is positive definite, i.e. λ₁ > 0)"
+        # the numbers put in (in the order the formulas print them); none for symbols
+        shown = {MU_MAX: _tidy(hi), MU_MIN: _tidy(lo)} if _numbers((lo, hi)) else {}
+        return Rates(lr_max, lr_opt, rate), [
+            step("largest stable step: gradient descent converges for 0 < ε < ε_max" + cond, LR_MAX,
+                 {k: v for k, v in shown.items() if k is MU_MAX}, value=lr_max, note=_lr_note(converges), section=sec),
+            step("best fixed step", LR_OPT, shown, value=lr_opt, section=sec,
+                 note="it balances the slowest and the fastest direction: 1 − ε_opt·μ_min = −(1 − ε_opt·μ_max)"),
+            step("condition number", CONDITION, shown, value=kappa, section=sec),
+            step("rate with ε_opt", RATE, {KAPPA: _tidy(kappa)} if shown else None, value=rate, section=sec,
+                 note="‖w_t − w*‖ ≤ ρᵗ‖w₀ − w*‖, w* = 0"),
+            *_needed_steps(p, sp, rate)]
+    if sp.known:
+        return None, [Step(title="no step size converges", section=sec, value=_kind_of_point(sp.signs),
+                           note="sym(H) is not positive definite: for every ε > 0 some direction keeps or "
+                                "grows its component, so lr_max, lr_opt and rate do not exist (left out of "
+                                "the result)")]
+    return None, [Step(title="convergence", section=sec, formula=LR_MAX,
+                       note="the eigenvalue order is not known for these symbols, so μ_max, lr_max, lr_opt "
+                            "and rate are left out; converges is the condition on each direction")]
+
+
+def _lr_note(converges: Any) -> str:
+    if converges is True:
+        return "the given ε is inside the range: gradient descent converges"
+    if converges is False:
+        return "the given ε is outside the range: gradient descent does not converge"
+    return "converges exactly for the ε in this range"
+
+
+def _needed_steps(p: Problem, sp: Spectrum, rate: Any) -> list[Step]:
+    """Steps to shrink the error by tol, with the given ε and with ε_opt."""
+    out = []
+    if p.lr.is_number and all(f_.is_number for f_ in sp.factors):
+        rho = functools.reduce(lambda a, b: b if _less(a, b) else a, [_abs(f_) for f_ in sp.factors])
+        out.append(_needed_step("steps to shrink the error by tol, with the given ε", rho, p.tol,
+                                "ρ = max |1 − εμᵢ| for the given ε", "never (ρ ≥ 1)"))
+    out.append(_needed_step("steps to shrink the error by tol, with ε_opt", rate, p.tol,
+                            "ρ = (κ − 1)/(κ + 1)", "never"))
+    return out
+
+
+def _needed_step(title: str, rho: Any, tol: Any, what: str, never: str) -> Step:
+    k, sec = _needed(rho, tol), "convergence"
+    note = f"the smallest t with ρᵗ ≤ tol; {what}"
+    if k is None or not k.is_number or rho == 0:
+        value = never if k is None else k if k.is_number else sympy.ceiling(k)
+        return Step(title=title, section=sec, formula=STEPS_NEEDED, value=value, note=note)
+    return step(title, STEPS_NEEDED, {TOL: tol, RHO: _tidy(rho)}, value=k, note=note, section=sec)
+
+
+# --------------------------------------------------------------------------- Newton
+
+
+SINGULAR = ("cannot take a Newton step: the Hessian M is singular (it has a zero eigenvalue), "
+            "so M⁻¹∇f does not exist")
+DET_M = Math("det M", r"\det M")
+INVERSE = sympy.Symbol("M^-1")
+
+
+class Newton(NamedTuple):
+    """One Newton step: the gradient g = M·w₀ at the start, w₁ = w₀ − M⁻¹g, M⁻¹ when it was
+    formed (to show), det M when it is symbolic (assumed ≠ 0), and a note."""
+
+    g: tuple[Any, ...]
+    w1: tuple[Any, ...]
+    Minv: Any = None
+    det: Any = None
+    note: str = ""
+
+
+def _newton(p: Problem, sp: Spectrum) -> tuple[tuple[Any, ...], list[Step]]:
+    g = tuple(sympy.expand(sum((p.M[i, j] * p.w0[j] for j in range(p.n)), sympy.Integer(0))) for i in range(p.n))
+    if p.rational:
+        nt = _newton_rational(p, g)
+    elif p.numeric:
+        nt = _newton_numeric(p, sp, g)
+    else:
+        nt = _newton_symbolic(p, g)
+    return nt.w1, _newton_steps(p, sp, nt)
+
+
+def _newton_rational(p: Problem, g: tuple[Any, ...]) -> Newton:
+    """Exact: an LU solve over the rationals (M⁻¹ itself for symbolic w₀ or to show it)."""
+    from sympy.polys.matrices import DomainMatrix
+
+    if p.nullity:
+        raise InputError("--newton", SINGULAR)
+    dM = DomainMatrix.from_Matrix(sympy.Matrix(p.M)).convert_to(sympy.QQ)
+    Minv = None
+    if all(x.is_Rational for x in p.w0):
+        b = DomainMatrix.from_Matrix(sympy.Matrix(g)).convert_to(sympy.QQ)
+        d = list(dM.lu_solve(b).to_Matrix())
+        if p.n <= 3:
+            Minv = dM.inv().to_Matrix()
+    else:
+        Minv = dM.inv().to_Matrix()
+        d = [sympy.expand(sum((Minv[i, j] * g[j] for j in range(p.n)), sympy.Integer(0))) for i in range(p.n)]
+    return Newton(g, tuple(sympy.expand(p.w0[i] - d[i]) for i in range(p.n)), Minv)
+
+
+def _newton_numeric(p: Problem, sp: Spectrum, g: tuple[Any, ...]) -> Newton:
+    """Irrational numbers: an mpmath solve at ``work_dps`` digits; results below its noise are 0."""
+    from mpmath import mp
+
+    if any(s_ == 0 for s_ in sp.signs):
+        raise InputError("--newton", SINGULAR)
+    n = p.n
+    with mp.workdps(p.work_dps):
+        Mm = mp.matrix([[_mpf(p.M[i, j], mp) for j in range(n)] for i in range(n)])
+        try:
+            if p.w_numeric:
+                dm = mp.lu_solve(Mm, mp.matrix([_mpf(x, mp) for x in g]))
+                w0 = [_mpf(x, mp) for x in p.w0]
+                noise = max([abs(x) for x in w0] + [mp.mpf(1)]) * n * mp.mpf(10) ** (-(p.work_dps - 10))
+                return Newton(g, tuple(sympy.Integer(0) if abs(w0[i] - dm[i]) <= noise else _float(w0[i] - dm[i])
+                                       for i in range(n)))
+            Mi = mp.inverse(Mm)
+        except ZeroDivisionError:  # mpmath: "matrix is numerically singular"
+            return _ill_conditioned(p, sp, g)
+    Minv = sympy.Matrix(n, n, lambda i, j: _float(Mi[i, j]))
+    w1 = [sympy.expand(p.w0[i] - sum((Minv[i, j] * g[j] for j in range(n)), sympy.Integer(0))) for i in range(n)]
+    return Newton(g, tuple(sympy.Integer(0) if x.is_number and abs(x) < 1e-15 else x for x in w1), Minv)
+
+
+def _ill_conditioned(p: Problem, sp: Spectrum, g: tuple[Any, ...]) -> Newton:
+    """M too close to singular for a ``work_dps``-digit solve: w₁ = w₀ − M⁻¹(Mw₀) = 0 exactly
+    when M is known to be nonsingular (exact nonzero eigenvalues), else an error."""
+    if not (sp.eig.exact and sp.known):
+        raise InputError("--newton", f"cannot take a Newton step: the Hessian M is numerically singular at "
+                                     f"{p.work_dps} digits (an eigenvalue is zero to that precision), so "
+                                     "M⁻¹∇f cannot be computed")
+    return Newton(g, (sympy.Integer(0),) * p.n,
+                  note=f"; M is too ill-conditioned for a {p.work_dps}-digit solve, but its eigenvalues are exact "
+                       "and nonzero, so w₁ = w₀ − M⁻¹(M·w₀) = 0 exactly")
+
+
+def _newton_symbolic(p: Problem, g: tuple[Any, ...]) -> Newton:
+    """Symbols: M⁻¹ = adj(M)/det M, valid where det M ≠ 0."""
+    M = sympy.Matrix(p.M)
+    det = sympy.factor(M.det())
+    if det == 0:
+        raise InputError("--newton", SINGULAR)
+    Minv = M.adjugate() / det
+    w1 = tuple(sympy.cancel(p.w0[i] - sum((Minv[i, j] * g[j] for j in range(p.n)), sympy.Integer(0)))
+               for i in range(p.n))
+    return Newton(g, w1, Minv, det)
+
+
+def _newton_steps(p: Problem, sp: Spectrum, nt: Newton) -> list[Step]:
+    sec, n, small = "Newton's method", p.n, p.n <= SUBSTITUTE_N
+    out = []
+    if nt.det is not None:
+        out.append(Step(title="Newton needs det M ≠ 0", section=sec, formula=DET_M, value=nt.det,
+                        note="assumed ≠ 0 for these symbols"))
+    Minv = nt.Minv if p.show else None
+    if Minv is not None and not all(x.is_number for x in Minv):
+        Minv = Minv.applyfunc(sympy.factor)
+    if p.show:
+        out.append(Step(title="gradient at w₀", section=sec, formula=NEWTON_GRADIENT, value=list(nt.g),
+                        substituted=[_dot_line(None, None, p.M.row(i), p.w0) for i in range(n)]
+                        if small and p.numeric and p.w_numeric else None))
+    if Minv is not None:
+        out.append(Step(title="inverse Hessian", section=sec, formula=INVERSE, value=Minv))
+    if sp.pd:
+        what = "for positive-definite H this is the minimizer w* = 0, reached in one step"
+    elif sp.known:
+        what = "M is not positive definite: Newton jumps to the critical point w = 0, which is not a minimum"
+    else:
+        what = "the critical point w = 0, reached in one step"
+    out.append(Step(title="Newton step", section=sec, formula=NEWTON, value=list(nt.w1), note=what + nt.note,
+                    substituted=[_dot_line(p.w0[i], None, Minv.row(i), nt.g) for i in range(n)]
+                    if small and Minv is not None and _numbers((*Minv, *p.w0)) else None))
+    return out
+
+
+def _cost_step(n: int) -> Step:
+    return Step(title="cost per step", section="gradient descent vs Newton", formula=COST,
+                note=f"here n = {n}: a gradient step costs one matrix-vector product (n² = {n * n:,} "
+                     "multiply-adds); Newton needs one step for a quadratic (positive definite H) but each "
+                     f"step costs an n×n solve (about n³/3 = {round(n ** 3 / 3):,} multiply-adds with a "
+                     "Cholesky or LU factorization)")
 
 
 # --------------------------------------------------------------------------- pieces
@@ -856,77 +1458,36 @@ def _optimal(mu_min: Any, mu_max: Any) -> tuple[Any, Any, Any, Any]:
 
 @functools.lru_cache(maxsize=64)
 def _optimal_of(mu_min: Any, mu_max: Any) -> tuple[Any, Any, Any, Any]:
+    fast = _optimal_surd(mu_min, mu_max)
+    if fast is not None:
+        return fast
     return (_nice(2 * _inv(mu_max)), _nice(2 * _inv(mu_min + mu_max)), _nice(mu_max * _inv(mu_min)),
             _rate(mu_min, mu_max))
 
 
-def _direction(sg: Optional[int], absf: Any, lr: Any, mu: Any) -> str:
-    if sg is None:
-        return "converges when |1 − εμᵢ| < 1"
-    if sg == 0:
-        return "flat direction (μ = 0): the gradient has no component here, so w keeps its " \
-               "component along it; it does not converge to 0"
-    if sg < 0:
-        return "negative curvature (μ < 0): f is unbounded below along this direction and " \
-               "gradient descent moves away, |1 − εμ| = 1 + ε|μ| > 1 for ε > 0"
-    if absf.is_number:
-        if _less(absf, 1):
-            return "converges: the component shrinks by this factor each step"
-        if absf == 1:
-            return "does not converge: the component keeps its size (ε = 2/μᵢ or ε = 0)"
-        return ("does not converge: ε ≥ 2/μᵢ, the component oscillates with growing amplitude"
-                if lr.is_number and lr > 0 else "does not converge: ε ≤ 0 moves uphill")
-    return "converges for 0 < ε < 2/μᵢ"
+def _optimal_surd(mu_min: Any, mu_max: Any) -> Optional[tuple[Any, Any, Any, Any]]:
+    """:func:`_optimal_of` for quadratic surds μ = u + v·√p (one p), in fractions: the same
+    canonical SymPy numbers as simplifying the quotients, without SymPy's expansions."""
+    a, b = _surd(mu_min), _surd(mu_max)
+    if a is None or b is None or (a[1] and b[1] and a[2] != b[2]):
+        return None
+    p = a[2] if a[1] else b[2]
 
+    def mul(x: tuple[Fraction, Fraction], y: tuple[Fraction, Fraction]) -> tuple[Fraction, Fraction]:
+        return x[0] * y[0] + x[1] * y[1] * p, x[0] * y[1] + x[1] * y[0]
 
-def _summary_of_directions(notes: list[str]) -> str:
-    counts: dict[str, list[int]] = {}
-    for i, note in enumerate(notes, 1):
-        counts.setdefault(note.split(":")[0], []).append(i)
-    return "; ".join(f"{k}: directions {', '.join(map(str, v[:12]))}{' …' if len(v) > 12 else ''}"
-                     for k, v in counts.items())
+    def inv(x: tuple[Fraction, Fraction]) -> tuple[Fraction, Fraction]:
+        d = x[0] * x[0] - x[1] * x[1] * p
+        return x[0] / d, -x[1] / d
 
-
-def _kind_of_point(signs: list[Optional[int]]) -> str:
-    pos = sum(1 for s_ in signs if s_ == 1)
-    neg = sum(1 for s_ in signs if s_ == -1)
-    zero = sum(1 for s_ in signs if s_ == 0)
-    if neg and pos:
-        return "w = 0 is a saddle point: f is unbounded below along the negative-curvature directions"
-    if neg:
-        return "w = 0 is a maximum" + (" (with flat directions)" if zero else "") + \
-               ": f is unbounded below, gradient descent diverges"
-    return "positive semidefinite: the minimizers form a subspace (the flat directions); " \
-           "w_t keeps its flat components and does not converge to 0"
-
-
-def _converges(lr: Any, mu: list[Any], factors: list[Any], signs: list[Optional[int]],
-               steps_list: list[Step], ordered: bool) -> Any:
-    if lr.is_number and all(f_.is_number for f_ in factors):
-        return all(_less(_abs(f_), 1) for f_ in factors)
-    if lr == 0:
-        return False
-    if ordered and lr.is_positive:
-        cond = sympy.And(mu[0] > 0, mu[-1] < 2 / lr)
-    elif ordered and lr.is_negative:
-        cond = sympy.And(mu[-1] < 0, mu[0] > 2 / lr)
-    else:
-        cond = sympy.And(*[sympy.And(lr * m_ > 0, lr * m_ < 2) for m_ in mu])
-    if isinstance(lr, sympy.Symbol) and all(m_.is_number for m_ in mu):
-        if any(_sign(m_) != 1 for m_ in mu):
-            solved = sympy.false
-        else:
-            solved = sympy.reduce_inequalities([lr * m_ > 0 for m_ in mu] + [lr * m_ < 2 for m_ in mu], lr)
-            solved = solved.xreplace({r_: r_.func(_nice(r_.lhs) if r_.lhs.is_number else r_.lhs,
-                                                  _nice(r_.rhs) if r_.rhs.is_number else r_.rhs)
-                                      for r_ in solved.atoms(sympy.core.relational.Relational)})
-        steps_list.append(Step(
-            title="solve |1 − εμᵢ| < 1 for every i", section="convergence",
-            formula=Math("−1 < 1 − εμᵢ < 1  ⇔  0 < εμᵢ < 2",
-                         r"-1 < 1 - \epsilon\mu_i < 1 \iff 0 < \epsilon\mu_i < 2"),
-            value=solved, note="solved for ε with SymPy (reduce_inequalities)"))
-        return _truth(solved)
-    return _truth(cond)
+    lo, hi = (a[0], a[1]), (b[0], b[1])
+    total, gap, two = (lo[0] + hi[0], lo[1] + hi[1]), (hi[0] - lo[0], hi[1] - lo[1]), (Fraction(2), Fraction(0))
+    if 0 in (lo[0] * lo[0] - lo[1] * lo[1] * p, hi[0] * hi[0] - hi[1] * hi[1] * p,
+             total[0] * total[0] - total[1] * total[1] * p):
+        return None
+    root = sympy.sqrt(sympy.Rational(p.numerator, p.denominator))
+    return tuple(sympy.Rational(u.numerator, u.denominator) + sympy.Rational(v.numerator, v.denominator) * root
+                 for u, v in (mul(two, inv(hi)), mul(two, inv(total)), mul(hi, inv(lo)), mul(gap, inv(total))))
 
 
 def _rate(mu_min: Any, mu_max: Any) -> Any:
@@ -943,16 +1504,6 @@ def _nice(x: Any) -> Any:
         num, den = x.as_numer_denom()
         return sympy.expand(num * _inv(den))
     return sympy.factor(x)
-
-
-def _lr_note(lr: Any, lr_max: Any, converges: Any) -> str:
-    from dlcalc import printing as P
-
-    if converges is True:
-        return f"ε = {P.value_text(lr)} is inside the range: gradient descent converges"
-    if converges is False:
-        return f"ε = {P.value_text(lr)} is outside the range: gradient descent does not converge"
-    return "converges exactly for the ε in this range"
 
 
 @functools.lru_cache(maxsize=256)
@@ -973,93 +1524,6 @@ def _needed(rho: Any, tol: Any) -> Any:
     return sympy.Integer(max(k, 1))
 
 
-def _steps_needed(steps_list: list[Step], tol: Any, factors: list[Any], lr: Any, rate: Any) -> None:
-    """Steps to shrink the error by tol, with the given ε and with ε*."""
-    from dlcalc import printing as P
-
-    formula = Math("smallest t with ρᵗ ≤ tol:  t = ⌈ln(tol)/ln ρ⌉", r"t = \lceil \ln(\mathrm{tol}) / \ln\rho \rceil")
-    if lr.is_number and all(f_.is_number for f_ in factors):
-        rho = functools.reduce(lambda a, b: b if _less(a, b) else a, [_abs(f_) for f_ in factors])
-        k = _needed(rho, tol)
-        steps_list.append(Step(
-            title=f"steps to shrink the error by tol = {P.value_text(tol)}, with ε = {P.value_text(lr)}",
-            section="convergence", formula=formula,
-            substituted=ceiling_of(substitute(sympy.log(TOL) / sympy.log(RHO), {TOL: tol, RHO: rho})) if rho != 0 else None,
-            value=k if k is not None else "never (ρ ≥ 1)",
-            note="ρ = max |1 − εμᵢ| for the given ε"))
-    k = _needed(rate, tol)
-    steps_list.append(Step(
-        title=f"steps to shrink the error by tol = {P.value_text(tol)}, with ε*",
-        section="convergence", formula=formula,
-        substituted=ceiling_of(substitute(sympy.log(TOL) / sympy.log(RHO), {TOL: tol, RHO: rate})) if rate != 0 else None,
-        value=k if k is not None else "never", note="ρ = (κ − 1)/(κ + 1)"))
-
-
-def _final_w(S, s, c, A, w0, lr, t, eig, numeric_state, H_numeric, H_rational, lr_numeric, w_numeric,
-             work_dps, mp, n) -> tuple[list[Any], Any, str]:
-    """w and f after t steps, and a note on how they were computed ("" when exact and plain)."""
-    t_int = isinstance(t, int)
-    all_numeric = H_numeric and lr_numeric and t_int
-    if all_numeric:
-        if H_rational and _is_rat(lr) and w_numeric and all(_is_rat(x) for x in w0) and t * n * n <= EXACT_WORK:
-            w = _exact_iterate(A, w0, t)
-            if w is not None:
-                return w, _quad(S, w, c), ""
-        if w_numeric:
-            return (*_numeric_w(s, c, w0, lr, t, numeric_state, work_dps, mp, n),
-                    f"w and f: closed form Q(I − εΛ_M)ᵗQᵀw₀ in mpmath at {work_dps} digits (no loop over the "
-                    f"{t:,} steps), reported to {_report_digits(n)} significant digits; components below the "
-                    "numerical noise (underflow) are reported as 0")
-    # symbolic somewhere: iterate (small t) or closed form with powers
-    if t_int and t <= SYMBOLIC_ITER_MAX and n <= SHOW_N * 2 and not eig.diagonal:
-        w = list(w0)
-        for k in range(t):
-            w = [sympy.expand(sum((A[i, j] * w[j] for j in range(n)), sympy.Integer(0))) for i in range(n)]
-            _check_symbolic_size(w, f"w_{k + 1}")
-        f = sympy.expand(_quad(S, w, c))
-        _check_symbolic_size([f], f"f(w_{t})")
-        return w, f, ""
-    groups = eig.groups
-    if not groups:
-        E, Q = numeric_state()
-        groups = []
-        for k in range(n):
-            q = sympy.Matrix([_float(Q[i, k], REPORT_DIGITS) for i in range(n)])
-            groups.append((_float(E[k], REPORT_DIGITS), q * q.T))
-    w = [sympy.Integer(0)] * n
-    f_terms = []
-    w0m = sympy.Matrix(w0)
-    for lam_g, P in groups:
-        mu_g = sympy.expand(s * lam_g)
-        r = sympy.expand(1 - lr * mu_g) if lr.is_number else 1 - lr * mu_g
-        Pw = (P * w0m).applyfunc(sympy.expand)
-        pw = _power(r, t, work_dps)
-        if isinstance(pw, sympy.Float):  # a numeric power: numeric coefficients too
-            w = [w[i] + (pw * Pw[i]).evalf(REPORT_DIGITS) for i in range(n)]
-        else:
-            w = [w[i] + pw * Pw[i] for i in range(n)]
-        # f = c·Σ λ_g r_g^(2t) (w0ᵀ P_g w0): the eigendirections do not mix in f
-        coef, p2 = sympy.expand(c * lam_g * (w0m.T * Pw)[0]), _power(r, 2 * t, work_dps)
-        f_terms.append((coef * p2).evalf(REPORT_DIGITS) if isinstance(p2, sympy.Float) else coef * p2)
-    return w, sympy.Add(*f_terms), ("w and f: closed form Σᵢ (1 − εμᵢ)ᵗ Pᵢw₀ with the eigenprojectors "
-                                    "Pᵢ = qᵢqᵢᵀ, f = Σᵢ c·λᵢ(1 − εμᵢ)²ᵗ w₀ᵀPᵢw₀")
-
-
-#: a symbolic iterate may hold exact numbers of at most this many bits (about 3,900 digits:
-#: Python prints no integer beyond 4,300 digits)
-SYMBOLIC_MAX_BITS = 13_000
-
-
-def _check_symbolic_size(values: list[Any], what: str) -> None:
-    """Refuse a symbolic iterate whose exact coefficients grew too long to print."""
-    for x in values:
-        for r in x.atoms(sympy.Rational):
-            if _bits(r) > SYMBOLIC_MAX_BITS:
-                raise InputError("--steps", f"is too many for these inputs: with symbols in H, w0 or --lr the "
-                                            f"exact {what} holds numbers of more than 3,900 digits; use fewer "
-                                            "steps, smaller magnitudes, or numbers instead of symbols")
-
-
 def _power(r: Any, t: Any, dps: int) -> Any:
     """rᵗ: exact while small, an mpmath Float when r and t are numbers and rᵗ is huge, else a power."""
     if isinstance(t, int) and r.is_number:
@@ -1074,113 +1538,91 @@ def _power(r: Any, t: Any, dps: int) -> Any:
     return sympy.Pow(r, t)
 
 
-def _numeric_w(s, c, w0, lr, t, numeric_state, work_dps, mp, n) -> tuple[list[Any], Any]:
-    E, Q = numeric_state()
-    with mp.workdps(work_dps):
-        scale = _mpf(s, mp)
-        eps = _mpf(lr, mp)
-        w0m = [_mpf(x, mp) for x in w0]
-        y = [mp.fsum(Q[i, k] * w0m[i] for i in range(n)) for k in range(n)]
-        z = [y[k] * (1 - eps * scale * E[k]) ** t for k in range(n)]
-        # attainable accuracy: an error δ in Q (or in Qᵀw₀) gives |Δw| ≲ n·δ·‖w₀‖·max|r_k|ᵗ
-        rmax_t = max([abs(1 - eps * scale * E[k]) ** t for k in range(n)] + [mp.zero])
-        delta = mp.mpf(10) ** (-(work_dps - 8)) if n <= MP_EIGEN_MAX_N else mp.mpf(1e-13)
-        noise = n * delta * mp.sqrt(mp.fsum(x * x for x in w0m)) * rmax_t
-        w = [mp.fsum(Q[i, k] * z[k] for k in range(n)) for i in range(n)]
-        # f = c·Σ λ_k z_k² in the eigenbasis (no cancellation for a positive-definite H)
-        f = _mpf(c, mp) * mp.fsum(E[k] * z[k] ** 2 for k in range(n))
-        znorm = mp.sqrt(mp.fsum(x * x for x in z))
-        f_noise = 2 * abs(_mpf(c, mp)) * max(abs(x) for x in E) * (znorm + noise) * noise
-        d = _report_digits(n)
-        return ([sympy.Integer(0) if abs(v) <= noise else _float(v, d) for v in w],
-                sympy.Integer(0) if abs(f) <= f_noise else _float(f, d))
+# --------------------------------------------------------------------------- the solver
 
 
-def _newton(M, w0, H_rational, H_numeric, nullity, eig, signs, steps_list, mp, work_dps, n) -> list[Any]:
-    from dlcalc import printing as P
-
-    singular_msg = "cannot take a Newton step: the Hessian M is singular (it has a zero eigenvalue), " \
-                   "so M⁻¹∇f does not exist"
-    g = [sympy.expand(sum((M[i, j] * w0[j] for j in range(n)), sympy.Integer(0))) for i in range(n)]
-    Minv = None
-    if H_rational:
-        if nullity:
-            raise InputError("--newton", singular_msg)
-        from sympy.polys.matrices import DomainMatrix
-
-        dM = DomainMatrix.from_Matrix(M).convert_to(sympy.QQ)
-        if all(x.is_Rational for x in w0):
-            b = DomainMatrix.from_Matrix(sympy.Matrix(g)).convert_to(sympy.QQ)
-            d = list(dM.lu_solve(b).to_Matrix())
-        else:
-            Minv = dM.inv().to_Matrix()
-            d = [sympy.expand(sum((Minv[i, j] * g[j] for j in range(n)), sympy.Integer(0))) for i in range(n)]
-        if n <= SHOW_N and Minv is None:
-            Minv = dM.inv().to_Matrix() if n <= 3 else None
-        w1 = [sympy.expand(w0[i] - d[i]) for i in range(n)]
-    elif H_numeric:
-        if any(s_ == 0 for s_ in signs):
-            raise InputError("--newton", singular_msg)
-        with mp.workdps(work_dps):
-            Mm = mp.matrix([[_mpf(M[i, j], mp) for j in range(n)] for i in range(n)])
-            try:  # mpmath refuses a pivot below its tolerance: M too badly conditioned to solve
-                Mi = None if all(x.is_number for x in w0) else mp.inverse(Mm)
-                dm = mp.lu_solve(Mm, mp.matrix([_mpf(x, mp) for x in g])) if Mi is None else None
-            except ZeroDivisionError:
-                raise InputError("--newton", f"cannot take a Newton step: the Hessian M is too close to "
-                                             f"singular to solve at {work_dps} digits (its eigenvalues "
-                                             "differ by too many orders of magnitude)") from None
-            if Mi is None:
-                w0m = [_mpf(x, mp) for x in w0]
-                scale = max([abs(x) for x in w0m] + [mp.mpf(1)])
-                noise = scale * n * mp.mpf(10) ** (-(work_dps - 10))
-                w1 = []
-                for i in range(n):
-                    v = w0m[i] - dm[i]
-                    w1.append(sympy.Integer(0) if abs(v) <= noise else _float(v))
-            else:
-                Minv = sympy.Matrix(n, n, lambda i, j: _float(Mi[i, j]))
-                w1 = [sympy.expand(w0[i] - sum((Minv[i, j] * g[j] for j in range(n)), sympy.Integer(0)))
-                      for i in range(n)]
-                w1 = [sympy.Integer(0) if x.is_number and abs(x) < 1e-15 else x for x in w1]
-    else:
-        det = sympy.factor(M.det())
-        if det == 0:
-            raise InputError("--newton", singular_msg)
-        Minv = M.adjugate() / det
-        w1 = [sympy.cancel(w0[i] - sum((Minv[i, j] * g[j] for j in range(n)), sympy.Integer(0)))
-              for i in range(n)]
-        steps_list.append(Step(title="Newton needs det M ≠ 0", section="Newton's method",
-                               formula=Math("det M ≠ 0", r"\det M \ne 0"), value=det,
-                               note="assumed for these symbols"))
-    show = n <= SHOW_N
-    if show and Minv is not None:
-        steps_list.append(Step(title="inverse Hessian", section="Newton's method",
-                               formula=Math("M⁻¹", r"M^{-1}"), value=Minv.applyfunc(sympy.factor)
-                               if not all(x.is_number for x in Minv) else Minv))
-    pdnote = "for positive-definite H this is the minimizer w* = 0, reached in one step" \
-        if all(s_ == 1 for s_ in signs) else \
-        ("M is not positive definite: Newton jumps to the critical point w = 0, which is not a minimum"
-         if all(s_ is not None for s_ in signs) else "the critical point w = 0, reached in one step")
-    steps_list.append(Step(
-        title="Newton step", section="Newton's method",
-        formula=Math("w₁ = w₀ − M⁻¹∇f(w₀)", r"w_1 = w_0 - M^{-1} \nabla f(w_0)"),
-        substituted=Math(f"{P.text(w0)} − M⁻¹·{P.text(g)}", rf"{P.latex(w0)} - M^{{-1}} {P.latex(g)}")
-        if show else None,
-        value=w1, note=pdnote))
-    return w1
+def solve(inp: Inputs, *, symmetrize: bool = True, ascent: bool = False) -> Solution:
+    """The worked solution (see :func:`work`); ``symmetrize=False`` and ``ascent`` (the
+    update w + ε∇f, which is descent with the step −ε) are mistakes for ``--check``."""
+    kw = as_kwargs(inp)
+    if ascent:
+        kw["lr"] = -inp.lr
+    return work(**kw, symmetrize=symmetrize, ascent=ascent)
 
 
-def _unsymmetrized(H: list[list[Any]], w0: list[Any], lr: Any, *, steps: Any, half: bool) -> Solution:
+def work(H: Any, w0: Any, lr: Any, *, steps: Any = 1, newton: bool = False,
+         tol: Any = sympy.Rational(1, 10**6), half: bool = False, symmetrize: bool = True,
+         ascent: bool = False) -> Solution:
+    """Gradient descent (and one Newton step) on f(w) = wᵀHw, or ½wᵀHw with ``half``.
+
+    ``symmetrize=False`` is a common mistake (∇f = 2Hw for a non-symmetric H), kept as a flag
+    so that ``--check`` can recognise it: the iteration then uses M = 2H.  ``ascent`` only
+    names the iteration step (the caller has already negated ε).
+    """
+    if not symmetrize:
+        return _unsymmetrized(H, w0, lr, steps=steps, half=half)
+    _check_inputs(H, w0, lr, steps, tol)
+    p = _problem(H, w0, lr, steps, tol, half)
+    eig, notes = _eigen(p)
+    sp = _spectrum(p, eig)
+    final = _final(p, sp)
+    converges, solved = _convergence(p, sp)
+    rates, rate_steps = _rate_steps(p, sp, converges)
+    newton_w, newton_steps = _newton(p, sp) if newton else (None, [])
+    working = [*_derivation_steps(p), *_eigen_steps(p, sp), *_descent_steps(p, sp, final, ascent),
+               *_direction_steps(p, sp), *solved, *rate_steps, *newton_steps, _cost_step(p.n)]
+    result: dict[str, Any] = {"eigenvalues": list(eig.values), "hessian_eigenvalues": list(sp.mu),
+                              "converges": converges}
+    if rates is not None:
+        result.update(lr_max=rates.lr_max, lr_opt=rates.lr_opt, rate=rates.rate)
+    result.update(w=list(final.w), f=final.f)
+    if newton:
+        result["newton_w"] = list(newton_w)
+    return Solution(command="quadratic-gd", inputs=_inputs(p, newton), conventions=_conventions(half),
+                    steps=tuple(working), result=result,
+                    notes=tuple(x for x in (*notes, final.note) if x))
+
+
+def _inputs(p: Problem, newton: bool) -> dict[str, Any]:
+    inputs: dict[str, Any] = {"H": sympy.Matrix(p.H), "w0": list(p.w0), "lr": p.lr,
+                              "steps": sympy.Integer(p.t) if p.t_int else p.t}
+    if p.tol != sympy.Rational(1, 10**6):
+        inputs["tol"] = p.tol
+    if p.half:
+        inputs["half"] = True
+    if newton:
+        inputs["newton"] = True
+    return inputs
+
+
+def _conventions(half: bool) -> dict[str, str]:
+    return {
+        "objective": ("f(w) = ½wᵀHw (--half): ∇f = sym(H)w, Hessian M = sym(H)" if half else
+                      "f(w) = wᵀHw (as in the course notes): ∇f = (H + Hᵀ)w, Hessian M = 2·sym(H); "
+                      "--half for ½wᵀHw"),
+        "symmetrization": "a non-symmetric H is replaced by sym(H) = (H + Hᵀ)/2, which gives the same f",
+        "update": "w_t = w_{t−1} − ε∇f(w_{t−1}) with ε = --lr, applied --steps times (closed form, no loop)",
+        "eigenvalues": "eigenvalues of sym(H) (λ) and of the Hessian M (μ), ascending",
+        "converges": "true when every contraction factor |1 − εμᵢ| < 1, so that w_t → w* = 0 from "
+                     "every start; a condition on the symbols when ε or H is symbolic",
+        "lr_max, lr_opt, rate": "2/μ_max, 2/(μ_min + μ_max), (κ − 1)/(κ + 1) with κ = μ_max/μ_min; "
+                                "present only when sym(H) is positive definite (or symbolic: then valid under that condition)",
+        "steps needed": "the smallest t with ρᵗ ≤ --tol, ρ = max |1 − εμᵢ| (the error ‖w_t − w*‖ "
+                        "shrinks at least by ρ per step)",
+        "bounds": f"--steps from 0 to {MAX_STEPS:,} (or one symbol); H up to {MAX_N}x{MAX_N}",
+    }
+
+
+def _unsymmetrized(H: Any, w0: Any, lr: Any, *, steps: Any, half: bool) -> Solution:
     """The mistaken run with M = 2H (or H) for a non-symmetric H: w and f only."""
     Hm = sympy.Matrix(H)
     if Hm == Hm.T or not isinstance(steps, int) or steps > 10_000 or not lr.is_number:
         raise InputError(None, "the unsymmetrized variant applies to a numeric non-symmetric H only")
     M = (Hm if half else 2 * Hm)
-    w = sympy.Matrix(w0)
-    step = sympy.eye(len(H)) - lr * M
+    w = sympy.Matrix(list(w0))
+    step_matrix = sympy.eye(len(H)) - lr * M
     for _ in range(steps):
-        w = step * w
+        w = step_matrix * w
     c = sympy.Rational(1, 2) if half else sympy.Integer(1)
     f = sympy.expand(c * (w.T * Hm * w)[0, 0])
     return Solution(command="quadratic-gd", inputs={}, conventions={}, steps=(
@@ -1199,3 +1641,83 @@ MISTAKES = (
             and kw.get("steps", 1) >= 1 else None),
     Mistake("used the wrong sign in the update (w + ε∇f: gradient ascent)", {"ascent": True}),
 )
+
+
+# --------------------------------------------------------------------------- --plot
+
+MAX_PLOTTED_STEPS = 400
+
+
+def iterates(p: Problem, count: int) -> list[list[float]]:
+    """w₀, w₁, …, w_count in floats from the solver's own closed form (:func:`_superpose`
+    over the modes of S), stopping early where they leave the float range."""
+    eig, _ = _eigen(p)
+    if eig.groups:
+        modes = [Mode(float(m.r), tuple(float(x) for x in m.pw), float(m.energy)) for m in _modes(p, eig.groups)]
+    else:
+        num = _numeric(p)
+        y = [math.fsum(float(num.Q[i][k]) * float(p.w0[i]) for i in range(p.n)) for k in range(p.n)]
+        modes = [Mode(1 - float(p.lr) * float(p.s) * float(num.E[k]),
+                      tuple(float(num.Q[i][k]) * y[k] for i in range(p.n)), 0.0) for k in range(p.n)]
+    ops = Ops(lambda r, t: r**t, lambda a, b: a * b, math.fsum)
+    path = []
+    for k in range(count + 1):
+        try:
+            w = _superpose(modes, k, ops)[0]
+        except OverflowError:
+            break
+        if not all(math.isfinite(x) and abs(x) < 1e150 for x in w):
+            break
+        path.append(w)
+    return path
+
+
+def plot(solution: Solution, fig: Any) -> None:
+    """``--plot``: for 2-D w, contour lines of f with the gradient-descent iterates and the
+    Newton step; otherwise ‖w_t‖ and |f(w_t)| against t on a log scale, with each
+    eigendirection's contraction factor |1 − εμᵢ| in the title."""
+    inp = solution.inputs
+    H, w0, lr, t = inp["H"], inp["w0"], inp["lr"], inp["steps"]
+    if not all(x.is_number for x in (*H, *w0, lr, t)):
+        raise InputError("--plot", "needs numbers, but this run is symbolic")
+    p = _problem(H.tolist(), w0, lr, int(t), inp.get("tol", sympy.Rational(1, 10**6)), bool(inp.get("half")))
+    path = iterates(p, min(int(t), MAX_PLOTTED_STEPS))
+    mus = [float(m_) for m_ in solution.result["hessian_eigenvalues"]]
+    factors = ", ".join(f"|1−εμ{i + 1}| = {abs(1 - float(lr) * m_):.3g}" for i, m_ in enumerate(mus))
+    newton = [float(x) for x in solution.result["newton_w"]] if "newton_w" in solution.result else None
+    Hf = [[float(x) for x in row] for row in H.tolist()]
+    c = 0.5 if p.half else 1.0
+    ax = fig.add_subplot(1, 1, 1)
+    if p.n == 2:
+        _plot_contours(ax, Hf, c, path, newton, float(lr), min(mus) > 0)
+        ax.set_title("f(w) = " + ("½" if p.half else "") + "wᵀHw: " + factors, fontsize=9)
+        return
+    norms = [max(math.sqrt(math.fsum(x * x for x in w)), 1e-300) for w in path]
+    fs = [max(abs(c * math.fsum(w[i] * Hf[i][j] * w[j] for i in range(p.n) for j in range(p.n))), 1e-300)
+          for w in path]
+    ax.semilogy(range(len(path)), norms, label="‖w_t‖")
+    ax.semilogy(range(len(path)), fs, label="|f(w_t)|")
+    ax.set_xlabel("step t")
+    ax.set_title(f"gradient descent on f(w) = wᵀHw, n = {p.n}, ε = {float(lr):g}\n{factors}", fontsize=9)
+    ax.legend()
+
+
+def _plot_contours(ax: Any, Hf: list[list[float]], c: float, path: list[list[float]],
+                   newton: Optional[list[float]], lr: float, minimum: bool) -> None:
+    import numpy as np
+
+    pts = path + ([newton] if newton else [])
+    span = max(max(abs(q[0]) for q in pts), max(abs(q[1]) for q in pts), 1e-9) * 1.3
+    X, Y = np.meshgrid(np.linspace(-span, span, 200), np.linspace(-span, span, 200))
+    Z = c * (Hf[0][0] * X * X + (Hf[0][1] + Hf[1][0]) * X * Y + Hf[1][1] * Y * Y)
+    ax.contour(X, Y, Z, levels=20, cmap="viridis", linewidths=0.8)
+    ax.plot([q[0] for q in path], [q[1] for q in path], "o-", color="tab:red", ms=3,
+            label=f"gradient descent, ε = {lr:g}, {len(path) - 1} steps")
+    if newton:
+        ax.annotate("", xy=newton, xytext=path[0], arrowprops={"arrowstyle": "->", "color": "tab:blue"})
+        ax.plot([newton[0]], [newton[1]], "s", color="tab:blue", label="Newton step (one step to the minimum)")
+    ax.plot([0], [0], "k*", ms=10, label="minimum w* = 0" if minimum else "stationary point 0")
+    ax.set_xlabel("w₁")
+    ax.set_ylabel("w₂")
+    ax.set_aspect("equal")
+    ax.legend(fontsize=8, loc="upper right")

@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 import sympy
 
-from dlcalc.board import ceiling_of, eq, floor_of, step
+from dlcalc.board import ceiling_of, eq, floor_of, put_in, step
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, substitute
 from dlcalc.errors import InputError
 from dlcalc.exercises import param_count_torch as torch_text
@@ -451,18 +451,18 @@ def parse_sizes(texts: list[str]) -> list[Any]:
 # --------------------------------------------------------------------------- the board
 
 
-@functools.lru_cache(maxsize=None)
-def _shown_formula(lhs: Any, template: Any, order: tuple[Any, ...]) -> Any:
-    """The template with its symbols in the order of the substituted line (both print in the
-    order the values are given, so that the formula and the numbers line up)."""
-    return eq(lhs, substitute(template, {s: s for s in order}))
-
-
 def _step(title: str, lhs: Any, template: Any, values: dict[Any, Any], value: Any,
           note: str = "") -> Step:
     """One line of the working: ``lhs = template``, the numbers put in, the value."""
     s = step(title, eq(lhs, template), values, value=value, note=note)
     return Step(title, _shown_formula(lhs, template, tuple(values)), s.substituted, value, note)
+
+
+@functools.lru_cache(maxsize=None)
+def _shown_formula(lhs: Any, template: Any, symbols: tuple[Any, ...]) -> Any:
+    """The template with each symbol shown as itself in the order the substituted line puts
+    the numbers in (both print in that order, so the formula and the numbers line up)."""
+    return eq(lhs, put_in(template, {s: s for s in symbols}))
 
 
 def _decimal(q: Fraction) -> str:

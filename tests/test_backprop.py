@@ -322,9 +322,12 @@ def test_symbolic_weights_give_expressions():
 def test_symbolic_sigmoid_keeps_sigma_and_agrees_with_numbers():
     out = bp("--x", "[x1, 0.5]", "--t", "1", "--W", "[[0.3, -0.2], [0.1, 0.4]]", "--b", "0.1",
              "--W", "[[w, 0.5]]", "--b", "0", "--lr", "0.5")
-    assert "sigmoid(" in out["exact"]["loss"]
+    # `exact` spells σ as its definition, so that SymPy parses it (README); the text keeps σ
+    assert "sigmoid(" not in out["exact"]["loss"] and "exp(" in out["exact"]["loss"]
+    assert "σ(" in run_cli("backprop", "--x", "[x1, 0.5]", "--t", "1", "--W", "[[0.3, -0.2], [0.1, 0.4]]",
+                           "--b", "0.1", "--W", "[[w, 0.5]]", "--b", "0", "--lr", "0.5", "--brief").stdout
     x1, w = sympy.symbols("x1 w")
-    expr = sympy.sympify(out["exact"]["W"], locals={"sigmoid": lambda u: 1 / (1 + sympy.exp(-u))})
+    expr = sympy.sympify(out["exact"]["W"])
     num = bp("--x", "[0.7, 0.5]", "--t", "1", "--W", "[[0.3, -0.2], [0.1, 0.4]]", "--b", "0.1",
              "--W", "[[-1.5, 0.5]]", "--b", "0", "--lr", "0.5")["result"]["W"]
     got = [float(e.subs({x1: sympy.Rational(7, 10), w: sympy.Rational(-3, 2)})) for e in flat(expr)]

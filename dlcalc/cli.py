@@ -66,8 +66,9 @@ def _tex_escape_char(m: "re.Match[str]") -> str:
 
 
 #: a JSON text holding a control or BiDi character (as json.dumps or _json_line escapes it)
-_JSON_CONTROL_RE = re.compile(r"\\u(?:00[01][0-9a-fA-F]|007[fF]|00[89][0-9a-fA-F]|061[cC]|200[eEfF]|202[89a-eA-E]"
-                              r"|206[6-9])|\\[bfr]")
+#: (an escape is a backslash preceded by an even number of backslashes: "\\\\beta" is LaTeX)
+_JSON_CONTROL_RE = re.compile(r"(?<!\\)(?:\\\\)*\\(?:u(?:00[01][0-9a-fA-F]|007[fF]|00[89][0-9a-fA-F]|061[cC]"
+                              r"|200[eEfF]|202[89a-eA-E]|206[6-9])|[bfr])")
 
 
 def _json_line(obj: Any) -> str:

@@ -65,6 +65,12 @@ def _tex_escape_char(m: "re.Match[str]") -> str:
     return r"\text{\textbackslash{}" + _escape_char(m)[1:] + "}"
 
 
+#: a JSON text holding a control or BiDi character (as json.dumps or _json_line escapes it)
+#: (an escape is a backslash preceded by an even number of backslashes: "\\\\beta" is LaTeX)
+_JSON_CONTROL_RE = re.compile(r"(?<!\\)(?:\\\\)*\\(?:u(?:00[01][0-9a-fA-F]|007[fF]|00[89][0-9a-fA-F]|061[cC]"
+                              r"|200[eEfF]|202[89a-eA-E]|206[6-9])|[bfr])")
+
+
 def _json_line(obj: Any) -> str:
     """One JSON line; characters a terminal would act on are JSON escapes (the same value)."""
     line = json.dumps(obj, ensure_ascii=not _utf8(sys.stdout))
@@ -510,10 +516,24 @@ def _preload(json_out: bool, latex_out: bool, check: Optional[List[str]], plot: 
         _call(_pyplot, 0)
 
 
-def _forget_modules(before: set) -> None:
+def _modules_mark() -> tuple[int, Optional[str]]:
+    """Where sys.modules ends now (it keeps insertion order): O(1), taken before every run."""
+    return len(sys.modules), next(reversed(sys.modules), None)
+
+
+def _forget_modules(mark: tuple[int, Optional[str]]) -> None:
     """After a timeout: drop every module imported under the deadline, finished or not, so
     that the next command imports them afresh (and SymPy's cache, which may hold their objects)."""
-    new = [name for name in list(sys.modules) if name not in before]
+    names = list(sys.modules)
+    count, last = mark
+    if last is None:
+        new = names
+    elif count <= len(names) and names[count - 1] == last:
+        new = names[count:]
+    elif last in sys.modules:  # something was removed meanwhile: find the mark by name
+        new = names[names.index(last) + 1:]
+    else:
+        return  # the mark itself is gone: better to keep modules than drop ones in use
     for name in new:
         sys.modules.pop(name, None)
     if new and "sympy" in sys.modules:
@@ -527,15 +547,15 @@ def _forget_modules(before: set) -> None:
 
 def _render(solution: Any, *, json_out: bool, latex_out: bool, latex_document: bool,
             ndigits: int, brief: bool = False) -> Any:
-    if json_out and (_LEAN[0] or brief) and solution.steps:  # batch, --brief: no steps printed
-        from dataclasses import replace
-
-        solution = replace(solution, steps=())
-    solution = _clean(solution)  # user text (layer specs, names) as visible escapes
+    lean = _LEAN[0] or brief  # batch, --brief: no steps printed
     if json_out:
         from dlcalc.render import to_json
 
-        return _json_line(to_json(solution, ndigits, steps=not (_LEAN[0] or brief)))
+        line = _json_line(to_json(solution, ndigits, steps=not lean))
+        if _JSON_CONTROL_RE.search(line):  # rare: only then walk the solution for user text
+            line = _json_line(to_json(_clean(solution), ndigits, steps=not lean))
+        return line
+    solution = _clean(solution)  # user text (layer specs, names) as visible escapes
     if latex_out:
         from dlcalc.render import to_latex
 
@@ -558,7 +578,7 @@ def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: 
     from dlcalc import parse
 
     parse.forget_reads()
-    before = set(sys.modules)
+    before = _modules_mark()
     try:
         if json_out and (latex_out or latex_document):
             raise _Failure("--latex cannot be combined with --json", "--latex")
@@ -570,7 +590,7 @@ def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: 
         if plot is not None:
             _plot_path(plot)
         _preload(json_out, latex_out, check, plot)
-        before = set(sys.modules)
+        before = _modules_mark()
         output: Any
         if sys.stderr.isatty():
             _install_progress()

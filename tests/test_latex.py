@@ -41,7 +41,7 @@ def test_every_readme_example_renders_with_katex():
     blocks = []
     for example in EXAMPLES:
         r = run_cli(*shlex.split(example)[1:], "--latex")
-        assert r.code == (1 if "--check" in example and "0.8774" in example else 0), example
+        assert r.code in ((0, 1) if "--check" in example else (0,)), example
         tex = r.stdout.strip()
         assert tex.startswith("\\begin{align*}") and tex.endswith("\\end{align*}")
         blocks.append(tex)

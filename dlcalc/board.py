@@ -74,7 +74,20 @@ def written(formula: Any) -> Math:
         return formula
     from dlcalc.printing import TexPrinter, TextPrinter
 
-    return Math(TextPrinter({"order": "none"}).doprint(formula), TexPrinter({"order": "none"}).doprint(formula))
+    order = "none" if _built_unevaluated(formula) else None  # as written, or the printers' usual order
+    return Math(TextPrinter({"order": order}).doprint(formula), TexPrinter({"order": order}).doprint(formula))
+
+
+def _built_unevaluated(expr: Any) -> bool:
+    """Whether a sum or product in ``expr`` keeps an order of its own (built with
+    evaluate=False): then print as written; an evaluated template reads better in the
+    printers' order ((κ − 1)/(κ + 1), not (−1 + κ)/(1 + κ))."""
+    if not isinstance(expr, sympy.Basic):
+        return False
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, (sympy.Add, sympy.Mul)) and node.func(*node.args).args != node.args:
+            return True
+    return False
 
 
 def put_in(expr: Any, values: Mapping[Any, Any]) -> Any:

@@ -392,7 +392,7 @@ def test_text_output_shows_the_working():
     assert r.code == 0
     for piece in ["∇f(w) = (H + Hᵀ)w", "4·w₁ + 2·w₂", "Hessian", "eigenvalues of sym(H)",
                   "QΛQᵀ", "(I − εM)", "contraction factor", "[1 - 0.1·(5 - √5), 1 - 0.1·(√5 + 5)]",
-                  "ρᵢ = |1 - ε·μᵢ|", "D = (a - c)^2 + 4·b^2", "(2 + 3 - √5)/2",
+                  "ρᵢ = |1 - ε·μᵢ|", "D = 4·b^2 + (a - c)^2", "(2 + 3 - √5)/2",
                   "0 < ε < ε_max", "εₘₐₓ = 2/μₘₐₓ", "εₒₚₜ = 2/(μₘₐₓ + μₘᵢₙ)", "(κ - 1)/(κ + 1)", "O(n³)",
                   "w₁ = w₀ − ε∇f(w₀)", "[1 - 0.1·(4·1 + 2·1), 1 - 0.1·(2·1 + 6·1)]", "Answer", "lr_max"]:
         assert piece in r.stdout, piece

@@ -420,7 +420,7 @@ class maximum(sympy.Function):
     nargs = 2
 
     @classmethod
-    def eval(cls, a: Any, b: Any) -> Any:
+    def eval(cls, a: Any, b: Any) -> Any:  # SymPy's Function hook on built values, not Python's eval
         return sympy.Max(a, b) if a.is_number and b.is_number else None
 
     def _sympystr(self, printer: Any) -> str:

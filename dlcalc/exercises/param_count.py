@@ -478,16 +478,16 @@ def _decimal(q: Fraction) -> str:
     return f"≈ {float(q):.4f}".replace("≈ ", "≈")
 
 
-S = sympy.Symbol
-N, MACS, N_IN, N_OUT, M_POS = S("N"), S("MACs"), S("n_in"), S("n_out"), S("m")
-C_IN, C_OUT, G, C, D_F = S("c_in"), S("c_out"), S("g"), S("c"), S("d")
-P_SYM, D_SYM, S_SYM, K_SYM, A_SYM = S("p"), S("d"), S("s"), S("k"), S("p_out")
+Sym = sympy.Symbol  # program-made names only; user text goes through dlcalc.parse
+N, MACS, N_IN, N_OUT, M_POS = Sym("N"), Sym("MACs"), Sym("n_in"), Sym("n_out"), Sym("m")
+C_IN, C_OUT, G, C, D_F = Sym("c_in"), Sym("c_out"), Sym("g"), Sym("c"), Sym("d")
+P_SYM, D_SYM, S_SYM, K_SYM, A_SYM = Sym("p"), Sym("d"), Sym("s"), Sym("k"), Sym("p_out")
 AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 @functools.lru_cache(maxsize=None)
 def _kernel_syms(dims: int) -> tuple[Any, ...]:
-    return (S("k"),) if dims == 1 else tuple(S(f"k_{a.lower()}") for a in AXES[dims])
+    return (Sym("k"),) if dims == 1 else tuple(Sym(f"k_{a.lower()}") for a in AXES[dims])
 
 
 # --------------------------------------------------------------------------- integer arithmetic
@@ -628,7 +628,7 @@ def _conv_templates(dims: int, grouped: bool, bias: bool, transposed: bool) -> t
     first, second = (C_IN, C_OUT) if transposed else (C_OUT, C_IN)
     per = first * second / G if grouped else first * second
     params = per * math.prod(ks) + (C_OUT if bias else 0)
-    axes = [S(f"{a}_{'in' if transposed else 'out'}") for a in AXES[dims]]
+    axes = [Sym(f"{a}_{'in' if transposed else 'out'}") for a in AXES[dims]]
     macs = per * math.prod(ks) * math.prod(axes)
     return params, macs, (first, second, *((G,) if grouped else ()), *ks, *axes)
 
@@ -683,7 +683,7 @@ P2, DK = 2 * P_SYM, D_SYM * (K_SYM - 1)
 @functools.lru_cache(maxsize=None)
 def _size_template(axis: str, family: str, ceil: bool) -> tuple[Any, Any, tuple]:
     """(lhs, rhs, symbols in display order) of one output size."""
-    n_in, lhs = S(f"{axis}_in"), S(f"{axis}_out")
+    n_in, lhs = Sym(f"{axis}_in"), Sym(f"{axis}_out")
     if family == "convt":
         rhs = (n_in - 1) * S_SYM - P2 + DK + A_SYM + 1
         return lhs, rhs, (n_in, S_SYM, P_SYM, D_SYM, K_SYM, A_SYM)
@@ -730,7 +730,7 @@ def _size_title(dims: int, i: int, square: bool) -> str:
 def _axis_size(ctx: _Ctx, axis: str, title: str, n: Any, k: Any, s: Any, p: Any, d: Any) -> tuple[Any, list[Step]]:
     family, K, fl = ctx.layer.family, ctx.keys, ctx.flags
     if p == "same":
-        lhs, n_in = S(f"{axis}_out"), S(f"{axis}_in")
+        lhs, n_in = Sym(f"{axis}_out"), Sym(f"{axis}_in")
         return n, [_step(title, lhs, n_in, {n_in: n}, n, note=f"padding='same' keeps the size "
                          f"(stride 1; PyTorch pads d(k − 1) = {d * (k - 1)} in all)")]
     ceil = bool(K.get("ceil_mode"))
@@ -834,8 +834,8 @@ def _upsample(ctx: _Ctx, x: tuple[Any, ...] | None) -> Out:
     sizes = []
     for axis, n, f in zip(AXES[dims], x[1:], given):
         value = _fdiv(n * f.numerator, f.denominator)
-        n_in, sig = S(f"{axis}_in"), S("sigma")
-        out.steps.append(_step(f"output {axis}", S(f"{axis}_out"), floor_of(n_in * sig),
+        n_in, sig = Sym(f"{axis}_in"), Sym("sigma")
+        out.steps.append(_step(f"output {axis}", Sym(f"{axis}_out"), floor_of(n_in * sig),
                                {n_in: n, sig: as_sympy(f)}, value, note="σ = scale_factor"))
         sizes.append(value)
     out.shape = (x[0],) + tuple(sizes)
@@ -866,15 +866,15 @@ def _flatten_shape(ctx: _Ctx, x: tuple[Any, ...], start: int, end: int,
     syms = _flat_syms(len(x), lo - 1, hi)
     note = ("nn.Linear takes the last dimension: the sizes only match flattened, so flattened "
             "first (as forward's torch.flatten(x, 1))") if implicit else ""
-    st = _step("flattened size", S("n"), math.prod(syms), dict(zip(syms, part)), n, note=note)
+    st = _step("flattened size", Sym("n"), math.prod(syms), dict(zip(syms, part)), n, note=note)
     return x[:lo - 1] + (n,) + x[hi:], [st]
 
 
 @functools.lru_cache(maxsize=None)
 def _flat_syms(ndim: int, lo: int, hi: int) -> tuple[Any, ...]:
     if lo == 0 and hi == ndim and 2 <= ndim <= 4:
-        return (S("C"),) + tuple(S(a) for a in AXES[ndim - 1])
-    return tuple(S(f"n_{i + 1}") for i in range(lo, hi))
+        return (Sym("C"),) + tuple(Sym(a) for a in AXES[ndim - 1])
+    return tuple(Sym(f"n_{i + 1}") for i in range(lo, hi))
 
 
 def _same_shape(ctx: _Ctx, x: tuple[Any, ...] | None) -> Out:
@@ -949,7 +949,7 @@ def _layernorm(ctx: _Ctx, x: tuple[Any, ...] | None) -> Out:
 def _embedding(ctx: _Ctx, x: tuple[Any, ...] | None) -> Out:
     n, d = ctx.keys["n"], ctx.keys["d"]
     return Out(f"embedding {n}x{d}", n * d, 0, shape=None if x is None else x + (d,),
-               steps=[_step("parameters", N, S("n") * D_F, {S("n"): n, D_F: d}, n * d)])
+               steps=[_step("parameters", N, Sym("n") * D_F, {Sym("n"): n, D_F: d}, n * d)])
 
 
 # --------------------------------------------------------------------------- recurrent, attention
@@ -986,12 +986,12 @@ def _rnn(ctx: _Ctx, x: tuple[Any, ...] | None) -> Out:
               + (f" proj={r}" if r else ""), w, b, steps=steps)
     if x is not None:
         out.shape, out.macs = (x[0], dirs * h_out), x[0] * w
-        steps.append(_step("multiply-accumulates", MACS, S("L") * S("N_w"), {S("L"): x[0], S("N_w"): w},
+        steps.append(_step("multiply-accumulates", MACS, Sym("L") * Sym("N_w"), {Sym("L"): x[0], Sym("N_w"): w},
                            out.macs, note="N_w = the weights (not the biases): each once per time step"))
     return out
 
 
-Q_K, Q_V, S_LEN = S("k_dim"), S("v_dim"), S("S")
+Q_K, Q_V, S_LEN = Sym("k_dim"), Sym("v_dim"), Sym("S")
 ATT_W = {True: 4 * D_F**2, False: 2 * D_F**2 + D_F * Q_K + D_F * Q_V}
 
 
@@ -1017,8 +1017,8 @@ def _attention(ctx: _Ctx, x: tuple[Any, ...] | None) -> Out:
         L = x[0]
         s_len = L + (1 if K["add_bias_kv"] else 0)
         out.shape, out.macs = x, L * w + 2 * L * s_len * d
-        steps.append(_step("multiply-accumulates", MACS, S("L") * S("N_w") + 2 * S("L") * S_LEN * D_F,
-                           {S("L"): L, S("N_w"): w, S_LEN: s_len, D_F: d}, out.macs,
+        steps.append(_step("multiply-accumulates", MACS, Sym("L") * Sym("N_w") + 2 * Sym("L") * S_LEN * D_F,
+                           {Sym("L"): L, Sym("N_w"): w, S_LEN: s_len, D_F: d}, out.macs,
                            note="projections once per position (keys and values as long as the queries), "
                                 "then Q·Kᵀ and the weighted sum of V"))
     return out
@@ -1034,7 +1034,7 @@ FAMILIES: dict[str, Callable[[_Ctx, Any], Out]] = {
 
 # --------------------------------------------------------------------------- the network, in order
 
-R_L, R_PREV, J_PREV = S("r_l"), S("r_l-1"), S("j_l-1")
+R_L, R_PREV, J_PREV = Sym("r_l"), Sym("r_l-1"), Sym("j_l-1")
 RF_TEMPLATE = R_PREV + D_SYM * (K_SYM - 1) * J_PREV
 
 
@@ -1253,8 +1253,8 @@ def _total_steps(sizes: list[Any], bias: bool, typed: list[Layer], result: dict[
                                result["macs"], "layer MACs"))
     if result["trainable"] != result["total"] and any(r.get("frozen") for r in records):
         frozen = sum(r["total"] for r in records if r.get("frozen"))
-        n_all, n_frozen = S("N"), S("N_frozen")
-        steps.append(_step("trainable", S("N_trainable"), n_all - n_frozen,
+        n_all, n_frozen = Sym("N"), Sym("N_frozen")
+        steps.append(_step("trainable", Sym("N_trainable"), n_all - n_frozen,
                            {n_all: result["trainable"] + frozen, n_frozen: frozen}, result["trainable"],
                            note="layers marked frozen=true are not trained"))
     return steps

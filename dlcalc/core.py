@@ -212,3 +212,12 @@ def progress(iterable: Any, total: int, label: str) -> Any:
     if progress_hook is None or total < 2000:
         return iterable
     return progress_hook(iterable, total, label)
+
+
+def said(value: Any, limit: int = 60) -> str:
+    """A value as the board shows it (0.1, 15/38 ≈ 0.394737), for a sentence: an error
+    message, a convention or a note.  Exercises write prose with this instead of calling
+    the printer; the working itself is printed by the renderers."""
+    from dlcalc.printing import value_text
+
+    return value_text(value)[:limit]

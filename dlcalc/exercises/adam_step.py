@@ -32,7 +32,7 @@ import sympy
 from dataclasses import dataclass
 
 from dlcalc.core import (Math, Mistake, Shown, Solution, Step, as_kwargs, as_sympy, progress,
-                         xreplace_unevaluated)
+                         said, xreplace_unevaluated)
 from dlcalc.errors import InputError
 from dlcalc.parse import (parse_expr_text, parse_int, parse_scalar, parse_value, read_source,
                           symbol)
@@ -221,7 +221,7 @@ def _check_param(value: Any, option: str, *, lo: Any = 0, hi_open: Any = None) -
             raise InputError(option, f"must be a finite real number, got {value}")
         if _below(value, lo) or (hi_open is not None and not _below(value, hi_open)):
             rng = f"in [{lo}, {hi_open})" if hi_open is not None else f"at least {lo}"
-            raise InputError(option, f"must be {rng}, got {_plain(value)}")
+            raise InputError(option, f"must be {rng}, got {said(value)}")
     return value
 
 
@@ -251,16 +251,9 @@ def _as_components(value: Any, n: int | None, option: str, what: str) -> list[An
     for c in comps:
         c = as_sympy(c)
         if c.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) or (c.is_number and c.is_real is False):
-            raise InputError(option, f"{what} must be finite real numbers, got {_plain(c)}")
+            raise InputError(option, f"{what} must be finite real numbers, got {said(c)}")
         out.append(c)
     return out
-
-
-def _plain(v: Any) -> str:
-    """A value as the board shows it (0.1 rather than 1/10), for messages."""
-    from dlcalc.printing import value_text
-
-    return value_text(v)[:60]
 
 
 def loss_variables(n: int, vector: bool) -> list[sympy.Symbol]:

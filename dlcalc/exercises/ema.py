@@ -25,7 +25,7 @@ from typing import Any
 import sympy
 
 from dlcalc.board import eq, step
-from dlcalc.core import Math, Mistake, Solution, Step
+from dlcalc.core import Math, Mistake, Solution, Step, said
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_scalar, parse_value_fast, symbol
 from dlcalc.registry import Command, Option
@@ -75,7 +75,7 @@ def parse(*, beta: str, values: str | None, v0: str) -> Inputs:
         if b.is_real is False:
             raise InputError("--beta", f"must be a number in [0, 1), got {str(beta).strip()[:40]!r}")
         if bool(b < 0) or bool(b >= 1):
-            raise InputError("--beta", f"must be in [0, 1), got {_show(b)}")
+            raise InputError("--beta", f"must be in [0, 1), got {said(b, 40)}")
     if values is None:
         raise InputError("--values", "is missing: give the sequence x_1 … x_T, e.g. --values \"[1, 2, 3]\"")
     xs = parse_value_fast(values, "--values", kinds=("scalar", "vector"))
@@ -84,12 +84,6 @@ def parse(*, beta: str, values: str | None, v0: str) -> Inputs:
         raise InputError("--values", f"has {len(xs):,} entries; at most {MAX_VALUES:,}")
     start = parse_scalar(v0 if v0 is not None else "0", "--v0")
     return Inputs(b, tuple(xs), start)
-
-
-def _show(v: Any) -> str:
-    from dlcalc.printing import value_text
-
-    return value_text(v)[:40]
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -271,7 +265,7 @@ def solve(inp: Inputs, *, no_correction: bool = False, one_minus_beta: bool = Fa
 
     conventions = {
         "recursion": "v_t = β·v_{t−1} + (1 − β)·x_t for t = 1 … T, from v₀ "
-                     + ("= 0" if v0 == 0 else f"= {_show(v0)} (--v0)")
+                     + ("= 0" if v0 == 0 else f"= {said(v0, 40)} (--v0)")
                      + "; Adam's first moment and Andrew Ng's exponentially weighted average "
                        "(PyTorch has no EMA of a sequence of numbers)",
         "bias correction": "ema_hat[t] = v_t/(1 − β^t), Adam's m̂_t",
@@ -352,7 +346,7 @@ def _derivation(inp: Inputs, vs: list[Any], rules: dict[str, bool]) -> list[Step
 
 def _eq(v: Any) -> str:
     """"= 0.271" or "≈ 0.999" for a note."""
-    shown = _show(v)
+    shown = said(v, 40)
     return shown if shown.startswith("≈") else "= " + shown
 
 

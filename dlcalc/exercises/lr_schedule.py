@@ -40,7 +40,7 @@ from typing import Any, Callable
 import sympy
 
 from dlcalc.board import eq, floor_of, step
-from dlcalc.core import Math, Mistake, Solution, Step
+from dlcalc.core import Math, Mistake, Solution, Step, said
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_int, parse_scalar, parse_vector, symbol
 from dlcalc.registry import FLAG, Command, Option
@@ -165,16 +165,10 @@ def _number(text: str, option: str, *, lo: Any = None, lo_open: bool = False, hi
     if v.is_real is False:
         raise InputError(option, f"must be a real number, got {text.strip()[:40]!r}")
     if lo is not None and (bool(v <= lo) if lo_open else bool(v < lo)):
-        raise InputError(option, f"must be {'>' if lo_open else '≥'} {lo}, got {_show(v)}")
+        raise InputError(option, f"must be {'>' if lo_open else '≥'} {lo}, got {said(v, 40)}")
     if hi is not None and (bool(v >= hi) if hi_open else bool(v > hi)):
-        raise InputError(option, f"must be {'<' if hi_open else '≤'} {hi}, got {_show(v)}")
+        raise InputError(option, f"must be {'<' if hi_open else '≤'} {hi}, got {said(v, 40)}")
     return v
-
-
-def _show(v: Any) -> str:
-    from dlcalc.printing import value_text
-
-    return value_text(v)[:40]
 
 
 def parse(*, schedule: str | None, lr: str | None, steps: str | None, at: str | None,
@@ -227,7 +221,7 @@ def parse(*, schedule: str | None, lr: str | None, steps: str | None, at: str | 
                             else DEFAULTS["pct_start"])
         if not out["pct_start"].is_Rational:
             raise InputError("--pct-start", f"must be a rational number (a decimal such as 0.3), got "
-                                            f"{_show(out['pct_start'])}")
+                                            f"{said(out['pct_start'], 40)}")
         out["div_factor"] = (_number(div_factor, "--div-factor", lo=0, lo_open=True, symbolic=True) if div_factor is not None
                              else DEFAULTS["div_factor"])
         out["final_div_factor"] = (_number(final_div_factor, "--final-div-factor", lo=0, lo_open=True,
@@ -268,7 +262,7 @@ def parse(*, schedule: str | None, lr: str | None, steps: str | None, at: str | 
         vals = []
         for m in ms:
             if not (m.is_number and m.is_Integer) or m < 0 or m > MAX_INT:
-                raise InputError("--milestones", f"must be whole numbers from 0 to {MAX_INT:,}, got {_show(m)}")
+                raise InputError("--milestones", f"must be whole numbers from 0 to {MAX_INT:,}, got {said(m, 40)}")
             vals.append(int(m))
         out["milestones"] = tuple(vals)
     elif kind == "cosine":
@@ -403,7 +397,7 @@ def _onecycle_phases(inp: Inputs, peak_at_pct: bool) -> list[Phase]:
         hi = math.floor(ph.b) if j < len(phases) - 1 else n - 1     # ... and k <= this one's
         if ph.b == ph.a and max(lo, 0) <= min(hi, n - 1):
             raise InputError("--pct-start", f"makes a phase of length zero (pct_start·total_steps = "
-                                            f"{_show(_rat(p * n))}): PyTorch's OneCycleLR divides by zero there")
+                                            f"{said(_rat(p * n), 40)}): PyTorch's OneCycleLR divides by zero there")
     return phases
 
 
@@ -681,7 +675,7 @@ class Schedule:
                  note="div_final = final_div_factor"),
         ]
         names = {"initial": "η_initial", "max": "η_max", "min": "η_min"}
-        ph_text = "; ".join(f"phase {j + 1}: steps up to {_show(_rat(ph.b))}, {names[ph.start]} → {names[ph.end]}"
+        ph_text = "; ".join(f"phase {j + 1}: steps up to {said(_rat(ph.b), 40)}, {names[ph.start]} → {names[ph.end]}"
                             for j, ph in enumerate(self.phases))
         ends = [_rat(ph.b) for ph in self.phases]
         out.append(Step("phases", Math("end of warm-up = pct_start·N − 1" + (
@@ -722,25 +716,25 @@ class Schedule:
     def description(self) -> str:
         i = self.inp
         if self.kind == "step":
-            return f"torch.optim.lr_scheduler.StepLR(step_size={i.step_size}, gamma={_show(i.gamma)})"
+            return f"torch.optim.lr_scheduler.StepLR(step_size={i.step_size}, gamma={said(i.gamma, 40)})"
         if self.kind == "multistep":
-            return f"torch.optim.lr_scheduler.MultiStepLR(milestones={list(i.milestones)}, gamma={_show(i.gamma)})"
+            return f"torch.optim.lr_scheduler.MultiStepLR(milestones={list(i.milestones)}, gamma={said(i.gamma, 40)})"
         if self.kind == "exponential":
-            return f"torch.optim.lr_scheduler.ExponentialLR(gamma={_show(i.gamma)})"
+            return f"torch.optim.lr_scheduler.ExponentialLR(gamma={said(i.gamma, 40)})"
         if self.kind == "cosine":
-            return f"torch.optim.lr_scheduler.CosineAnnealingLR(T_max={i.t_max}, eta_min={_show(i.eta_min)})"
+            return f"torch.optim.lr_scheduler.CosineAnnealingLR(T_max={i.t_max}, eta_min={said(i.eta_min, 40)})"
         if self.kind == "linear":
-            return (f"torch.optim.lr_scheduler.LinearLR(start_factor={_show(i.start_factor)}, "
-                    f"end_factor={_show(i.end_factor)}, total_iters={i.total_iters})")
+            return (f"torch.optim.lr_scheduler.LinearLR(start_factor={said(i.start_factor, 40)}, "
+                    f"end_factor={said(i.end_factor, 40)}, total_iters={i.total_iters})")
         if self.kind == "polynomial":
-            return f"torch.optim.lr_scheduler.PolynomialLR(total_iters={i.total_iters}, power={_show(i.power)})"
+            return f"torch.optim.lr_scheduler.PolynomialLR(total_iters={i.total_iters}, power={said(i.power, 40)})"
         if self.kind == "onecycle":
-            return (f"torch.optim.lr_scheduler.OneCycleLR(max_lr={_show(i.max_lr)}, total_steps={i.steps}, "
-                    f"pct_start={_show(i.pct_start)}, anneal_strategy='{i.anneal_strategy}', "
-                    f"div_factor={_show(i.div_factor)}, final_div_factor={_show(i.final_div_factor)}, "
+            return (f"torch.optim.lr_scheduler.OneCycleLR(max_lr={said(i.max_lr, 40)}, total_steps={i.steps}, "
+                    f"pct_start={said(i.pct_start, 40)}, anneal_strategy='{i.anneal_strategy}', "
+                    f"div_factor={said(i.div_factor, 40)}, final_div_factor={said(i.final_div_factor, 40)}, "
                     f"three_phase={i.three_phase})")
         return (f"Transformer (Vaswani et al. 2017, eq. 3): η = f·d^(−1/2)·min(k^(−1/2), k·w^(−3/2)), "
-                f"k = max(step, 1), f = {_show(i.lr)}, d = {i.d_model}, w = {i.warmup}; in PyTorch a "
+                f"k = max(step, 1), f = {said(i.lr, 40)}, d = {i.d_model}, w = {i.warmup}; in PyTorch a "
                 "LambdaLR with base lr f")
 
 

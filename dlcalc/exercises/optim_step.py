@@ -34,7 +34,7 @@ from typing import Any, Callable, Sequence
 
 import sympy
 
-from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress, \
+from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress, said, \
     xreplace_unevaluated
 from dlcalc.errors import InputError
 from dlcalc.exercises import adam_step as _adam
@@ -247,7 +247,7 @@ def _in(value: Any, option: str, lo: Any = 0, hi: Any = None, hi_open: bool = Fa
         bad = bool(value < lo) or (hi is not None and (bool(value >= hi) if hi_open else bool(value > hi)))
         if bad:
             rng = f"at least {lo}" if hi is None else f"in [{lo}, {hi}{')' if hi_open else ']'}"
-            raise InputError(option, f"must be {rng}, got {_adam._plain(value)}")
+            raise InputError(option, f"must be {rng}, got {said(value)}")
     return value
 
 
@@ -992,9 +992,9 @@ def _conventions(c: _Config, from_loss: bool, switched_at: int | None) -> dict[s
     parts = []
     for k, v in hp.items():
         if k == "beta1":
-            parts.append(f"betas=({_adam._plain(v)}, {_adam._plain(hp['beta2'])})")
+            parts.append(f"betas=({said(v)}, {said(hp['beta2'])})")
         elif k != "beta2":
-            parts.append(f"{k}={_adam._plain(v)}")
+            parts.append(f"{k}={said(v)}")
     flags = {"sgd": ["nesterov"], "rmsprop": ["centered"], "adam": ["amsgrad"], "adamw": ["amsgrad"],
              "amsgrad": ["amsgrad"]}.get(m, [])
     for f in flags:

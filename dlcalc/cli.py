@@ -842,6 +842,47 @@ def _batch_job(text: str, names: set) -> tuple[str, List[str]]:
     return command_name, args
 
 
+def _batch_record(group: Any, names: set, number: int, line: str, why: Optional[str]) -> Optional[dict]:
+    """The output record of one batch line (None for a blank line): the command's --json
+    object plus "line" and "exit_code", or an error of its own."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    record: dict[str, Any] = {"line": number}
+    try:
+        if why is not None:
+            raise ValueError(why)
+        if not line.strip():
+            return None
+        command_name, args = _batch_job(line, names)
+    except ValueError as exc:
+        message = " ".join(visible(f"line {number} {exc}").split())[:300]
+        return {**record, "exit_code": 2, "error": {"message": message, "option": None}}
+    out, err = io.StringIO(), io.StringIO()
+    stdin, sys.stdin = sys.stdin, io.StringIO("")  # a job's "-" never eats the batch
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = group.main(args=[command_name, *args, "--json"], standalone_mode=False)
+    except Exception as exc:  # never lose the rest of the batch to one line
+        code = 2
+        err.write(f"internal error ({type(exc).__name__})")
+    finally:
+        sys.stdin = stdin
+    try:
+        body = json.loads(out.getvalue())
+        if not isinstance(body, dict):
+            raise ValueError
+    except ValueError:
+        if code == 0 and any(a in ("--help", "-h") for a in args):
+            message = "--help cannot be used in a batch line"
+        else:
+            message = (err.getvalue() or out.getvalue()).strip() or "printed no result"
+        body = {"error": {"message": " ".join(visible(message).split())[:300], "option": None}}
+    if "error" in body and code == 0:
+        code = 2  # an error is never a success
+    return {**record, "exit_code": code, **body}
+
+
 @app.command("batch")
 def batch(
     file: Annotated[str, typer.Argument(
@@ -864,9 +905,6 @@ def batch(
 
     Example: dlcalc batch exercises.jsonl
     """
-    import io
-    from contextlib import redirect_stderr, redirect_stdout
-
     from dlcalc import parse, registry
 
     group = typer.main.get_command(app)
@@ -893,42 +931,8 @@ def batch(
                         "message": f"line {number} is longer than {MAX_LINE_BYTES:,} bytes and has no line "
                                    "break within the next 64 MiB; the batch stops here", "option": None}})
                     raise typer.Exit(2)
-                record: dict[str, Any] = {"line": number}
-                try:
-                    if why is not None:
-                        raise ValueError(why)
-                    if not line.strip():
-                        continue
-                    command_name, args = _batch_job(line, names)
-                except ValueError as exc:
-                    message = " ".join(visible(f"line {number} {exc}").split())[:300]
-                    record.update(exit_code=2, error={"message": message, "option": None})
+                record = _batch_record(group, names, number, line, why)
+                if record is not None:
                     emit(record)
-                    continue
-                out, err = io.StringIO(), io.StringIO()
-                stdin, sys.stdin = sys.stdin, io.StringIO("")  # a job's "-" never eats the batch
-                try:
-                    with redirect_stdout(out), redirect_stderr(err):
-                        code = group.main(args=[command_name, *args, "--json"], standalone_mode=False)
-                except Exception as exc:  # never lose the rest of the batch to one line
-                    code = 2
-                    err.write(f"internal error ({type(exc).__name__})")
-                finally:
-                    sys.stdin = stdin
-                try:
-                    body = json.loads(out.getvalue())
-                    if not isinstance(body, dict):
-                        raise ValueError
-                except ValueError:
-                    if code == 0 and any(a in ("--help", "-h") for a in args):
-                        message = "--help cannot be used in a batch line"
-                    else:
-                        message = (err.getvalue() or out.getvalue()).strip() or "printed no result"
-                    body = {"error": {"message": " ".join(visible(message).split())[:300], "option": None}}
-                if "error" in body and code == 0:
-                    code = 2  # an error is never a success
-                record["exit_code"] = code
-                record.update(body)
-                emit(record)
     finally:
         _LEAN[0], _BATCH[0] = False, False

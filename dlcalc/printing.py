@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from typing import Any
 
 import mpmath
@@ -281,7 +282,8 @@ _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋ₜₙᵢₖⱼ", "0
 #: combining accents: a letter followed by one of these is \hat{x}, \bar{x}, …
 _ACCENTS = {"\u0302": r"\hat", "\u0304": r"\bar", "\u0303": r"\tilde", "\u0307": r"\dot"}
 #: x_t, m_{t−1}, θ_{t−1}: an identifier with a subscript, in prose
-_SUBSCRIPTED = None
+_SUBSCRIPTED = re.compile(r"(?<![A-Za-z0-9\\])([A-Za-z\u0370-\u03ff][\u0302\u0304\u0303\u0307]?)"
+                          r"_(\{[^{}\s]{1,24}\}|[A-Za-z0-9]{1,2}(?![A-Za-z0-9_]))")
 
 
 def _math_of(ch: str) -> str | None:
@@ -297,97 +299,91 @@ def tex_escape(s: str) -> str:
     """Our prose (Unicode, as the text output shows it) as LaTeX text that pdflatex and
     KaTeX (inside ``\\text{...}``) both print right: specials escaped; Greek letters,
     operators, < > |, hats (m̂), sub- and superscripts (β₁, ᵗ, m_t, v_{t−1}) in math."""
-    import re
-
-    global _SUBSCRIPTED
-    if _SUBSCRIPTED is None:
-        _SUBSCRIPTED = re.compile(r"(?<![A-Za-z0-9\\])([A-Za-z\u0370-\u03ff][\u0302\u0304\u0303\u0307]?)"
-                                  r"_(\{[^{}\s]{1,24}\}|[A-Za-z0-9]{1,2}(?![A-Za-z0-9_]))")
     out: list[str] = []
     math: list[str] = []  # a run of math, closed as one $...$ (never "$$")
-
-    def flush() -> None:
+    i, n = 0, len(s)
+    while i < n:
+        token = _math_token(s, i, bool(math))
+        if token is not None:
+            tex, i = token
+            math.append(tex)
+            continue
+        if s[i] in _ACCENTS:  # a stray combining accent
+            i += 1
+            continue
         if math:
             out.append("$" + "".join(math) + "$")
             math.clear()
-
-    i, n = 0, len(s)
-    while i < n:
-        m = _SUBSCRIPTED.match(s, i)
-        if m and (i == 0 or not s[i - 1].isalnum()):
-            base, sub = m.group(1), m.group(2)
-            sub = sub[1:-1] if sub.startswith("{") else sub
-            head = rf"{_ACCENTS[base[1]]}{{{_math_word(base[0])}}}" if len(base) == 2 else _math_word(base)
-            math.append(head + "_{" + "".join(_math_word(c) for c in sub) + "}")
-            i = m.end()
-            continue
-        ch = s[i]
-        nxt = s[i + 1] if i + 1 < n else ""
-        if ch == "^" and nxt:  # e^(−z), β₁^(t−i), 10^6: a superscript
-            j, depth = i + 1, 0
-            if nxt == "(":
-                while j < n:
-                    depth += (s[j] == "(") - (s[j] == ")")
-                    j += 1
-                    if depth == 0:
-                        break
-                inner = s[i + 2:j - 1] if depth == 0 else s[i + 1:j]
-            else:
-                while j < n and (s[j].isalnum() or s[j] in "−-" and j == i + 1):
-                    j += 1
-                inner = s[i + 1:j]
-            if inner and j - i <= 40:
-                if not math:
-                    math.append("{}")
-                math.append("^{" + "".join(_math_word(c) for c in inner) + "}")
-                i = j
-                continue
-        if nxt in _ACCENTS and (ch.isalpha()):
-            math.append(rf"{_ACCENTS[nxt]}{{{_math_word(ch)}}}")
-            i += 2
-            continue
-        if ch in _SUPERSCRIPTS or ch in _SUBSCRIPTS:
-            table, mark = (_SUPERSCRIPTS, "^") if ch in _SUPERSCRIPTS else (_SUBSCRIPTS, "_")
-            j = i
-            while j < n and s[j] in table:
-                j += 1
-            if not math:
-                math.append("{}")
-            math.append(mark + "{" + "".join(table[c] for c in s[i:j]) + "}")
-            i = j
-            continue
-        tex = _math_of(ch)
-        if tex is not None:
-            math.append(tex + (" " if tex[-1:].isalpha() else ""))
-            i += 1
-            continue
-        if ch in _ACCENTS:  # a stray combining accent
-            i += 1
-            continue
-        flush()
-        if ch in _TEX_SPECIALS:
-            out.append(_TEX_SPECIALS[ch])
-        elif ch == "-" and nxt == "-":
-            out.append("-{}")  # --lr stays two hyphens, not an en dash
-        elif 32 <= ord(ch) < 127:
-            out.append(ch)
-        elif ch in "“”":
-            out.append("``" if ch == "“" else "''")
-        elif ch in "‘’":
-            out.append("`" if ch == "‘" else "'")
-        elif ch in "–—":
-            out.append("--" if ch == "–" else "---")
-        elif ch == "\u00a0":
-            out.append("~")
-        else:
-            import unicodedata
-
-            plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
-            out.append("".join(_TEX_SPECIALS.get(c, c) for c in plain) or
-                       (rf"\texttt{{U+{ord(ch):04X}}}" if ch.isprintable() else ""))
+        out.append(_text_char(s[i], s[i + 1] if i + 1 < n else ""))
         i += 1
-    flush()
+    if math:
+        out.append("$" + "".join(math) + "$")
     return "".join(out)
+
+
+def _math_token(s: str, i: int, in_math: bool) -> tuple[str, int] | None:
+    """The math that the prose ``s`` holds at ``i`` (a subscripted name, a superscript,
+    an accented letter, a Greek letter or operator) and where it ends, or None for text."""
+    m = _SUBSCRIPTED.match(s, i)
+    if m and (i == 0 or not s[i - 1].isalnum()):
+        base, sub = m.group(1), m.group(2)
+        sub = sub[1:-1] if sub.startswith("{") else sub
+        head = rf"{_ACCENTS[base[1]]}{{{_math_word(base[0])}}}" if len(base) == 2 else _math_word(base)
+        return head + "_{" + "".join(_math_word(c) for c in sub) + "}", m.end()
+    ch, nxt = s[i], s[i + 1:i + 2]
+    lead = "" if in_math else "{}"
+    if ch == "^" and nxt:  # e^(−z), β₁^(t−i), 10^6: a superscript
+        inner, j = _superscript(s, i)
+        if inner and j - i <= 40:
+            return lead + "^{" + "".join(_math_word(c) for c in inner) + "}", j
+    if nxt in _ACCENTS and ch.isalpha():
+        return rf"{_ACCENTS[nxt]}{{{_math_word(ch)}}}", i + 2
+    if ch in _SUPERSCRIPTS or ch in _SUBSCRIPTS:
+        table, mark = (_SUPERSCRIPTS, "^") if ch in _SUPERSCRIPTS else (_SUBSCRIPTS, "_")
+        j = i
+        while j < len(s) and s[j] in table:
+            j += 1
+        return lead + mark + "{" + "".join(table[c] for c in s[i:j]) + "}", j
+    tex = _math_of(ch)
+    if tex is not None:
+        return tex + (" " if tex[-1:].isalpha() else ""), i + 1
+    return None
+
+
+def _superscript(s: str, i: int) -> tuple[str, int]:
+    """After the ``^`` at ``i``: the bracketed group or the word it raises, and its end."""
+    j, n = i + 1, len(s)
+    if s[j] == "(":
+        depth = 0
+        while j < n:
+            depth += (s[j] == "(") - (s[j] == ")")
+            j += 1
+            if depth == 0:
+                break
+        return (s[i + 2:j - 1] if depth == 0 else s[i + 1:j]), j
+    while j < n and (s[j].isalnum() or s[j] in "−-" and j == i + 1):
+        j += 1
+    return s[i + 1:j], j
+
+
+_TEXT_CHARS = {"“": "``", "”": "''", "‘": "`", "’": "'", "–": "--", "—": "---", "\u00a0": "~"}
+
+
+def _text_char(ch: str, nxt: str) -> str:
+    """One character of prose in LaTeX's text mode."""
+    if ch in _TEX_SPECIALS:
+        return _TEX_SPECIALS[ch]
+    if ch == "-" and nxt == "-":
+        return "-{}"  # --lr stays two hyphens, not an en dash
+    if 32 <= ord(ch) < 127:
+        return ch
+    if ch in _TEXT_CHARS:
+        return _TEXT_CHARS[ch]
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+    return ("".join(_TEX_SPECIALS.get(c, c) for c in plain) or
+            (rf"\texttt{{U+{ord(ch):04X}}}" if ch.isprintable() else ""))
 
 
 def _math_word(ch: str) -> str:

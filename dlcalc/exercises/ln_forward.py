@@ -28,7 +28,7 @@ import math
 import operator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import sympy
 from sympy import Add, Mul, Pow, Rational, Symbol
@@ -207,8 +207,50 @@ def solve(inp: Inputs, *, over_batch: bool = False, unbiased: bool = False) -> S
     ``over_batch``: normalize each feature over the examples (columns, as batch norm does)
     instead of each example over its features.  ``unbiased``: divide the variance by N − 1.
     """
-    x = inp.x
-    option = inp.x_option
+    c = _checked(inp)
+    groups = _groups(c, over_batch, inp.x_option)
+    steps: list[Step] = []
+    stats: list[dict[str, Any]] = []
+    for k, (row, gam, bet, g) in enumerate(groups):
+        where = (f"column {k + 1}" if over_batch else f"row {k + 1}") if len(groups) > 1 else "the example"
+        section = ((f"feature {k + 1} (over the batch)" if over_batch else f"row {k + 1}")
+                   if len(groups) > 1 else "")
+        if c.exact:
+            st, rs = _row_exact(row, gam, bet, c.e, g, inp.rms, unbiased, section, where, c.symbolic)
+        else:
+            st, rs = _row_numeric(row, gam, bet, c.e, g, inp.rms, unbiased, section, where, k < SHOW_ROWS)
+        steps.extend(st)
+        stats.append(rs)
+    result = _results(inp, c, stats, over_batch, steps)
+    m, N = c.m, c.N
+    notes: list[str] = []
+    if c.exact and not c.symbolic:
+        notes.append("exact arithmetic (SymPy)")
+    elif not c.exact:
+        notes.append(f"numeric path for {m}×{N} = {m * N} values (> {EXACT_MAX}): "
+                     + ("" if inp.rms else "mean and var are exact; ")
+                     + "the rest are double-precision values from exact sums (error of a few ulps)")
+    return Solution(command="ln-forward", inputs=_inputs(inp, m, N, c.gamma, c.beta, c.e, c.grad, c.exact),
+                    conventions=_conventions(inp, m, N, c.e, over_batch, unbiased, c.grad is not None),
+                    steps=tuple(steps), result=result, notes=tuple(notes))
+
+
+class _Checked(NamedTuple):
+    """The inputs checked and laid out: m rows of N features, γ and β per feature."""
+
+    x: list[list[Any]]
+    m: int
+    N: int
+    gamma: list[Any]
+    beta: list[Any]
+    e: Any
+    grad: list[list[Any]] | None
+    symbolic: bool
+    exact: bool
+
+
+def _checked(inp: Inputs) -> _Checked:
+    x, option = inp.x, inp.x_option
     if not x or not x[0]:
         raise InputError(option, "is empty")
     m, N = len(x), len(x[0])
@@ -227,44 +269,39 @@ def solve(inp: Inputs, *, over_batch: bool = False, unbiased: bool = False) -> S
     if m * N > EXACT_MAX and symbolic:
         raise InputError(option, f"is symbolic somewhere, which is supported for inputs of up to {EXACT_MAX} "
                                  f"values; this one has {m}×{N} = {m * N}")
-    exact = m * N <= EXACT_MAX
-    if over_batch:
-        if m < 2:
-            raise InputError(option, "has one example: over the batch there is nothing to normalize")
-        # each column is a "row" of m values; γⱼ, βⱼ are constant along it
-        cols = [[x[i][j] for i in range(m)] for j in range(N)]
-        gcols = None if grad is None else [[grad[i][j] for i in range(m)] for j in range(N)]
-        groups = [(cols[j], [gamma[j]] * m, [beta[j]] * m, None if gcols is None else gcols[j]) for j in range(N)]
-    else:
-        groups = [(x[i], gamma, beta, None if grad is None else grad[i]) for i in range(m)]
-    n_groups = len(groups)
-    steps: list[Step] = []
-    stats: list[dict[str, Any]] = []
-    for k, (row, gam, bet, g) in enumerate(groups):
-        where = (f"column {k + 1}" if over_batch else f"row {k + 1}") if n_groups > 1 else "the example"
-        section = ((f"feature {k + 1} (over the batch)" if over_batch else f"row {k + 1}")
-                   if n_groups > 1 else "")
-        show = exact or k < SHOW_ROWS
-        if exact:
-            st, rs = _row_exact(row, gam, bet, e, g, inp.rms, unbiased, section, where, symbolic)
-        else:
-            st, rs = _row_numeric(row, gam, bet, e, g, inp.rms, unbiased, section, where, show)
-        steps.extend(st)
-        stats.append(rs)
-    # back to the input's layout
+    return _Checked(x, m, N, gamma, beta, e, grad, symbolic, m * N <= EXACT_MAX)
+
+
+def _groups(c: _Checked, over_batch: bool, option: str) -> list[tuple[Any, Any, Any, Any]]:
+    """What is normalized together: each row (layer norm), or each column (the mistake)."""
+    x, grad, m, N = c.x, c.grad, c.m, c.N
+    if not over_batch:
+        return [(x[i], c.gamma, c.beta, None if grad is None else grad[i]) for i in range(m)]
+    if m < 2:
+        raise InputError(option, "has one example: over the batch there is nothing to normalize")
+    # each column is a "row" of m values; γⱼ, βⱼ are constant along it
+    cols = [[x[i][j] for i in range(m)] for j in range(N)]
+    gcols = None if grad is None else [[grad[i][j] for i in range(m)] for j in range(N)]
+    return [(cols[j], [c.gamma[j]] * m, [c.beta[j]] * m, None if gcols is None else gcols[j]) for j in range(N)]
+
+
+def _results(inp: Inputs, c: _Checked, stats: list[dict[str, Any]], over_batch: bool,
+             steps: list[Step]) -> dict[str, Any]:
+    """The result keys in the input's layout; with --grad-out also ∂L/∂γ and ∂L/∂β (their
+    steps are appended to ``steps``)."""
+    m, N, grad, flat = c.m, c.N, c.grad, inp.single
+
     def layout(key: str) -> list[list[Any]]:
         if over_batch:
             return [[stats[j][key][i] for j in range(N)] for i in range(m)]
         return [s[key] for s in stats]
 
-    xhat, y = layout("x_hat"), layout("y")
-    result: dict[str, Any] = {}
-    flat = inp.single
-
     def per_row(key: str) -> Any:
         vals = [s[key] for s in stats]
         return vals[0] if flat and not over_batch else vals
 
+    xhat, y = layout("x_hat"), layout("y")
+    result: dict[str, Any] = {}
     if inp.rms:
         result["rms"] = per_row("rms")
     else:
@@ -275,28 +312,25 @@ def solve(inp: Inputs, *, over_batch: bool = False, unbiased: bool = False) -> S
     if grad is not None:
         gx = layout("grad_x")
         result["grad_x"] = gx[0] if flat else gx
-        if exact:
-            ggam = [_tidy(_add([_sym(grad[i][j]) * xhat[i][j] for i in range(m)]), symbolic) for j in range(N)]
-            gbet = [_tidy(_add([_sym(grad[i][j]) for i in range(m)]), symbolic) for j in range(N)]
-        else:
-            G = [[_frac(v) for v in r] for r in grad]
-            ggam = [sympy.Float(math.fsum(float(G[i][j]) * float(xhat[i][j]) for i in range(m)))
-                    for j in range(N)]
-            gbet = [_rat(sum(G[i][j] for i in range(m))) for j in range(N)]
-        steps.extend(_param_grad_steps(grad, xhat, ggam, gbet, m, N, inp.rms, exact))
+        ggam, gbet = _param_grads(grad, xhat, m, N, c.exact, c.symbolic)
+        steps.extend(_param_grad_steps(grad, xhat, ggam, gbet, m, N, inp.rms, c.exact))
         result["grad_gamma"] = ggam
         if not inp.rms:
             result["grad_beta"] = gbet
-    notes: list[str] = []
-    if exact and not symbolic:
-        notes.append("exact arithmetic (SymPy)")
-    elif not exact:
-        notes.append(f"numeric path for {m}×{N} = {m * N} values (> {EXACT_MAX}): "
-                     + ("" if inp.rms else "mean and var are exact; ")
-                     + "the rest are double-precision values from exact sums (error of a few ulps)")
-    return Solution(command="ln-forward", inputs=_inputs(inp, m, N, gamma, beta, e, grad, exact),
-                    conventions=_conventions(inp, m, N, e, over_batch, unbiased, grad is not None),
-                    steps=tuple(steps), result=result, notes=tuple(notes))
+    return result
+
+
+def _param_grads(grad: list[list[Any]], xhat: list[list[Any]], m: int, N: int, exact: bool,
+                 symbolic: bool) -> tuple[list[Any], list[Any]]:
+    """∂L/∂γⱼ = Σᵢ gᵢⱼ·x̂ᵢⱼ and ∂L/∂βⱼ = Σᵢ gᵢⱼ, exactly or from exact sums in doubles."""
+    if exact:
+        ggam = [_tidy(_add([_sym(grad[i][j]) * xhat[i][j] for i in range(m)]), symbolic) for j in range(N)]
+        gbet = [_tidy(_add([_sym(grad[i][j]) for i in range(m)]), symbolic) for j in range(N)]
+        return ggam, gbet
+    G = [[_frac(v) for v in r] for r in grad]
+    ggam = [sympy.Float(math.fsum(float(G[i][j]) * float(xhat[i][j]) for i in range(m))) for j in range(N)]
+    gbet = [_rat(sum(G[i][j] for i in range(m))) for j in range(N)]
+    return ggam, gbet
 
 
 def _tidy(v: Any, symbolic: bool) -> Any:

@@ -422,88 +422,122 @@ def _lst(title: str, formula: Any, rows: list[dict[Any, Any]], values: list[Any]
     return steps
 
 
+class _Row(NamedTuple):
+    """One row's exact work: its values, γ, β, ε and how it is shown."""
+
+    X: list[Any]
+    Gm: list[Any]
+    Bt: list[Any]
+    e: Any
+    N: int
+    small: bool
+    xs: list[Any]
+    section: str
+    where: str
+    symbolic: bool
+
+    def tidy(self, v: Any) -> Any:
+        return sympy.expand(v) if self.symbolic else v
+
+
 def _row_exact(row: list[Any], gam: list[Any], bet: list[Any], e: Any, g: list[Any] | None, rms: bool,
                unbiased: bool, section: str, where: str, symbolic: bool) -> tuple[list[Step], dict[str, Any]]:
     X = [_sym(v) for v in row]
-    Gm = [_sym(v) for v in gam]
-    Bt = [_sym(v) for v in bet]
     N = len(X)
-    small = N <= SHOW_TERMS
-    xs = _xs(N)
+    r = _Row(X, [_sym(v) for v in gam], [_sym(v) for v in bet], e, N, N <= SHOW_TERMS, _xs(N), section,
+             where, symbolic)
     steps: list[Step] = []
-    tidy = (lambda v: sympy.expand(v)) if symbolic else (lambda v: v)
-    vals = dict(zip(xs, X))
     out: dict[str, Any] = {}
     if rms:
-        title = "mean of the squares over the features"
-        if small:
-            st = wstep(title, eq(MS, _mean_of(_sum_template(xs, 2), N)), vals, section=section)
-            ms = tidy(st.value)
-        else:
-            ms = tidy(_add([v ** 2 for v in X]) / N)
-            st = Step(title=title, section=section, value=ms,
-                      formula=Math("ms = (1/N)·Σⱼ xⱼ²", r"\mathrm{ms} = \frac{1}{N}\sum_j x_j^2"))
-        steps.append(st)
-        if (ms + e).is_number and ms + e == 0:
-            raise _zero_error(True, where)
-        st = wstep("rms, the divisor (ε inside the root)",
-                   eq(RMS, Pow(Add(MS, EPS, evaluate=False), Rational(1, 2), evaluate=False)),
-                   {MS: ms, EPS: e}, section=section)
-        steps.append(st)
-        rv = st.value
-        out["rms"] = rv
-        xh_t = Mul(X_J, Pow(RMS, -1, evaluate=False), evaluate=False)
-        xhat = [tidy(v / rv) for v in X]
-        steps.extend(_lst("normalized x̂ⱼ = xⱼ/rms", eq(XH_J, xh_t), [{X_J: v, RMS: rv} for v in X], xhat,
-                           section=section, show=small))
-        rstd = 1 / rv
+        xhat, rstd = _rms_exact(r, steps, out)
     else:
-        if unbiased and N < 2:
-            raise InputError("--x", "has one feature: the unbiased variance divides by N − 1 = 0")
-        n_div = N - 1 if unbiased else N
-        title = "mean over the features"
-        if small:
-            st = wstep(title, eq(MU, _mean_of(_sum_template(xs), N)), vals, section=section)
-            mu = tidy(st.value)
-        else:
-            mu = tidy(_add(X) / N)
-            st = Step(title=title, section=section, value=mu,
-                      formula=Math("μ = (1/N)·Σⱼ xⱼ", r"\mu = \frac{1}{N}\sum_j x_j"))
-        steps.append(st)
-        title = ("variance over the features (unbiased, 1/(N − 1))" if unbiased else
-                 "variance over the features (biased, 1/N)")
-        if small:
-            st = wstep(title, eq(VAR, _mean_of(_sum_template(xs, 2, MU), n_div)), {**vals, MU: mu},
-                       section=section)
-            var = tidy(st.value)
-        else:
-            var = tidy(_add([(v - mu) ** 2 for v in X]) / n_div)
-            st = Step(title=title, section=section, value=var,
-                      formula=Math(f"σ² = (1/{'(N − 1)' if unbiased else 'N'})·Σⱼ (xⱼ − μ)²",
-                                   rf"\sigma^2 = \frac{{1}}{{{'N - 1' if unbiased else 'N'}}}\sum_j (x_j - \mu)^2"))
-        steps.append(st)
-        V = var + e
-        if V.is_number and V == 0:
-            raise _zero_error(False, where)
-        out["mean"], out["var"] = mu, var
-        rstd = 1 / sympy.sqrt(V)
-        xh_t = Mul(Add(X_J, Mul(-1, MU, evaluate=False), evaluate=False),
-                   Pow(Add(VAR, EPS, evaluate=False), Rational(-1, 2), evaluate=False), evaluate=False)
-        xhat = [tidy(v - mu) * rstd for v in X]
-        steps.extend(_lst("normalized x̂ⱼ", eq(XH_J, xh_t), [{X_J: v, MU: mu, VAR: var, EPS: e} for v in X],
-                           xhat, section=section, show=small))
+        xhat, rstd = _normalize_exact(r, unbiased, steps, out)
     out["x_hat"] = xhat
     y_t = Mul(GAM_J, XH_J, evaluate=False) if rms else Add(Mul(GAM_J, XH_J, evaluate=False), BET_J, evaluate=False)
+    Gm, Bt = r.Gm, r.Bt
     ys = [Gm[j] * xhat[j] + (0 if rms else Bt[j]) for j in range(N)]
     identity = all(v == 1 for v in Gm) and (rms or all(v == 0 for v in Bt))
     steps.extend(_lst("output yⱼ" + (" = x̂ⱼ (γ = 1" + ("" if rms else ", β = 0") + ")" if identity else ""),
                        eq(Y_J, y_t), [{GAM_J: Gm[j], XH_J: xhat[j], **({} if rms else {BET_J: Bt[j]})}
-                                      for j in range(N)], ys, section=section, show=small and not identity))
+                                      for j in range(N)], ys, section=section, show=r.small and not identity))
     out["y"] = ys
-    if g is None:
-        return steps, out
-    # backward within the row
-    Gr = [_sym(v) for v in g]
+    if g is not None:
+        out["grad_x"] = _backward_exact(r, [_sym(v) for v in g], xhat, rstd, rms, unbiased, steps, out)
+    return steps, out
+
+
+def _rms_exact(r: _Row, steps: list[Step], out: dict[str, Any]) -> tuple[list[Any], Any]:
+    """RMSNorm's forward: the mean of the squares, the rms and x̂ⱼ = xⱼ/rms."""
+    X, N, section = r.X, r.N, r.section
+    title = "mean of the squares over the features"
+    if r.small:
+        st = wstep(title, eq(MS, _mean_of(_sum_template(r.xs, 2), N)), dict(zip(r.xs, X)), section=section)
+        ms = r.tidy(st.value)
+    else:
+        ms = r.tidy(_add([v ** 2 for v in X]) / N)
+        st = Step(title=title, section=section, value=ms,
+                  formula=Math("ms = (1/N)·Σⱼ xⱼ²", r"\mathrm{ms} = \frac{1}{N}\sum_j x_j^2"))
+    steps.append(st)
+    if (ms + r.e).is_number and ms + r.e == 0:
+        raise _zero_error(True, r.where)
+    st = wstep("rms, the divisor (ε inside the root)",
+               eq(RMS, Pow(Add(MS, EPS, evaluate=False), Rational(1, 2), evaluate=False)),
+               {MS: ms, EPS: r.e}, section=section)
+    steps.append(st)
+    rv = st.value
+    out["rms"] = rv
+    xh_t = Mul(X_J, Pow(RMS, -1, evaluate=False), evaluate=False)
+    xhat = [r.tidy(v / rv) for v in X]
+    steps.extend(_lst("normalized x̂ⱼ = xⱼ/rms", eq(XH_J, xh_t), [{X_J: v, RMS: rv} for v in X], xhat,
+                       section=section, show=r.small))
+    return xhat, 1 / rv
+
+
+def _normalize_exact(r: _Row, unbiased: bool, steps: list[Step], out: dict[str, Any]) -> tuple[list[Any], Any]:
+    """Layer norm's forward: μ, σ² (biased, or the unbiased mistake) and x̂ⱼ."""
+    X, N, section, e = r.X, r.N, r.section, r.e
+    if unbiased and N < 2:
+        raise InputError("--x", "has one feature: the unbiased variance divides by N − 1 = 0")
+    n_div = N - 1 if unbiased else N
+    vals = dict(zip(r.xs, X))
+    title = "mean over the features"
+    if r.small:
+        st = wstep(title, eq(MU, _mean_of(_sum_template(r.xs), N)), vals, section=section)
+        mu = r.tidy(st.value)
+    else:
+        mu = r.tidy(_add(X) / N)
+        st = Step(title=title, section=section, value=mu,
+                  formula=Math("μ = (1/N)·Σⱼ xⱼ", r"\mu = \frac{1}{N}\sum_j x_j"))
+    steps.append(st)
+    title = ("variance over the features (unbiased, 1/(N − 1))" if unbiased else
+             "variance over the features (biased, 1/N)")
+    if r.small:
+        st = wstep(title, eq(VAR, _mean_of(_sum_template(r.xs, 2, MU), n_div)), {**vals, MU: mu},
+                   section=section)
+        var = r.tidy(st.value)
+    else:
+        var = r.tidy(_add([(v - mu) ** 2 for v in X]) / n_div)
+        st = Step(title=title, section=section, value=var,
+                  formula=Math(f"σ² = (1/{'(N − 1)' if unbiased else 'N'})·Σⱼ (xⱼ − μ)²",
+                               rf"\sigma^2 = \frac{{1}}{{{'N - 1' if unbiased else 'N'}}}\sum_j (x_j - \mu)^2"))
+    steps.append(st)
+    V = var + e
+    if V.is_number and V == 0:
+        raise _zero_error(False, r.where)
+    out["mean"], out["var"] = mu, var
+    rstd = 1 / sympy.sqrt(V)
+    xh_t = Mul(Add(X_J, Mul(-1, MU, evaluate=False), evaluate=False),
+               Pow(Add(VAR, EPS, evaluate=False), Rational(-1, 2), evaluate=False), evaluate=False)
+    xhat = [r.tidy(v - mu) * rstd for v in X]
+    steps.extend(_lst("normalized x̂ⱼ", eq(XH_J, xh_t), [{X_J: v, MU: mu, VAR: var, EPS: e} for v in X],
+                       xhat, section=section, show=r.small))
+    return xhat, rstd
+
+
+def _backward_exact(r: _Row, Gr: list[Any], xhat: list[Any], rstd: Any, rms: bool, unbiased: bool,
+                    steps: list[Step], out: dict[str, Any]) -> list[Any]:
+    """∂L/∂x within the row, through x̂ (and σ², μ, or the rms)."""
+    N, section, small, Gm, tidy = r.N, r.section, r.small, r.Gm, r.tidy
     dxh = [tidy(Gr[j] * Gm[j]) for j in range(N)]
     steps.extend(_lst("backward: δⱼ = ∂L/∂x̂ⱼ = gⱼ·γⱼ (gⱼ = ∂L/∂yⱼ)", eq(D_J, Mul(G_J, GAM_J, evaluate=False)),
                        [{G_J: Gr[j], GAM_J: Gm[j]} for j in range(N)], dxh, section=section, show=small))
@@ -526,29 +560,28 @@ def _row_exact(row: list[Any], gam: list[Any], bet: list[Any], e: Any, g: list[A
                            [{D_J: dxh[j], XH_J: xhat[j], S_2: S2, N_SYM: N, RMS: out["rms"]} for j in range(N)],
                            gx, section=section, show=small,
                            note="through x̂ and rms: ∂rms/∂xⱼ = xⱼ/(N·rms)"))
+        return gx
+    S1 = tidy(_add(dxh))
+    title1 = "backward: S₁ = Σₖ δₖ"
+    if small:
+        steps.append(wstep(title1, eq(S_1, _sum_template(ds)), dict(zip(ds, dxh)), value=S1, section=section))
     else:
-        S1 = tidy(_add(dxh))
-        title1 = "backward: S₁ = Σₖ δₖ"
-        if small:
-            steps.append(wstep(title1, eq(S_1, _sum_template(ds)), dict(zip(ds, dxh)), value=S1, section=section))
-        else:
-            steps.append(Step(title=title1, section=section, value=S1,
-                              formula=Math("S₁ = Σₖ δₖ", r"S_1 = \sum_k \delta_k")))
-        steps.append(s2_st)
-        # with 1/(N − 1) in σ², the x̂ term carries N/(N − 1)
-        coef = Rational(N, N - 1 if unbiased else N)
-        last = Mul(-1, *([coef] if coef != 1 else []), XH_J, S_2, evaluate=False)
-        inner = Add(Mul(N_SYM, D_J, evaluate=False), Mul(-1, S_1, evaluate=False), last, evaluate=False)
-        gx_t = Mul(inner, Pow(Mul(N_SYM, Pow(Add(VAR, EPS, evaluate=False), Rational(1, 2), evaluate=False),
-                                  evaluate=False), -1, evaluate=False), evaluate=False)
-        gx = [tidy(N * dxh[j] - S1 - coef * xhat[j] * S2) * rstd / N for j in range(N)]
-        steps.extend(_lst("backward: ∂L/∂xⱼ", eq(DX_J, gx_t),
-                           [{N_SYM: N, D_J: dxh[j], S_1: S1, XH_J: xhat[j], S_2: S2, VAR: out["var"], EPS: e}
-                            for j in range(N)], gx, section=section, show=small,
-                           note="the chain through x̂, σ² and μ collected (Ioffe & Szegedy's form): "
-                                "each row's ∂L/∂x sums to 0"))
-    out["grad_x"] = gx
-    return steps, out
+        steps.append(Step(title=title1, section=section, value=S1,
+                          formula=Math("S₁ = Σₖ δₖ", r"S_1 = \sum_k \delta_k")))
+    steps.append(s2_st)
+    # with 1/(N − 1) in σ², the x̂ term carries N/(N − 1)
+    coef = Rational(N, N - 1 if unbiased else N)
+    last = Mul(-1, *([coef] if coef != 1 else []), XH_J, S_2, evaluate=False)
+    inner = Add(Mul(N_SYM, D_J, evaluate=False), Mul(-1, S_1, evaluate=False), last, evaluate=False)
+    gx_t = Mul(inner, Pow(Mul(N_SYM, Pow(Add(VAR, EPS, evaluate=False), Rational(1, 2), evaluate=False),
+                              evaluate=False), -1, evaluate=False), evaluate=False)
+    gx = [tidy(N * dxh[j] - S1 - coef * xhat[j] * S2) * rstd / N for j in range(N)]
+    steps.extend(_lst("backward: ∂L/∂xⱼ", eq(DX_J, gx_t),
+                       [{N_SYM: N, D_J: dxh[j], S_1: S1, XH_J: xhat[j], S_2: S2, VAR: out["var"], EPS: r.e}
+                        for j in range(N)], gx, section=section, show=small,
+                       note="the chain through x̂, σ² and μ collected (Ioffe & Szegedy's form): "
+                            "each row's ∂L/∂x sums to 0"))
+    return gx
 
 
 def _param_grad_steps(grad: list[list[Any]], xhat: list[list[Any]], ggam: list[Any], gbet: list[Any],

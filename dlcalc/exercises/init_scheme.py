@@ -345,50 +345,7 @@ def solve(inp: Inputs, *, fan_sum: bool = False, no_gain: bool = False, var_as_s
     fi = sympy.Integer(inp.fan_in) if inp.fan_in is not None else None
     fo = sympy.Integer(inp.fan_out) if inp.fan_out is not None else None
     sec = s
-    if family == "xavier":
-        std_step = step("std (Glorot & Bengio; torch.nn.init.xavier_*)",
-                        eq(SIGMA, Mul(G, Pow(Mul(2, Pow(Add(N_IN, N_OUT, evaluate=False), -1, evaluate=False),
-                                                 evaluate=False), Rational(1, 2), evaluate=False), evaluate=False)),
-                        {G: gain, N_IN: fi, N_OUT: fo}, section=sec)
-        conventions["scheme"] = ("torch.nn.init.xavier_uniform_: U(−b, b), b = √3·σ" if uniform else
-                                 "torch.nn.init.xavier_normal_: N(0, σ²)") + \
-            ", σ = gain·√(2/(fan_in + fan_out))"
-    elif family in ("he", "lecun"):
-        fan_name = "fan_in" if family == "lecun" else inp.mode
-        n = fi if fan_name == "fan_in" else fo
-        fan_sym = N_IN if fan_name == "fan_in" else N_OUT
-        if fan_sum:  # the mistake: fan_in + fan_out where fan_in is meant
-            n = fi + fo
-            std_step = step(f"std with fan_in + fan_out in place of {fan_name}",
-                            eq(SIGMA, Mul(G, Pow(Add(N_IN, N_OUT, evaluate=False), Rational(-1, 2), evaluate=False),
-                                          evaluate=False)), {G: gain, N_IN: fi, N_OUT: fo}, section=sec)
-        else:
-            std_step = step(("std (He et al.; torch.nn.init.kaiming_*)" if family == "he" else
-                             "std (LeCun: Var(w) = gain²/fan_in)"),
-                            eq(SIGMA, Mul(G, Pow(fan_sym, Rational(-1, 2), evaluate=False), evaluate=False)),
-                            {G: gain, fan_sym: n}, section=sec)
-        conventions["scheme"] = (
-            (f"torch.nn.init.kaiming_{'uniform' if uniform else 'normal'}_ with mode={inp.mode!r}: "
-             f"σ = gain/√{inp.mode}") if family == "he" else
-            ("LeCun (1998): σ = gain/√fan_in, gain 1 by default (Var(w) = 1/fan_in); a plain normal, "
-             "not the truncated normal of Keras's lecun_normal") if not uniform else
-            "LeCun (1998): U(−b, b), b = √3·σ = gain·√(3/fan_in), gain 1 by default")
-        if family == "he" and uniform:
-            conventions["scheme"] += "; U(−b, b), b = √3·σ = gain·√(3/fan)"
-    elif s == "normal":
-        std = inp.std if inp.std is not None else sympy.Integer(1)
-        std_step = step("std (given)", eq(SIGMA, std), section=sec)
-        conventions["scheme"] = "N(0, σ²) with the given σ (torch.nn.init.normal_, default std 1)"
-    else:
-        if inp.std is not None:
-            std_step = step("std (given)", eq(SIGMA, inp.std), section=sec)
-        else:
-            bnd = inp.bound if inp.bound is not None else sympy.Integer(1)
-            steps.append(step("bound (given)", eq(B, bnd), section=sec))
-            std_step = step("std of U(−b, b): Var = b²/3", eq(SIGMA, Mul(B, Pow(3, Rational(-1, 2), evaluate=False),
-                                                                         evaluate=False)), {B: bnd}, section=sec)
-        conventions["scheme"] = ("U(−b, b), symmetric (torch.nn.init.uniform_(w, -b, b)); its std is b/√3; "
-                                 "default b = 1")
+    std_step, conventions["scheme"] = _std_step(inp, family, uniform, gain, fi, fo, fan_sum, steps)
     std = std_step.value
     variance = sympy.expand(std ** 2) if std.free_symbols else std ** 2
     bound = None
@@ -439,6 +396,66 @@ def solve(inp: Inputs, *, fan_sum: bool = False, no_gain: bool = False, var_as_s
         conventions["fans"] = ("from the shape out × in × k₁ × …: fan_in = in·k₁·…, fan_out = out·k₁·… "
                                "(torch.nn.init._calculate_fan_in_and_fan_out)")
     conventions["bound"] = "b of U(−b, b); null for the normal schemes"
+    inputs = _inputs(inp, family)
+    return Solution(command="init", inputs=inputs, conventions=conventions, steps=tuple(steps),
+                    result=result, notes=tuple(notes))
+
+
+def _std_step(inp: Inputs, family: str, uniform: bool, gain: Any, fi: Any, fo: Any, fan_sum: bool,
+              steps: list[Step]) -> tuple[Step, str]:
+    """The step that gives σ for the scheme, and the scheme's convention (a given bound's
+    step is appended to ``steps``)."""
+    s = inp.scheme
+    sec = s
+    if family == "xavier":
+        std_step = step("std (Glorot & Bengio; torch.nn.init.xavier_*)",
+                        eq(SIGMA, Mul(G, Pow(Mul(2, Pow(Add(N_IN, N_OUT, evaluate=False), -1, evaluate=False),
+                                                 evaluate=False), Rational(1, 2), evaluate=False), evaluate=False)),
+                        {G: gain, N_IN: fi, N_OUT: fo}, section=sec)
+        scheme = ("torch.nn.init.xavier_uniform_: U(−b, b), b = √3·σ" if uniform else
+                                 "torch.nn.init.xavier_normal_: N(0, σ²)") + \
+            ", σ = gain·√(2/(fan_in + fan_out))"
+    elif family in ("he", "lecun"):
+        fan_name = "fan_in" if family == "lecun" else inp.mode
+        n = fi if fan_name == "fan_in" else fo
+        fan_sym = N_IN if fan_name == "fan_in" else N_OUT
+        if fan_sum:  # the mistake: fan_in + fan_out where fan_in is meant
+            n = fi + fo
+            std_step = step(f"std with fan_in + fan_out in place of {fan_name}",
+                            eq(SIGMA, Mul(G, Pow(Add(N_IN, N_OUT, evaluate=False), Rational(-1, 2), evaluate=False),
+                                          evaluate=False)), {G: gain, N_IN: fi, N_OUT: fo}, section=sec)
+        else:
+            std_step = step(("std (He et al.; torch.nn.init.kaiming_*)" if family == "he" else
+                             "std (LeCun: Var(w) = gain²/fan_in)"),
+                            eq(SIGMA, Mul(G, Pow(fan_sym, Rational(-1, 2), evaluate=False), evaluate=False)),
+                            {G: gain, fan_sym: n}, section=sec)
+        scheme = (
+            (f"torch.nn.init.kaiming_{'uniform' if uniform else 'normal'}_ with mode={inp.mode!r}: "
+             f"σ = gain/√{inp.mode}") if family == "he" else
+            ("LeCun (1998): σ = gain/√fan_in, gain 1 by default (Var(w) = 1/fan_in); a plain normal, "
+             "not the truncated normal of Keras's lecun_normal") if not uniform else
+            "LeCun (1998): U(−b, b), b = √3·σ = gain·√(3/fan_in), gain 1 by default")
+        if family == "he" and uniform:
+            scheme += "; U(−b, b), b = √3·σ = gain·√(3/fan)"
+    elif s == "normal":
+        std = inp.std if inp.std is not None else sympy.Integer(1)
+        std_step = step("std (given)", eq(SIGMA, std), section=sec)
+        scheme = "N(0, σ²) with the given σ (torch.nn.init.normal_, default std 1)"
+    else:
+        if inp.std is not None:
+            std_step = step("std (given)", eq(SIGMA, inp.std), section=sec)
+        else:
+            bnd = inp.bound if inp.bound is not None else sympy.Integer(1)
+            steps.append(step("bound (given)", eq(B, bnd), section=sec))
+            std_step = step("std of U(−b, b): Var = b²/3", eq(SIGMA, Mul(B, Pow(3, Rational(-1, 2), evaluate=False),
+                                                                         evaluate=False)), {B: bnd}, section=sec)
+        scheme = ("U(−b, b), symmetric (torch.nn.init.uniform_(w, -b, b)); its std is b/√3; "
+                                 "default b = 1")
+    return std_step, scheme
+
+
+def _inputs(inp: Inputs, family: str) -> dict[str, Any]:
+    s = inp.scheme
     inputs: dict[str, Any] = {"scheme": s}
     for k in ("fan_in", "fan_out"):
         if getattr(inp, k) is not None:
@@ -453,8 +470,7 @@ def solve(inp: Inputs, *, fan_sum: bool = False, no_gain: bool = False, var_as_s
     if inp.depth is not None:
         inputs.update({"depth": sympy.Integer(inp.depth), "activation": inp.activation,
                        "input_var": inp.input_var})
-    return Solution(command="init", inputs=inputs, conventions=conventions, steps=tuple(steps),
-                    result=result, notes=tuple(notes))
+    return inputs
 
 
 # --------------------------------------------------------------------------- through depth

@@ -8,6 +8,7 @@ know nothing about particular exercises.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from fractions import Fraction
 from typing import Any, Callable, Mapping
 
 import sympy
@@ -144,11 +145,35 @@ def as_sympy(x: Any) -> Any:
         return sympy.Float(x)
     if isinstance(x, (list, tuple)):
         return sympy.Matrix(x)
-    from fractions import Fraction
-
     if isinstance(x, Fraction):
         return sympy.Rational(x.numerator, x.denominator)
     raise TypeError(f"cannot convert {type(x).__name__} to SymPy")
+
+
+def sympy_number(v: Any) -> Any:
+    """A parsed number (the Fractions of :func:`dlcalc.parse.parse_value_fast`, or an int)
+    as SymPy; SymPy values pass through."""
+    if isinstance(v, Fraction):
+        return sympy.Rational(v.numerator, v.denominator)
+    if isinstance(v, int):
+        return sympy.Integer(v)
+    return v
+
+
+def fraction_of(v: Any) -> Fraction:
+    """A parsed number as an exact Fraction (an irrational one: its nearest double)."""
+    if isinstance(v, Fraction):
+        return v
+    if isinstance(v, int):
+        return Fraction(v)
+    if v.is_Rational:
+        return Fraction(int(v.p), int(v.q))
+    return Fraction(float(sympy.N(v, 30)))
+
+
+def is_symbolic(v: Any) -> bool:
+    """Whether a value holds a symbol."""
+    return isinstance(v, sympy.Basic) and bool(v.free_symbols)
 
 
 class Shown(sympy.Symbol):

@@ -38,6 +38,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from dlcalc.board import Named, eq, step, steps_of
 from dlcalc.core import Math, Mistake, Solution, Step, xreplace_unevaluated
+from dlcalc.core import fraction_of as _frac, is_symbolic as _is_symbolic, sympy_number as _sym
 from dlcalc.errors import InputError
 from dlcalc.registry import ARGUMENTS, FLAG, Command, Option
 
@@ -286,30 +287,6 @@ def parse_batch(values: Sequence[str], x: str | None) -> tuple[list[list[Any]], 
 def _add(values: Sequence[Any]) -> Any:
     """A sum built pairwise: sums of numbers never reach sympy.Add's flatten (a slow first import)."""
     return functools.reduce(operator.add, values, sympy.Integer(0))
-
-
-def _sym(v: Any) -> Any:
-    """A parsed number (Fraction or SymPy) as SymPy."""
-    if isinstance(v, Fraction):
-        return Rational(v.numerator, v.denominator)
-    if isinstance(v, int):
-        return sympy.Integer(v)
-    return v
-
-
-def _frac(v: Any) -> Fraction:
-    """A parsed number as an exact Fraction (an irrational one: its nearest double)."""
-    if isinstance(v, Fraction):
-        return v
-    if isinstance(v, int):
-        return Fraction(v)
-    if v.is_Rational:
-        return Fraction(int(v.p), int(v.q))
-    return Fraction(float(sympy.N(v, 30)))
-
-
-def _is_symbolic(v: Any) -> bool:
-    return isinstance(v, sympy.Basic) and bool(v.free_symbols)
 
 
 @functools.lru_cache(maxsize=4096, typed=True)

@@ -35,6 +35,7 @@ from sympy import Add, Mul, Pow, Rational, Symbol
 
 from dlcalc.board import eq
 from dlcalc.core import Math, Mistake, Solution, Step
+from dlcalc.core import fraction_of as _frac, is_symbolic as _symbolic, sympy_number as _sym
 from dlcalc.board import Named, step as wstep, steps_of as wlist
 from dlcalc.errors import InputError
 from dlcalc.registry import ARGUMENTS, FLAG, Command, Option
@@ -133,28 +134,6 @@ def parse(*, values: Sequence[str] | None, x: str | None, gamma: str, beta: str 
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _sym(v: Any) -> Any:
-    if isinstance(v, Fraction):
-        return Rational(v.numerator, v.denominator)
-    if isinstance(v, int):
-        return sympy.Integer(v)
-    return v
-
-
-def _frac(v: Any) -> Fraction:
-    if isinstance(v, Fraction):
-        return v
-    if isinstance(v, int):
-        return Fraction(v)
-    if v.is_Rational:
-        return Fraction(int(v.p), int(v.q))
-    return Fraction(float(sympy.N(v, 30)))
-
-
-def _symbolic(v: Any) -> bool:
-    return isinstance(v, sympy.Basic) and bool(v.free_symbols)
 
 
 def _add(values: Sequence[Any]) -> Any:

@@ -33,6 +33,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from dlcalc.board import eq, sigmoid
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, substitute
+from dlcalc.core import is_symbolic as _symbolic, sympy_number as _sym
 from dlcalc.errors import InputError
 from dlcalc.registry import Command, Option
 
@@ -205,15 +206,6 @@ def _check_probabilities(t: Sequence[Any]) -> None:
 # --------------------------------------------------------------------------- helpers
 
 
-def _sym(v: Any) -> Any:
-    """A parsed value (Fraction or SymPy) as SymPy."""
-    if isinstance(v, Fraction):
-        return sympy.Rational(v.numerator, v.denominator)
-    if isinstance(v, int):
-        return sympy.Integer(v)
-    return v
-
-
 def _frac(v: Any) -> Fraction:
     if isinstance(v, Fraction):
         return v
@@ -221,10 +213,6 @@ def _frac(v: Any) -> Fraction:
     if v.is_Rational:
         return Fraction(int(v.p), int(v.q))
     raise TypeError("not rational")
-
-
-def _symbolic(v: Any) -> bool:
-    return isinstance(v, sympy.Basic) and bool(v.free_symbols)
 
 
 def show(v: Any) -> Any:

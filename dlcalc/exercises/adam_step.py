@@ -775,6 +775,44 @@ def solve(inp: Inputs, *, bias_correction: bool = True, eps_inside_sqrt: bool = 
                 square_grad=square_grad, correct_only=correct_only, carry_corrected=carry_corrected)
 
 
+def gradient_source(grads: Any, loss: Any, steps: int | None, n: int,
+                    vector: bool) -> tuple[list[list[Any]], list[Any] | None, int]:
+    """Where the gradients come from, checked (shared by adam-step and optim-step): the given
+    ones as components like θ, or the loss's gradient derived by SymPy; and the step count."""
+    if (grads is None) == (loss is None):
+        raise InputError("--grad" if grads is None else "--loss",
+                         "is missing: give --grad once per step, or --loss EXPR with --steps N"
+                         if grads is None else "cannot be combined with --grad")
+    variables = loss_variables(n, vector)
+    if grads is not None:
+        if not grads:
+            raise InputError("--grad", "is missing: give --grad once per step")
+        if len(grads) > MAX_GRADS:
+            raise InputError("--grad", f"is given {len(grads):,} times; at most {MAX_GRADS:,}")
+        if steps is not None and steps != len(grads):
+            raise InputError("--steps", f"is {steps}, but --grad is given {len(grads)} "
+                                        f"time{'s' if len(grads) != 1 else ''} "
+                                        "(with --grad the number of steps is the number of gradients)")
+        given = [_as_components(g, n, "--grad", f"value {k + 1}") for k, g in enumerate(grads)]
+        return given, None, len(given)
+    loss = as_sympy(loss)
+    if not isinstance(loss, sympy.Expr):
+        raise InputError("--loss", "must be a single expression")
+    stray = sorted(str(s) for s in loss.free_symbols - set(variables))
+    if stray:
+        names = ", ".join(str(v) for v in variables) if n <= 4 else f"theta1 … theta{n}"
+        shape = "a scalar" if not vector else f"a vector of {n}"
+        raise InputError("--loss", f"uses {', '.join(stray[:5])}, which {'is' if len(stray) == 1 else 'are'} "
+                                   f"not a component of θ; θ is {shape}, so the variables are {names}")
+    if n > MAX_LOSS_COMPONENTS:
+        raise InputError("--theta", f"has {n:,} components; --loss works with at most {MAX_LOSS_COMPONENTS} "
+                                    "(give the gradients with --grad for larger θ)")
+    T = 1 if steps is None else steps
+    if not (1 <= T <= MAX_STEPS):
+        raise InputError("--steps", f"must be between 1 and {MAX_STEPS:,}, got {T}")
+    return [], [sympy.diff(loss, v) for v in variables], T
+
+
 def work(theta: Any, grads: list[Any] | None = None, *, loss: Any = None, steps: int | None = None,
           lr: Any = DEFAULTS["lr"], beta1: Any = DEFAULTS["beta1"], beta2: Any = DEFAULTS["beta2"],
           eps: Any = DEFAULTS["eps"], weight_decay: Any = DEFAULTS["weight_decay"],
@@ -804,42 +842,8 @@ def work(theta: Any, grads: list[Any] | None = None, *, loss: Any = None, steps:
     eps = _check_param(eps, "--eps")
     weight_decay = _check_param(weight_decay, "--weight-decay")
 
-    # where the gradients come from
-    if (grads is None) == (loss is None):
-        raise InputError("--grad" if grads is None else "--loss",
-                         "is missing: give --grad once per step, or --loss EXPR with --steps N"
-                         if grads is None else "cannot be combined with --grad")
+    given, grad_exprs, T = gradient_source(grads, loss, steps, n, vector)
     variables = loss_variables(n, vector)
-    grad_exprs: list[Any] | None = None
-    given: list[list[Any]] = []
-    if grads is not None:
-        if not grads:
-            raise InputError("--grad", "is missing: give --grad once per step")
-        if len(grads) > MAX_GRADS:
-            raise InputError("--grad", f"is given {len(grads):,} times; at most {MAX_GRADS:,}")
-        if steps is not None and steps != len(grads):
-            raise InputError("--steps", f"is {steps}, but --grad is given {len(grads)} "
-                                        f"time{'s' if len(grads) != 1 else ''} "
-                                        "(with --grad the number of steps is the number of gradients)")
-        given = [_as_components(g, n, "--grad", f"value {k + 1}") for k, g in enumerate(grads)]
-        T = len(given)
-    else:
-        loss = as_sympy(loss)
-        if not isinstance(loss, sympy.Expr):
-            raise InputError("--loss", "must be a single expression")
-        stray = sorted(str(s) for s in loss.free_symbols - set(variables))
-        if stray:
-            names = ", ".join(str(v) for v in variables) if n <= 4 else f"theta1 … theta{n}"
-            shape = "a scalar" if not vector else f"a vector of {n}"
-            raise InputError("--loss", f"uses {', '.join(stray[:5])}, which {'is' if len(stray) == 1 else 'are'} "
-                                       f"not a component of θ; θ is {shape}, so the variables are {names}")
-        if n > MAX_LOSS_COMPONENTS:
-            raise InputError("--theta", f"has {n:,} components; --loss works with at most {MAX_LOSS_COMPONENTS} "
-                                        "(give the gradients with --grad for larger θ)")
-        T = 1 if steps is None else steps
-        if not (1 <= T <= MAX_STEPS):
-            raise InputError("--steps", f"must be between 1 and {MAX_STEPS:,}, got {T}")
-        grad_exprs = [sympy.diff(loss, v) for v in variables]
     if T * n > MAX_WORK:
         raise InputError("--steps" if grads is None else "--grad",
                          f"asks for {T:,} steps of a θ with {n:,} components; at most {MAX_WORK:,} "

@@ -645,42 +645,8 @@ def solve(inp: Inputs, *, first_step_copy: bool = True, bias_correction: bool = 
     th0 = _as_components(list(theta) if vector else theta, None, "--theta", "θ")
     n = len(th0)
 
+    given, grad_exprs, T_ = _adam.gradient_source(grads, loss, inp.steps, n, vector)
     variables = loss_variables(n, vector)
-    grad_exprs: list[Any] | None = None
-    given: list[list[Any]] = []
-    if (grads is None) == (loss is None):
-        raise InputError("--grad" if grads is None else "--loss",
-                         "is missing: give --grad once per step, or --loss EXPR with --steps N"
-                         if grads is None else "cannot be combined with --grad")
-    if grads is not None:
-        if not grads:
-            raise InputError("--grad", "is missing: give --grad once per step")
-        if len(grads) > MAX_GRADS:
-            raise InputError("--grad", f"is given {len(grads):,} times; at most {MAX_GRADS:,}")
-        if inp.steps is not None and inp.steps != len(grads):
-            raise InputError("--steps", f"is {inp.steps}, but --grad is given {len(grads)} "
-                                        f"time{'s' if len(grads) != 1 else ''} "
-                                        "(with --grad the number of steps is the number of gradients)")
-        given = [_as_components(list(g) if isinstance(g, (list, tuple)) else g, n, "--grad", f"value {k + 1}")
-                 for k, g in enumerate(grads)]
-        T_ = len(given)
-    else:
-        loss = as_sympy(loss)
-        if not isinstance(loss, sympy.Expr):
-            raise InputError("--loss", "must be a single expression")
-        stray = sorted(str(s) for s in loss.free_symbols - set(variables))
-        if stray:
-            names = ", ".join(str(v) for v in variables) if n <= 4 else f"theta1 … theta{n}"
-            shape = "a scalar" if not vector else f"a vector of {n}"
-            raise InputError("--loss", f"uses {', '.join(stray[:5])}, which {'is' if len(stray) == 1 else 'are'} "
-                                       f"not a component of θ; θ is {shape}, so the variables are {names}")
-        if n > MAX_LOSS_COMPONENTS:
-            raise InputError("--theta", f"has {n:,} components; --loss works with at most {MAX_LOSS_COMPONENTS} "
-                                        "(give the gradients with --grad for larger θ)")
-        T_ = 1 if inp.steps is None else inp.steps
-        if not 1 <= T_ <= MAX_STEPS:
-            raise InputError("--steps", f"must be between 1 and {MAX_STEPS:,}, got {T_}")
-        grad_exprs = [sympy.diff(loss, v) for v in variables]
     if T_ * n > MAX_WORK:
         raise InputError("--steps" if grads is None else "--grad",
                          f"asks for {T_:,} steps of a θ with {n:,} components; at most {MAX_WORK:,} "

@@ -19,6 +19,7 @@ Hats and subscripts come from symbol names (``mhat_t`` prints m̂ₜ and ``\\hat
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Mapping
 
 import sympy
@@ -72,6 +73,15 @@ def written(formula: Any) -> Math:
     """The template as text and LaTeX, its terms and factors in the order written."""
     if isinstance(formula, (Math, str)) or formula is None:
         return formula
+    try:
+        return _written(formula)
+    except TypeError:  # an unhashable formula (a mutable Matrix): print it every time
+        return _written.__wrapped__(formula)
+
+
+@functools.lru_cache(maxsize=1024)
+def _written(formula: Any) -> Math:
+    """:func:`written` of a hashable template, once per process (templates are constants)."""
     from dlcalc.printing import TexPrinter, TextPrinter
 
     order = "none" if _built_unevaluated(formula) else None  # as written, or the printers' usual order

@@ -306,6 +306,8 @@ def tex_escape(s: str) -> str:
         token = _math_token(s, i, bool(math))
         if token is not None:
             tex, i = token
+            if tex.startswith("^") and math and "^" in math[-1]:
+                _bracket_last_atom(math)  # x̂²^2 is (x̂²)²: never a double superscript
             math.append(tex)
             continue
         if s[i] in _ACCENTS:  # a stray combining accent
@@ -319,6 +321,14 @@ def tex_escape(s: str) -> str:
     if math:
         out.append("$" + "".join(math) + "$")
     return "".join(out)
+
+
+def _bracket_last_atom(math: list[str]) -> None:
+    """Put the last base of a math run, with its scripts, in brackets."""
+    k = len(math) - 1
+    while k > 0 and math[k][:1] in "^_":
+        k -= 1
+    math[k:] = [r"\left(" + "".join(math[k:]) + r"\right)"]
 
 
 def _math_token(s: str, i: int, in_math: bool) -> tuple[str, int] | None:

@@ -332,10 +332,7 @@ def test_adam_step_brackets_bases_that_carry_a_superscript(args):
     assert _double_superscripts(r.stdout) == [], r.stdout
 
 
-@pytest.mark.parametrize("command", [
-    pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="known: ema's LaTeX puts β^t on a "
-                                            "superscripted symbol (xhat__2); open in issue 23"))
-    if c == "ema" else c for c in COMMANDS])
+@pytest.mark.parametrize("command", COMMANDS)
 def test_no_command_writes_a_double_superscript_for_a_superscripted_symbol(command):
     for option in _options(command):
         for value in ("a__b", "xhat__2"):

@@ -89,3 +89,9 @@ def test_plain_table_takes_the_common_cases():
         "1 │ 0.5 │ 15/38 ≈ 0.394737"]
     assert _plain_table(Records("history", records), 6, 25) is None  # too wide: Rich folds it
     assert _plain_table(Records("history", records), 6, None) is None  # not UTF-8: Rich draws ASCII
+
+
+def test_prose_never_puts_a_second_superscript_on_a_superscripted_symbol():
+    """x̂²^2 in a note means (x̂²)²; TeX refuses x^{2}^{2} ("Double superscript")."""
+    assert P.tex_escape("1 - x̂²^2") == r"1 - $\left(\hat{x}^{2}\right)^{2}$"
+    assert P.tex_escape("β₁^(t−i)") == r"$\beta _{1}^{t- i}$"  # a subscript then a superscript is fine

@@ -489,3 +489,11 @@ def test_plot_writes_exactly_the_named_file(tmp_path, monkeypatch):
     r = run_cli("quadratic-gd", *BASE["quadratic-gd"], "--plot", "run.png", "--json")
     assert r.code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.png"]
+
+
+@pytest.mark.parametrize("k", ["x", "3x", "x5"])
+def test_a_kernel_size_left_out_names_the_key_not_an_empty_layer(k):
+    """Issue 23: `conv2d k=x` said "--layer is empty"."""
+    r = run_cli("param-count", "--layer", f"conv2d in=3 out=4 k={k}")
+    assert r.code == 2 and "is empty" not in r.stderr
+    assert r.stderr.startswith("error: --layer conv2d: k must be sizes such as 3, 3x5")

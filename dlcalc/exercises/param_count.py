@@ -207,6 +207,8 @@ def _parts(text: str) -> list[str]:
 
 def _sizes(text: str, dims: int, option: str, what: str, lo: int = 1) -> tuple[Any, ...]:
     parts = _parts(text)
+    if any(not p.strip() for p in parts):  # k=x, k=3x: a size left out around the x
+        raise InputError(option, f"{what} must be sizes such as 3, 3x5 or (3, 5), got {text.strip()[:30]!r}")
     if dims and len(parts) == 1:
         parts = parts * dims
     if dims and len(parts) != dims:

@@ -19,14 +19,33 @@ Hats and subscripts come from symbol names (``mhat_t`` prints m̂ₜ and ``\\hat
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import sympy
 
 from dlcalc.core import Math, Shown, Step, as_sympy, xreplace_unevaluated
 
 _AUTO = object()
+_LEAN = [False]
+
+
+@contextlib.contextmanager
+def lean() -> Iterator[None]:
+    """Within, steps are built without their substituted lines: for ``dlcalc batch`` and
+    ``--brief``, which print no working.  Values and results are the same (a test
+    compares them for every README example)."""
+    before, _LEAN[0] = _LEAN[0], True
+    try:
+        yield
+    finally:
+        _LEAN[0] = before
+
+
+def showing() -> bool:
+    """Whether the substituted lines of the working are wanted (not inside :func:`lean`)."""
+    return not _LEAN[0]
 
 
 def eq(lhs: Any, rhs: Any) -> sympy.Equality:
@@ -51,7 +70,7 @@ def step(title: str, formula: Any, values: Mapping[Any, Any] | None = None, *, v
     """
     rhs = formula.rhs if isinstance(formula, sympy.Equality) else formula
     values = dict(values or {})
-    substituted = put_in(rhs, values) if values else None
+    substituted = put_in(rhs, values) if values and not _LEAN[0] else None
     if value is _AUTO:
         value = as_sympy(rhs).xreplace({k: as_sympy(v) for k, v in values.items()}) if values else rhs
         if finish is not None:
@@ -65,7 +84,7 @@ def steps_of(title: str, formula: Any, rows: list[Mapping[Any, Any]], value: lis
     """One step for a list of values of the same formula (one per feature, per row): the
     substituted line is the list of substitutions (``show=False`` leaves it out)."""
     rhs = formula.rhs if isinstance(formula, sympy.Equality) else formula
-    return Step(title=title, formula=written(formula), substituted=[put_in(rhs, r) for r in rows] if show else None,
+    return Step(title=title, formula=written(formula), substituted=[put_in(rhs, r) for r in rows] if show and not _LEAN[0] else None,
                 value=value, note=note, section=section)
 
 

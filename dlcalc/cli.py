@@ -7,6 +7,7 @@ never a traceback.  SymPy and the exercises are imported inside the commands, so
 ``dlcalc --help`` and ``dlcalc --version`` never import them.
 """
 
+import contextlib
 import errno
 import inspect
 import json
@@ -491,6 +492,15 @@ def _solve(compute: Callable[[], Any], check: Optional[List[str]], rtol: Optiona
     return solution
 
 
+def _lean_if(on: bool) -> Any:
+    """Steps without substituted lines when no working is printed (batch, --brief)."""
+    if not on:
+        return contextlib.nullcontext()
+    from dlcalc.board import lean
+
+    return lean()
+
+
 def _plot_path(plot: str) -> None:
     """``--plot`` names a PNG file to write: ``run.png`` (``.png`` alone would become ``.png.png``)."""
     if _BATCH[0]:
@@ -594,7 +604,7 @@ def run(compute: Callable[[], Any], *, json_out: bool, latex_out: bool, digits: 
         output: Any
         if sys.stderr.isatty():
             _install_progress()
-        with _deadline(limit):
+        with _deadline(limit), _lean_if(_LEAN[0] or (brief and plot is None)):
             solution = _call(lambda: _solve(compute, check, rel, abs_), limit)
             if plot is not None:
                 from dlcalc.plot import plot as draw

@@ -55,6 +55,19 @@ def short_decimal(r: sympy.Rational, max_digits: int = 12) -> str | None:
 
 def decimal_str(x: Any, digits: int = 6) -> str:
     """A decimal approximation of the number ``x`` to ``digits`` significant digits."""
+    if isinstance(x, sympy.Basic):
+        return _basic_decimal_str(x, digits)
+    return _decimal_str(x, digits)
+
+
+@functools.lru_cache(maxsize=4096)
+def _basic_decimal_str(x: sympy.Basic, digits: int) -> str:
+    """:func:`decimal_str` of a SymPy number, remembered (a value recurs in a step, the
+    answer and a table)."""
+    return _decimal_str(x, digits)
+
+
+def _decimal_str(x: Any, digits: int) -> str:
     value = sympy.N(x, digits + 5) if not isinstance(x, sympy.Float) else x
     if isinstance(value, sympy.Float):
         return mpmath.nstr(value._to_mpmath(value._prec), digits, strip_zeros=True,
@@ -520,10 +533,23 @@ def cell_text(v: Any, digits: int = 6) -> str:
         dec = short_decimal(v) if v.is_Rational else None
         if dec is not None:
             return dec
-        exact = text(v, digits)
         approx = "≈ " + decimal_str(v, digits)
-        return f"{exact} {approx}" if len(exact) <= CELL_EXACT_MAX_CHARS and not isinstance(v, sympy.Float) else approx
+        if isinstance(v, sympy.Float) or not _at_most_nodes(v, 2 * CELL_EXACT_MAX_CHARS):
+            return approx  # too big to print in a cell's few characters: not printed at all
+        exact = text(v, digits)
+        return f"{exact} {approx}" if len(exact) <= CELL_EXACT_MAX_CHARS else approx
     return value_text(v, digits)
+
+
+def _at_most_nodes(v: sympy.Basic, limit: int) -> bool:
+    """Whether the expression tree of ``v`` has at most ``limit`` nodes (stops counting
+    there): a bound on what can print in a few characters, without printing it."""
+    n = 0
+    for _ in sympy.preorder_traversal(v):
+        n += 1
+        if n > limit:
+            return False
+    return True
 
 
 @functools.lru_cache(maxsize=4096)

@@ -313,7 +313,7 @@ def test_json_shape():
     sections = {s.get("section") for s in out["steps"]}
     assert {"step 1", "step 2"} <= sections
     titles = [s["title"] for s in out["steps"]]
-    assert any("derived" in t for t in titles)
+    assert any("chain rule" in t for t in titles)
 
 
 def test_latex_is_an_align_block():
@@ -328,11 +328,24 @@ def test_text_shows_the_working():
     r = run_cli("sigmoid-step", "--x", "1", "--t", "0")
     assert r.code == 0
     out = r.stdout
-    for piece in ["step 1", "z = w·x + b", "1·1 + 1", "σ(2)", "0.880797", "σ'(z)", "derived",
+    for piece in ["step 1", "z = w·x + b", "1·1 + 1", "σ(2)", "0.880797", "σ'(z)", "chain rule",
                   "e^(-z)/(1 + e^(-z))^2", "σ(z)·(1 - σ(z))", "∂L/∂w", "∂L/∂b",
                   "(0.880797 - 0)·0.104994·1 + 0.1·1", "0.192478", "1 - 0.1·0.192478",
                   "0.980752", "0.990752", "Answer", "c: ½", "not regularized"]:
         assert piece in out, piece
+
+
+def test_the_derivative_line_is_what_sympy_diff_gives():
+    """σ'(z)'s working line is written out, not asked of ``sympy.diff`` (for speed): it
+    must be the derivative all the same, and equal σ(z)(1 − σ(z))."""
+    from dlcalc.api import solve
+
+    step = next(s for s in solve("sigmoid-step", x="1", t="0").solution.steps
+                if s.title.startswith("σ'(z), by the chain rule"))
+    (z,) = step.substituted.free_symbols
+    assert sympy.simplify(step.substituted - sympy.diff(1 / (1 + sympy.exp(-z)), z)) == 0
+    s = 1 / (1 + sympy.exp(-z))
+    assert sympy.simplify(step.substituted - s * (1 - s)) == 0
 
 
 def test_text_of_several_steps_has_a_section_each_and_summarizes_long_runs():

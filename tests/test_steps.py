@@ -102,3 +102,36 @@ def test_a_false_equation_fails_the_check():
     wrong = good.__class__(title="double", formula=good.formula, substituted=good.substituted, value=7)
     assert inconsistent_steps(Solution("t", {}, {}, (good,), {})) == []
     assert inconsistent_steps(Solution("t", {}, {}, (wrong,), {}))
+
+
+README_CASES = [a for a in readme_examples() if a and a[0] != "batch"]
+
+
+@pytest.mark.parametrize("argv", README_CASES, ids=[" ".join(a)[:80] for a in README_CASES])
+def test_lean_working_has_the_same_results_and_step_values(argv):
+    """``dlcalc batch`` and ``--brief`` build the steps without their substituted lines
+    (board.lean): the results, the exact forms and every step's value must be the same."""
+    from dlcalc.board import lean
+    from dlcalc.printing import exact_str
+    from dlcalc.render import to_json
+
+    full = solution_of(_argv(argv))
+    with lean():
+        short = solution_of(_argv(argv))
+    assert to_json(short, 6, steps=False) == to_json(full, 6, steps=False)
+    assert [(s.title, exact_str(s.value)) for s in short.steps] == \
+        [(s.title, exact_str(s.value)) for s in full.steps]
+
+
+def test_lean_leaves_out_the_substituted_lines():
+    from dlcalc.board import lean
+    from dlcalc.core import Shown
+
+    def shown(step):
+        lines = step.substituted if isinstance(step.substituted, list) else [step.substituted]
+        return any(isinstance(x, sympy.Basic) and x.atoms(Shown) for x in _flat(lines))
+
+    argv = ["quadratic-gd", "--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--steps", "2"]
+    assert sum(map(shown, solution_of(argv).steps)) >= 4
+    with lean():
+        assert not any(map(shown, solution_of(argv).steps))

@@ -50,7 +50,7 @@ from typing import Any, NamedTuple
 import sympy
 from sympy import Symbol
 
-from dlcalc.board import Named, eq, put_in, step, steps_of
+from dlcalc.board import Named, eq, put_in, showing, step, steps_of
 from dlcalc.core import Math, Mistake, Solution, Step, progress, xreplace_unevaluated
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_int, parse_scalar, parse_value, parse_vector, symbol
@@ -601,7 +601,7 @@ def _summed(title: str, formula: Any, values: dict[Any, Any] | None, rows: tuple
     """:func:`dlcalc.board.step`, with each Σ_k of the formula written out over ``rows`` (one
     mapping of the k-symbols per term) in the substituted line; no values: no such line."""
     s = step(title, formula, value=value, note=note)
-    if values is None:
+    if values is None or not showing():
         return s
     rhs, spread = _spread(formula.rhs, rows)
     return replace(s, substituted=put_in(rhs, {**values, **spread}))

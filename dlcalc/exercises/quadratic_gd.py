@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterable, NamedTuple, Optional
 import sympy
 from sympy.core.mul import _keep_coeff
 
-from dlcalc.board import ceiling_of, eq, step
+from dlcalc.board import ceiling_of, eq, showing, step
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_kwargs, substitute
 from dlcalc.errors import InputError
 from dlcalc.registry import FLAG, Command, Option
@@ -976,7 +976,7 @@ def _listed(title: str, formula: Any, template: Any, rows: Any, value: Any, *, s
     def put(r: Any) -> Any:
         return [put(x) for x in r] if isinstance(r, list) else substitute(template, r)
 
-    return Step(title=title, formula=formula, substituted=put(rows) if show else None, value=value,
+    return Step(title=title, formula=formula, substituted=put(rows) if show and showing() else None, value=value,
                 note=note, section=section)
 
 
@@ -1015,7 +1015,8 @@ def _eigen_steps(p: Problem, sp: Spectrum) -> list[Step]:
         out = [step("discriminant of sym(H) = [[a, b], [b, c]]", DISCRIMINANT,
                     {_A: a, _B: b, _C: c} if p.numeric else None, value=D, section=sec),
                Step(title="eigenvalues of sym(H)", section=sec, formula=EIGENVALUES["2x2"], value=eig.values,
-                    substituted=[substitute(e, {_A: a, _C: c, _D: D}) for e in EIGEN_2X2] if p.numeric else None,
+                    substituted=[substitute(e, {_A: a, _C: c, _D: D}) for e in EIGEN_2X2]
+                    if p.numeric and showing() else None,
                     note=note)]
     else:
         out = [Step(title="eigenvalues of sym(H)", section=sec, value=eig.values, note=note,
@@ -1042,7 +1043,7 @@ def _descent_steps(p: Problem, sp: Spectrum, final: Final, ascent: bool = False)
         title="gradient-ascent step (the wrong sign)" if ascent else "gradient-descent step",
         section=sec, formula=ITERATION[ascent], value=p.A if p.show else None,
         substituted=[[substitute(ITERATION_ENTRY[i != j], rows[i][j]) for j in range(n)] for i in range(n)]
-        if small and p.numeric else None,
+        if small and p.numeric and showing() else None,
         note=("w_t = w_{t−1} + ε∇f(w_{t−1}) = (I + εM)·w_{t−1}" if ascent
               else "w_t = w_{t−1} − ε∇f(w_{t−1}) = (I − εM)·w_{t−1}"))
     factors = _listed("contraction factors (the eigenvalues of I − εM)", FACTOR, FACTOR.rhs,
@@ -1051,7 +1052,8 @@ def _descent_steps(p: Problem, sp: Spectrum, final: Final, ascent: bool = False)
                       note="eigendirection i is multiplied by rᵢ at every step")
     t_label = str(p.t)
     closed = Step(title=f"w after t = {t_label} step" + ("" if p.t == 1 else "s"), section=sec,
-                  formula=CLOSED_FORM, substituted=_closed_shown(p, sp), value=list(final.w))
+                  formula=CLOSED_FORM, substituted=_closed_shown(p, sp) if showing() else None,
+                  value=list(final.w))
     return [iteration, factors, *_iterate_steps(p), closed, _f_step(p, final)]
 
 
@@ -1084,7 +1086,8 @@ def _iterate_steps(p: Problem) -> list[Step]:
         a, b = _sub(k), _sub(k - 1)
         out.append(Step(title=f"w{a} = w{b} − ε∇f(w{b}) = w{b} − ε·M·w{b}", section="gradient descent",
                         substituted=[_dot_line(w[i], p.lr, p.M.row(i), w) for i in range(n)]
-                        if n <= SUBSTITUTE_N and p.numeric and _numbers(w) else None, value=w_new))
+                        if n <= SUBSTITUTE_N and p.numeric and _numbers(w) and showing() else None,
+                        value=w_new))
         w = w_new
     return out
 

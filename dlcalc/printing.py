@@ -216,6 +216,31 @@ class TexPrinter(_BareShownArguments, LatexPrinter):
             return rf"\left({s}\right)"
         return s
 
+    def _print_And(self, expr: Any) -> str:
+        """0 < ε ∧ ε < 1/2 as the chain 0 < \\epsilon < \\frac{1}{2}, as the text printer does;
+        other conjunctions with "and"."""
+        rels = list(expr.args)
+        if len(rels) == 2 and all(isinstance(r, sympy.core.relational.Relational) for r in rels):
+            a, b = (r.reversed if r.rel_op in (">", ">=") else r for r in rels)
+            for first, second in ((a, b), (b, a)):
+                if first.rhs == second.lhs:
+                    return (f"{self._side(first.lhs)} {self._rel_tex(first)} {self._side(first.rhs)} "
+                            f"{self._rel_tex(second)} {self._side(second.rhs)}")
+        return r" \text{ and } ".join(self._print(r) for r in rels)
+
+    def _print_Or(self, expr: Any) -> str:
+        return r" \text{ or } ".join(self._print(r) for r in expr.args)
+
+    @staticmethod
+    def _rel_tex(expr: Any) -> str:
+        return {"==": "=", "!=": r"\neq", "<=": r"\leq", ">=": r"\geq"}.get(expr.rel_op, expr.rel_op)
+
+    def _side(self, x: Any) -> str:
+        """One side of a relation: a number over one denominator, \\frac{5 - \\sqrt{5}}{10}."""
+        if isinstance(x, sympy.Add) and x.is_number and not isinstance(x, sympy.Float):
+            x = sympy.together(x)
+        return self._print(x)
+
     def _print_sigmoid(self, expr: Any, exp: Any = None) -> str:
         body = self._bare_args(expr, lambda e: rf"\sigma\left({self._print(e.args[0])}\right)")
         return rf"{body}^{{{exp}}}" if exp else body

@@ -54,3 +54,25 @@ def test_a_broken_block_is_caught():
     """The renderer check itself can fail."""
     errors = _katex_errors(["\\begin{align*} \\frac{1}{ \\end{align*}", "x^2"])
     assert errors[0] and errors[1] is None
+
+
+def test_inequality_chains_print_as_chains_in_latex_too():
+    """A symbolic step's convergence condition reads 0 < ε < (5 − √5)/10 in --latex, as in
+    the text, not SymPy's ``0 < eps \\wedge eps < …``; and it still renders."""
+    r = run_cli("quadratic-gd", "--H", "[[2,1],[1,3]]", "--w0", "1,1", "--lr", "eps", "--latex")
+    assert r.code == 0
+    assert r"\wedge" not in r.stdout
+    assert r"0 < eps < \frac{5 - \sqrt{5}}{10}" in r.stdout
+    assert _katex_errors([r.stdout.strip()]) == [None]
+
+
+def test_other_conjunctions_print_with_words():
+    import sympy
+
+    from dlcalc.printing import TexPrinter
+
+    x, y = sympy.symbols("x y")
+    assert TexPrinter().doprint(sympy.And(x > 0, y > 1, evaluate=False)) in (
+        r"x > 0 \text{ and } y > 1", r"y > 1 \text{ and } x > 0")
+    assert TexPrinter().doprint(sympy.And(x > 0, x < 1)) == "0 < x < 1"
+    assert TexPrinter().doprint(sympy.Or(x < 0, x > 1)) in (r"x < 0 \text{ or } x > 1", r"x > 1 \text{ or } x < 0")

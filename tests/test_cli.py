@@ -295,3 +295,22 @@ def test_every_command_is_in_the_benchmark(tmp_path):
     spec.loader.exec_module(bench)
     measured = {c[1][1] for c in bench.cases(tmp_path) if len(c[1]) > 1}
     assert set(registry.names()) <= measured
+
+
+def test_the_benchmark_can_time_every_readme_example():
+    """``benchmarks/run.py --readme`` times each README example (a homework case) against
+    the import floor, at the 1.3× target."""
+    import importlib.util
+    import shlex
+
+    spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    timed = bench.readme_cases(["dlcalc"])
+    sys.path.insert(0, str(ROOT / "tools"))
+    import readme
+
+    wanted = [shlex.split(c)[1:] for c in readme.examples((ROOT / "README.md").read_text())]
+    wanted = [a for a in wanted if a and a[0] != "batch" and "--plot" not in a]
+    assert [c[1][1:] for c in timed] == wanted and len(wanted) > 20
+    assert {c[3] for c in timed} == {1.3}

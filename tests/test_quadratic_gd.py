@@ -792,3 +792,56 @@ def test_the_plot_draws_the_solvers_iterates():
     norms = fig3.axes[0].lines[0].get_ydata()
     ref50 = fraction_gd([[4, 1, 0], [1, 3, 1], [0, 1, 2]], [1, -1, 2], Fraction(1, 20), 50)[0]
     assert norms[-1] == pytest.approx(math.sqrt(sum(float(x) ** 2 for x in ref50)), rel=1e-12)
+
+
+def _mp_gd(H, w0, lr, steps, half=False, dps=80):
+    """An independent oracle for irrational entries: w ← w − ε·M·w in mpmath at ``dps`` digits."""
+    with mpmath.workdps(dps):
+        n = len(H)
+        Hm = [[mpmath.mpmathify(x) for x in row] for row in H]
+        s = 1 if half else 2
+        M = [[s * (Hm[i][j] + Hm[j][i]) / 2 for j in range(n)] for i in range(n)]
+        w = [mpmath.mpmathify(x) for x in w0]
+        for _ in range(steps):
+            w = [w[i] - lr * mpmath.fsum(M[i][j] * w[j] for j in range(n)) for i in range(n)]
+        c = mpmath.mpf(1) / 2 if half else 1
+        return w, c * mpmath.fsum(w[i] * Hm[i][j] * w[j] for i in range(n) for j in range(n))
+
+
+@pytest.mark.parametrize("args,oracle", [
+    # surds with a 600-digit radicand: once a float overflow
+    (["--H", "[[3,1e10],[1e300,0.5]]", "--w0", "[-1,1e-300]", "--lr", "0.1", "--steps", "0", "--newton"],
+     ([[3, 10**10], [10**300, "0.5"]], [-1, mpmath.mpf("1e-300")], mpmath.mpf("0.1"), 0, False)),
+    (["--H", "[[1e-300,1e10],[-2.5,1e10]]", "--w0", "[-1,3]", "--lr", "0.1", "--steps", "7", "--newton"],
+     ([["1e-300", 10**10], ["-2.5", 10**10]], [-1, 3], mpmath.mpf("0.1"), 7, False)),
+])
+def test_extreme_magnitudes_are_answered(args, oracle):
+    out = qjson(*args)
+    with mpmath.workdps(80):
+        H, w0, lr, steps, half = oracle
+        w, f = _mp_gd([[mpmath.mpf(x) if isinstance(x, str) else x for x in r] for r in H], w0,
+                      mpmath.mpf(lr), steps, half)
+        got = [mpmath.mpf(x) for x in sympy.sympify(out["exact"]["w"])]
+        scale = max(abs(x) for x in w)
+        assert all(abs(g - e) <= 1e-15 * scale for g, e in zip(got, w)), (got, w)
+        assert abs(mpmath.mpf(sympy.sympify(out["exact"]["f"])) - f) <= 1e-12 * abs(f)
+    if "--newton" in args:
+        assert out["result"]["newton_w"] == [0, 0]
+
+
+def test_an_eigenvector_entry_that_rounds_below_zero_is_not_complex():
+    """``--H "[[1e300,0.5],[-sqrt(3),sqrt(2)]]" --lr 2 --steps 3 --half`` (about 40 s, so not run
+    here) has a projector entry ~1e-600 that SymPy's evalf rounds to −2.7e-343: its square root
+    was complex and the run ended in "cannot create mpf from mpc".  The same rounding, on a
+    number that is exactly 0: the root stays exact instead."""
+    from dlcalc.exercises.quadratic_gd import _decimal, _root_of
+
+    zero = (1 + sympy.sqrt(2)) ** 2 - 3 - 2 * sympy.sqrt(2)   # 0, not simplified by SymPy
+    root = _root_of(zero)
+    assert not isinstance(root, sympy.Float) and sympy.simplify(root) == 0
+    shown = _decimal(root)
+    assert shown == root or (isinstance(shown, sympy.Float) and abs(shown) < 1e-40)
+    assert _root_of(sympy.Rational(1, 4)) == sympy.Rational(1, 2)
+    with mpmath.workdps(40):  # √(1/2 + √5/10), an entry of the 2x2 example's Q, to 30 digits
+        exact = mpmath.sqrt(mpmath.mpf(1) / 2 + mpmath.sqrt(5) / 10)
+        assert abs(mpmath.mpf(_root_of(sympy.Rational(1, 2) + sympy.sqrt(5) / 10)) - exact) < 1e-29

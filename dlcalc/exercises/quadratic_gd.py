@@ -111,8 +111,7 @@ CONDITION = eq(KAPPA, MU_MAX / MU_MIN)
 RATE = eq(RHO, (KAPPA - 1) / (KAPPA + 1))
 STEPS_NEEDED = eq(T_NEEDED, ceiling_of(sympy.log(TOL, evaluate=False) / sympy.log(RHO, evaluate=False)))
 
-#: prose formulas (SymPy cannot write matrix products and ⇔)
-
+# prose formulas (SymPy cannot write matrix products and ⇔), hand-typed in text and LaTeX
 
 _HALF_TEX = r"\tfrac{1}{2}"
 
@@ -149,8 +148,6 @@ EIGENVECTORS_SYMBOLIC = Math("qᵢ = vᵢ/‖vᵢ‖,  vᵢ = (b, λᵢ − a)",
 ITERATION = {False: Math("I − εM", r"I - \epsilon M"), True: Math("I + εM", r"I + \epsilon M")}
 CLOSED_FORM = Math("w_t = (I − εM)ᵗw₀ = Q(I − εΛ_M)ᵗQᵀw₀ = Σᵢ rᵢᵗ·Pᵢw₀",
                    r"w_t = (I - \epsilon M)^t w_0 = Q (I - \epsilon \Lambda_M)^t Q^\top w_0 = \sum_i r_i^t P_i w_0")
-SOLVE_FOR_EPS = Math("−1 < 1 − εμᵢ < 1  ⇔  0 < εμᵢ < 2",
-                     r"-1 < 1 - \epsilon\mu_i < 1 \iff 0 < \epsilon\mu_i < 2")
 NEWTON_GRADIENT = Math("∇f(w₀) = M·w₀", r"\nabla f(w_0) = M w_0")
 NEWTON = Math("w₁ = w₀ − M⁻¹∇f(w₀)", r"w_1 = w_0 - M^{-1} \nabla f(w_0)")
 COST = Math("gradient step: M·w, O(n²);  Newton step: solve M·d = ∇f, O(n³)",
@@ -490,7 +487,10 @@ def _surd_dot(xs: Iterable[Any], ws: Iterable[Any]) -> Optional[Any]:
 def _decimal(x: Any) -> Any:
     """A rational as it is, any other number as a ``REPORT_DIGITS``-digit decimal (the
     eigenvectors: nested radicals that no one writes out)."""
-    return x if x.is_Rational or isinstance(x, sympy.Float) or not x.is_number else _float(x.evalf(REPORT_DIGITS))
+    if x.is_Rational or isinstance(x, sympy.Float) or not x.is_number:
+        return x
+    v = x.evalf(REPORT_DIGITS)
+    return _float(v) if isinstance(v, sympy.Float) else x  # not a real decimal (rounding): exact
 
 
 def _tame(x: Any) -> tuple[Any, bool]:
@@ -654,15 +654,15 @@ def _q_from_groups(groups: list[tuple[Any, Any]], n: int, numeric: bool) -> Opti
     (k = the largest diagonal entry, so qₖ > 0).  A larger eigenspace: Gram–Schmidt on P's
     columns (its eigenvalue is then rational for a rational S, so this stays exact).
     """
-    def num(e: Any) -> float:
-        fast = _surd(e)
-        if fast is not None:
-            return float(fast[0]) + float(fast[1]) * math.sqrt(float(fast[2]))
-        return float(sympy.N(e, 20))
+    from mpmath import mp
+
+    def num(e: Any) -> Any:  # a 20-digit mpf: exact for surds, no float overflow near 1e±300
+        with mp.workdps(20):
+            return _mpf(e, mp)
 
     cols = []
     for _lam, P in groups:
-        rank = int(round(num(P.trace())))
+        rank = int(mp.nint(num(P.trace())))
         if rank == 1:
             k = max(range(n), key=lambda i: num(P[i, i]))
             cols.append(sympy.Matrix([0 if P[i, k] == 0 else
@@ -674,7 +674,7 @@ def _q_from_groups(groups: list[tuple[Any, Any]], n: int, numeric: bool) -> Opti
             for u in basis:
                 v = (v - (u.T * v)[0] * u).applyfunc(lambda e: sympy.radsimp(sympy.expand(e)))
             norm2 = sympy.radsimp(sympy.expand((v.T * v)[0]))
-            if norm2 == 0 or abs(num(norm2)) < 1e-20:
+            if norm2 == 0 or abs(num(norm2)) < mp.mpf(10) ** -20:
                 continue
             basis.append((v / sympy.sqrt(norm2)).applyfunc(sympy.radsimp))
             if len(basis) == rank:
@@ -693,7 +693,9 @@ def _root_of(x: Any) -> Any:
     from mpmath import mp
 
     with mp.workdps(DPS):
-        return _float(mp.sqrt(_mpf(x, mp)), DPS)
+        v = _mpf(x, mp)
+        # a diagonal entry of a projector is ≥ 0; one that rounds to ≤ 0 (1e±300 entries) stays exact
+        return _float(mp.sqrt(v), DPS) if v > 0 else sympy.sqrt(x)
 
 
 def _numeric_eigen(S_mp: Any, mp: Any, n: int, nullity: Optional[int]) -> tuple[list[Any], Any, str]:
@@ -1036,25 +1038,28 @@ def _eigen_steps(p: Problem, sp: Spectrum) -> list[Step]:
 def _descent_steps(p: Problem, sp: Spectrum, final: Final, ascent: bool = False) -> list[Step]:
     """I − εM, the contraction factors, the first iterates, w_t by the closed form, f(w_t)."""
     sec = "gradient descent"
-    n, small = p.n, p.n <= SUBSTITUTE_N
-    rows = [[{ONE: 1, EPS: p.lr, M_IJ: p.M[i, j]} if i == j else {EPS: p.lr, M_IJ: p.M[i, j]}
-             for j in range(n)] for i in range(n)]
-    iteration = Step(
-        title="gradient-ascent step (the wrong sign)" if ascent else "gradient-descent step",
-        section=sec, formula=ITERATION[ascent], value=p.A if p.show else None,
-        substituted=[[substitute(ITERATION_ENTRY[i != j], rows[i][j]) for j in range(n)] for i in range(n)]
-        if small and p.numeric and showing() else None,
-        note=("w_t = w_{t−1} + ε∇f(w_{t−1}) = (I + εM)·w_{t−1}" if ascent
-              else "w_t = w_{t−1} − ε∇f(w_{t−1}) = (I − εM)·w_{t−1}"))
     factors = _listed("contraction factors (the eigenvalues of I − εM)", FACTOR, FACTOR.rhs,
                       [{ONE: 1, EPS: p.lr, MU_I: _tidy(m_)} for m_ in sp.mu], list(sp.factors), section=sec,
                       show=p.n <= SHOW_N and _numbers(sp.mu),
                       note="eigendirection i is multiplied by rᵢ at every step")
-    t_label = str(p.t)
-    closed = Step(title=f"w after t = {t_label} step" + ("" if p.t == 1 else "s"), section=sec,
+    closed = Step(title=f"w after t = {p.t} step" + ("" if p.t == 1 else "s"), section=sec,
                   formula=CLOSED_FORM, substituted=_closed_shown(p, sp) if showing() else None,
                   value=list(final.w))
-    return [iteration, factors, *_iterate_steps(p), closed, _f_step(p, final)]
+    return [_iteration_step(p, ascent), factors, *_iterate_steps(p), closed, _f_step(p, final)]
+
+
+def _iteration_step(p: Problem, ascent: bool) -> Step:
+    """I − εM, entry by entry (δᵢⱼ − ε·mᵢⱼ); ``ascent`` (a mistake) names it I + εM."""
+    n = p.n
+    shown = None
+    if n <= SUBSTITUTE_N and p.numeric and showing():
+        shown = [[substitute(ITERATION_ENTRY[0], {ONE: 1, EPS: p.lr, M_IJ: p.M[i, j]}) if i == j else
+                  substitute(ITERATION_ENTRY[1], {EPS: p.lr, M_IJ: p.M[i, j]}) for j in range(n)] for i in range(n)]
+    return Step(title="gradient-ascent step (the wrong sign)" if ascent else "gradient-descent step",
+                section="gradient descent", formula=ITERATION[ascent], substituted=shown,
+                value=p.A if p.show else None,
+                note=("w_t = w_{t−1} + ε∇f(w_{t−1}) = (I + εM)·w_{t−1}" if ascent
+                      else "w_t = w_{t−1} − ε∇f(w_{t−1}) = (I − εM)·w_{t−1}"))
 
 
 def _closed_shown(p: Problem, sp: Spectrum) -> Optional[list[Any]]:
@@ -1198,8 +1203,9 @@ def _convergence(p: Problem, sp: Spectrum) -> tuple[Any, list[Step]]:
         return False, []
     if isinstance(lr, sympy.Symbol) and all(m_.is_number for m_ in mu):
         solved = sympy.false if any(_sign(m_) != 1 for m_ in mu) else _solve_for_lr(lr, mu)
-        return _truth(solved), [Step(title="solve |1 − εμᵢ| < 1 for every i", section="convergence",
-                                     formula=SOLVE_FOR_EPS, value=solved,
+        # no formula line: "0 < εμᵢ < 2 = 0 < ε < …" would equate two conditions
+        return _truth(solved), [Step(title="solve |1 − εμᵢ| < 1 for every i, that is 0 < εμᵢ < 2",
+                                     section="convergence", value=solved,
                                      note="solved for ε with SymPy (reduce_inequalities)")]
     if sp.eig.ordered and lr.is_positive:
         cond = sympy.And(mu[0] > 0, mu[-1] < 2 / lr)

@@ -1336,6 +1336,10 @@ def _newton_rational(p: Problem, g: tuple[Any, ...]) -> Newton:
 
     if p.nullity:
         raise InputError("--newton", SINGULAR)
+    if p.n <= SUBSTITUTE_N:  # small: M⁻¹ by Gauss–Jordan in fractions, then M⁻¹·g
+        Minv = _inverse_fractions(p.M)
+        d = [sympy.expand(sum((Minv[i, j] * g[j] for j in range(p.n)), sympy.Integer(0))) for i in range(p.n)]
+        return Newton(g, tuple(sympy.expand(p.w0[i] - d[i]) for i in range(p.n)), Minv)
     dM = DomainMatrix.from_Matrix(sympy.Matrix(p.M)).convert_to(sympy.QQ)
     Minv = None
     if all(x.is_Rational for x in p.w0):
@@ -1347,6 +1351,23 @@ def _newton_rational(p: Problem, g: tuple[Any, ...]) -> Newton:
         Minv = dM.inv().to_Matrix()
         d = [sympy.expand(sum((Minv[i, j] * g[j] for j in range(p.n)), sympy.Integer(0))) for i in range(p.n)]
     return Newton(g, tuple(sympy.expand(p.w0[i] - d[i]) for i in range(p.n)), Minv)
+
+
+def _inverse_fractions(M: sympy.MatrixBase) -> sympy.Matrix:
+    """The inverse of a small nonsingular rational matrix, by Gauss–Jordan in fractions."""
+    n = M.rows
+    rows = [[Fraction(int(M[i, j].p), int(M[i, j].q)) for j in range(n)] + [Fraction(int(i == j)) for j in range(n)]
+            for i in range(n)]
+    for col in range(n):
+        pivot = next(r for r in range(col, n) if rows[r][col] != 0)
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        lead = rows[col][col]
+        rows[col] = [x / lead for x in rows[col]]
+        for r in range(n):
+            if r != col and rows[r][col] != 0:
+                k = rows[r][col]
+                rows[r] = [x - k * y for x, y in zip(rows[r], rows[col])]
+    return sympy.Matrix(n, n, lambda i, j: sympy.Rational(rows[i][n + j].numerator, rows[i][n + j].denominator))
 
 
 def _newton_numeric(p: Problem, sp: Spectrum, g: tuple[Any, ...]) -> Newton:

@@ -101,10 +101,40 @@ def written(formula: Any) -> Math:
 @functools.lru_cache(maxsize=1024)
 def _written(formula: Any) -> Math:
     """:func:`written` of a hashable template, once per process (templates are constants)."""
-    from dlcalc.printing import TexPrinter, TextPrinter
+    return _Written(formula)
 
-    order = "none" if _built_unevaluated(formula) else None  # as written, or the printers' usual order
-    return Math(TextPrinter({"order": order}).doprint(formula), TexPrinter({"order": order}).doprint(formula))
+
+class _Written(Math):
+    """A template's :class:`Math`, printed when first read: a text run never asks for the
+    LaTeX, nor ``--json`` for either (a few ms of a run)."""
+
+    def __init__(self, formula: Any) -> None:  # noqa: D107 - the dataclass fields are properties here
+        object.__setattr__(self, "_formula", formula)
+
+    @functools.cached_property
+    def _order(self) -> Any:
+        return "none" if _built_unevaluated(self._formula) else None  # as written, or the printers' order
+
+    @functools.cached_property
+    def text(self) -> str:  # type: ignore[override]
+        from dlcalc.printing import TextPrinter
+
+        return TextPrinter({"order": self._order}).doprint(self._formula)
+
+    @functools.cached_property
+    def latex(self) -> str:  # type: ignore[override]
+        from dlcalc.printing import TexPrinter
+
+        return TexPrinter({"order": self._order}).doprint(self._formula)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Math) and (self.text, self.latex) == (other.text, other.latex)
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.latex))
+
+    def __repr__(self) -> str:
+        return f"Math(text={self.text!r}, latex={self.latex!r})"
 
 
 def _built_unevaluated(expr: Any) -> bool:

@@ -615,17 +615,7 @@ def check(task: Task, solution: Solution, given: Sequence[Given], *,
     that neither simplifies nor can be evaluated) is an InputError naming --check."""
     tol = None if rtol is None and atol is None else (rtol or 0.0, atol or 0.0)
     mistakes: Sequence[Mistake] = getattr(sys.modules.get(task.solve.__module__), "MISTAKES", ())
-    variants: dict[str, Solution | None] = {}
-
-    def variant(m: Mistake) -> Solution | None:
-        if m.name not in variants:
-            try:
-                changes = m.overrides(task.kwargs)
-                variants[m.name] = None if changes is None else task.run(**changes)
-            except Exception:  # a mistake that cannot be worked on this input does not apply
-                variants[m.name] = None
-        return variants[m.name]
-
+    variant = _Variants(task)
     verdicts = []
     for g in given:
         expected = resolve(solution.result, g.path, g.key)
@@ -633,40 +623,70 @@ def check(task: Task, solution: Solution, given: Sequence[Given], *,
             verdicts.append(_misshapen(g, expected, tol, mistakes, variant, solution))
             continue
         ok, how = judge(g, expected, tol)
-        if ok is None and isinstance(g.value, bool):
-            raise InputError("--check", f"cannot decide whether {g.key} = {g.text[:10]} is right: here "
-                                        f"{g.key} is the condition {_short(expected)} on the symbols, "
-                                        "not true or false; give numbers for the symbols to check it")
         if ok is None:
-            raise InputError("--check", f"cannot decide whether {g.key} = {g.text[:40]} is right: the "
-                                        f"answer is {_short(expected)}, and the two neither simplify to "
-                                        "the same expression nor can be compared at numbers; give numbers "
-                                        "for the symbols to check it")
+            raise InputError("--check", _undecided(g, expected))
         if ok:
             verdicts.append(Verdict(g.key, True, expected, g.value, judged=how))
             continue
-        candidates = []
-        for m in mistakes:
-            wrong = variant(m)
-            if wrong is None:
-                continue
-            try:
-                value = resolve(wrong.result, g.path, g.key)
-                if _shape(value) != _shape(expected) or same_value(value, expected):
-                    continue
-                hit, _ = judge(g, value, tol)
-            except Exception:  # the mistaken answer has no such entry, or cannot be compared
-                continue
-            if hit:
-                candidates.append((_distance(g.value, value), m, wrong))
-        if candidates:  # several mistakes match: the closest one explains it best
-            _, m, wrong = min(candidates, key=lambda c: c[0])
-            label, right_step, wrong_step = _departure(solution, wrong)
-            verdicts.append(Verdict(g.key, False, expected, g.value, m.name, label, how,
-                                    right_step, wrong_step))
-        else:
+        found = _closest_mistake(g, expected, tol, mistakes, variant)
+        if found is None:
             verdicts.append(Verdict(g.key, False, expected, g.value, judged=how))
+            continue
+        m, wrong = found
+        label, right_step, wrong_step = _departure(solution, wrong)
+        verdicts.append(Verdict(g.key, False, expected, g.value, m.name, label, how, right_step, wrong_step))
     return tuple(verdicts)
+
+
+class _Variants:
+    """The solution worked with each mistake, computed when first asked for (None: the
+    mistake does not apply to this input, or cannot be worked on it)."""
+
+    def __init__(self, task: Task) -> None:
+        self.task, self.done = task, {}
+
+    def __call__(self, m: Mistake) -> Solution | None:
+        if m.name not in self.done:
+            try:
+                changes = m.overrides(self.task.kwargs)
+                self.done[m.name] = None if changes is None else self.task.run(**changes)
+            except Exception:  # a mistake that cannot be worked on this input does not apply
+                self.done[m.name] = None
+        return self.done[m.name]
+
+
+def _undecided(g: Given, expected: Any) -> str:
+    """Why the answer ``g`` can be neither accepted nor rejected (symbols in the way)."""
+    if isinstance(g.value, bool):
+        return (f"cannot decide whether {g.key} = {g.text[:10]} is right: here {g.key} is the condition "
+                f"{_short(expected)} on the symbols, not true or false; give numbers for the symbols to check it")
+    return (f"cannot decide whether {g.key} = {g.text[:40]} is right: the answer is {_short(expected)}, "
+            "and the two neither simplify to the same expression nor can be compared at numbers; give "
+            "numbers for the symbols to check it")
+
+
+def _closest_mistake(g: Given, expected: Any, tol: Any, mistakes: Sequence[Mistake],
+                     variant: _Variants) -> tuple[Mistake, Solution] | None:
+    """The mistake whose answer matches the wrong one given (of the same shape, and not
+    also the right answer); several match: the closest one explains it best."""
+    candidates = []
+    for m in mistakes:
+        wrong = variant(m)
+        if wrong is None:
+            continue
+        try:
+            value = resolve(wrong.result, g.path, g.key)
+            if _shape(value) != _shape(expected) or same_value(value, expected):
+                continue
+            hit, _ = judge(g, value, tol)
+        except Exception:  # the mistaken answer has no such entry, or cannot be compared
+            continue
+        if hit:
+            candidates.append((_distance(g.value, value), m, wrong))
+    if not candidates:
+        return None
+    _, m, wrong = min(candidates, key=lambda c: c[0])
+    return m, wrong
 
 
 def _misshapen(g: Given, expected: Any, tol: Any, mistakes: Sequence[Mistake], variant: Any,

@@ -25,15 +25,9 @@ _SHARED_VALUED = {"--check", "--digits", "--timeout", "--rtol", "--atol", "--plo
 
 
 def _argv(argv: list[str]) -> list[str]:
-    out, skip = [], False
-    for tok in argv:
-        if skip:
-            skip = False
-        elif tok in _SHARED_VALUED:
-            skip = True
-        elif tok not in _SHARED:
-            out.append(tok)
-    return out
+    import readme  # tools/readme.py, on the path through conftest.readme_examples
+
+    return readme.without(argv, _SHARED, _SHARED_VALUED)
 
 
 CASES = [a for a in readme_examples() if a and a[0] != "batch"] + [

@@ -70,6 +70,20 @@ def examples(readme: str) -> list[str]:
     return [m.group(2) for m in BLOCK.finditer(readme)]
 
 
+def without(argv: list[str], flags: set[str], valued: set[str]) -> list[str]:
+    """``argv`` without the options in ``flags`` and those in ``valued`` with their values
+    (the output options, when a caller adds its own)."""
+    out, skip = [], False
+    for tok in argv:
+        if skip:
+            skip = False
+        elif tok in valued:
+            skip = True
+        elif tok not in flags:
+            out.append(tok)
+    return out
+
+
 def main() -> int:
     sys.path.insert(0, str(ROOT))
     current = README.read_text()

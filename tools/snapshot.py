@@ -20,25 +20,19 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
 _OUTPUT = {"--json", "--latex", "--latex-document", "--brief"}
 _OUTPUT_VALUED = {"--digits", "--plot", "--timeout"}
 
 
 def _own(argv: list[str]) -> list[str]:
     """argv without the output options (the snapshot adds its own)."""
-    out, skip = [], False
-    for tok in argv:
-        if skip:
-            skip = False
-        elif tok in _OUTPUT_VALUED:
-            skip = True
-        elif tok not in _OUTPUT:
-            out.append(tok)
-    return out
+    import readme
+
+    return readme.without(argv, _OUTPUT, _OUTPUT_VALUED)
 
 
 def cases() -> list[list[str]]:
-    sys.path.insert(0, str(ROOT / "tools"))
     import readme
 
     out = [shlex.split(c)[1:] for c in readme.examples((ROOT / "README.md").read_text())]

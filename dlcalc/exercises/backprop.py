@@ -37,7 +37,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
 from dlcalc.board import eq, sigmoid, step
-from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress
+from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress, said
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_int, parse_scalar, parse_value_fast
 from dlcalc.registry import LIST, SWITCH, Command, Option
@@ -1295,7 +1295,7 @@ class _Board:
                                                     rf"{fs._tex} = 1 \text{{ if }} {zs._tex} > 0\text{{, else }} "
                                                     + ("0" if act == "relu" else r"\text{the slope}")),
                                       value=F[j], section=sec,
-                                      note=f"{zs.name} = {_num_text(zval)}" + (" > 0" if F[j] == 1 else " ≤ 0")))
+                                      note=_is(zs.name, zval) + (" > 0" if F[j] == 1 else " ≤ 0")))
                 for j in range(out):
                     ds, zs = _delta(lay, j + 1), _z(lay, j + 1)
                     gs = _partial("L", _a(lay, j + 1))
@@ -1480,10 +1480,10 @@ def _replace(s: Step, **kw: Any) -> Step:
     return replace(s, **kw)
 
 
-def _num_text(v: Any) -> str:
-    from dlcalc.printing import text
-
-    return text(v)
+def _is(name: str, v: Any) -> str:
+    """``name = v`` for a note (``name ≈ v`` for a decimal)."""
+    shown = said(v)
+    return f"{name} {shown}" if shown.startswith("≈") else f"{name} = {shown}"
 
 
 @functools.lru_cache(maxsize=4)
@@ -1653,12 +1653,10 @@ def _numeric_note(kind: str, k: int, steps: int, inp: Inputs) -> str:
 
 
 def _check_finite(vals: list[Any]) -> None:
-    from dlcalc.printing import json_value
-
+    """Every number of the answer fits a double (the JSON writes it as one)."""
     for v in vals:
         try:
-            f = json_value(v)
-            ok = isinstance(f, (int, float)) and math.isfinite(f)
+            ok = math.isfinite(float(v))
         except (TypeError, ValueError, OverflowError):
             ok = False
         if not ok:
@@ -1718,8 +1716,8 @@ def _conventions(inp: Inputs, c: Any, fl: _Flags) -> dict[str, str]:
     conv["delta"] = "δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾ (PyTorch's z.grad), one row per example" + (", the 1/N of the mean inside"
                                                                                 if N > 1 else "")
     if any(a in ("relu", "leaky-relu") for a in inp.act):
-        conv["relu"] = "ReLU′(0) = 0 as PyTorch" + (f"; leaky-relu slope {_num_text(inp.slope)}" if "leaky-relu" in inp.act else "")
-    conv["update"] = (f"W ← W − η·∂L/∂W, b ← b − η·∂L/∂b with η = {_num_text(inp.lr)}; every gradient from the "
+        conv["relu"] = "ReLU′(0) = 0 as PyTorch" + (f"; leaky-relu slope {said(inp.slope)}" if "leaky-relu" in inp.act else "")
+    conv["update"] = (f"W ← W − η·∂L/∂W, b ← b − η·∂L/∂b with η = {said(inp.lr)}; every gradient from the "
                       "weights before the update (δ goes back through the old W⁽ˡ⁺¹⁾)"
                       + (f"; {inp.steps} steps" if inp.steps > 1 else ""))
     conv["results"] = ("lists by layer, 0 first (W[0] is W⁽¹⁾); output, loss, delta, grad_W, grad_b are the "

@@ -709,6 +709,25 @@ def _act_name(text: str) -> str:
 def parse(*, x: str, t: str, W: list[str] | None, b: list[str] | None, act: list[str] | None,
           loss: str | None, half: bool | None, lr: str, steps: str, slope: str | None) -> Inputs:
     """The command line's strings -> :class:`Inputs` (every mistake names its option)."""
+    Ws = _layers(W)
+    X, x_vector = _examples(x, Ws)
+    bs, shared = _biases(b, Ws)
+    acts = _activations(act, len(Ws))
+    loss_name = _loss_name(loss, acts, half)
+    T, t_shape = _targets(_read(t, "--t"), len(X), len(Ws[-1]), x_vector)
+    _check_targets(T, loss_name)
+    slope_v = _slope(slope, acts)
+    inp = Inputs(
+        x=tuple(tuple(r) for r in X), t=tuple(tuple(r) for r in T), W=tuple(Ws), b=tuple(bs),
+        shared=tuple(shared), act=tuple(acts), loss=loss_name, half=True if half is None else half,
+        lr=parse_scalar(lr, "--lr"), steps=parse_int(steps, "--steps", lo=1, hi=MAX_STEPS),
+        slope=slope_v, x_vector=x_vector, t_shape=t_shape, given_b=bool(b))
+    _limits(inp)
+    return inp
+
+
+def _layers(W: list[str] | None) -> list[tuple[tuple[Any, ...], ...]]:
+    """The --W matrices, each out × in, checked to chain (the columns of one are the rows of the last)."""
     if not W:
         raise InputError("--W", "is missing: give one --W per layer (out × in), in order")
     if len(W) > MAX_LAYERS:
@@ -727,7 +746,11 @@ def parse(*, x: str, t: str, W: list[str] | None, b: list[str] | None, act: list
     total = sum(len(Wl) * len(Wl[0]) for Wl in Ws)
     if total > MAX_WEIGHTS:
         raise InputError("--W", f"has {total:,} weights in all; at most {MAX_WEIGHTS:,}")
+    return Ws
 
+
+def _examples(x: str, Ws: list[Any]) -> tuple[list[list[Any]], bool]:
+    """The rows of --x (one per example), and whether one example was given as a vector."""
     xv = _read(x, "--x")
     x_vector = not (isinstance(xv, list) and any(isinstance(e, list) for e in xv))
     X = [xv] if isinstance(xv, list) and x_vector else ([[xv]] if x_vector else xv)
@@ -739,36 +762,36 @@ def parse(*, x: str, t: str, W: list[str] | None, b: list[str] | None, act: list
         raise InputError("--x", f"has {len(X[0])} feature{'s' * (len(X[0]) != 1)} per example but the first "
                                 f"--W has {d} column{'s' * (d != 1)} (inputs){hint}")
     N = len(X)
+    total = sum(len(Wl) * len(Wl[0]) for Wl in Ws)
     if N > MAX_EXAMPLES:
         raise InputError("--x", f"has {N:,} examples; at most {MAX_EXAMPLES:,}")
     if N * total > MAX_STEP_WORK:
         raise InputError("--x", f"{N:,} examples × {total:,} weights is too much work for one step "
                                 f"(at most {MAX_STEP_WORK:,})")
+    return X, x_vector
 
+
+def _biases(b: list[str] | None, Ws: list[Any]) -> tuple[list[Any], list[bool]]:
+    """Per layer, its bias (a tuple, or one shared value) and whether it is shared; all 0 without --b."""
     L = len(Ws)
-    bs: list[Any] = []
-    shared: list[bool] = []
     if not b:
-        for Wl in Ws:
-            bs.append(tuple(sympy.Integer(0) for _ in Wl))
-            shared.append(False)
-    else:
-        if len(b) != L:
-            raise InputError("--b", f"is given {len(b)} time{'s' * (len(b) != 1)} but there "
-                                    f"{'are' if L != 1 else 'is'} {L} --W layer{'s' * (L != 1)}: one --b per layer")
-        for k, text in enumerate(b):
-            v = _read(text, "--b", kinds=("scalar", "vector"))
-            out = len(Ws[k])
-            if isinstance(v, list):
-                if len(v) != out:
-                    raise InputError("--b", f"of layer {k + 1} has {len(v)} entries but its --W has {out} "
-                                            f"unit{'s' * (out != 1)} (rows); give {out} values or one shared scalar")
-                bs.append(tuple(v))
-                shared.append(False)
-            else:
-                bs.append(v)
-                shared.append(True)
+        return [tuple(sympy.Integer(0) for _ in Wl) for Wl in Ws], [False] * L
+    if len(b) != L:
+        raise InputError("--b", f"is given {len(b)} time{'s' * (len(b) != 1)} but there "
+                                f"{'are' if L != 1 else 'is'} {L} --W layer{'s' * (L != 1)}: one --b per layer")
+    bs: list[Any] = []
+    for k, text in enumerate(b):
+        v = _read(text, "--b", kinds=("scalar", "vector"))
+        out = len(Ws[k])
+        if isinstance(v, list) and len(v) != out:
+            raise InputError("--b", f"of layer {k + 1} has {len(v)} entries but its --W has {out} "
+                                    f"unit{'s' * (out != 1)} (rows); give {out} values or one shared scalar")
+        bs.append(tuple(v) if isinstance(v, list) else v)
+    return bs, [not isinstance(v, tuple) for v in bs]
 
+
+def _activations(act: list[str] | None, L: int) -> list[str]:
+    """One activation per layer (softmax on the output layer only)."""
     if not act:
         acts = ["sigmoid"] * L
     elif len(act) == 1:
@@ -782,7 +805,11 @@ def parse(*, x: str, t: str, W: list[str] | None, b: list[str] | None, act: list
             raise InputError("--act", "softmax is for the output layer only" +
                              (f"; give --act per layer, e.g. --act sigmoid --act softmax" if len(act or []) == 1 else
                               f" (layer {k + 1} is hidden)"))
+    return acts
 
+
+def _loss_name(loss: str | None, acts: list[str], half: bool | None) -> str:
+    """The loss, checked against the output layer (and --half, which only mse has)."""
     loss_name = (loss or "mse").strip().lower()
     if loss_name not in LOSSES:
         raise InputError("--loss", f"must be mse, bce or ce, got {loss_name[:20]!r}")
@@ -794,33 +821,33 @@ def parse(*, x: str, t: str, W: list[str] | None, b: list[str] | None, act: list
                                    "give --act ... --act softmax (or --loss bce for sigmoid outputs)")
     if half is not None and loss_name != "mse":
         raise InputError("--half" if half else "--no-half", "applies to --loss mse only")
+    return loss_name
 
-    K = len(Ws[-1])
-    T, t_shape = _targets(_read(t, "--t"), N, K, x_vector)
-    if loss_name in ("bce", "ce"):
-        for n, row in enumerate(T):
-            for v in row:
-                if v.is_number and (v.is_negative or (v - 1).is_positive):
-                    raise InputError("--t", f"must be in [0, 1] for --loss {loss_name}, got {v}"
-                                     + (f" (example {n + 1})" if N > 1 else ""))
-            if loss_name == "ce" and all(v.is_number for v in row):
-                s = sympy.Add(*row)
-                if s != 1 and not (s.is_Float and abs(s - 1) < 1e-12):
-                    raise InputError("--t", "rows must sum to 1 for --loss ce (a probability or one-hot target), "
-                                            f"got a sum of {s}" + (f" (example {n + 1})" if N > 1 else ""))
 
-    slope_v = sympy.Rational(1, 100)
-    if slope is not None:
-        if "leaky-relu" not in acts:
-            raise InputError("--slope", "applies to --act leaky-relu only")
-        slope_v = parse_scalar(slope, "--slope")
-    inp = Inputs(
-        x=tuple(tuple(r) for r in X), t=tuple(tuple(r) for r in T), W=tuple(Ws), b=tuple(bs),
-        shared=tuple(shared), act=tuple(acts), loss=loss_name, half=True if half is None else half,
-        lr=parse_scalar(lr, "--lr"), steps=parse_int(steps, "--steps", lo=1, hi=MAX_STEPS), slope=slope_v,
-        x_vector=x_vector, t_shape=t_shape, given_b=bool(b))
-    _limits(inp)
-    return inp
+def _check_targets(T: list[list[Any]], loss: str) -> None:
+    """bce and ce: targets in [0, 1]; ce: each row sums to 1."""
+    if loss not in ("bce", "ce"):
+        return
+    N = len(T)
+    for n, row in enumerate(T):
+        for v in row:
+            if v.is_number and (v.is_negative or (v - 1).is_positive):
+                raise InputError("--t", f"must be in [0, 1] for --loss {loss}, got {v}"
+                                 + (f" (example {n + 1})" if N > 1 else ""))
+        if loss == "ce" and all(v.is_number for v in row):
+            s = sympy.Add(*row)
+            if s != 1 and not (s.is_Float and abs(s - 1) < 1e-12):
+                raise InputError("--t", "rows must sum to 1 for --loss ce (a probability or one-hot target), "
+                                        f"got a sum of {s}" + (f" (example {n + 1})" if N > 1 else ""))
+
+
+def _slope(slope: str | None, acts: list[str]) -> Any:
+    """The negative slope of leaky-relu (PyTorch's 0.01 by default)."""
+    if slope is None:
+        return sympy.Rational(1, 100)
+    if "leaky-relu" not in acts:
+        raise InputError("--slope", "applies to --act leaky-relu only")
+    return parse_scalar(slope, "--slope")
 
 
 def _targets(tv: Any, N: int, K: int, x_vector: bool) -> tuple[list[list[Any]], str]:

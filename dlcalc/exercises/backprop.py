@@ -957,106 +957,126 @@ def _fp(name: str, z: Any, a: Any, ops: Any, slope: Any) -> Any:
     return ops.one
 
 
-def _step(X: list[list[Any]], T: list[list[Any]], W: list[Any], b: list[Any], shared: tuple[bool, ...],
-          acts: tuple[str, ...], loss: str, c: Any, lr: Any, slope: Any, ops: Any, fl: _Flags) -> _Rec:
+@dataclass(frozen=True)
+class _Net:
+    """What a step needs besides the weights: the network's settings, numbers in the step's arithmetic."""
+
+    shared: tuple[bool, ...]
+    acts: tuple[str, ...]
+    loss: str
+    c: Any
+    lr: Any
+    slope: Any
+
+
+def _step(X: list[list[Any]], T: list[list[Any]], W: list[Any], b: list[Any], net: _Net, ops: Any,
+          fl: _Flags) -> _Rec:
     """One forward pass, the loss, the backward pass and the update, in ``ops``' arithmetic."""
     L, N = len(W), len(X)
-    fsum = ops.fsum
+    Nd = N if fl.average else 1
+    Z, A, OM = _forward(X, W, b, net, ops)
+    lossv = _loss_value(A[-1], OM, T, Z[-1], net, ops, Nd)
+    simplified = (net.loss, net.acts[-1]) in (("bce", "sigmoid"), ("ce", "softmax"))
+    tsum = [ops.fsum(list(tr)) for tr in T] if net.loss == "ce" else []
+    G: list[Any] = [None] * L
+    F: list[Any] = [None] * L
+    D: list[Any] = [None] * L
+    gW, gb, newW, newb = [None] * L, [None] * L, [None] * L, [None] * L
+    for l in reversed(range(L)):
+        if l == L - 1 and simplified and not fl.forgot_fprime:
+            D[l] = _delta_simplified(A[-1], T, Z[-1], tsum, net.loss, ops, Nd)
+        else:
+            G[l] = _dl_da_out(A[-1], OM, T, net, Nd) if l == L - 1 else \
+                _dl_da_hidden(newW[l + 1] if fl.updated_weights else W[l + 1], D[l + 1], ops, fl)
+            F[l], D[l] = _through_activation(net.acts[l], G[l], Z[l], A[l + 1], net.slope, ops, fl)
+        gW[l], gb[l] = _weight_gradients(D[l], A[l], len(W[l]), len(W[l][0]), net.shared[l], ops)
+        newW[l] = [[w - net.lr * g for w, g in zip(wr, gr)] for wr, gr in zip(W[l], gW[l])]
+        newb[l] = b[l] - net.lr * gb[l] if net.shared[l] else [bj - net.lr * gj for bj, gj in zip(b[l], gb[l])]
+    return _Rec(Z, A, lossv, G, F, D, gW, gb, list(W), list(b), newW, newb, simplified, tsum)
+
+
+def _forward(X: list[list[Any]], W: list[Any], b: list[Any], net: _Net, ops: Any) -> tuple[list[Any], ...]:
+    """z and a of every layer (A[0] = X), and 1 − a of the output (of a softmax without cancellation)."""
     Z: list[Any] = []
     A: list[Any] = [X]
-    OM = None  # 1 − a of a softmax output, without cancellation
-    for l in range(L):
-        Wl, bl = W[l], b[l]
-        zl = [[fsum([w * a for w, a in zip(Wrow, row)]) + (bl if shared[l] else bl[j])
+    OM = None
+    for l, (Wl, bl) in enumerate(zip(W, b)):
+        zl = [[ops.fsum([w * a for w, a in zip(Wrow, row)]) + (bl if net.shared[l] else bl[j])
                for j, Wrow in enumerate(Wl)] for row in A[-1]]
         Z.append(zl)
-        if acts[l] == "softmax":
+        if net.acts[l] == "softmax":
             pairs = [ops.softmax(r) for r in zl]
             A.append([p[0] for p in pairs])
             OM = [p[1] for p in pairs]
         else:
-            A.append([[_act(acts[l], v, ops, slope) for v in r] for r in zl])
-    out, zL, act_L = A[-1], Z[-1], acts[-1]
-    Nd = N if fl.average else 1
+            A.append([[_act(net.acts[l], v, ops, net.slope) for v in r] for r in zl])
     if OM is None:
-        OM = [[1 - a for a in r] for r in out]
-    # the loss
-    if loss == "mse":
-        lossv = c / Nd * fsum([(tk - ak) ** 2 for ar, tr in zip(out, T) for ak, tk in zip(ar, tr)])
-    elif loss == "bce":
-        lossv = fsum([ops.bce_terms(ak, om, tk, zk, act_L) for ar, omr, tr, zr in zip(out, OM, T, zL)
-                      for ak, om, tk, zk in zip(ar, omr, tr, zr)]) / Nd
+        OM = [[1 - a for a in r] for r in A[-1]]
+    return Z, A, OM
+
+
+def _loss_value(out: list[Any], OM: list[Any], T: list[Any], zL: list[Any], net: _Net, ops: Any, Nd: Any) -> Any:
+    fsum = ops.fsum
+    if net.loss == "mse":
+        return net.c / Nd * fsum([(tk - ak) ** 2 for ar, tr in zip(out, T) for ak, tk in zip(ar, tr)])
+    if net.loss == "bce":
+        return fsum([ops.bce_terms(ak, om, tk, zk, net.acts[-1]) for ar, omr, tr, zr in zip(out, OM, T, zL)
+                     for ak, om, tk, zk in zip(ar, omr, tr, zr)]) / Nd
+    return fsum([ops.ce_term(ak, tk, zr, k) for ar, tr, zr in zip(out, T, zL)
+                 for k, (ak, tk) in enumerate(zip(ar, tr))]) / Nd
+
+
+def _delta_simplified(out: list[Any], T: list[Any], zL: list[Any], tsum: list[Any], loss: str, ops: Any,
+                      Nd: Any) -> list[Any]:
+    """δ of σ with BCE (a − t) or softmax with CE (a·Σt − t), per example."""
+    if loss == "bce":
+        return [[ops.residual(ak, tk, zk) / Nd for ak, tk, zk in zip(ar, tr, zr)] for ar, tr, zr in zip(out, T, zL)]
+    return [[(ak * s - tk) / Nd for ak, tk in zip(ar, tr)] for ar, tr, s in zip(out, T, tsum)]
+
+
+def _dl_da_out(out: list[Any], OM: list[Any], T: list[Any], net: _Net, Nd: Any) -> list[Any]:
+    """∂L/∂a of the output layer."""
+    if net.loss == "mse":
+        k = 2 * net.c / Nd
+        return [[k * (ak - tk) for ak, tk in zip(ar, tr)] for ar, tr in zip(out, T)]
+    if net.loss == "bce":
+        return [[(-tk / ak + (1 - tk) / om) / Nd for ak, om, tk in zip(ar, omr, tr)]
+                for ar, omr, tr in zip(out, OM, T)]
+    return [[-tk / ak / Nd for ak, tk in zip(ar, tr)] for ar, tr in zip(out, T)]
+
+
+def _dl_da_hidden(Wn: list[Any], Dn: list[Any], ops: Any, fl: _Flags) -> list[Any]:
+    """∂L/∂a of a hidden layer: Wᵀδ of the layer above (the mistake: W·δ)."""
+    K, J = len(Wn), len(Wn[0])
+    if fl.no_transpose and K == J:
+        return [[ops.fsum([Wn[j][k] * dr[k] for k in range(K)]) for j in range(J)] for dr in Dn]
+    return [[ops.fsum([Wn[k][j] * dr[k] for k in range(K)]) for j in range(J)] for dr in Dn]
+
+
+def _through_activation(act: str, g: list[Any], Zl: list[Any], Al: list[Any], slope: Any, ops: Any,
+                        fl: _Flags) -> tuple[Any, list[Any]]:
+    """f′ (None through a softmax) and δ = ∂L/∂a ⊙ f′ (through a softmax: its Jacobian)."""
+    if act == "softmax":
+        if fl.forgot_fprime:
+            return None, [list(r) for r in g]
+        return None, [[ak * (gk - ops.fsum([am * gm for am, gm in zip(ar, gr)])) for ak, gk in zip(ar, gr)]
+                      for ar, gr in zip(Al, g)]
+    if fl.forgot_fprime:
+        F = [[ops.one for _ in r] for r in Zl]
+    elif fl.fprime_at_a:
+        F = [[_fp(act, ak, _act(act, ak, ops, slope), ops, slope) for ak in ar] for ar in Al]
     else:
-        lossv = fsum([ops.ce_term(ak, tk, zr, k) for ar, tr, zr in zip(out, T, zL)
-                      for k, (ak, tk) in enumerate(zip(ar, tr))]) / Nd
-    # ∂L/∂a of the output
-    simplified = (loss == "bce" and act_L == "sigmoid") or (loss == "ce" and act_L == "softmax")
-    tsum = [fsum(list(tr)) for tr in T] if loss == "ce" else []
+        F = [[_fp(act, zk, ak, ops, slope) for zk, ak in zip(zr, ar)] for zr, ar in zip(Zl, Al)]
+    return F, [[gk * fk for gk, fk in zip(gr, fr)] for gr, fr in zip(g, F)]
 
-    def dl_da() -> list[list[Any]]:
-        if loss == "mse":
-            k = 2 * c / Nd
-            return [[k * (ak - tk) for ak, tk in zip(ar, tr)] for ar, tr in zip(out, T)]
-        if loss == "bce":
-            return [[(-tk / ak + (1 - tk) / om) / Nd for ak, om, tk in zip(ar, omr, tr)]
-                    for ar, omr, tr in zip(out, OM, T)]
-        return [[-tk / ak / Nd for ak, tk in zip(ar, tr)] for ar, tr in zip(out, T)]
 
-    G: list[Any] = [None] * L
-    F: list[Any] = [None] * L
-    D: list[Any] = [None] * L
-    gW: list[Any] = [None] * L
-    gb: list[Any] = [None] * L
-    newW: list[Any] = [None] * L
-    newb: list[Any] = [None] * L
-    for l in reversed(range(L)):
-        act = acts[l]
-        if l == L - 1:
-            if simplified and not fl.forgot_fprime:
-                if loss == "bce":
-                    D[l] = [[ops.residual(ak, tk, zk) / Nd for ak, tk, zk in zip(ar, tr, zr)]
-                            for ar, tr, zr in zip(out, T, zL)]
-                else:
-                    D[l] = [[(ak * s - tk) / Nd for ak, tk in zip(ar, tr)] for ar, tr, s in zip(out, T, tsum)]
-                continue_fp = False
-            else:
-                G[l] = dl_da()
-                continue_fp = True
-        else:
-            Wn = newW[l + 1] if fl.updated_weights else W[l + 1]
-            K, J = len(Wn), len(Wn[0])
-            if fl.no_transpose and K == J:
-                G[l] = [[fsum([Wn[j][k] * dr[k] for k in range(K)]) for j in range(J)] for dr in D[l + 1]]
-            else:
-                G[l] = [[fsum([Wn[k][j] * dr[k] for k in range(K)]) for j in range(J)] for dr in D[l + 1]]
-            continue_fp = True
-        if continue_fp:
-            g = G[l]
-            if act == "softmax":
-                if fl.forgot_fprime:
-                    D[l] = [list(r) for r in g]
-                else:
-                    D[l] = [[ak * (gk - fsum([am * gm for am, gm in zip(ar, gr)])) for ak, gk in zip(ar, gr)]
-                            for ar, gr in zip(A[l + 1], g)]
-            else:
-                if fl.forgot_fprime:
-                    F[l] = [[ops.one for _ in r] for r in Z[l]]
-                elif fl.fprime_at_a:
-                    F[l] = [[_fp(act, ak, _act(act, ak, ops, slope), ops, slope) for ak in ar] for ar in A[l + 1]]
-                else:
-                    F[l] = [[_fp(act, zk, ak, ops, slope) for zk, ak in zip(zr, ar)] for zr, ar in zip(Z[l], A[l + 1])]
-                D[l] = [[gk * fk for gk, fk in zip(gr, fr)] for gr, fr in zip(g, F[l])]
-        Dl, Ain = D[l], A[l]
-        out_l, in_l = len(W[l]), len(W[l][0])
-        gW[l] = [[fsum([Dl[n][j] * Ain[n][i] for n in range(N)]) for i in range(in_l)] for j in range(out_l)]
-        if shared[l]:
-            gb[l] = fsum([v for r in Dl for v in r])
-            newb[l] = b[l] - lr * gb[l]
-        else:
-            gb[l] = [fsum([Dl[n][j] for n in range(N)]) for j in range(out_l)]
-            newb[l] = [bj - lr * gj for bj, gj in zip(b[l], gb[l])]
-        newW[l] = [[w - lr * g for w, g in zip(wr, gr)] for wr, gr in zip(W[l], gW[l])]
-    return _Rec(Z, A, lossv, G, F, D, gW, gb, list(W), list(b), newW, newb, simplified, tsum)
+def _weight_gradients(Dl: list[Any], Ain: list[Any], out_l: int, in_l: int, shared: bool,
+                      ops: Any) -> tuple[Any, Any]:
+    """∂L/∂W = Σₙ δₙ aₙᵀ and ∂L/∂b = Σₙ δₙ (summed over the units too for a shared bias)."""
+    N, fsum = len(Dl), ops.fsum
+    gW = [[fsum([Dl[n][j] * Ain[n][i] for n in range(N)]) for i in range(in_l)] for j in range(out_l)]
+    gb = fsum([v for r in Dl for v in r]) if shared else [fsum([Dl[n][j] for n in range(N)]) for j in range(out_l)]
+    return gW, gb
 
 
 def _map(f: Callable[[Any], Any], v: Any) -> Any:
@@ -1594,10 +1614,11 @@ def _solve(inp: Inputs, fl: _Flags) -> Solution:
         return X, T, W, b, o.num(c), o.num(inp.lr), o.num(inp.slope)
 
     X, T, W, b, cc, lr, slope = load(ops)
+    net = _Net(inp.shared, inp.act, inp.loss, cc, lr, slope)
     history: list[dict[str, Any]] = []
     first: _Rec | None = None
     for k in progress(range(1, inp.steps + 1), inp.steps, "gradient steps"):
-        R = _step(X, T, W, b, inp.shared, inp.act, inp.loss, cc, lr, slope, ops, fl)
+        R = _step(X, T, W, b, net, ops, fl)
         if not symbolic and not all(ops.finite(v) for v in _flat([R.loss, R.newW, R.newb])):
             raise InputError("--lr" if k > 1 else "--W", f"makes the numbers overflow at step {k} (beyond ±1.7e308)"
                              + ("; the run diverges: use a smaller learning rate" if k > 1 else ""))

@@ -1594,39 +1594,50 @@ def solve(inp: Inputs, *, forgot_fprime: bool = False, fprime_at_a: bool = False
 
 
 def _solve(inp: Inputs, fl: _Flags) -> Solution:
-    N, L = len(inp.x), len(inp.W)
-    total = sum(len(Wl) * len(Wl[0]) for Wl in inp.W)
     symbolic = _symbolic(inp)
     c = (sympy.Rational(1, 2) if inp.half else sympy.Integer(1)) if inp.loss == "mse" else sympy.Integer(1)
-    work = inp.steps * N * total
-    notes: list[str] = []
+    ops, notes = _arithmetic(inp, symbolic)
+    first, history, W, b = _descend(inp, fl, c, ops, symbolic, notes)
+    if ops.kind == "hybrid" and any(isinstance(v, sympy.Float) for v in _flat([first.A, first.loss, first.D])):
+        notes.insert(0, "σ, tanh, exp and log have irrational values: from the first of them on, values are "
+                        "computed with 30 significant digits (mpmath); the others are exact")
+    finalW = [_map(ops.out, Wl) for Wl in W]
+    finalb = [ops.out(bl) if sh else _map(ops.out, bl) for bl, sh in zip(b, inp.shared)]
+    if not symbolic:
+        _check_finite(_flat([first.loss, first.A[-1], first.D, first.gW, first.gb, finalW, finalb]))
+    rows = (lambda v: v[0]) if inp.x_vector else (lambda v: v)
+    result = {"output": rows(first.A[-1]), "loss": first.loss, "delta": [rows(d) for d in first.D],
+              "grad_W": first.gW, "grad_b": first.gb, "W": finalW, "b": finalb, "history": history}
+    if symbolic:
+        names = sorted({str(s) for v in _values(inp) for s in getattr(v, "free_symbols", ())})
+        notes.append("symbolic: the answers are expressions in " + ", ".join(names[:12])
+                     + ("…" if len(names) > 12 else ""))
+    return Solution(command="backprop", inputs=_inputs_shown(inp), conventions=_conventions(inp, c, fl),
+                    steps=tuple(_working(inp, first, c, fl)), result=result, notes=tuple(notes))
+
+
+def _arithmetic(inp: Inputs, symbolic: bool) -> tuple[Any, list[str]]:
+    """SymPy numbers (exact, then 30 digits) for symbols and short runs; else mpmath or IEEE double."""
+    work = inp.steps * len(inp.x) * sum(len(Wl) * len(Wl[0]) for Wl in inp.W)
     if symbolic or work <= HYBRID_WORK:
-        ops: Any = _HybridOps()
-    else:
-        ops = _NumOps("mpmath" if work <= MP_WORK else "float")
-        notes.append(_numeric_note(ops.kind, 1, inp.steps, inp))
+        return _HybridOps(), []
+    ops = _NumOps("mpmath" if work <= MP_WORK else "float")
+    return ops, [_numeric_note(ops.kind, 1, inp.steps, inp)]
 
-    def load(o: Any) -> tuple[Any, ...]:
-        X = [[o.num(v) for v in r] for r in inp.x]
-        T = [[o.num(v) for v in r] for r in inp.t]
-        W = [[[o.num(v) for v in r] for r in Wl] for Wl in inp.W]
-        b = [o.num(bl) if sh else [o.num(v) for v in bl] for bl, sh in zip(inp.b, inp.shared)]
-        return X, T, W, b, o.num(c), o.num(inp.lr), o.num(inp.slope)
 
-    X, T, W, b, cc, lr, slope = load(ops)
-    net = _Net(inp.shared, inp.act, inp.loss, cc, lr, slope)
+def _descend(inp: Inputs, fl: _Flags, c: Any, ops: Any, symbolic: bool,
+             notes: list[str]) -> tuple[_Rec, list[dict[str, Any]], list[Any], list[Any]]:
+    """Every gradient step in ``ops``' arithmetic: the first step's record, the loss of each, the last W and b."""
+    X = [[ops.num(v) for v in r] for r in inp.x]
+    T = [[ops.num(v) for v in r] for r in inp.t]
+    W = [[[ops.num(v) for v in r] for r in Wl] for Wl in inp.W]
+    b = [ops.num(bl) if sh else [ops.num(v) for v in bl] for bl, sh in zip(inp.b, inp.shared)]
+    net = _Net(inp.shared, inp.act, inp.loss, ops.num(c), ops.num(inp.lr), ops.num(inp.slope))
     history: list[dict[str, Any]] = []
     first: _Rec | None = None
     for k in progress(range(1, inp.steps + 1), inp.steps, "gradient steps"):
         R = _step(X, T, W, b, net, ops, fl)
-        if not symbolic and not all(ops.finite(v) for v in _flat([R.loss, R.newW, R.newb])):
-            raise InputError("--lr" if k > 1 else "--W", f"makes the numbers overflow at step {k} (beyond ±1.7e308)"
-                             + ("; the run diverges: use a smaller learning rate" if k > 1 else ""))
-        if symbolic and _nodes(_flat([R.loss, R.newW, R.newb]), SYM_MAX_NODES) > SYM_MAX_NODES:
-            raise InputError("--steps" if k > 1 else "--W",
-                             f"with symbolic inputs: the expressions of step {k} have more than {SYM_MAX_NODES:,} "
-                             "terms; " + (f"ask for at most {k - 1} steps, " if k > 1 else "use fewer layers or units, ")
-                             + "or give numbers")
+        _check_step(R, k, ops, symbolic)
         if k == 1:
             first = _convert(R, ops)
         history.append({"loss": ops.out(R.loss)})
@@ -1638,38 +1649,30 @@ def _solve(inp: Inputs, fl: _Flags) -> Solution:
                          f"the exact numbers grew long; steps 1–{k} exact" if k + 1 < inp.steps else
                          f"step {k + 1} computed with 30 significant digits: the exact numbers grew long")
     assert first is not None
-    if ops.kind == "hybrid" and any(isinstance(v, sympy.Float) for v in _flat([first.A, first.loss, first.D])):
-        notes.insert(0, "σ, tanh, exp and log have irrational values: from the first of them on, values are "
-                        "computed with 30 significant digits (mpmath); the others are exact")
-    finalW = [_map(ops.out, Wl) for Wl in W]
-    finalb = [ops.out(bl) if sh else _map(ops.out, bl) for bl, sh in zip(b, inp.shared)]
-    if not symbolic:
-        _check_finite(_flat([first.loss, first.A[-1], first.D, first.gW, first.gb, finalW, finalb]))
+    return first, history, W, b
 
-    prefix = "" if inp.steps == 1 else "step 1 · "
-    board = _Board(inp, first, c, fl, prefix).build()
+
+def _check_step(R: _Rec, k: int, ops: Any, symbolic: bool) -> None:
+    """Step k's numbers are finite (numbers) or its expressions bounded (symbols)."""
+    if not symbolic and not all(ops.finite(v) for v in _flat([R.loss, R.newW, R.newb])):
+        raise InputError("--lr" if k > 1 else "--W", f"makes the numbers overflow at step {k} (beyond ±1.7e308)"
+                         + ("; the run diverges: use a smaller learning rate" if k > 1 else ""))
+    if symbolic and _nodes(_flat([R.loss, R.newW, R.newb]), SYM_MAX_NODES) > SYM_MAX_NODES:
+        raise InputError("--steps" if k > 1 else "--W",
+                         f"with symbolic inputs: the expressions of step {k} have more than {SYM_MAX_NODES:,} "
+                         "terms; " + (f"ask for at most {k - 1} steps, " if k > 1 else "use fewer layers or units, ")
+                         + "or give numbers")
+
+
+def _working(inp: Inputs, first: _Rec, c: Any, fl: _Flags) -> list[Step]:
+    """The board: the first step worked in full, and a line for the steps after it."""
+    board = _Board(inp, first, c, fl, "" if inp.steps == 1 else "step 1 · ").build()
     if inp.steps > 1:
         later = f"steps 2 to {inp.steps}" if inp.steps > 2 else "step 2"
         board.append(Step(later, note="worked the same way, each from the weights the step before left; the loss "
                                       "of every step is in the history, the final W and b in the answer",
                           section=later))
-    rows = (lambda v: v[0]) if inp.x_vector else (lambda v: v)
-    result = {
-        "output": rows(first.A[-1]),
-        "loss": first.loss,
-        "delta": [rows(d) for d in first.D],
-        "grad_W": first.gW,
-        "grad_b": first.gb,
-        "W": finalW,
-        "b": finalb,
-        "history": history,
-    }
-    if symbolic:
-        names = sorted({str(s) for v in _values(inp) for s in getattr(v, "free_symbols", ())})
-        notes.append("symbolic: the answers are expressions in " + ", ".join(names[:12])
-                     + ("…" if len(names) > 12 else ""))
-    return Solution(command="backprop", inputs=_inputs_shown(inp), conventions=_conventions(inp, c, fl),
-                    steps=tuple(board), result=result, notes=tuple(notes))
+    return board
 
 
 def _convert(R: _Rec, ops: Any) -> _Rec:

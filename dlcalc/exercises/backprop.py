@@ -1259,101 +1259,114 @@ class _Board:
     # backward
     def backward(self, l: int) -> None:
         inp, R = self.inp, self.R
-        lay, act = l + 1, inp.act[l]
-        sec = self.sec(f"backward, layer {lay}")
-        out, inn = len(R.W[l]), len(R.W[l][0])
-        last = l == self.L - 1
-        c = self.c
-        Nd = self.N if self.fl.average else 1
-        simplified = last and R.simplified and R.G[l] is None
+        sec = self.sec(f"backward, layer {l + 1}")
+        simplified = l == self.L - 1 and R.simplified and R.G[l] is None
         if simplified:
             self.add(_replace(_derivation(inp.loss), section=sec))
         if not self.small(l):
             self._backward_layer(l, sec, simplified)
             return
-        D, a = R.D[l][0], R.A[l + 1][0]
         if simplified:
-            for j in range(out):
-                ds, as_, ts = _delta(lay, j + 1), _a(lay, j + 1), _t(j + 1)
-                if inp.loss == "ce" and R.tsum[0] != 1:
-                    tmpl = _Diff(_Prod(as_, _Var("Σₖtₖ", r"\sum_k t_k")), ts)
-                    vals = {as_: a[j], _Var("Σₖtₖ", r"\sum_k t_k"): R.tsum[0], ts: inp.t[0][j]}
-                else:
-                    tmpl = _Diff(as_, ts)
-                    vals = {as_: a[j], ts: inp.t[0][j]}
-                self.add(_bstep(f"{ds.name} = ∂L/∂{_z(lay, j + 1).name}", eq(ds, tmpl), vals, value=D[j], section=sec))
+            self._delta_simplified(l, sec)
         else:
-            G = R.G[l][0]
-            for j in range(out):
-                as_ = _a(lay, j + 1)
-                gs = _partial("L", as_)
-                if last:
-                    ts = _t(j + 1)
-                    vals = {as_: a[j], ts: inp.t[0][j]}
-                    if inp.loss == "mse":
-                        tmpl = _coef(2 * c / Nd, _Diff(as_, ts))
-                    elif inp.loss == "bce":
-                        tmpl = _Sum(_Neg(_Frac(ts, as_)), _Frac(_Diff(1, ts), _Diff(1, as_)))
-                    else:
-                        tmpl = _Neg(_Frac(ts, as_))
-                    note = "differentiating the loss" if j == 0 else ""
-                else:
-                    Wn = R.newW[l + 1] if self.fl.updated_weights else R.W[l + 1]
-                    K = len(Wn)
-                    swap = self.fl.no_transpose and K == len(Wn[0])
-                    terms, vals = [], {}
-                    for k in range(K):
-                        ws, dk = (_w(lay + 1, j + 1, k + 1), _delta(lay + 1, k + 1)) if swap else \
-                            (_w(lay + 1, k + 1, j + 1), _delta(lay + 1, k + 1))
-                        terms.append(_Prod(ws, dk))
-                        vals[ws] = Wn[j][k] if swap else Wn[k][j]
-                        vals[dk] = R.D[l + 1][0][k]
-                    tmpl = _sum(terms)
-                    note = f"a{_sup(lay)[0]}{_sub(j + 1)[0]} feeds every unit of layer {lay + 1}: (W{_sup(lay + 1)[0]}ᵀδ{_sup(lay + 1)[0]})" \
-                           + f"{_sub(j + 1)[0]}" if j == 0 else ""
-                self.add(_bstep(gs.name, eq(gs, tmpl), vals, value=G[j], section=sec, note=note))
-            if act == "softmax":
-                gsyms = [_partial("L", _a(lay, k + 1)) for k in range(out)]
-                asyms = [_a(lay, k + 1) for k in range(out)]
-                for j in range(out):
-                    ds = _delta(lay, j + 1)
-                    tmpl = _Prod(asyms[j], _Diff(gsyms[j], _sum([_Prod(asyms[k], gsyms[k]) for k in range(out)])))
-                    vals = {}
-                    for k in range(out):
-                        vals[asyms[k]], vals[gsyms[k]] = a[k], G[k]
-                    self.add(_bstep(f"{ds.name} = ∂L/∂{_z(lay, j + 1).name}", eq(ds, tmpl), vals, value=D[j],
-                                  section=sec, note="through the softmax: ∂a_k/∂z_j = a_k(1[j = k] − a_j)"
-                                  if j == 0 else ""))
+            for j in range(len(R.W[l])):
+                self._dl_da(l, j, sec)
+            if inp.act[l] == "softmax":
+                self._delta_softmax(l, sec)
             else:
-                F = R.F[l][0]
-                for j in range(out):
-                    zs, as_ = _z(lay, j + 1), _a(lay, j + 1)
-                    fs = _fprime(act, zs)
-                    if act == "sigmoid":
-                        self.add(_bstep(fs.name, eq(fs, _Prod(as_, _Diff(1, as_))), {as_: a[j]}, value=F[j], section=sec,
-                                      note="σ′(z) = σ(z)(1 − σ(z))" if j == 0 else ""))
-                    elif act == "tanh":
-                        self.add(_bstep(fs.name, eq(fs, _Diff(1, _Sq(as_))), {as_: a[j]}, value=F[j], section=sec,
-                                      note="tanh′(z) = 1 − tanh²(z)" if j == 0 else ""))
-                    elif act in ("relu", "leaky-relu"):
-                        zval = R.Z[l][0][j]
-                        other = "0" if act == "relu" else "the slope"
-                        self.add(Step(fs.name, Math(f"{fs.name} = 1 if {zs.name} > 0, else {other}",
-                                                    rf"{fs._tex} = 1 \text{{ if }} {zs._tex} > 0\text{{, else }} "
-                                                    + ("0" if act == "relu" else r"\text{the slope}")),
-                                      value=F[j], section=sec,
-                                      note=_is(zs.name, zval) + (" > 0" if F[j] == 1 else " ≤ 0")))
-                for j in range(out):
-                    ds, zs = _delta(lay, j + 1), _z(lay, j + 1)
-                    gs = _partial("L", _a(lay, j + 1))
-                    if act == "linear":
-                        self.add(_bstep(f"{ds.name} = ∂L/∂{zs.name}", eq(ds, gs), {gs: G[j]}, value=D[j], section=sec,
-                                      note="a linear layer: f′ = 1" if j == 0 else ""))
-                    else:
-                        fs = _fprime(act, zs)
-                        self.add(_bstep(f"{ds.name} = ∂L/∂{zs.name}", eq(ds, _Prod(gs, fs)), {gs: G[j], fs: F[j]},
-                                      value=D[j], section=sec))
+                self._fprime(l, sec)
+                self._delta_chain(l, sec)
         self._gradients(l, sec, simplified)
+
+    def _delta_simplified(self, l: int, sec: str) -> None:
+        """δⱼ = aⱼ − tⱼ per unit (aⱼ·Σₖtₖ − tⱼ for a target row that does not sum to 1)."""
+        inp, R, lay = self.inp, self.R, l + 1
+        D, a = R.D[l][0], R.A[l + 1][0]
+        tsum = _Var("Σₖtₖ", r"\sum_k t_k")
+        for j in range(len(R.W[l])):
+            ds, as_, ts = _delta(lay, j + 1), _a(lay, j + 1), _t(j + 1)
+            if inp.loss == "ce" and R.tsum[0] != 1:
+                tmpl, vals = _Diff(_Prod(as_, tsum), ts), {as_: a[j], tsum: R.tsum[0], ts: inp.t[0][j]}
+            else:
+                tmpl, vals = _Diff(as_, ts), {as_: a[j], ts: inp.t[0][j]}
+            self.add(_bstep(f"{ds.name} = ∂L/∂{_z(lay, j + 1).name}", eq(ds, tmpl), vals, value=D[j], section=sec))
+
+    def _dl_da(self, l: int, j: int, sec: str) -> None:
+        """∂L/∂aⱼ: the loss differentiated (output layer), or (Wᵀδ)ⱼ of the layer above."""
+        inp, R, lay = self.inp, self.R, l + 1
+        as_ = _a(lay, j + 1)
+        if l == self.L - 1:
+            ts = _t(j + 1)
+            vals = {as_: R.A[l + 1][0][j], ts: inp.t[0][j]}
+            if inp.loss == "mse":
+                tmpl = _coef(2 * self.c / (self.N if self.fl.average else 1), _Diff(as_, ts))
+            elif inp.loss == "bce":
+                tmpl = _Sum(_Neg(_Frac(ts, as_)), _Frac(_Diff(1, ts), _Diff(1, as_)))
+            else:
+                tmpl = _Neg(_Frac(ts, as_))
+            note = "differentiating the loss" if j == 0 else ""
+        else:
+            Wn = R.newW[l + 1] if self.fl.updated_weights else R.W[l + 1]
+            swap = self.fl.no_transpose and len(Wn) == len(Wn[0])
+            terms, vals = [], {}
+            for k in range(len(Wn)):
+                ws, dk = (_w(lay + 1, j + 1, k + 1) if swap else _w(lay + 1, k + 1, j + 1)), _delta(lay + 1, k + 1)
+                terms.append(_Prod(ws, dk))
+                vals[ws], vals[dk] = (Wn[j][k] if swap else Wn[k][j]), R.D[l + 1][0][k]
+            tmpl = _sum(terms)
+            note = (f"a{_sup(lay)[0]}{_sub(j + 1)[0]} feeds every unit of layer {lay + 1}: "
+                    f"(W{_sup(lay + 1)[0]}ᵀδ{_sup(lay + 1)[0]}){_sub(j + 1)[0]}") if j == 0 else ""
+        gs = _partial("L", as_)
+        self.add(_bstep(gs.name, eq(gs, tmpl), vals, value=R.G[l][0][j], section=sec, note=note))
+
+    def _delta_softmax(self, l: int, sec: str) -> None:
+        """δⱼ = aⱼ(∂L/∂aⱼ − Σₖ aₖ ∂L/∂aₖ): through the softmax's Jacobian."""
+        R, lay, out = self.R, l + 1, len(self.R.W[l])
+        a, G, D = R.A[l + 1][0], R.G[l][0], R.D[l][0]
+        gsyms = [_partial("L", _a(lay, k + 1)) for k in range(out)]
+        asyms = [_a(lay, k + 1) for k in range(out)]
+        vals = {**dict(zip(asyms, a)), **dict(zip(gsyms, G))}
+        for j in range(out):
+            ds = _delta(lay, j + 1)
+            tmpl = _Prod(asyms[j], _Diff(gsyms[j], _sum([_Prod(asyms[k], gsyms[k]) for k in range(out)])))
+            self.add(_bstep(f"{ds.name} = ∂L/∂{_z(lay, j + 1).name}", eq(ds, tmpl), vals, value=D[j],
+                            section=sec, note="through the softmax: ∂a_k/∂z_j = a_k(1[j = k] − a_j)"
+                            if j == 0 else ""))
+
+    def _fprime(self, l: int, sec: str) -> None:
+        """f′(zⱼ) per unit, from aⱼ (σ, tanh) or the sign of zⱼ (ReLU, leaky ReLU); none for linear."""
+        R, lay, act = self.R, l + 1, self.inp.act[l]
+        a, F = R.A[l + 1][0], R.F[l][0]
+        for j in range(len(R.W[l])):
+            zs, as_ = _z(lay, j + 1), _a(lay, j + 1)
+            fs = _fprime(act, zs)
+            if act == "sigmoid":
+                self.add(_bstep(fs.name, eq(fs, _Prod(as_, _Diff(1, as_))), {as_: a[j]}, value=F[j], section=sec,
+                                note="σ′(z) = σ(z)(1 − σ(z))" if j == 0 else ""))
+            elif act == "tanh":
+                self.add(_bstep(fs.name, eq(fs, _Diff(1, _Sq(as_))), {as_: a[j]}, value=F[j], section=sec,
+                                note="tanh′(z) = 1 − tanh²(z)" if j == 0 else ""))
+            elif act in ("relu", "leaky-relu"):
+                other_t, other_l = ("0", "0") if act == "relu" else ("the slope", r"\text{the slope}")
+                self.add(Step(fs.name, Math(f"{fs.name} = 1 if {zs.name} > 0, else {other_t}",
+                                            rf"{fs._tex} = 1 \text{{ if }} {zs._tex} > 0\text{{, else }} {other_l}"),
+                              value=F[j], section=sec,
+                              note=_is(zs.name, R.Z[l][0][j]) + (" > 0" if F[j] == 1 else " ≤ 0")))
+
+    def _delta_chain(self, l: int, sec: str) -> None:
+        """δⱼ = ∂L/∂aⱼ · f′(zⱼ) per unit."""
+        R, lay, act = self.R, l + 1, self.inp.act[l]
+        G, D = R.G[l][0], R.D[l][0]
+        for j in range(len(R.W[l])):
+            ds, zs = _delta(lay, j + 1), _z(lay, j + 1)
+            gs = _partial("L", _a(lay, j + 1))
+            if act == "linear":
+                self.add(_bstep(f"{ds.name} = ∂L/∂{zs.name}", eq(ds, gs), {gs: G[j]}, value=D[j], section=sec,
+                                note="a linear layer: f′ = 1" if j == 0 else ""))
+            else:
+                fs = _fprime(act, zs)
+                self.add(_bstep(f"{ds.name} = ∂L/∂{zs.name}", eq(ds, _Prod(gs, fs)), {gs: G[j], fs: R.F[l][0][j]},
+                                value=D[j], section=sec))
 
     def _gradients(self, l: int, sec: str, simplified: bool) -> None:
         """The chain of every weight (a small layer, one example), and the bias gradient."""

@@ -22,7 +22,7 @@ from typing import Any
 
 import sympy
 
-from dlcalc.board import eq
+from dlcalc.board import eq, spelled
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, substitute
 from dlcalc.errors import InputError
 from dlcalc.exercises.softmax import (Numeric, WrittenDifference, WrittenProduct, WrittenQuotient, _sym,
@@ -60,29 +60,9 @@ S_IJ, A_IJ, M_I, U_IJ, E_IJ, Z_I, W_IJ = (sympy.Symbol(n, real=True) for n in
 SCALE, D_K = sympy.Symbol("s", real=True), sympy.Symbol("d_k", positive=True)
 
 
-class MaskedOut(sympy.Expr):
-    """−∞, the score of a masked pair, as the working writes it: −∞ in text and LaTeX, ``-oo``
-    in the exact JSON (SymPy reads it back as −∞), and −∞ when evaluated (doit, evalf)."""
-
-    is_number = False  # printed as itself, never as "−∞ ≈ −∞"
-    is_commutative = True
-
-    def doit(self, **hints: Any) -> Any:
-        return -sympy.oo
-
-    def _eval_evalf(self, prec: int) -> Any:
-        return -sympy.oo
-
-    def _sympystr(self, printer: Any) -> str:
-        from dlcalc.printing import TextPrinter
-
-        return "−∞" if isinstance(printer, TextPrinter) else "-oo"
-
-    def _latex(self, printer: Any) -> str:
-        return r"-\infty"
-
-
-MASKED = MaskedOut()
+#: −∞, the score of a masked pair, as the working writes it: −∞ in text and LaTeX, ``-oo`` in
+#: the exact JSON (SymPy reads it back as −∞), and −∞ when evaluated (doit, evalf)
+MASKED = spelled(-sympy.oo, "−∞", r"-\infty")
 
 
 # --------------------------------------------------------------------------- inputs

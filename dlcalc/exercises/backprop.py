@@ -297,6 +297,22 @@ class _Leaky1(_Node):
     """LeakyReLU's printed argument alone (the slope is not shown)."""
 
 
+class _Apply(_Node):
+    """f(z) of a layer's activation, by name (``_Apply(z, "tanh")``), in a formula that only prints."""
+
+    precedence = PRECEDENCE["Atom"]
+
+    def __new__(cls, z: Any, act: str) -> "_Apply":
+        from sympy.core.symbol import Str
+
+        return sympy.Expr.__new__(cls, as_sympy(z), Str(act))
+
+    def _sympystr(self, p: Any) -> str:
+        return _call(p, self, *_FNAME[self.args[1].name])
+
+    _latex = _sympystr
+
+
 class _Var(sympy.Symbol):
     """A symbol of a formula with its own text and LaTeX (∂L/∂a⁽²⁾₁, σ′(z⁽²⁾₁))."""
 
@@ -1186,8 +1202,7 @@ class _Board:
             f_t = f"z{s_t}ₙ = W{s_t}·{ain_t}ₙ + {bias_t}, one row per example n"
             f_l = rf"z{s_l}_n = W{s_l} {ain_l}_n + b{s_l}"
         self.add(Step(f"net input z{s_t}", Math(f_t, f_l), value=self.rows_or_none(R.Z[l]), section=sec))
-        fn_t, fn_l = _FNAME[act]
-        self.add(Step(f"activation a{s_t}", Math(f"a{s_t} = {fn_t}(z{s_t})", rf"a{s_l} = {fn_l}\left(z{s_l}\right)"),
+        self.add(step(f"activation a{s_t}", eq(_v("a", "a", lay), _Apply(_v("z", "z", lay), act)),
                       value=self.rows_or_none(R.A[l + 1]), section=sec))
 
     # loss
@@ -1416,7 +1431,7 @@ class _Board:
                                                                "their δ over every example"))
             return
         if self.N == 1:
-            self.add(Step(f"∂L/∂b{s_t}", Math(f"∂L/∂b{s_t} = δ{s_t}", rf"\frac{{\partial L}}{{\partial b{s_l}}} = \delta{s_l}"),
+            self.add(step(f"∂L/∂b{s_t}", eq(_partial("L", _b(lay, None)), _v("δ", r"\delta", lay)),
                           value=list(R.gb[l]), section=sec, note="∂z/∂b = 1"))
         else:
             self.add(Step(f"∂L/∂b{s_t}", Math(f"∂L/∂b{s_t} = Σₙ δ{s_t}ₙ", rf"\frac{{\partial L}}{{\partial b{s_l}}} = "

@@ -13,6 +13,9 @@ entries and the vectors at most :data:`EXACT_MAX_DIM` components (also for symbo
 so e^(1/√2) stays exact and decimals are shown beside it; bigger numeric inputs run in
 mpmath with 30 significant digits, or in IEEE double with correctly rounded sums beyond
 5,000 multiply-adds (:class:`dlcalc.exercises.softmax.Numeric`), which the notes say.
+
+One computation (:func:`_attend`) runs in either arithmetic (:class:`_Arith`); the exact path
+writes every step of the working from its record, the numeric path the formulas and values.
 """
 
 from __future__ import annotations
@@ -102,7 +105,7 @@ def parse(*, Q: str | None, K: str | None, V: str | None, causal: bool, mask: st
     mats = {}
     for name, text in (("--Q", Q), ("--K", K), ("--V", V)):
         if text is None:
-            raise InputError(name, f"is missing: attention needs --Q, --K and --V (rows are positions)")
+            raise InputError(name, "is missing: attention needs --Q, --K and --V (rows are positions)")
         mats[name] = tuple(tuple(r) for r in parse_value_fast(text, name, kinds=("matrix",)))
     q, k, v = mats["--Q"], mats["--K"], mats["--V"]
     n, dk, m, dv = len(q), len(q[0]), len(k), len(v[0])

@@ -819,7 +819,7 @@ def _activations(act: list[str] | None, L: int) -> list[str]:
     for k, a in enumerate(acts[:-1]):
         if a == "softmax":
             raise InputError("--act", "softmax is for the output layer only" +
-                             (f"; give --act per layer, e.g. --act sigmoid --act softmax" if len(act or []) == 1 else
+                             ("; give --act per layer, e.g. --act sigmoid --act softmax" if len(act or []) == 1 else
                               f" (layer {k + 1} is hidden)"))
     return acts
 

@@ -1440,54 +1440,20 @@ class _Board:
 
     def _backward_layer(self, l: int, sec: str, simplified: bool) -> None:
         """A layer too large (or a batch) to write unit by unit: its vectors."""
-        inp, R = self.inp, self.R
-        lay, act = l + 1, inp.act[l]
+        R, lay = self.R, l + 1
         s_t, s_l = _sup(lay)
         n_t, n_l = ("", "") if self.N == 1 else ("ₙ", "_n")
-        last = l == self.L - 1
         if simplified:
-            s = "" if inp.loss == "bce" or all(v == 1 for v in R.tsum) else "·Σₖtₖ"
+            s = "" if self.inp.loss == "bce" or all(v == 1 for v in R.tsum) else "·Σₖtₖ"
+            mean = self.N > 1 and self.fl.average
             self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}",
-                          Math(f"δ{s_t}{n_t} = {'(1/N)·' if self.N > 1 and self.fl.average else ''}(a{s_t}{n_t}{s} − t{n_t})",
-                               rf"\delta{s_l}{n_l} = " + (r"\frac{1}{N}" if self.N > 1 and self.fl.average else "")
+                          Math(f"δ{s_t}{n_t} = {'(1/N)·' if mean else ''}(a{s_t}{n_t}{s} − t{n_t})",
+                               rf"\delta{s_l}{n_l} = " + (r"\frac{1}{N}" if mean else "")
                                + rf"\left(a{s_l}{n_l} - t{n_l}\right)"),
                           value=self.rows_or_none(R.D[l]), section=sec))
         else:
-            if last:
-                if inp.loss == "mse":
-                    k = "2c/N" if self.N > 1 else "2c"
-                    f = Math(f"∂L/∂a{s_t}{n_t} = {k}·(a{s_t}{n_t} − t{n_t}),  c = {'½' if self.c != 1 else '1'}",
-                             rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = {'2c/N' if self.N > 1 else '2c'}"
-                             rf"\left(a{s_l}{n_l} - t{n_l}\right)")
-                elif inp.loss == "bce":
-                    f = Math(f"∂L/∂a{s_t}{n_t} = −t/a + (1 − t)/(1 − a)",
-                             rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = -\frac{{t}}{{a}} + \frac{{1 - t}}{{1 - a}}")
-                else:
-                    f = Math(f"∂L/∂a{s_t}{n_t} = −t/a", rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = -\frac{{t}}{{a}}")
-            else:
-                s2_t, s2_l = _sup(lay + 1)
-                f = Math(f"∂L/∂a{s_t}{n_t} = W{s2_t}ᵀ·δ{s2_t}{n_t}",
-                         rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = W{s2_l}{{}}^\top \delta{s2_l}{n_l}")
-            self.add(Step(f"∂L/∂a{s_t}", f, value=self.rows_or_none(R.G[l]), section=sec))
-            if act == "softmax":
-                self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}", Math(f"δ{s_t}ⱼ = aⱼ·(∂L/∂aⱼ − Σₖ aₖ·∂L/∂aₖ)",
-                                                            r"\delta_j = a_j \left(\frac{\partial L}{\partial a_j} - "
-                                                            r"\sum_k a_k \frac{\partial L}{\partial a_k}\right)"),
-                              value=self.rows_or_none(R.D[l]), section=sec, note="through the softmax Jacobian"))
-            else:
-                fn_t, fn_l = _FNAME[act]
-                ftext = {"sigmoid": f"a{s_t}⊙(1 − a{s_t})", "tanh": f"1 − a{s_t}⊙a{s_t}",
-                         "relu": f"1 where z{s_t} > 0, else 0", "leaky-relu": f"1 where z{s_t} > 0, else the slope",
-                         "linear": "1"}[act]
-                flatex = {"sigmoid": rf"a{s_l} \odot (1 - a{s_l})", "tanh": rf"1 - a{s_l} \odot a{s_l}",
-                          "relu": rf"[z{s_l} > 0]", "leaky-relu": rf"1 \text{{ or the slope}}", "linear": "1"}[act]
-                if act != "linear":
-                    self.add(Step(f"{fn_t}′(z{s_t})", Math(f"{fn_t}′(z{s_t}) = {ftext}", rf"{fn_l}'(z{s_l}) = {flatex}"),
-                                  value=self.rows_or_none(R.F[l]), section=sec))
-                self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}", Math(f"δ{s_t} = ∂L/∂a{s_t} ⊙ {fn_t}′(z{s_t})",
-                                                            rf"\delta{s_l} = \frac{{\partial L}}{{\partial a{s_l}}} \odot "
-                                                            rf"{fn_l}'(z{s_l})"),
-                              value=self.rows_or_none(R.D[l]), section=sec))
+            self.add(Step(f"∂L/∂a{s_t}", self._dl_da_vector(l), value=self.rows_or_none(R.G[l]), section=sec))
+            self._delta_vector(l, sec)
         p_t, p_l = (_sup(l) if l > 0 else ("", ""))
         ain_t, ain_l = ("x", "x") if l == 0 else (f"a{p_t}", f"a{p_l}")
         if self.N == 1:
@@ -1497,6 +1463,49 @@ class _Board:
                      rf"\frac{{\partial L}}{{\partial W{s_l}}} = \sum_n \delta{s_l}_n {{{ain_l}_n}}^\top")
         self.add(Step(f"∂L/∂W{s_t}", f, value=R.gW[l], section=sec))
         self._bias(l, sec)
+
+    def _dl_da_vector(self, l: int) -> Math:
+        """∂L/∂a of a whole layer: the loss differentiated (output), or Wᵀδ of the layer above."""
+        lay = l + 1
+        s_t, s_l = _sup(lay)
+        n_t, n_l = ("", "") if self.N == 1 else ("ₙ", "_n")
+        if l < self.L - 1:
+            s2_t, s2_l = _sup(lay + 1)
+            return Math(f"∂L/∂a{s_t}{n_t} = W{s2_t}ᵀ·δ{s2_t}{n_t}",
+                        rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = W{s2_l}{{}}^\top \delta{s2_l}{n_l}")
+        if self.inp.loss == "mse":
+            k = "2c/N" if self.N > 1 else "2c"
+            return Math(f"∂L/∂a{s_t}{n_t} = {k}·(a{s_t}{n_t} − t{n_t}),  c = {'½' if self.c != 1 else '1'}",
+                        rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = {k}"
+                        rf"\left(a{s_l}{n_l} - t{n_l}\right)")
+        if self.inp.loss == "bce":
+            return Math(f"∂L/∂a{s_t}{n_t} = −t/a + (1 − t)/(1 − a)",
+                        rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = -\frac{{t}}{{a}} + \frac{{1 - t}}{{1 - a}}")
+        return Math(f"∂L/∂a{s_t}{n_t} = −t/a", rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = -\frac{{t}}{{a}}")
+
+    def _delta_vector(self, l: int, sec: str) -> None:
+        """δ of a whole layer: through the softmax's Jacobian, or ∂L/∂a ⊙ f′(z)."""
+        R, lay, act = self.R, l + 1, self.inp.act[l]
+        s_t, s_l = _sup(lay)
+        if act == "softmax":
+            self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}", Math(f"δ{s_t}ⱼ = aⱼ·(∂L/∂aⱼ − Σₖ aₖ·∂L/∂aₖ)",
+                                                        r"\delta_j = a_j \left(\frac{\partial L}{\partial a_j} - "
+                                                        r"\sum_k a_k \frac{\partial L}{\partial a_k}\right)"),
+                          value=self.rows_or_none(R.D[l]), section=sec, note="through the softmax Jacobian"))
+            return
+        fn_t, fn_l = _FNAME[act]
+        ftext = {"sigmoid": f"a{s_t}⊙(1 − a{s_t})", "tanh": f"1 − a{s_t}⊙a{s_t}",
+                 "relu": f"1 where z{s_t} > 0, else 0", "leaky-relu": f"1 where z{s_t} > 0, else the slope",
+                 "linear": "1"}[act]
+        flatex = {"sigmoid": rf"a{s_l} \odot (1 - a{s_l})", "tanh": rf"1 - a{s_l} \odot a{s_l}",
+                  "relu": rf"[z{s_l} > 0]", "leaky-relu": r"1 \text{ or the slope}", "linear": "1"}[act]
+        if act != "linear":
+            self.add(Step(f"{fn_t}′(z{s_t})", Math(f"{fn_t}′(z{s_t}) = {ftext}", rf"{fn_l}'(z{s_l}) = {flatex}"),
+                          value=self.rows_or_none(R.F[l]), section=sec))
+        self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}", Math(f"δ{s_t} = ∂L/∂a{s_t} ⊙ {fn_t}′(z{s_t})",
+                                                    rf"\delta{s_l} = \frac{{\partial L}}{{\partial a{s_l}}} \odot "
+                                                    rf"{fn_l}'(z{s_l})"),
+                      value=self.rows_or_none(R.D[l]), section=sec))
 
     # update
     def update(self) -> None:

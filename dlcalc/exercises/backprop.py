@@ -36,7 +36,7 @@ import sympy
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
-from dlcalc.board import eq, sigmoid, step
+from dlcalc.board import eq, put_in, sigmoid, step
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress, said
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_int, parse_scalar, parse_value_fast
@@ -390,6 +390,26 @@ _FNAME = {"sigmoid": ("σ", r"\sigma"), "tanh": ("tanh", r"\tanh"), "relu": ("Re
 def _fprime(act: str, z: _Var) -> _Var:
     t, l = _FNAME[act]
     return _Var(f"{t}′({z.name})", rf"{l}'\left({z._tex}\right)")
+
+
+def _loss_term(loss: str, t: Any, a: Any) -> Any:
+    """One output's term of the loss, for any t and a (the symbols of a formula, or of a template)."""
+    if loss == "mse":
+        return _Sq(_Diff(t, a))
+    if loss == "bce":
+        return _Sum(_Prod(t, sympy.log(a)), _Prod(_Diff(1, t), sympy.log(_Diff(1, a))))
+    return _Prod(t, sympy.log(a))
+
+
+#: the symbols of the templates below (they never print: only their numbers do)
+_T, _A, _OLD, _ETA, _GRAD = (_Var(n, n) for n in ("t", "a", "v", "η", "g"))
+#: one gradient-descent update, v − η·g
+UPDATE = _Diff(_OLD, _Prod(_ETA, _GRAD))
+
+
+def _updated(v: Any, eta: Any, g: Any) -> Any:
+    """The update of one weight or bias with its numbers put in (v − η·g)."""
+    return put_in(UPDATE, {_OLD: v, _ETA: eta, _GRAD: g})
 
 
 def _coef(k: Any, body: Any) -> Any:
@@ -1220,31 +1240,16 @@ class _Board:
             vals: dict[Any, Any] = {}
             for k in range(K):
                 vals[ts[k]], vals[as_[k]] = inp.t[0][k], out[0][k]
-            if inp.loss == "mse":
-                tmpl = _coef(c, _sum([_Sq(_Diff(ts[k], as_[k])) for k in range(K)]))
-            elif inp.loss == "bce":
-                tmpl = _Neg(_sum([_Sum(_Prod(ts[k], sympy.log(as_[k])),
-                                       _Prod(_Diff(1, ts[k]), sympy.log(_Diff(1, as_[k])))) for k in range(K)]))
-            else:
-                tmpl = _Neg(_sum([_Prod(ts[k], sympy.log(as_[k])) for k in range(K)]))
+            body = _sum([_loss_term(inp.loss, ts[k], as_[k]) for k in range(K)])
+            tmpl = _coef(c, body) if inp.loss == "mse" else _Neg(body)
             self.add(_bstep("loss L", eq(sympy.Symbol("L"), tmpl), vals, value=R.loss, section=sec,
                           note=self._loss_note()))
             return
         formula = self._loss_math(N)
         sub = None
         if N * K <= LOSS_MAX_TERMS:
-            terms = []
-            for n in range(N):
-                for k in range(K):
-                    t, a = Shown(inp.t[n][k]), Shown(out[n][k])
-                    if inp.loss == "mse":
-                        terms.append(_Sq(_Diff(t, a)))
-                    elif inp.loss == "bce":
-                        terms.append(_Sum(_Prod(t, sympy.log(a)), _Prod(_Diff(1, Shown(inp.t[n][k])),
-                                                                         sympy.log(_Diff(1, Shown(out[n][k]))))))
-                    else:
-                        terms.append(_Prod(t, sympy.log(a)))
-            body = _sum(terms)
+            term = _loss_term(inp.loss, _T, _A)
+            body = _sum([put_in(term, {_T: inp.t[n][k], _A: out[n][k]}) for n in range(N) for k in range(K)])
             if inp.loss == "mse":
                 sub = _coef(Shown(c / Nd) if c / Nd != 1 else 1, body)
             else:
@@ -1518,17 +1523,16 @@ class _Board:
             W, g = R.W[l], R.gW[l]
             sub = None
             if len(W) * len(W[0]) <= CHAIN_MAX_WEIGHTS:
-                e = Shown(eta)
-                sub = [[_Diff(Shown(w), _Prod(e, Shown(gw))) for w, gw in zip(wr, gr)] for wr, gr in zip(W, g)]
+                sub = [[_updated(w, eta, gw) for w, gw in zip(wr, gr)] for wr, gr in zip(W, g)]
             self.add(Step(f"W{s_t} ← W{s_t} − η·∂L/∂W{s_t}",
                           Math(f"W{s_t} ← W{s_t} − η·∂L/∂W{s_t}",
                                rf"W{s_l} \leftarrow W{s_l} - \eta \frac{{\partial L}}{{\partial W{s_l}}}"),
                           sub, R.newW[l], section=sec,
                           note="with the gradients of the weights before this update" if l == 0 and self.L > 1 else ""))
             if inp.shared[l]:
-                sub_b = _Diff(Shown(R.b[l]), _Prod(Shown(eta), Shown(R.gb[l])))
+                sub_b = _updated(R.b[l], eta, R.gb[l])
             else:
-                sub_b = [_Diff(Shown(bj), _Prod(Shown(eta), Shown(gj))) for bj, gj in zip(R.b[l], R.gb[l])] \
+                sub_b = [_updated(bj, eta, gj) for bj, gj in zip(R.b[l], R.gb[l])] \
                     if len(R.b[l]) <= CHAIN_MAX_WEIGHTS else None
             self.add(Step(f"b{s_t} ← b{s_t} − η·∂L/∂b{s_t}",
                           Math(f"b{s_t} ← b{s_t} − η·∂L/∂b{s_t}",

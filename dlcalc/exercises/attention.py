@@ -193,7 +193,7 @@ def solve(inp: Inputs, *, no_scale: bool = False, column_softmax: bool = False) 
     result = {"scores": [[out(R.A[i][j]) if keep[i][j] else None for j in range(m)] for i in range(n)],
               "weights": [[out(w) for w in r] for r in R.W], "output": [[out(o) for o in r] for r in R.O]}
     if numeric is None:
-        steps = _score_steps(inp, R, no_scale) + _softmax_steps(R, column_softmax) + [_output_step(R)]
+        steps = _score_steps(inp, R, no_scale) + _softmax_steps(R) + [_output_step(R)]
         notes: tuple[str, ...] = ()
     else:
         steps = _numeric_steps(inp, result, no_scale, column_softmax)
@@ -229,7 +229,8 @@ def _sum(xs: Any) -> Any:
     return sympy.Add(*xs)
 
 
-_EXACT = _Arith(_sym, _add_products, _sum, sympy.exp, sympy.sqrt, lambda vals: _argmax_value(vals), lambda v: True, True)
+_EXACT = _Arith(_sym, _add_products, _sum, sympy.exp, sympy.sqrt, lambda vals: _argmax_value(vals),
+                lambda v: True, True)
 
 
 def _numeric(B: Numeric) -> _Arith:
@@ -402,9 +403,9 @@ def _mask_steps(inp: Inputs, R: _Attended) -> list[Step]:
         note="e^(−∞) = 0: a masked key gets weight 0")]
 
 
-def _softmax_steps(R: _Attended, columns: bool) -> list[Step]:
+def _softmax_steps(R: _Attended) -> list[Step]:
     """The softmax over each row (the mistake: each column): shift, exponentials, normalizer, weights."""
-    n, m = len(R.Q), len(R.K)
+    n, m, columns = len(R.Q), len(R.K), R.columns
     ax, other = ("i", "j") if not columns else ("j", "i")
     line = "row" if not columns else "column"
     sec = "row-wise softmax (over the keys j)" if not columns else \

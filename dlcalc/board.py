@@ -237,3 +237,35 @@ class floor_of(sympy.Function):
 
     def doit(self, **hints: Any) -> Any:
         return sympy.floor(self.args[0].doit(**hints) if hints.get("deep", True) else self.args[0])
+
+
+class spelled(sympy.Expr):
+    """A value with a spelling of its own on the board: ``spelled(-sympy.oo, "−∞", r"-\\infty")``
+    prints −∞ in the text and ``-\\infty`` in LaTeX, and as its value in SymPy's own string
+    (``-oo`` in the exact JSON, which a consumer reads back); ``doit()`` and ``evalf()`` give
+    the value.  Not a number to the printers, so the board shows it as written, never "≈ …".
+
+    The text printer is told apart from SymPy's (both print through ``_sympystr``) here, in
+    one place, so that no exercise has to know the printers."""
+
+    is_number = False
+    is_commutative = True
+
+    def __new__(cls, value: Any, text: str, latex: str) -> "spelled":
+        from sympy.core.symbol import Str
+
+        return super().__new__(cls, as_sympy(value), Str(text), Str(latex))
+
+    def doit(self, **hints: Any) -> Any:
+        return self.args[0]
+
+    def _eval_evalf(self, prec: int) -> Any:
+        return self.args[0].evalf(prec)
+
+    def _sympystr(self, printer: Any) -> str:
+        from dlcalc.printing import TextPrinter
+
+        return self.args[1].name if isinstance(printer, TextPrinter) else printer._print(self.args[0])
+
+    def _latex(self, printer: Any) -> str:
+        return self.args[2].name

@@ -352,3 +352,32 @@ def test_readme_examples_plain_text_latex_and_no_cache_clearing(example, monkeyp
     through_rich = run_cli(*args)
     assert plain.code == through_rich.code == 0
     assert plain.stdout == through_rich.stdout  # piped text is the bytes Rich would write
+
+
+def test_a_masked_score_is_minus_infinity_on_the_board_and_null_in_the_result():
+    """The masked score is written −∞ (text), -\\infty (LaTeX), -oo in the steps' JSON (SymPy reads
+    it back as −∞), and is null in the scores result; the other entries are the unmasked scores."""
+    args = ("--Q", "[[1, 0], [0, 1]]", "--K", "[[1, 0], [1, 1]]", "--V", "[[1, 2], [3, 4]]", "--causal")
+    text = run_cli(CMD, *args).stdout
+    assert "−∞" in text and "-oo" not in text
+    assert r"-\infty" in run_cli(CMD, *args, "--latex").stdout
+    out = run_json(*args)
+    assert out["result"]["scores"][0][1] is None
+    got = out["result"]["scores"][1]
+    assert got[0] == 0 and math.isclose(got[1], 1 / math.sqrt(2), rel_tol=1e-12)
+    masked = next(s for s in out["steps"] if s["title"] == "masked scores")
+    assert sympy.sympify(masked["value"])[0][1] == -sympy.oo
+
+
+def test_the_masked_score_evaluates_to_minus_infinity():
+    from dlcalc.board import unshow
+    from dlcalc.exercises.attention import MASKED
+
+    assert MASKED.doit() == -sympy.oo and unshow(MASKED) == -sympy.oo
+    assert sympy.sstr(MASKED) == "-oo"
+
+
+def test_the_exercise_does_not_import_the_printer():
+    import dlcalc.exercises.attention as ex
+
+    assert "dlcalc.printing" not in Path(ex.__file__).read_text()

@@ -13,20 +13,24 @@ entries and the vectors at most :data:`EXACT_MAX_DIM` components (also for symbo
 so e^(1/√2) stays exact and decimals are shown beside it; bigger numeric inputs run in
 mpmath with 30 significant digits, or in IEEE double with correctly rounded sums beyond
 5,000 multiply-adds (:class:`dlcalc.exercises.softmax.Numeric`), which the notes say.
+
+One computation (:func:`_attend`) runs in either arithmetic (:class:`_Arith`); the exact path
+writes every step of the working from its record, the numeric path the formulas and values.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import sympy
 
-from dlcalc.board import eq
-from dlcalc.core import Math, Mistake, Shown, Solution, Step, substitute
+from dlcalc.board import eq, spelled, step
+from dlcalc.core import Math, Mistake, Shown, Solution, Step
+from dlcalc.core import is_symbolic as _symbolic, sympy_number as _sym
 from dlcalc.errors import InputError
-from dlcalc.exercises.softmax import (Numeric, WrittenDifference, WrittenProduct, WrittenQuotient, _sym,
-                                     _symbolic, dot_shown, show, sum_shown, written)
+from dlcalc.exercises.softmax import (Numeric, WrittenDifference, WrittenProduct, WrittenQuotient, dot_shown, show,
+                                     sum_shown, written)
 from dlcalc.registry import FLAG, Command, Option
 
 COMMAND = Command(
@@ -58,31 +62,17 @@ SUBST_MAX_DIM = 6              # q_i·k_j written out term by term up to this d_
 S_IJ, A_IJ, M_I, U_IJ, E_IJ, Z_I, W_IJ = (sympy.Symbol(n, real=True) for n in
                                           ("S_ij", "A_ij", "m_i", "u_ij", "E_ij", "Z_i", "w_ij"))
 SCALE, D_K = sympy.Symbol("s", real=True), sympy.Symbol("d_k", positive=True)
+#: the formulas, written once
+SCALE_DEFAULT = eq(SCALE, 1 / sympy.sqrt(D_K))
+SCALE_LEFT_OUT = eq(SCALE, 1)
+SCALED = eq(A_IJ, SCALE * S_IJ)
+#: an indexed sum, which SymPy would print as Sum(...): written by hand, once for both paths
+OUTPUT = Math("o_ic = Σ_j w_ij·V_jc", r"o_{ic} = \sum_j w_{ij} V_{jc}")
 
 
-class MaskedOut(sympy.Expr):
-    """−∞, the score of a masked pair, as the working writes it: −∞ in text and LaTeX, ``-oo``
-    in the exact JSON (SymPy reads it back as −∞), and −∞ when evaluated (doit, evalf)."""
-
-    is_number = False  # printed as itself, never as "−∞ ≈ −∞"
-    is_commutative = True
-
-    def doit(self, **hints: Any) -> Any:
-        return -sympy.oo
-
-    def _eval_evalf(self, prec: int) -> Any:
-        return -sympy.oo
-
-    def _sympystr(self, printer: Any) -> str:
-        from dlcalc.printing import TextPrinter
-
-        return "−∞" if isinstance(printer, TextPrinter) else "-oo"
-
-    def _latex(self, printer: Any) -> str:
-        return r"-\infty"
-
-
-MASKED = MaskedOut()
+#: −∞, the score of a masked pair, as the working writes it: −∞ in text and LaTeX, ``-oo`` in
+#: the exact JSON (SymPy reads it back as −∞), and −∞ when evaluated (doit, evalf)
+MASKED = spelled(-sympy.oo, "−∞", r"-\infty")
 
 
 # --------------------------------------------------------------------------- inputs
@@ -115,7 +105,7 @@ def parse(*, Q: str | None, K: str | None, V: str | None, causal: bool, mask: st
     mats = {}
     for name, text in (("--Q", Q), ("--K", K), ("--V", V)):
         if text is None:
-            raise InputError(name, f"is missing: attention needs --Q, --K and --V (rows are positions)")
+            raise InputError(name, "is missing: attention needs --Q, --K and --V (rows are positions)")
         mats[name] = tuple(tuple(r) for r in parse_value_fast(text, name, kinds=("matrix",)))
     q, k, v = mats["--Q"], mats["--K"], mats["--V"]
     n, dk, m, dv = len(q), len(q[0]), len(k), len(v[0])
@@ -196,9 +186,126 @@ def solve(inp: Inputs, *, no_scale: bool = False, column_softmax: bool = False) 
     if symbolic and (n * m > SYMBOLIC_MAX_SCORES or max(dk, dv) > SYMBOLIC_MAX_DIM):
         raise InputError("--Q", f"is too large for symbolic work: at most {SYMBOLIC_MAX_SCORES} scores (n·m) and "
                                 f"{SYMBOLIC_MAX_DIM} components per row when any input is a symbol")
-    if small:
-        return _solve_exact(inp, keep, no_scale=no_scale, column_softmax=column_softmax)
-    return _solve_numeric(inp, keep, no_scale=no_scale, column_softmax=column_softmax)
+    numeric = None if small else Numeric(n * m * (dk + dv))
+    ar = _EXACT if numeric is None else _numeric(numeric)
+    R = _attend(inp, keep, column_softmax, _scale(inp, no_scale, ar), ar)
+    out = (lambda v: v) if numeric is None else numeric.out
+    result = {"scores": [[out(R.A[i][j]) if keep[i][j] else None for j in range(m)] for i in range(n)],
+              "weights": [[out(w) for w in r] for r in R.W], "output": [[out(o) for o in r] for r in R.O]}
+    if numeric is None:
+        steps = _score_steps(inp, R, no_scale) + _softmax_steps(R) + [_output_step(R)]
+        notes: tuple[str, ...] = ()
+    else:
+        steps = _numeric_steps(inp, result, no_scale, column_softmax)
+        notes = (f"numeric path for {n}×{m} scores with d_k = {dk}, d_v = {dv} (exact work up to "
+                 f"{EXACT_MAX_SCORES} scores and {EXACT_MAX_DIM} components): {numeric.note}",)
+    return Solution(command="attention", inputs=_inputs_shown(inp, small),
+                    conventions=_conventions(inp, no_scale, column_softmax, not R.shifted), steps=tuple(steps),
+                    result=result, notes=notes)
+
+
+# --------------------------------------------------------------------------- the arithmetic
+
+
+@dataclass(frozen=True)
+class _Arith:
+    """The arithmetic one attention is computed in: exact SymPy, or the numeric path's."""
+
+    num: Callable[[Any], Any]       # a parsed value in this arithmetic
+    dot: Callable[[Any, Any], Any]
+    fsum: Callable[[Any], Any]
+    exp: Callable[[Any], Any]
+    sqrt: Callable[[Any], Any]
+    largest: Callable[[Any], Any]   # the largest of a line's unmasked scores
+    finite: Callable[[Any], bool]
+    exact: bool
+
+
+def _add_products(a: Any, b: Any) -> Any:
+    return sympy.Add(*[x * y for x, y in zip(a, b)])
+
+
+def _sum(xs: Any) -> Any:
+    return sympy.Add(*xs)
+
+
+_EXACT = _Arith(_sym, _add_products, _sum, sympy.exp, sympy.sqrt, lambda vals: _argmax_value(vals),
+                lambda v: True, True)
+
+
+def _numeric(B: Numeric) -> _Arith:
+    return _Arith(B.num, B.fdot, B.fsum, B.exp, B.sqrt, max, B.finite, False)
+
+
+@dataclass(frozen=True)
+class _Attended:
+    """Every number of one attention (rows: queries; columns: keys); ``lines`` are the index
+    pairs each softmax runs over (rows, or the mistake's columns)."""
+
+    Q: list[Any]
+    K: list[Any]
+    V: list[Any]
+    s: Any
+    keep: list[list[bool]]
+    columns: bool           # the mistake: a softmax down each column
+    lines: list[list[tuple[int, int]]]
+    S: list[Any]            # q_i·k_j
+    A: list[Any]            # s·S
+    shifted: bool           # whether each line's largest score is subtracted (not for symbolic scores)
+    mx: list[Any]
+    U: list[Any]            # A − m, or −∞ where masked
+    E: list[Any]
+    Z: list[Any]            # one per line
+    W: list[Any]
+    O: list[Any]
+
+
+def _lines(n: int, m: int, columns: bool) -> list[list[tuple[int, int]]]:
+    if columns:
+        return [[(i, j) for i in range(n)] for j in range(m)]
+    return [[(i, j) for j in range(m)] for i in range(n)]
+
+
+def _scale(inp: Inputs, no_scale: bool, ar: _Arith) -> Any:
+    if no_scale:
+        return ar.num(1)
+    if inp.scale is None:
+        return 1 / ar.sqrt(ar.num(len(inp.Q[0])))
+    return ar.num(inp.scale)
+
+
+def _attend(inp: Inputs, keep: list[list[bool]], columns: bool, s: Any, ar: _Arith) -> _Attended:
+    """Scores, the softmax over each row (the mistake: each column) and the output, in ``ar``'s arithmetic."""
+    n, m, dv = len(inp.Q), len(inp.K), len(inp.V[0])
+    lines = _lines(n, m, columns)
+    Q, K, V = ([[ar.num(e) for e in r] for r in M] for M in (inp.Q, inp.K, inp.V))
+    S = [[ar.dot(Q[i], K[j]) for j in range(m)] for i in range(n)]
+    A = [[S[i][j] * s for j in range(m)] for i in range(n)]
+    if not all(ar.finite(a) for r in A for a in r):
+        raise InputError("--Q", "gives scores beyond the range of double precision; use smaller numbers")
+    shifted = not ar.exact or all(A[i][j].is_number for i in range(n) for j in range(m) if keep[i][j])
+    mx = [ar.largest([A[i][j] for i, j in line if keep[i][j]]) for line in lines] if shifted else []
+    zero = ar.num(0)
+    U: list[list[Any]] = [[MASKED] * m for _ in range(n)]
+    E: list[list[Any]] = [[zero] * m for _ in range(n)]
+    for a, line in enumerate(lines):
+        for i, j in line:
+            if keep[i][j]:
+                U[i][j] = A[i][j] - mx[a] if shifted else A[i][j]
+                E[i][j] = ar.exp(U[i][j])
+    Z = [ar.fsum([E[i][j] for i, j in line]) for line in lines]
+    W: list[list[Any]] = [[zero] * m for _ in range(n)]
+    for a, line in enumerate(lines):
+        for i, j in line:
+            W[i][j] = E[i][j] / Z[a]
+    if ar.exact and not columns:  # one fraction per entry, (Σ_j E_ij·V_jc)/Z_i: the same value, a shorter exact form
+        O = [[ar.dot(E[i], [V[j][c] for j in range(m)]) / Z[i] for c in range(dv)] for i in range(n)]
+    else:
+        O = [[ar.dot(W[i], [V[j][c] for j in range(m)]) for c in range(dv)] for i in range(n)]
+    return _Attended(Q, K, V, s, keep, columns, lines, S, A, shifted, mx, U, E, Z, W, O)
+
+
+# --------------------------------------------------------------------------- the working
 
 
 def _conventions(inp: Inputs, no_scale: bool, column_softmax: bool, symbolic: bool) -> dict[str, str]:
@@ -253,174 +360,115 @@ def _argmax_value(values: list[Any]) -> Any:
     return best[1]
 
 
-def _solve_exact(inp: Inputs, keep: list[list[bool]], *, no_scale: bool, column_softmax: bool) -> Solution:
-    n, m, dk, dv = len(inp.Q), len(inp.K), len(inp.Q[0]), len(inp.V[0])
-    Q = [[_sym(e) for e in r] for r in inp.Q]
-    K = [[_sym(e) for e in r] for r in inp.K]
-    V = [[_sym(e) for e in r] for r in inp.V]
-    steps: list[Step] = []
+def _score_steps(inp: Inputs, R: _Attended, no_scale: bool) -> list[Step]:
+    """Raw scores, the scale, the scaled scores and (with a mask) which pairs take part."""
+    n, m, dk = len(R.Q), len(R.K), len(R.Q[0])
     sec = "scores"
-    S = [[sympy.Add(*[a * b for a, b in zip(Q[i], K[j])]) for j in range(m)] for i in range(n)]
-    steps.append(Step(
+    steps = [Step(
         title="raw scores Q·Kᵀ (query i against key j)", section=sec,
         formula=Math("S_ij = q_i·k_j = Σ_c Q_ic·K_jc", r"S_{ij} = q_i \cdot k_j = \sum_c Q_{ic} K_{jc}"),
-        substituted=[[dot_shown(Q[i], K[j]) for j in range(m)] for i in range(n)] if dk <= SUBST_MAX_DIM else None,
-        value=S))
+        substituted=[[dot_shown(R.Q[i], R.K[j]) for j in range(m)] for i in range(n)] if dk <= SUBST_MAX_DIM else None,
+        value=R.S)]
     if no_scale:
-        s = sympy.Integer(1)
-        steps.append(Step(title="scale left out (the mistake)", section=sec,
-                          formula=Math("s = 1", "s = 1"), value=s))
+        steps.append(step("scale left out (the mistake)", SCALE_LEFT_OUT, section=sec))
     elif inp.scale is None:
-        s = 1 / sympy.sqrt(dk)
-        steps.append(Step(title="scale factor", section=sec, formula=eq(SCALE, 1 / sympy.sqrt(D_K)),
-                          substituted=substitute(1 / sympy.sqrt(D_K), {D_K: dk}), value=s,
+        steps.append(step("scale factor", SCALE_DEFAULT, {D_K: dk}, value=R.s, section=sec,
                           note="the dot product of two vectors of d_k unit-variance components has variance "
                                "d_k; 1/√d_k brings the scores back to variance 1 before the softmax"))
     else:
-        s = _sym(inp.scale)
         steps.append(Step(title="scale factor (--scale)", section=sec, formula=Math("s = --scale", "s = \\text{scale}"),
-                          value=s))
-    A = [[S[i][j] * s for j in range(m)] for i in range(n)]
-    steps.append(Step(title="scaled scores", section=sec, formula=eq(A_IJ, SCALE * S_IJ),
-                      substituted=[[written(WrittenProduct, s, S[i][j]) for j in range(m)] for i in range(n)],
-                      value=A))
-    masked = any(not c for r in keep for c in r)
-    if masked:
-        steps.append(Step(
-            title="which pairs take part (1 = attend, 0 = masked out)", section=sec,
-            formula=Math(("M_ij = [j ≤ i]" if inp.causal and inp.mask is None else
-                          "M_ij = --mask" if not inp.causal else "M_ij = --mask_ij·[j ≤ i]"),
-                         (r"M_{ij} = [j \le i]" if inp.causal and inp.mask is None else
-                          r"M_{ij} = \text{mask}_{ij}" if not inp.causal else r"M_{ij} = \text{mask}_{ij} [j \le i]")),
-            value=[[sympy.Integer(int(c)) for c in r] for r in keep]))
-        Am = [[A[i][j] if keep[i][j] else MASKED for j in range(m)] for i in range(n)]
-        steps.append(Step(
-            title="masked scores", section=sec,
-            formula=Math("A_ij = −∞ where M_ij = 0", r"A_{ij} = -\infty \text{ where } M_{ij} = 0"),
-            value=Am, note="e^(−∞) = 0: a masked key gets weight 0"))
-    symbolic = any(not A[i][j].is_number for i in range(n) for j in range(m) if keep[i][j])
+                          value=R.s))
+    steps.append(Step(title="scaled scores", section=sec, formula=SCALED,
+                      substituted=[[written(WrittenProduct, R.s, R.S[i][j]) for j in range(m)] for i in range(n)],
+                      value=R.A))
+    if any(not c for r in R.keep for c in r):
+        steps += _mask_steps(inp, R)
+    return steps
 
-    # ---- the softmax, over rows (or, the mistake, over columns)
-    lines = [[(i, j) for j in range(m)] for i in range(n)] if not column_softmax else \
-        [[(i, j) for i in range(n)] for j in range(m)]
-    ax, other = ("i", "j") if not column_softmax else ("j", "i")
-    sec = "row-wise softmax (over the keys j)" if not column_softmax else \
+
+def _mask_steps(inp: Inputs, R: _Attended) -> list[Step]:
+    """The pairs that take part, and the masked scores set to −∞."""
+    n, m = len(R.Q), len(R.K)
+    keep = R.keep
+    return [Step(
+        title="which pairs take part (1 = attend, 0 = masked out)", section="scores",
+        formula=Math(("M_ij = [j ≤ i]" if inp.causal and inp.mask is None else
+                      "M_ij = --mask" if not inp.causal else "M_ij = --mask_ij·[j ≤ i]"),
+                     (r"M_{ij} = [j \le i]" if inp.causal and inp.mask is None else
+                      r"M_{ij} = \text{mask}_{ij}" if not inp.causal else r"M_{ij} = \text{mask}_{ij} [j \le i]")),
+        value=[[sympy.Integer(int(c)) for c in r] for r in keep]), Step(
+        title="masked scores", section="scores",
+        formula=Math("A_ij = −∞ where M_ij = 0", r"A_{ij} = -\infty \text{ where } M_{ij} = 0"),
+        value=[[R.A[i][j] if keep[i][j] else MASKED for j in range(m)] for i in range(n)],
+        note="e^(−∞) = 0: a masked key gets weight 0")]
+
+
+def _softmax_steps(R: _Attended) -> list[Step]:
+    """The softmax over each row (the mistake: each column): shift, exponentials, normalizer, weights."""
+    n, m, columns = len(R.Q), len(R.K), R.columns
+    ax, other = ("i", "j") if not columns else ("j", "i")
+    line = "row" if not columns else "column"
+    sec = "row-wise softmax (over the keys j)" if not columns else \
         "column-wise softmax (over the queries i: the mistake)"
-    U = [[None] * m for _ in range(n)]
-    if not symbolic:
-        mx = []
-        for line in lines:
-            mx.append(_argmax_value([A[i][j] for i, j in line if keep[i][j]]))
-        steps.append(Step(title="largest score of each " + ("row" if not column_softmax else "column"),
-                          section=sec,
-                          formula=Math(f"m_{ax} = max_{other} A_ij (unmasked)", rf"m_{ax} = \max_{other} A_{{ij}}"),
-                          value=mx, note="subtracted before the exponentials: the same weights, no overflow"))
-        for a, line in enumerate(lines):
-            for i, j in line:
-                U[i][j] = A[i][j] - mx[a] if keep[i][j] else MASKED
-        sub = [[None] * m for _ in range(n)]
-        for a, line in enumerate(lines):
-            for i, j in line:
-                sub[i][j] = written(WrittenDifference, A[i][j], mx[a]) if keep[i][j] else MASKED
-        steps.append(Step(title="shifted scores", section=sec,
-                          formula=Math(f"u_ij = A_ij − m_{ax}", rf"u_{{ij}} = A_{{ij}} - m_{ax}"),
-                          substituted=sub, value=U))
-    else:
-        for i in range(n):
-            for j in range(m):
-                U[i][j] = A[i][j] if keep[i][j] else MASKED
-    E = [[sympy.exp(U[i][j]) if keep[i][j] else sympy.Integer(0) for j in range(m)] for i in range(n)]
+    steps = []
+    if R.shifted:
+        sub: list[list[Any]] = [[MASKED] * m for _ in range(n)]
+        for a, cells in enumerate(R.lines):
+            for i, j in cells:
+                if R.keep[i][j]:
+                    sub[i][j] = written(WrittenDifference, R.A[i][j], R.mx[a])
+        steps += [Step(title=f"largest score of each {line}", section=sec,
+                       formula=Math(f"m_{ax} = max_{other} A_ij (unmasked)", rf"m_{ax} = \max_{other} A_{{ij}}"),
+                       value=R.mx, note="subtracted before the exponentials: the same weights, no overflow"),
+                  Step(title="shifted scores", section=sec,
+                       formula=Math(f"u_ij = A_ij − m_{ax}", rf"u_{{ij}} = A_{{ij}} - m_{ax}"), substituted=sub,
+                       value=R.U)]
     steps.append(Step(title="exponentials", section=sec,
-                      formula=Math("E_ij = exp(u_ij)" if not symbolic else "E_ij = exp(A_ij)",
-                                   r"E_{ij} = \exp(u_{ij})" if not symbolic else r"E_{ij} = \exp(A_{ij})"),
-                      substituted=[[sympy.exp(Shown(show(U[i][j])), evaluate=False) if keep[i][j] else
+                      formula=Math("E_ij = exp(u_ij)" if R.shifted else "E_ij = exp(A_ij)",
+                                   r"E_{ij} = \exp(u_{ij})" if R.shifted else r"E_{ij} = \exp(A_{ij})"),
+                      substituted=[[sympy.exp(Shown(show(R.U[i][j])), evaluate=False) if R.keep[i][j] else
                                     sympy.Integer(0) for j in range(m)] for i in range(n)],
-                      value=E, note="symbolic scores: no maximum is subtracted" if symbolic else ""))
-    Z = [sympy.Add(*[E[i][j] for i, j in line]) for line in lines]
-    steps.append(Step(title="normalizer of each " + ("row" if not column_softmax else "column"), section=sec,
+                      value=R.E, note="" if R.shifted else "symbolic scores: no maximum is subtracted"))
+    steps.append(Step(title=f"normalizer of each {line}", section=sec,
                       formula=Math(f"Z_{ax} = Σ_{other} E_ij", rf"Z_{ax} = \sum_{other} E_{{ij}}"),
-                      substituted=[sum_shown([E[i][j] for i, j in line]) for line in lines], value=Z))
-    Wt = [[sympy.Integer(0)] * m for _ in range(n)]
+                      substituted=[sum_shown([R.E[i][j] for i, j in cells]) for cells in R.lines], value=R.Z))
     sub = [[None] * m for _ in range(n)]
-    for a, line in enumerate(lines):
-        for i, j in line:
-            Wt[i][j] = E[i][j] / Z[a]
-            sub[i][j] = written(WrittenQuotient, E[i][j], Z[a])
+    for a, cells in enumerate(R.lines):
+        for i, j in cells:
+            sub[i][j] = written(WrittenQuotient, R.E[i][j], R.Z[a])
     steps.append(Step(title="attention weights", section=sec,
                       formula=Math(f"w_ij = E_ij / Z_{ax}", rf"w_{{ij}} = \frac{{E_{{ij}}}}{{Z_{ax}}}"),
-                      substituted=sub, value=Wt,
-                      note=("each row sums to 1" if not column_softmax else "each column sums to 1: the rows do not")))
-    # ---- output
-    sec = "output"
-    if column_softmax:
-        O = [[sympy.Add(*[Wt[i][j] * V[j][c] for j in range(m)]) for c in range(dv)] for i in range(n)]
-    else:  # one fraction per entry, (Σ_j E_ij·V_jc)/Z_i: the same value, a shorter exact form
-        O = [[sympy.Add(*[E[i][j] * V[j][c] for j in range(m)]) / Z[i] for c in range(dv)] for i in range(n)]
-    steps.append(Step(
-        title="output = weights·V (weighted average of the value rows)", section=sec,
-        formula=Math("o_ic = Σ_j w_ij·V_jc", r"o_{ic} = \sum_j w_{ij} V_{jc}"),
-        substituted=[[dot_shown([Wt[i][j] for j in range(m)], [V[j][c] for j in range(m)]) for c in range(dv)]
+                      substituted=sub, value=R.W,
+                      note=f"each {line} sums to 1" + ("" if not columns else ": the rows do not")))
+    return steps
+
+
+def _output_step(R: _Attended) -> Step:
+    n, m, dv = len(R.Q), len(R.K), len(R.V[0])
+    return Step(
+        title="output = weights·V (weighted average of the value rows)", section="output", formula=OUTPUT,
+        substituted=[[dot_shown(R.W[i], [R.V[j][c] for j in range(m)]) for c in range(dv)]
                      for i in range(n)] if m <= SUBST_MAX_DIM else None,
-        value=O))
-    result = {"scores": [[A[i][j] if keep[i][j] else None for j in range(m)] for i in range(n)],
-              "weights": Wt, "output": O}
-    return Solution(command="attention", inputs=_inputs_shown(inp, True),
-                    conventions=_conventions(inp, no_scale, column_softmax, symbolic), steps=tuple(steps),
-                    result=result)
+        value=R.O)
 
 
-def _solve_numeric(inp: Inputs, keep: list[list[bool]], *, no_scale: bool, column_softmax: bool) -> Solution:
-    n, m, dk, dv = len(inp.Q), len(inp.K), len(inp.Q[0]), len(inp.V[0])
-    B = Numeric(n * m * (dk + dv))
-    mp, F = B.num, B.out
-    Q = [[mp(e) for e in r] for r in inp.Q]
-    K = [[mp(e) for e in r] for r in inp.K]
-    V = [[mp(e) for e in r] for r in inp.V]
-    if no_scale:
-        s = B.c(1)
-    elif inp.scale is None:
-        s = 1 / B.sqrt(dk)
-    else:
-        s = mp(inp.scale)
-    A = [[B.fdot(Q[i], K[j]) * s for j in range(m)] for i in range(n)]
-    if not all(B.finite(a) for r in A for a in r):
-        raise InputError("--Q", "gives scores beyond the range of double precision; use smaller numbers")
-    lines = [[(i, j) for j in range(m)] for i in range(n)] if not column_softmax else \
-        [[(i, j) for i in range(n)] for j in range(m)]
-    Wt = [[B.c(0)] * m for _ in range(n)]
-    for line in lines:
-        mx = max(A[i][j] for i, j in line if keep[i][j])
-        E = {(i, j): B.exp(A[i][j] - mx) for i, j in line if keep[i][j]}
-        Z = B.fsum(E.values())
-        for (i, j), e in E.items():
-            Wt[i][j] = e / Z
-    O = [[B.fdot([Wt[i][j] for j in range(m)], [V[j][c] for j in range(m)]) for c in range(dv)]
-         for i in range(n)]
-    scores = [[F(A[i][j]) if keep[i][j] else None for j in range(m)] for i in range(n)]
-    weights = [[F(w) for w in r] for r in Wt]
-    output = [[F(o) for o in r] for r in O]
-    ax, other = ("i", "j") if not column_softmax else ("j", "i")
-    sec = "row-wise softmax (over the keys j)" if not column_softmax else \
+def _numeric_steps(inp: Inputs, result: dict[str, Any], no_scale: bool, columns: bool) -> list[Step]:
+    """The numeric path's working: the formulas and their values (no numbers written in)."""
+    ax, other = ("i", "j") if not columns else ("j", "i")
+    sec = "row-wise softmax (over the keys j)" if not columns else \
         "column-wise softmax (over the queries i: the mistake)"
-    steps = [
+    scores = [[MASKED if a is None else a for a in r] for r in result["scores"]]
+    return [
         Step(title="scaled scores", section="scores",
              formula=Math("A_ij = s·q_i·k_j, s = " + ("1 (the mistake)" if no_scale else
                                                        "1/√d_k" if inp.scale is None else "--scale"),
-                          r"A_{ij} = s\, q_i \cdot k_j"),
-             value=[[F(A[i][j]) if keep[i][j] else MASKED for j in range(m)] for i in range(n)]),
+                          r"A_{ij} = s\, q_i \cdot k_j"), value=scores),
         Step(title="attention weights", section=sec,
              formula=Math(f"w_ij = exp(A_ij − m_{ax}) / Σ_{other} exp(A_ij − m_{ax})",
                           rf"w_{{ij}} = \frac{{e^{{A_{{ij}} - m_{ax}}}}}{{\sum_{other} e^{{A_{{ij}} - m_{ax}}}}}"),
-             value=weights),
-        Step(title="output = weights·V", section="output",
-             formula=Math("o_ic = Σ_j w_ij·V_jc", r"o_{ic} = \sum_j w_{ij} V_{jc}"), value=output),
+             value=result["weights"]),
+        Step(title="output = weights·V", section="output", formula=OUTPUT, value=result["output"]),
     ]
-    notes = (f"numeric path for {n}×{m} scores with d_k = {dk}, d_v = {dv} (exact work up to "
-             f"{EXACT_MAX_SCORES} scores and {EXACT_MAX_DIM} components): {B.note}",)
-    return Solution(command="attention", inputs=_inputs_shown(inp, False),
-                    conventions=_conventions(inp, no_scale, column_softmax, False), steps=tuple(steps),
-                    result={"scores": scores, "weights": weights, "output": output}, notes=notes)
-
 
 # --------------------------------------------------------------------------- --check
 

@@ -36,8 +36,8 @@ import sympy
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
-from dlcalc.board import eq, sigmoid, step
-from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress
+from dlcalc.board import eq, put_in, sigmoid, step
+from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress, said
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_int, parse_scalar, parse_value_fast
 from dlcalc.registry import LIST, SWITCH, Command, Option
@@ -297,6 +297,22 @@ class _Leaky1(_Node):
     """LeakyReLU's printed argument alone (the slope is not shown)."""
 
 
+class _Apply(_Node):
+    """f(z) of a layer's activation, by name (``_Apply(z, "tanh")``), in a formula that only prints."""
+
+    precedence = PRECEDENCE["Atom"]
+
+    def __new__(cls, z: Any, act: str) -> "_Apply":
+        from sympy.core.symbol import Str
+
+        return sympy.Expr.__new__(cls, as_sympy(z), Str(act))
+
+    def _sympystr(self, p: Any) -> str:
+        return _call(p, self, *_FNAME[self.args[1].name])
+
+    _latex = _sympystr
+
+
 class _Var(sympy.Symbol):
     """A symbol of a formula with its own text and LaTeX (∂L/∂a⁽²⁾₁, σ′(z⁽²⁾₁))."""
 
@@ -374,6 +390,26 @@ _FNAME = {"sigmoid": ("σ", r"\sigma"), "tanh": ("tanh", r"\tanh"), "relu": ("Re
 def _fprime(act: str, z: _Var) -> _Var:
     t, l = _FNAME[act]
     return _Var(f"{t}′({z.name})", rf"{l}'\left({z._tex}\right)")
+
+
+def _loss_term(loss: str, t: Any, a: Any) -> Any:
+    """One output's term of the loss, for any t and a (the symbols of a formula, or of a template)."""
+    if loss == "mse":
+        return _Sq(_Diff(t, a))
+    if loss == "bce":
+        return _Sum(_Prod(t, sympy.log(a)), _Prod(_Diff(1, t), sympy.log(_Diff(1, a))))
+    return _Prod(t, sympy.log(a))
+
+
+#: the symbols of the templates below (they never print: only their numbers do)
+_T, _A, _OLD, _ETA, _GRAD = (_Var(n, n) for n in ("t", "a", "v", "η", "g"))
+#: one gradient-descent update, v − η·g
+UPDATE = _Diff(_OLD, _Prod(_ETA, _GRAD))
+
+
+def _updated(v: Any, eta: Any, g: Any) -> Any:
+    """The update of one weight or bias with its numbers put in (v − η·g)."""
+    return put_in(UPDATE, {_OLD: v, _ETA: eta, _GRAD: g})
 
 
 def _coef(k: Any, body: Any) -> Any:
@@ -709,6 +745,25 @@ def _act_name(text: str) -> str:
 def parse(*, x: str, t: str, W: list[str] | None, b: list[str] | None, act: list[str] | None,
           loss: str | None, half: bool | None, lr: str, steps: str, slope: str | None) -> Inputs:
     """The command line's strings -> :class:`Inputs` (every mistake names its option)."""
+    Ws = _layers(W)
+    X, x_vector = _examples(x, Ws)
+    bs, shared = _biases(b, Ws)
+    acts = _activations(act, len(Ws))
+    loss_name = _loss_name(loss, acts, half)
+    T, t_shape = _targets(_read(t, "--t"), len(X), len(Ws[-1]), x_vector)
+    _check_targets(T, loss_name)
+    slope_v = _slope(slope, acts)
+    inp = Inputs(
+        x=tuple(tuple(r) for r in X), t=tuple(tuple(r) for r in T), W=tuple(Ws), b=tuple(bs),
+        shared=tuple(shared), act=tuple(acts), loss=loss_name, half=True if half is None else half,
+        lr=parse_scalar(lr, "--lr"), steps=parse_int(steps, "--steps", lo=1, hi=MAX_STEPS),
+        slope=slope_v, x_vector=x_vector, t_shape=t_shape, given_b=bool(b))
+    _limits(inp)
+    return inp
+
+
+def _layers(W: list[str] | None) -> list[tuple[tuple[Any, ...], ...]]:
+    """The --W matrices, each out × in, checked to chain (the columns of one are the rows of the last)."""
     if not W:
         raise InputError("--W", "is missing: give one --W per layer (out × in), in order")
     if len(W) > MAX_LAYERS:
@@ -727,7 +782,11 @@ def parse(*, x: str, t: str, W: list[str] | None, b: list[str] | None, act: list
     total = sum(len(Wl) * len(Wl[0]) for Wl in Ws)
     if total > MAX_WEIGHTS:
         raise InputError("--W", f"has {total:,} weights in all; at most {MAX_WEIGHTS:,}")
+    return Ws
 
+
+def _examples(x: str, Ws: list[Any]) -> tuple[list[list[Any]], bool]:
+    """The rows of --x (one per example), and whether one example was given as a vector."""
     xv = _read(x, "--x")
     x_vector = not (isinstance(xv, list) and any(isinstance(e, list) for e in xv))
     X = [xv] if isinstance(xv, list) and x_vector else ([[xv]] if x_vector else xv)
@@ -739,36 +798,36 @@ def parse(*, x: str, t: str, W: list[str] | None, b: list[str] | None, act: list
         raise InputError("--x", f"has {len(X[0])} feature{'s' * (len(X[0]) != 1)} per example but the first "
                                 f"--W has {d} column{'s' * (d != 1)} (inputs){hint}")
     N = len(X)
+    total = sum(len(Wl) * len(Wl[0]) for Wl in Ws)
     if N > MAX_EXAMPLES:
         raise InputError("--x", f"has {N:,} examples; at most {MAX_EXAMPLES:,}")
     if N * total > MAX_STEP_WORK:
         raise InputError("--x", f"{N:,} examples × {total:,} weights is too much work for one step "
                                 f"(at most {MAX_STEP_WORK:,})")
+    return X, x_vector
 
+
+def _biases(b: list[str] | None, Ws: list[Any]) -> tuple[list[Any], list[bool]]:
+    """Per layer, its bias (a tuple, or one shared value) and whether it is shared; all 0 without --b."""
     L = len(Ws)
-    bs: list[Any] = []
-    shared: list[bool] = []
     if not b:
-        for Wl in Ws:
-            bs.append(tuple(sympy.Integer(0) for _ in Wl))
-            shared.append(False)
-    else:
-        if len(b) != L:
-            raise InputError("--b", f"is given {len(b)} time{'s' * (len(b) != 1)} but there "
-                                    f"{'are' if L != 1 else 'is'} {L} --W layer{'s' * (L != 1)}: one --b per layer")
-        for k, text in enumerate(b):
-            v = _read(text, "--b", kinds=("scalar", "vector"))
-            out = len(Ws[k])
-            if isinstance(v, list):
-                if len(v) != out:
-                    raise InputError("--b", f"of layer {k + 1} has {len(v)} entries but its --W has {out} "
-                                            f"unit{'s' * (out != 1)} (rows); give {out} values or one shared scalar")
-                bs.append(tuple(v))
-                shared.append(False)
-            else:
-                bs.append(v)
-                shared.append(True)
+        return [tuple(sympy.Integer(0) for _ in Wl) for Wl in Ws], [False] * L
+    if len(b) != L:
+        raise InputError("--b", f"is given {len(b)} time{'s' * (len(b) != 1)} but there "
+                                f"{'are' if L != 1 else 'is'} {L} --W layer{'s' * (L != 1)}: one --b per layer")
+    bs: list[Any] = []
+    for k, text in enumerate(b):
+        v = _read(text, "--b", kinds=("scalar", "vector"))
+        out = len(Ws[k])
+        if isinstance(v, list) and len(v) != out:
+            raise InputError("--b", f"of layer {k + 1} has {len(v)} entries but its --W has {out} "
+                                    f"unit{'s' * (out != 1)} (rows); give {out} values or one shared scalar")
+        bs.append(tuple(v) if isinstance(v, list) else v)
+    return bs, [not isinstance(v, tuple) for v in bs]
 
+
+def _activations(act: list[str] | None, L: int) -> list[str]:
+    """One activation per layer (softmax on the output layer only)."""
     if not act:
         acts = ["sigmoid"] * L
     elif len(act) == 1:
@@ -780,9 +839,13 @@ def parse(*, x: str, t: str, W: list[str] | None, b: list[str] | None, act: list
     for k, a in enumerate(acts[:-1]):
         if a == "softmax":
             raise InputError("--act", "softmax is for the output layer only" +
-                             (f"; give --act per layer, e.g. --act sigmoid --act softmax" if len(act or []) == 1 else
+                             ("; give --act per layer, e.g. --act sigmoid --act softmax" if len(act or []) == 1 else
                               f" (layer {k + 1} is hidden)"))
+    return acts
 
+
+def _loss_name(loss: str | None, acts: list[str], half: bool | None) -> str:
+    """The loss, checked against the output layer (and --half, which only mse has)."""
     loss_name = (loss or "mse").strip().lower()
     if loss_name not in LOSSES:
         raise InputError("--loss", f"must be mse, bce or ce, got {loss_name[:20]!r}")
@@ -794,33 +857,33 @@ def parse(*, x: str, t: str, W: list[str] | None, b: list[str] | None, act: list
                                    "give --act ... --act softmax (or --loss bce for sigmoid outputs)")
     if half is not None and loss_name != "mse":
         raise InputError("--half" if half else "--no-half", "applies to --loss mse only")
+    return loss_name
 
-    K = len(Ws[-1])
-    T, t_shape = _targets(_read(t, "--t"), N, K, x_vector)
-    if loss_name in ("bce", "ce"):
-        for n, row in enumerate(T):
-            for v in row:
-                if v.is_number and (v.is_negative or (v - 1).is_positive):
-                    raise InputError("--t", f"must be in [0, 1] for --loss {loss_name}, got {v}"
-                                     + (f" (example {n + 1})" if N > 1 else ""))
-            if loss_name == "ce" and all(v.is_number for v in row):
-                s = sympy.Add(*row)
-                if s != 1 and not (s.is_Float and abs(s - 1) < 1e-12):
-                    raise InputError("--t", "rows must sum to 1 for --loss ce (a probability or one-hot target), "
-                                            f"got a sum of {s}" + (f" (example {n + 1})" if N > 1 else ""))
 
-    slope_v = sympy.Rational(1, 100)
-    if slope is not None:
-        if "leaky-relu" not in acts:
-            raise InputError("--slope", "applies to --act leaky-relu only")
-        slope_v = parse_scalar(slope, "--slope")
-    inp = Inputs(
-        x=tuple(tuple(r) for r in X), t=tuple(tuple(r) for r in T), W=tuple(Ws), b=tuple(bs),
-        shared=tuple(shared), act=tuple(acts), loss=loss_name, half=True if half is None else half,
-        lr=parse_scalar(lr, "--lr"), steps=parse_int(steps, "--steps", lo=1, hi=MAX_STEPS), slope=slope_v,
-        x_vector=x_vector, t_shape=t_shape, given_b=bool(b))
-    _limits(inp)
-    return inp
+def _check_targets(T: list[list[Any]], loss: str) -> None:
+    """bce and ce: targets in [0, 1]; ce: each row sums to 1."""
+    if loss not in ("bce", "ce"):
+        return
+    N = len(T)
+    for n, row in enumerate(T):
+        for v in row:
+            if v.is_number and (v.is_negative or (v - 1).is_positive):
+                raise InputError("--t", f"must be in [0, 1] for --loss {loss}, got {v}"
+                                 + (f" (example {n + 1})" if N > 1 else ""))
+        if loss == "ce" and all(v.is_number for v in row):
+            s = sympy.Add(*row)
+            if s != 1 and not (s.is_Float and abs(s - 1) < 1e-12):
+                raise InputError("--t", "rows must sum to 1 for --loss ce (a probability or one-hot target), "
+                                        f"got a sum of {s}" + (f" (example {n + 1})" if N > 1 else ""))
+
+
+def _slope(slope: str | None, acts: list[str]) -> Any:
+    """The negative slope of leaky-relu (PyTorch's 0.01 by default)."""
+    if slope is None:
+        return sympy.Rational(1, 100)
+    if "leaky-relu" not in acts:
+        raise InputError("--slope", "applies to --act leaky-relu only")
+    return parse_scalar(slope, "--slope")
 
 
 def _targets(tv: Any, N: int, K: int, x_vector: bool) -> tuple[list[list[Any]], str]:
@@ -930,106 +993,126 @@ def _fp(name: str, z: Any, a: Any, ops: Any, slope: Any) -> Any:
     return ops.one
 
 
-def _step(X: list[list[Any]], T: list[list[Any]], W: list[Any], b: list[Any], shared: tuple[bool, ...],
-          acts: tuple[str, ...], loss: str, c: Any, lr: Any, slope: Any, ops: Any, fl: _Flags) -> _Rec:
+@dataclass(frozen=True)
+class _Net:
+    """What a step needs besides the weights: the network's settings, numbers in the step's arithmetic."""
+
+    shared: tuple[bool, ...]
+    acts: tuple[str, ...]
+    loss: str
+    c: Any
+    lr: Any
+    slope: Any
+
+
+def _step(X: list[list[Any]], T: list[list[Any]], W: list[Any], b: list[Any], net: _Net, ops: Any,
+          fl: _Flags) -> _Rec:
     """One forward pass, the loss, the backward pass and the update, in ``ops``' arithmetic."""
     L, N = len(W), len(X)
-    fsum = ops.fsum
+    Nd = N if fl.average else 1
+    Z, A, OM = _forward(X, W, b, net, ops)
+    lossv = _loss_value(A[-1], OM, T, Z[-1], net, ops, Nd)
+    simplified = (net.loss, net.acts[-1]) in (("bce", "sigmoid"), ("ce", "softmax"))
+    tsum = [ops.fsum(list(tr)) for tr in T] if net.loss == "ce" else []
+    G: list[Any] = [None] * L
+    F: list[Any] = [None] * L
+    D: list[Any] = [None] * L
+    gW, gb, newW, newb = [None] * L, [None] * L, [None] * L, [None] * L
+    for l in reversed(range(L)):
+        if l == L - 1 and simplified and not fl.forgot_fprime:
+            D[l] = _delta_simplified(A[-1], T, Z[-1], tsum, net.loss, ops, Nd)
+        else:
+            G[l] = _dl_da_out(A[-1], OM, T, net, Nd) if l == L - 1 else \
+                _dl_da_hidden(newW[l + 1] if fl.updated_weights else W[l + 1], D[l + 1], ops, fl)
+            F[l], D[l] = _through_activation(net.acts[l], G[l], Z[l], A[l + 1], net.slope, ops, fl)
+        gW[l], gb[l] = _weight_gradients(D[l], A[l], len(W[l]), len(W[l][0]), net.shared[l], ops)
+        newW[l] = [[w - net.lr * g for w, g in zip(wr, gr)] for wr, gr in zip(W[l], gW[l])]
+        newb[l] = b[l] - net.lr * gb[l] if net.shared[l] else [bj - net.lr * gj for bj, gj in zip(b[l], gb[l])]
+    return _Rec(Z, A, lossv, G, F, D, gW, gb, list(W), list(b), newW, newb, simplified, tsum)
+
+
+def _forward(X: list[list[Any]], W: list[Any], b: list[Any], net: _Net, ops: Any) -> tuple[list[Any], ...]:
+    """z and a of every layer (A[0] = X), and 1 − a of the output (of a softmax without cancellation)."""
     Z: list[Any] = []
     A: list[Any] = [X]
-    OM = None  # 1 − a of a softmax output, without cancellation
-    for l in range(L):
-        Wl, bl = W[l], b[l]
-        zl = [[fsum([w * a for w, a in zip(Wrow, row)]) + (bl if shared[l] else bl[j])
+    OM = None
+    for l, (Wl, bl) in enumerate(zip(W, b)):
+        zl = [[ops.fsum([w * a for w, a in zip(Wrow, row)]) + (bl if net.shared[l] else bl[j])
                for j, Wrow in enumerate(Wl)] for row in A[-1]]
         Z.append(zl)
-        if acts[l] == "softmax":
+        if net.acts[l] == "softmax":
             pairs = [ops.softmax(r) for r in zl]
             A.append([p[0] for p in pairs])
             OM = [p[1] for p in pairs]
         else:
-            A.append([[_act(acts[l], v, ops, slope) for v in r] for r in zl])
-    out, zL, act_L = A[-1], Z[-1], acts[-1]
-    Nd = N if fl.average else 1
+            A.append([[_act(net.acts[l], v, ops, net.slope) for v in r] for r in zl])
     if OM is None:
-        OM = [[1 - a for a in r] for r in out]
-    # the loss
-    if loss == "mse":
-        lossv = c / Nd * fsum([(tk - ak) ** 2 for ar, tr in zip(out, T) for ak, tk in zip(ar, tr)])
-    elif loss == "bce":
-        lossv = fsum([ops.bce_terms(ak, om, tk, zk, act_L) for ar, omr, tr, zr in zip(out, OM, T, zL)
-                      for ak, om, tk, zk in zip(ar, omr, tr, zr)]) / Nd
+        OM = [[1 - a for a in r] for r in A[-1]]
+    return Z, A, OM
+
+
+def _loss_value(out: list[Any], OM: list[Any], T: list[Any], zL: list[Any], net: _Net, ops: Any, Nd: Any) -> Any:
+    fsum = ops.fsum
+    if net.loss == "mse":
+        return net.c / Nd * fsum([(tk - ak) ** 2 for ar, tr in zip(out, T) for ak, tk in zip(ar, tr)])
+    if net.loss == "bce":
+        return fsum([ops.bce_terms(ak, om, tk, zk, net.acts[-1]) for ar, omr, tr, zr in zip(out, OM, T, zL)
+                     for ak, om, tk, zk in zip(ar, omr, tr, zr)]) / Nd
+    return fsum([ops.ce_term(ak, tk, zr, k) for ar, tr, zr in zip(out, T, zL)
+                 for k, (ak, tk) in enumerate(zip(ar, tr))]) / Nd
+
+
+def _delta_simplified(out: list[Any], T: list[Any], zL: list[Any], tsum: list[Any], loss: str, ops: Any,
+                      Nd: Any) -> list[Any]:
+    """δ of σ with BCE (a − t) or softmax with CE (a·Σt − t), per example."""
+    if loss == "bce":
+        return [[ops.residual(ak, tk, zk) / Nd for ak, tk, zk in zip(ar, tr, zr)] for ar, tr, zr in zip(out, T, zL)]
+    return [[(ak * s - tk) / Nd for ak, tk in zip(ar, tr)] for ar, tr, s in zip(out, T, tsum)]
+
+
+def _dl_da_out(out: list[Any], OM: list[Any], T: list[Any], net: _Net, Nd: Any) -> list[Any]:
+    """∂L/∂a of the output layer."""
+    if net.loss == "mse":
+        k = 2 * net.c / Nd
+        return [[k * (ak - tk) for ak, tk in zip(ar, tr)] for ar, tr in zip(out, T)]
+    if net.loss == "bce":
+        return [[(-tk / ak + (1 - tk) / om) / Nd for ak, om, tk in zip(ar, omr, tr)]
+                for ar, omr, tr in zip(out, OM, T)]
+    return [[-tk / ak / Nd for ak, tk in zip(ar, tr)] for ar, tr in zip(out, T)]
+
+
+def _dl_da_hidden(Wn: list[Any], Dn: list[Any], ops: Any, fl: _Flags) -> list[Any]:
+    """∂L/∂a of a hidden layer: Wᵀδ of the layer above (the mistake: W·δ)."""
+    K, J = len(Wn), len(Wn[0])
+    if fl.no_transpose and K == J:
+        return [[ops.fsum([Wn[j][k] * dr[k] for k in range(K)]) for j in range(J)] for dr in Dn]
+    return [[ops.fsum([Wn[k][j] * dr[k] for k in range(K)]) for j in range(J)] for dr in Dn]
+
+
+def _through_activation(act: str, g: list[Any], Zl: list[Any], Al: list[Any], slope: Any, ops: Any,
+                        fl: _Flags) -> tuple[Any, list[Any]]:
+    """f′ (None through a softmax) and δ = ∂L/∂a ⊙ f′ (through a softmax: its Jacobian)."""
+    if act == "softmax":
+        if fl.forgot_fprime:
+            return None, [list(r) for r in g]
+        return None, [[ak * (gk - ops.fsum([am * gm for am, gm in zip(ar, gr)])) for ak, gk in zip(ar, gr)]
+                      for ar, gr in zip(Al, g)]
+    if fl.forgot_fprime:
+        F = [[ops.one for _ in r] for r in Zl]
+    elif fl.fprime_at_a:
+        F = [[_fp(act, ak, _act(act, ak, ops, slope), ops, slope) for ak in ar] for ar in Al]
     else:
-        lossv = fsum([ops.ce_term(ak, tk, zr, k) for ar, tr, zr in zip(out, T, zL)
-                      for k, (ak, tk) in enumerate(zip(ar, tr))]) / Nd
-    # ∂L/∂a of the output
-    simplified = (loss == "bce" and act_L == "sigmoid") or (loss == "ce" and act_L == "softmax")
-    tsum = [fsum(list(tr)) for tr in T] if loss == "ce" else []
+        F = [[_fp(act, zk, ak, ops, slope) for zk, ak in zip(zr, ar)] for zr, ar in zip(Zl, Al)]
+    return F, [[gk * fk for gk, fk in zip(gr, fr)] for gr, fr in zip(g, F)]
 
-    def dl_da() -> list[list[Any]]:
-        if loss == "mse":
-            k = 2 * c / Nd
-            return [[k * (ak - tk) for ak, tk in zip(ar, tr)] for ar, tr in zip(out, T)]
-        if loss == "bce":
-            return [[(-tk / ak + (1 - tk) / om) / Nd for ak, om, tk in zip(ar, omr, tr)]
-                    for ar, omr, tr in zip(out, OM, T)]
-        return [[-tk / ak / Nd for ak, tk in zip(ar, tr)] for ar, tr in zip(out, T)]
 
-    G: list[Any] = [None] * L
-    F: list[Any] = [None] * L
-    D: list[Any] = [None] * L
-    gW: list[Any] = [None] * L
-    gb: list[Any] = [None] * L
-    newW: list[Any] = [None] * L
-    newb: list[Any] = [None] * L
-    for l in reversed(range(L)):
-        act = acts[l]
-        if l == L - 1:
-            if simplified and not fl.forgot_fprime:
-                if loss == "bce":
-                    D[l] = [[ops.residual(ak, tk, zk) / Nd for ak, tk, zk in zip(ar, tr, zr)]
-                            for ar, tr, zr in zip(out, T, zL)]
-                else:
-                    D[l] = [[(ak * s - tk) / Nd for ak, tk in zip(ar, tr)] for ar, tr, s in zip(out, T, tsum)]
-                continue_fp = False
-            else:
-                G[l] = dl_da()
-                continue_fp = True
-        else:
-            Wn = newW[l + 1] if fl.updated_weights else W[l + 1]
-            K, J = len(Wn), len(Wn[0])
-            if fl.no_transpose and K == J:
-                G[l] = [[fsum([Wn[j][k] * dr[k] for k in range(K)]) for j in range(J)] for dr in D[l + 1]]
-            else:
-                G[l] = [[fsum([Wn[k][j] * dr[k] for k in range(K)]) for j in range(J)] for dr in D[l + 1]]
-            continue_fp = True
-        if continue_fp:
-            g = G[l]
-            if act == "softmax":
-                if fl.forgot_fprime:
-                    D[l] = [list(r) for r in g]
-                else:
-                    D[l] = [[ak * (gk - fsum([am * gm for am, gm in zip(ar, gr)])) for ak, gk in zip(ar, gr)]
-                            for ar, gr in zip(A[l + 1], g)]
-            else:
-                if fl.forgot_fprime:
-                    F[l] = [[ops.one for _ in r] for r in Z[l]]
-                elif fl.fprime_at_a:
-                    F[l] = [[_fp(act, ak, _act(act, ak, ops, slope), ops, slope) for ak in ar] for ar in A[l + 1]]
-                else:
-                    F[l] = [[_fp(act, zk, ak, ops, slope) for zk, ak in zip(zr, ar)] for zr, ar in zip(Z[l], A[l + 1])]
-                D[l] = [[gk * fk for gk, fk in zip(gr, fr)] for gr, fr in zip(g, F[l])]
-        Dl, Ain = D[l], A[l]
-        out_l, in_l = len(W[l]), len(W[l][0])
-        gW[l] = [[fsum([Dl[n][j] * Ain[n][i] for n in range(N)]) for i in range(in_l)] for j in range(out_l)]
-        if shared[l]:
-            gb[l] = fsum([v for r in Dl for v in r])
-            newb[l] = b[l] - lr * gb[l]
-        else:
-            gb[l] = [fsum([Dl[n][j] for n in range(N)]) for j in range(out_l)]
-            newb[l] = [bj - lr * gj for bj, gj in zip(b[l], gb[l])]
-        newW[l] = [[w - lr * g for w, g in zip(wr, gr)] for wr, gr in zip(W[l], gW[l])]
-    return _Rec(Z, A, lossv, G, F, D, gW, gb, list(W), list(b), newW, newb, simplified, tsum)
+def _weight_gradients(Dl: list[Any], Ain: list[Any], out_l: int, in_l: int, shared: bool,
+                      ops: Any) -> tuple[Any, Any]:
+    """∂L/∂W = Σₙ δₙ aₙᵀ and ∂L/∂b = Σₙ δₙ (summed over the units too for a shared bias)."""
+    N, fsum = len(Dl), ops.fsum
+    gW = [[fsum([Dl[n][j] * Ain[n][i] for n in range(N)]) for i in range(in_l)] for j in range(out_l)]
+    gb = fsum([v for r in Dl for v in r]) if shared else [fsum([Dl[n][j] for n in range(N)]) for j in range(out_l)]
+    return gW, gb
 
 
 def _map(f: Callable[[Any], Any], v: Any) -> Any:
@@ -1139,8 +1222,7 @@ class _Board:
             f_t = f"z{s_t}ₙ = W{s_t}·{ain_t}ₙ + {bias_t}, one row per example n"
             f_l = rf"z{s_l}_n = W{s_l} {ain_l}_n + b{s_l}"
         self.add(Step(f"net input z{s_t}", Math(f_t, f_l), value=self.rows_or_none(R.Z[l]), section=sec))
-        fn_t, fn_l = _FNAME[act]
-        self.add(Step(f"activation a{s_t}", Math(f"a{s_t} = {fn_t}(z{s_t})", rf"a{s_l} = {fn_l}\left(z{s_l}\right)"),
+        self.add(step(f"activation a{s_t}", eq(_v("a", "a", lay), _Apply(_v("z", "z", lay), act)),
                       value=self.rows_or_none(R.A[l + 1]), section=sec))
 
     # loss
@@ -1158,31 +1240,16 @@ class _Board:
             vals: dict[Any, Any] = {}
             for k in range(K):
                 vals[ts[k]], vals[as_[k]] = inp.t[0][k], out[0][k]
-            if inp.loss == "mse":
-                tmpl = _coef(c, _sum([_Sq(_Diff(ts[k], as_[k])) for k in range(K)]))
-            elif inp.loss == "bce":
-                tmpl = _Neg(_sum([_Sum(_Prod(ts[k], sympy.log(as_[k])),
-                                       _Prod(_Diff(1, ts[k]), sympy.log(_Diff(1, as_[k])))) for k in range(K)]))
-            else:
-                tmpl = _Neg(_sum([_Prod(ts[k], sympy.log(as_[k])) for k in range(K)]))
+            body = _sum([_loss_term(inp.loss, ts[k], as_[k]) for k in range(K)])
+            tmpl = _coef(c, body) if inp.loss == "mse" else _Neg(body)
             self.add(_bstep("loss L", eq(sympy.Symbol("L"), tmpl), vals, value=R.loss, section=sec,
                           note=self._loss_note()))
             return
         formula = self._loss_math(N)
         sub = None
         if N * K <= LOSS_MAX_TERMS:
-            terms = []
-            for n in range(N):
-                for k in range(K):
-                    t, a = Shown(inp.t[n][k]), Shown(out[n][k])
-                    if inp.loss == "mse":
-                        terms.append(_Sq(_Diff(t, a)))
-                    elif inp.loss == "bce":
-                        terms.append(_Sum(_Prod(t, sympy.log(a)), _Prod(_Diff(1, Shown(inp.t[n][k])),
-                                                                         sympy.log(_Diff(1, Shown(out[n][k]))))))
-                    else:
-                        terms.append(_Prod(t, sympy.log(a)))
-            body = _sum(terms)
+            term = _loss_term(inp.loss, _T, _A)
+            body = _sum([put_in(term, {_T: inp.t[n][k], _A: out[n][k]}) for n in range(N) for k in range(K)])
             if inp.loss == "mse":
                 sub = _coef(Shown(c / Nd) if c / Nd != 1 else 1, body)
             else:
@@ -1212,101 +1279,114 @@ class _Board:
     # backward
     def backward(self, l: int) -> None:
         inp, R = self.inp, self.R
-        lay, act = l + 1, inp.act[l]
-        sec = self.sec(f"backward, layer {lay}")
-        out, inn = len(R.W[l]), len(R.W[l][0])
-        last = l == self.L - 1
-        c = self.c
-        Nd = self.N if self.fl.average else 1
-        simplified = last and R.simplified and R.G[l] is None
+        sec = self.sec(f"backward, layer {l + 1}")
+        simplified = l == self.L - 1 and R.simplified and R.G[l] is None
         if simplified:
             self.add(_replace(_derivation(inp.loss), section=sec))
         if not self.small(l):
             self._backward_layer(l, sec, simplified)
             return
-        D, a = R.D[l][0], R.A[l + 1][0]
         if simplified:
-            for j in range(out):
-                ds, as_, ts = _delta(lay, j + 1), _a(lay, j + 1), _t(j + 1)
-                if inp.loss == "ce" and R.tsum[0] != 1:
-                    tmpl = _Diff(_Prod(as_, _Var("Σₖtₖ", r"\sum_k t_k")), ts)
-                    vals = {as_: a[j], _Var("Σₖtₖ", r"\sum_k t_k"): R.tsum[0], ts: inp.t[0][j]}
-                else:
-                    tmpl = _Diff(as_, ts)
-                    vals = {as_: a[j], ts: inp.t[0][j]}
-                self.add(_bstep(f"{ds.name} = ∂L/∂{_z(lay, j + 1).name}", eq(ds, tmpl), vals, value=D[j], section=sec))
+            self._delta_simplified(l, sec)
         else:
-            G = R.G[l][0]
-            for j in range(out):
-                as_ = _a(lay, j + 1)
-                gs = _partial("L", as_)
-                if last:
-                    ts = _t(j + 1)
-                    vals = {as_: a[j], ts: inp.t[0][j]}
-                    if inp.loss == "mse":
-                        tmpl = _coef(2 * c / Nd, _Diff(as_, ts))
-                    elif inp.loss == "bce":
-                        tmpl = _Sum(_Neg(_Frac(ts, as_)), _Frac(_Diff(1, ts), _Diff(1, as_)))
-                    else:
-                        tmpl = _Neg(_Frac(ts, as_))
-                    note = "differentiating the loss" if j == 0 else ""
-                else:
-                    Wn = R.newW[l + 1] if self.fl.updated_weights else R.W[l + 1]
-                    K = len(Wn)
-                    swap = self.fl.no_transpose and K == len(Wn[0])
-                    terms, vals = [], {}
-                    for k in range(K):
-                        ws, dk = (_w(lay + 1, j + 1, k + 1), _delta(lay + 1, k + 1)) if swap else \
-                            (_w(lay + 1, k + 1, j + 1), _delta(lay + 1, k + 1))
-                        terms.append(_Prod(ws, dk))
-                        vals[ws] = Wn[j][k] if swap else Wn[k][j]
-                        vals[dk] = R.D[l + 1][0][k]
-                    tmpl = _sum(terms)
-                    note = f"a{_sup(lay)[0]}{_sub(j + 1)[0]} feeds every unit of layer {lay + 1}: (W{_sup(lay + 1)[0]}ᵀδ{_sup(lay + 1)[0]})" \
-                           + f"{_sub(j + 1)[0]}" if j == 0 else ""
-                self.add(_bstep(gs.name, eq(gs, tmpl), vals, value=G[j], section=sec, note=note))
-            if act == "softmax":
-                gsyms = [_partial("L", _a(lay, k + 1)) for k in range(out)]
-                asyms = [_a(lay, k + 1) for k in range(out)]
-                for j in range(out):
-                    ds = _delta(lay, j + 1)
-                    tmpl = _Prod(asyms[j], _Diff(gsyms[j], _sum([_Prod(asyms[k], gsyms[k]) for k in range(out)])))
-                    vals = {}
-                    for k in range(out):
-                        vals[asyms[k]], vals[gsyms[k]] = a[k], G[k]
-                    self.add(_bstep(f"{ds.name} = ∂L/∂{_z(lay, j + 1).name}", eq(ds, tmpl), vals, value=D[j],
-                                  section=sec, note="through the softmax: ∂a_k/∂z_j = a_k(1[j = k] − a_j)"
-                                  if j == 0 else ""))
+            for j in range(len(R.W[l])):
+                self._dl_da(l, j, sec)
+            if inp.act[l] == "softmax":
+                self._delta_softmax(l, sec)
             else:
-                F = R.F[l][0]
-                for j in range(out):
-                    zs, as_ = _z(lay, j + 1), _a(lay, j + 1)
-                    fs = _fprime(act, zs)
-                    if act == "sigmoid":
-                        self.add(_bstep(fs.name, eq(fs, _Prod(as_, _Diff(1, as_))), {as_: a[j]}, value=F[j], section=sec,
-                                      note="σ′(z) = σ(z)(1 − σ(z))" if j == 0 else ""))
-                    elif act == "tanh":
-                        self.add(_bstep(fs.name, eq(fs, _Diff(1, _Sq(as_))), {as_: a[j]}, value=F[j], section=sec,
-                                      note="tanh′(z) = 1 − tanh²(z)" if j == 0 else ""))
-                    elif act in ("relu", "leaky-relu"):
-                        zval = R.Z[l][0][j]
-                        other = "0" if act == "relu" else "the slope"
-                        self.add(Step(fs.name, Math(f"{fs.name} = 1 if {zs.name} > 0, else {other}",
-                                                    rf"{fs._tex} = 1 \text{{ if }} {zs._tex} > 0\text{{, else }} "
-                                                    + ("0" if act == "relu" else r"\text{the slope}")),
-                                      value=F[j], section=sec,
-                                      note=f"{zs.name} = {_num_text(zval)}" + (" > 0" if F[j] == 1 else " ≤ 0")))
-                for j in range(out):
-                    ds, zs = _delta(lay, j + 1), _z(lay, j + 1)
-                    gs = _partial("L", _a(lay, j + 1))
-                    if act == "linear":
-                        self.add(_bstep(f"{ds.name} = ∂L/∂{zs.name}", eq(ds, gs), {gs: G[j]}, value=D[j], section=sec,
-                                      note="a linear layer: f′ = 1" if j == 0 else ""))
-                    else:
-                        fs = _fprime(act, zs)
-                        self.add(_bstep(f"{ds.name} = ∂L/∂{zs.name}", eq(ds, _Prod(gs, fs)), {gs: G[j], fs: F[j]},
-                                      value=D[j], section=sec))
+                self._fprime(l, sec)
+                self._delta_chain(l, sec)
         self._gradients(l, sec, simplified)
+
+    def _delta_simplified(self, l: int, sec: str) -> None:
+        """δⱼ = aⱼ − tⱼ per unit (aⱼ·Σₖtₖ − tⱼ for a target row that does not sum to 1)."""
+        inp, R, lay = self.inp, self.R, l + 1
+        D, a = R.D[l][0], R.A[l + 1][0]
+        tsum = _Var("Σₖtₖ", r"\sum_k t_k")
+        for j in range(len(R.W[l])):
+            ds, as_, ts = _delta(lay, j + 1), _a(lay, j + 1), _t(j + 1)
+            if inp.loss == "ce" and R.tsum[0] != 1:
+                tmpl, vals = _Diff(_Prod(as_, tsum), ts), {as_: a[j], tsum: R.tsum[0], ts: inp.t[0][j]}
+            else:
+                tmpl, vals = _Diff(as_, ts), {as_: a[j], ts: inp.t[0][j]}
+            self.add(_bstep(f"{ds.name} = ∂L/∂{_z(lay, j + 1).name}", eq(ds, tmpl), vals, value=D[j], section=sec))
+
+    def _dl_da(self, l: int, j: int, sec: str) -> None:
+        """∂L/∂aⱼ: the loss differentiated (output layer), or (Wᵀδ)ⱼ of the layer above."""
+        inp, R, lay = self.inp, self.R, l + 1
+        as_ = _a(lay, j + 1)
+        if l == self.L - 1:
+            ts = _t(j + 1)
+            vals = {as_: R.A[l + 1][0][j], ts: inp.t[0][j]}
+            if inp.loss == "mse":
+                tmpl = _coef(2 * self.c / (self.N if self.fl.average else 1), _Diff(as_, ts))
+            elif inp.loss == "bce":
+                tmpl = _Sum(_Neg(_Frac(ts, as_)), _Frac(_Diff(1, ts), _Diff(1, as_)))
+            else:
+                tmpl = _Neg(_Frac(ts, as_))
+            note = "differentiating the loss" if j == 0 else ""
+        else:
+            Wn = R.newW[l + 1] if self.fl.updated_weights else R.W[l + 1]
+            swap = self.fl.no_transpose and len(Wn) == len(Wn[0])
+            terms, vals = [], {}
+            for k in range(len(Wn)):
+                ws, dk = (_w(lay + 1, j + 1, k + 1) if swap else _w(lay + 1, k + 1, j + 1)), _delta(lay + 1, k + 1)
+                terms.append(_Prod(ws, dk))
+                vals[ws], vals[dk] = (Wn[j][k] if swap else Wn[k][j]), R.D[l + 1][0][k]
+            tmpl = _sum(terms)
+            note = (f"a{_sup(lay)[0]}{_sub(j + 1)[0]} feeds every unit of layer {lay + 1}: "
+                    f"(W{_sup(lay + 1)[0]}ᵀδ{_sup(lay + 1)[0]}){_sub(j + 1)[0]}") if j == 0 else ""
+        gs = _partial("L", as_)
+        self.add(_bstep(gs.name, eq(gs, tmpl), vals, value=R.G[l][0][j], section=sec, note=note))
+
+    def _delta_softmax(self, l: int, sec: str) -> None:
+        """δⱼ = aⱼ(∂L/∂aⱼ − Σₖ aₖ ∂L/∂aₖ): through the softmax's Jacobian."""
+        R, lay, out = self.R, l + 1, len(self.R.W[l])
+        a, G, D = R.A[l + 1][0], R.G[l][0], R.D[l][0]
+        gsyms = [_partial("L", _a(lay, k + 1)) for k in range(out)]
+        asyms = [_a(lay, k + 1) for k in range(out)]
+        vals = {**dict(zip(asyms, a)), **dict(zip(gsyms, G))}
+        for j in range(out):
+            ds = _delta(lay, j + 1)
+            tmpl = _Prod(asyms[j], _Diff(gsyms[j], _sum([_Prod(asyms[k], gsyms[k]) for k in range(out)])))
+            self.add(_bstep(f"{ds.name} = ∂L/∂{_z(lay, j + 1).name}", eq(ds, tmpl), vals, value=D[j],
+                            section=sec, note="through the softmax: ∂a_k/∂z_j = a_k(1[j = k] − a_j)"
+                            if j == 0 else ""))
+
+    def _fprime(self, l: int, sec: str) -> None:
+        """f′(zⱼ) per unit, from aⱼ (σ, tanh) or the sign of zⱼ (ReLU, leaky ReLU); none for linear."""
+        R, lay, act = self.R, l + 1, self.inp.act[l]
+        a, F = R.A[l + 1][0], R.F[l][0]
+        for j in range(len(R.W[l])):
+            zs, as_ = _z(lay, j + 1), _a(lay, j + 1)
+            fs = _fprime(act, zs)
+            if act == "sigmoid":
+                self.add(_bstep(fs.name, eq(fs, _Prod(as_, _Diff(1, as_))), {as_: a[j]}, value=F[j], section=sec,
+                                note="σ′(z) = σ(z)(1 − σ(z))" if j == 0 else ""))
+            elif act == "tanh":
+                self.add(_bstep(fs.name, eq(fs, _Diff(1, _Sq(as_))), {as_: a[j]}, value=F[j], section=sec,
+                                note="tanh′(z) = 1 − tanh²(z)" if j == 0 else ""))
+            elif act in ("relu", "leaky-relu"):
+                other_t, other_l = ("0", "0") if act == "relu" else ("the slope", r"\text{the slope}")
+                self.add(Step(fs.name, Math(f"{fs.name} = 1 if {zs.name} > 0, else {other_t}",
+                                            rf"{fs._tex} = 1 \text{{ if }} {zs._tex} > 0\text{{, else }} {other_l}"),
+                              value=F[j], section=sec,
+                              note=_is(zs.name, R.Z[l][0][j]) + (" > 0" if F[j] == 1 else " ≤ 0")))
+
+    def _delta_chain(self, l: int, sec: str) -> None:
+        """δⱼ = ∂L/∂aⱼ · f′(zⱼ) per unit."""
+        R, lay, act = self.R, l + 1, self.inp.act[l]
+        G, D = R.G[l][0], R.D[l][0]
+        for j in range(len(R.W[l])):
+            ds, zs = _delta(lay, j + 1), _z(lay, j + 1)
+            gs = _partial("L", _a(lay, j + 1))
+            if act == "linear":
+                self.add(_bstep(f"{ds.name} = ∂L/∂{zs.name}", eq(ds, gs), {gs: G[j]}, value=D[j], section=sec,
+                                note="a linear layer: f′ = 1" if j == 0 else ""))
+            else:
+                fs = _fprime(act, zs)
+                self.add(_bstep(f"{ds.name} = ∂L/∂{zs.name}", eq(ds, _Prod(gs, fs)), {gs: G[j], fs: R.F[l][0][j]},
+                                value=D[j], section=sec))
 
     def _gradients(self, l: int, sec: str, simplified: bool) -> None:
         """The chain of every weight (a small layer, one example), and the bias gradient."""
@@ -1356,7 +1436,7 @@ class _Board:
                                                                "their δ over every example"))
             return
         if self.N == 1:
-            self.add(Step(f"∂L/∂b{s_t}", Math(f"∂L/∂b{s_t} = δ{s_t}", rf"\frac{{\partial L}}{{\partial b{s_l}}} = \delta{s_l}"),
+            self.add(step(f"∂L/∂b{s_t}", eq(_partial("L", _b(lay, None)), _v("δ", r"\delta", lay)),
                           value=list(R.gb[l]), section=sec, note="∂z/∂b = 1"))
         else:
             self.add(Step(f"∂L/∂b{s_t}", Math(f"∂L/∂b{s_t} = Σₙ δ{s_t}ₙ", rf"\frac{{\partial L}}{{\partial b{s_l}}} = "
@@ -1365,54 +1445,20 @@ class _Board:
 
     def _backward_layer(self, l: int, sec: str, simplified: bool) -> None:
         """A layer too large (or a batch) to write unit by unit: its vectors."""
-        inp, R = self.inp, self.R
-        lay, act = l + 1, inp.act[l]
+        R, lay = self.R, l + 1
         s_t, s_l = _sup(lay)
         n_t, n_l = ("", "") if self.N == 1 else ("ₙ", "_n")
-        last = l == self.L - 1
         if simplified:
-            s = "" if inp.loss == "bce" or all(v == 1 for v in R.tsum) else "·Σₖtₖ"
+            s = "" if self.inp.loss == "bce" or all(v == 1 for v in R.tsum) else "·Σₖtₖ"
+            mean = self.N > 1 and self.fl.average
             self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}",
-                          Math(f"δ{s_t}{n_t} = {'(1/N)·' if self.N > 1 and self.fl.average else ''}(a{s_t}{n_t}{s} − t{n_t})",
-                               rf"\delta{s_l}{n_l} = " + (r"\frac{1}{N}" if self.N > 1 and self.fl.average else "")
+                          Math(f"δ{s_t}{n_t} = {'(1/N)·' if mean else ''}(a{s_t}{n_t}{s} − t{n_t})",
+                               rf"\delta{s_l}{n_l} = " + (r"\frac{1}{N}" if mean else "")
                                + rf"\left(a{s_l}{n_l} - t{n_l}\right)"),
                           value=self.rows_or_none(R.D[l]), section=sec))
         else:
-            if last:
-                if inp.loss == "mse":
-                    k = "2c/N" if self.N > 1 else "2c"
-                    f = Math(f"∂L/∂a{s_t}{n_t} = {k}·(a{s_t}{n_t} − t{n_t}),  c = {'½' if self.c != 1 else '1'}",
-                             rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = {'2c/N' if self.N > 1 else '2c'}"
-                             rf"\left(a{s_l}{n_l} - t{n_l}\right)")
-                elif inp.loss == "bce":
-                    f = Math(f"∂L/∂a{s_t}{n_t} = −t/a + (1 − t)/(1 − a)",
-                             rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = -\frac{{t}}{{a}} + \frac{{1 - t}}{{1 - a}}")
-                else:
-                    f = Math(f"∂L/∂a{s_t}{n_t} = −t/a", rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = -\frac{{t}}{{a}}")
-            else:
-                s2_t, s2_l = _sup(lay + 1)
-                f = Math(f"∂L/∂a{s_t}{n_t} = W{s2_t}ᵀ·δ{s2_t}{n_t}",
-                         rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = W{s2_l}{{}}^\top \delta{s2_l}{n_l}")
-            self.add(Step(f"∂L/∂a{s_t}", f, value=self.rows_or_none(R.G[l]), section=sec))
-            if act == "softmax":
-                self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}", Math(f"δ{s_t}ⱼ = aⱼ·(∂L/∂aⱼ − Σₖ aₖ·∂L/∂aₖ)",
-                                                            r"\delta_j = a_j \left(\frac{\partial L}{\partial a_j} - "
-                                                            r"\sum_k a_k \frac{\partial L}{\partial a_k}\right)"),
-                              value=self.rows_or_none(R.D[l]), section=sec, note="through the softmax Jacobian"))
-            else:
-                fn_t, fn_l = _FNAME[act]
-                ftext = {"sigmoid": f"a{s_t}⊙(1 − a{s_t})", "tanh": f"1 − a{s_t}⊙a{s_t}",
-                         "relu": f"1 where z{s_t} > 0, else 0", "leaky-relu": f"1 where z{s_t} > 0, else the slope",
-                         "linear": "1"}[act]
-                flatex = {"sigmoid": rf"a{s_l} \odot (1 - a{s_l})", "tanh": rf"1 - a{s_l} \odot a{s_l}",
-                          "relu": rf"[z{s_l} > 0]", "leaky-relu": rf"1 \text{{ or the slope}}", "linear": "1"}[act]
-                if act != "linear":
-                    self.add(Step(f"{fn_t}′(z{s_t})", Math(f"{fn_t}′(z{s_t}) = {ftext}", rf"{fn_l}'(z{s_l}) = {flatex}"),
-                                  value=self.rows_or_none(R.F[l]), section=sec))
-                self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}", Math(f"δ{s_t} = ∂L/∂a{s_t} ⊙ {fn_t}′(z{s_t})",
-                                                            rf"\delta{s_l} = \frac{{\partial L}}{{\partial a{s_l}}} \odot "
-                                                            rf"{fn_l}'(z{s_l})"),
-                              value=self.rows_or_none(R.D[l]), section=sec))
+            self.add(Step(f"∂L/∂a{s_t}", self._dl_da_vector(l), value=self.rows_or_none(R.G[l]), section=sec))
+            self._delta_vector(l, sec)
         p_t, p_l = (_sup(l) if l > 0 else ("", ""))
         ain_t, ain_l = ("x", "x") if l == 0 else (f"a{p_t}", f"a{p_l}")
         if self.N == 1:
@@ -1422,6 +1468,49 @@ class _Board:
                      rf"\frac{{\partial L}}{{\partial W{s_l}}} = \sum_n \delta{s_l}_n {{{ain_l}_n}}^\top")
         self.add(Step(f"∂L/∂W{s_t}", f, value=R.gW[l], section=sec))
         self._bias(l, sec)
+
+    def _dl_da_vector(self, l: int) -> Math:
+        """∂L/∂a of a whole layer: the loss differentiated (output), or Wᵀδ of the layer above."""
+        lay = l + 1
+        s_t, s_l = _sup(lay)
+        n_t, n_l = ("", "") if self.N == 1 else ("ₙ", "_n")
+        if l < self.L - 1:
+            s2_t, s2_l = _sup(lay + 1)
+            return Math(f"∂L/∂a{s_t}{n_t} = W{s2_t}ᵀ·δ{s2_t}{n_t}",
+                        rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = W{s2_l}{{}}^\top \delta{s2_l}{n_l}")
+        if self.inp.loss == "mse":
+            k = "2c/N" if self.N > 1 else "2c"
+            return Math(f"∂L/∂a{s_t}{n_t} = {k}·(a{s_t}{n_t} − t{n_t}),  c = {'½' if self.c != 1 else '1'}",
+                        rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = {k}"
+                        rf"\left(a{s_l}{n_l} - t{n_l}\right)")
+        if self.inp.loss == "bce":
+            return Math(f"∂L/∂a{s_t}{n_t} = −t/a + (1 − t)/(1 − a)",
+                        rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = -\frac{{t}}{{a}} + \frac{{1 - t}}{{1 - a}}")
+        return Math(f"∂L/∂a{s_t}{n_t} = −t/a", rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = -\frac{{t}}{{a}}")
+
+    def _delta_vector(self, l: int, sec: str) -> None:
+        """δ of a whole layer: through the softmax's Jacobian, or ∂L/∂a ⊙ f′(z)."""
+        R, lay, act = self.R, l + 1, self.inp.act[l]
+        s_t, s_l = _sup(lay)
+        if act == "softmax":
+            self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}", Math(f"δ{s_t}ⱼ = aⱼ·(∂L/∂aⱼ − Σₖ aₖ·∂L/∂aₖ)",
+                                                        r"\delta_j = a_j \left(\frac{\partial L}{\partial a_j} - "
+                                                        r"\sum_k a_k \frac{\partial L}{\partial a_k}\right)"),
+                          value=self.rows_or_none(R.D[l]), section=sec, note="through the softmax Jacobian"))
+            return
+        fn_t, fn_l = _FNAME[act]
+        ftext = {"sigmoid": f"a{s_t}⊙(1 − a{s_t})", "tanh": f"1 − a{s_t}⊙a{s_t}",
+                 "relu": f"1 where z{s_t} > 0, else 0", "leaky-relu": f"1 where z{s_t} > 0, else the slope",
+                 "linear": "1"}[act]
+        flatex = {"sigmoid": rf"a{s_l} \odot (1 - a{s_l})", "tanh": rf"1 - a{s_l} \odot a{s_l}",
+                  "relu": rf"[z{s_l} > 0]", "leaky-relu": r"1 \text{ or the slope}", "linear": "1"}[act]
+        if act != "linear":
+            self.add(Step(f"{fn_t}′(z{s_t})", Math(f"{fn_t}′(z{s_t}) = {ftext}", rf"{fn_l}'(z{s_l}) = {flatex}"),
+                          value=self.rows_or_none(R.F[l]), section=sec))
+        self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}", Math(f"δ{s_t} = ∂L/∂a{s_t} ⊙ {fn_t}′(z{s_t})",
+                                                    rf"\delta{s_l} = \frac{{\partial L}}{{\partial a{s_l}}} \odot "
+                                                    rf"{fn_l}'(z{s_l})"),
+                      value=self.rows_or_none(R.D[l]), section=sec))
 
     # update
     def update(self) -> None:
@@ -1434,17 +1523,16 @@ class _Board:
             W, g = R.W[l], R.gW[l]
             sub = None
             if len(W) * len(W[0]) <= CHAIN_MAX_WEIGHTS:
-                e = Shown(eta)
-                sub = [[_Diff(Shown(w), _Prod(e, Shown(gw))) for w, gw in zip(wr, gr)] for wr, gr in zip(W, g)]
+                sub = [[_updated(w, eta, gw) for w, gw in zip(wr, gr)] for wr, gr in zip(W, g)]
             self.add(Step(f"W{s_t} ← W{s_t} − η·∂L/∂W{s_t}",
                           Math(f"W{s_t} ← W{s_t} − η·∂L/∂W{s_t}",
                                rf"W{s_l} \leftarrow W{s_l} - \eta \frac{{\partial L}}{{\partial W{s_l}}}"),
                           sub, R.newW[l], section=sec,
                           note="with the gradients of the weights before this update" if l == 0 and self.L > 1 else ""))
             if inp.shared[l]:
-                sub_b = _Diff(Shown(R.b[l]), _Prod(Shown(eta), Shown(R.gb[l])))
+                sub_b = _updated(R.b[l], eta, R.gb[l])
             else:
-                sub_b = [_Diff(Shown(bj), _Prod(Shown(eta), Shown(gj))) for bj, gj in zip(R.b[l], R.gb[l])] \
+                sub_b = [_updated(bj, eta, gj) for bj, gj in zip(R.b[l], R.gb[l])] \
                     if len(R.b[l]) <= CHAIN_MAX_WEIGHTS else None
             self.add(Step(f"b{s_t} ← b{s_t} − η·∂L/∂b{s_t}",
                           Math(f"b{s_t} ← b{s_t} − η·∂L/∂b{s_t}",
@@ -1480,10 +1568,10 @@ def _replace(s: Step, **kw: Any) -> Step:
     return replace(s, **kw)
 
 
-def _num_text(v: Any) -> str:
-    from dlcalc.printing import text
-
-    return text(v)
+def _is(name: str, v: Any) -> str:
+    """``name = v`` for a note (``name ≈ v`` for a decimal)."""
+    shown = said(v)
+    return f"{name} {shown}" if shown.startswith("≈") else f"{name} = {shown}"
 
 
 @functools.lru_cache(maxsize=4)
@@ -1547,38 +1635,50 @@ def solve(inp: Inputs, *, forgot_fprime: bool = False, fprime_at_a: bool = False
 
 
 def _solve(inp: Inputs, fl: _Flags) -> Solution:
-    N, L = len(inp.x), len(inp.W)
-    total = sum(len(Wl) * len(Wl[0]) for Wl in inp.W)
     symbolic = _symbolic(inp)
     c = (sympy.Rational(1, 2) if inp.half else sympy.Integer(1)) if inp.loss == "mse" else sympy.Integer(1)
-    work = inp.steps * N * total
-    notes: list[str] = []
+    ops, notes = _arithmetic(inp, symbolic)
+    first, history, W, b = _descend(inp, fl, c, ops, symbolic, notes)
+    if ops.kind == "hybrid" and any(isinstance(v, sympy.Float) for v in _flat([first.A, first.loss, first.D])):
+        notes.insert(0, "σ, tanh, exp and log have irrational values: from the first of them on, values are "
+                        "computed with 30 significant digits (mpmath); the others are exact")
+    finalW = [_map(ops.out, Wl) for Wl in W]
+    finalb = [ops.out(bl) if sh else _map(ops.out, bl) for bl, sh in zip(b, inp.shared)]
+    if not symbolic:
+        _check_finite(_flat([first.loss, first.A[-1], first.D, first.gW, first.gb, finalW, finalb]))
+    rows = (lambda v: v[0]) if inp.x_vector else (lambda v: v)
+    result = {"output": rows(first.A[-1]), "loss": first.loss, "delta": [rows(d) for d in first.D],
+              "grad_W": first.gW, "grad_b": first.gb, "W": finalW, "b": finalb, "history": history}
+    if symbolic:
+        names = sorted({str(s) for v in _values(inp) for s in getattr(v, "free_symbols", ())})
+        notes.append("symbolic: the answers are expressions in " + ", ".join(names[:12])
+                     + ("…" if len(names) > 12 else ""))
+    return Solution(command="backprop", inputs=_inputs_shown(inp), conventions=_conventions(inp, c, fl),
+                    steps=tuple(_working(inp, first, c, fl)), result=result, notes=tuple(notes))
+
+
+def _arithmetic(inp: Inputs, symbolic: bool) -> tuple[Any, list[str]]:
+    """SymPy numbers (exact, then 30 digits) for symbols and short runs; else mpmath or IEEE double."""
+    work = inp.steps * len(inp.x) * sum(len(Wl) * len(Wl[0]) for Wl in inp.W)
     if symbolic or work <= HYBRID_WORK:
-        ops: Any = _HybridOps()
-    else:
-        ops = _NumOps("mpmath" if work <= MP_WORK else "float")
-        notes.append(_numeric_note(ops.kind, 1, inp.steps, inp))
+        return _HybridOps(), []
+    ops = _NumOps("mpmath" if work <= MP_WORK else "float")
+    return ops, [_numeric_note(ops.kind, 1, inp.steps, inp)]
 
-    def load(o: Any) -> tuple[Any, ...]:
-        X = [[o.num(v) for v in r] for r in inp.x]
-        T = [[o.num(v) for v in r] for r in inp.t]
-        W = [[[o.num(v) for v in r] for r in Wl] for Wl in inp.W]
-        b = [o.num(bl) if sh else [o.num(v) for v in bl] for bl, sh in zip(inp.b, inp.shared)]
-        return X, T, W, b, o.num(c), o.num(inp.lr), o.num(inp.slope)
 
-    X, T, W, b, cc, lr, slope = load(ops)
+def _descend(inp: Inputs, fl: _Flags, c: Any, ops: Any, symbolic: bool,
+             notes: list[str]) -> tuple[_Rec, list[dict[str, Any]], list[Any], list[Any]]:
+    """Every gradient step in ``ops``' arithmetic: the first step's record, the loss of each, the last W and b."""
+    X = [[ops.num(v) for v in r] for r in inp.x]
+    T = [[ops.num(v) for v in r] for r in inp.t]
+    W = [[[ops.num(v) for v in r] for r in Wl] for Wl in inp.W]
+    b = [ops.num(bl) if sh else [ops.num(v) for v in bl] for bl, sh in zip(inp.b, inp.shared)]
+    net = _Net(inp.shared, inp.act, inp.loss, ops.num(c), ops.num(inp.lr), ops.num(inp.slope))
     history: list[dict[str, Any]] = []
     first: _Rec | None = None
     for k in progress(range(1, inp.steps + 1), inp.steps, "gradient steps"):
-        R = _step(X, T, W, b, inp.shared, inp.act, inp.loss, cc, lr, slope, ops, fl)
-        if not symbolic and not all(ops.finite(v) for v in _flat([R.loss, R.newW, R.newb])):
-            raise InputError("--lr" if k > 1 else "--W", f"makes the numbers overflow at step {k} (beyond ±1.7e308)"
-                             + ("; the run diverges: use a smaller learning rate" if k > 1 else ""))
-        if symbolic and _nodes(_flat([R.loss, R.newW, R.newb]), SYM_MAX_NODES) > SYM_MAX_NODES:
-            raise InputError("--steps" if k > 1 else "--W",
-                             f"with symbolic inputs: the expressions of step {k} have more than {SYM_MAX_NODES:,} "
-                             "terms; " + (f"ask for at most {k - 1} steps, " if k > 1 else "use fewer layers or units, ")
-                             + "or give numbers")
+        R = _step(X, T, W, b, net, ops, fl)
+        _check_step(R, k, ops, symbolic)
         if k == 1:
             first = _convert(R, ops)
         history.append({"loss": ops.out(R.loss)})
@@ -1590,38 +1690,30 @@ def _solve(inp: Inputs, fl: _Flags) -> Solution:
                          f"the exact numbers grew long; steps 1–{k} exact" if k + 1 < inp.steps else
                          f"step {k + 1} computed with 30 significant digits: the exact numbers grew long")
     assert first is not None
-    if ops.kind == "hybrid" and any(isinstance(v, sympy.Float) for v in _flat([first.A, first.loss, first.D])):
-        notes.insert(0, "σ, tanh, exp and log have irrational values: from the first of them on, values are "
-                        "computed with 30 significant digits (mpmath); the others are exact")
-    finalW = [_map(ops.out, Wl) for Wl in W]
-    finalb = [ops.out(bl) if sh else _map(ops.out, bl) for bl, sh in zip(b, inp.shared)]
-    if not symbolic:
-        _check_finite(_flat([first.loss, first.A[-1], first.D, first.gW, first.gb, finalW, finalb]))
+    return first, history, W, b
 
-    prefix = "" if inp.steps == 1 else "step 1 · "
-    board = _Board(inp, first, c, fl, prefix).build()
+
+def _check_step(R: _Rec, k: int, ops: Any, symbolic: bool) -> None:
+    """Step k's numbers are finite (numbers) or its expressions bounded (symbols)."""
+    if not symbolic and not all(ops.finite(v) for v in _flat([R.loss, R.newW, R.newb])):
+        raise InputError("--lr" if k > 1 else "--W", f"makes the numbers overflow at step {k} (beyond ±1.7e308)"
+                         + ("; the run diverges: use a smaller learning rate" if k > 1 else ""))
+    if symbolic and _nodes(_flat([R.loss, R.newW, R.newb]), SYM_MAX_NODES) > SYM_MAX_NODES:
+        raise InputError("--steps" if k > 1 else "--W",
+                         f"with symbolic inputs: the expressions of step {k} have more than {SYM_MAX_NODES:,} "
+                         "terms; " + (f"ask for at most {k - 1} steps, " if k > 1 else "use fewer layers or units, ")
+                         + "or give numbers")
+
+
+def _working(inp: Inputs, first: _Rec, c: Any, fl: _Flags) -> list[Step]:
+    """The board: the first step worked in full, and a line for the steps after it."""
+    board = _Board(inp, first, c, fl, "" if inp.steps == 1 else "step 1 · ").build()
     if inp.steps > 1:
         later = f"steps 2 to {inp.steps}" if inp.steps > 2 else "step 2"
         board.append(Step(later, note="worked the same way, each from the weights the step before left; the loss "
                                       "of every step is in the history, the final W and b in the answer",
                           section=later))
-    rows = (lambda v: v[0]) if inp.x_vector else (lambda v: v)
-    result = {
-        "output": rows(first.A[-1]),
-        "loss": first.loss,
-        "delta": [rows(d) for d in first.D],
-        "grad_W": first.gW,
-        "grad_b": first.gb,
-        "W": finalW,
-        "b": finalb,
-        "history": history,
-    }
-    if symbolic:
-        names = sorted({str(s) for v in _values(inp) for s in getattr(v, "free_symbols", ())})
-        notes.append("symbolic: the answers are expressions in " + ", ".join(names[:12])
-                     + ("…" if len(names) > 12 else ""))
-    return Solution(command="backprop", inputs=_inputs_shown(inp), conventions=_conventions(inp, c, fl),
-                    steps=tuple(board), result=result, notes=tuple(notes))
+    return board
 
 
 def _convert(R: _Rec, ops: Any) -> _Rec:
@@ -1653,12 +1745,10 @@ def _numeric_note(kind: str, k: int, steps: int, inp: Inputs) -> str:
 
 
 def _check_finite(vals: list[Any]) -> None:
-    from dlcalc.printing import json_value
-
+    """Every number of the answer fits a double (the JSON writes it as one)."""
     for v in vals:
         try:
-            f = json_value(v)
-            ok = isinstance(f, (int, float)) and math.isfinite(f)
+            ok = math.isfinite(float(v))
         except (TypeError, ValueError, OverflowError):
             ok = False
         if not ok:
@@ -1718,8 +1808,8 @@ def _conventions(inp: Inputs, c: Any, fl: _Flags) -> dict[str, str]:
     conv["delta"] = "δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾ (PyTorch's z.grad), one row per example" + (", the 1/N of the mean inside"
                                                                                 if N > 1 else "")
     if any(a in ("relu", "leaky-relu") for a in inp.act):
-        conv["relu"] = "ReLU′(0) = 0 as PyTorch" + (f"; leaky-relu slope {_num_text(inp.slope)}" if "leaky-relu" in inp.act else "")
-    conv["update"] = (f"W ← W − η·∂L/∂W, b ← b − η·∂L/∂b with η = {_num_text(inp.lr)}; every gradient from the "
+        conv["relu"] = "ReLU′(0) = 0 as PyTorch" + (f"; leaky-relu slope {said(inp.slope)}" if "leaky-relu" in inp.act else "")
+    conv["update"] = (f"W ← W − η·∂L/∂W, b ← b − η·∂L/∂b with η = {said(inp.lr)}; every gradient from the "
                       "weights before the update (δ goes back through the old W⁽ˡ⁺¹⁾)"
                       + (f"; {inp.steps} steps" if inp.steps > 1 else ""))
     conv["results"] = ("lists by layer, 0 first (W[0] is W⁽¹⁾); output, loss, delta, grad_W, grad_b are the "

@@ -405,7 +405,6 @@ EXPONENTIAL = eq(E_K, sympy.exp(U_K))
 PROBABILITY = eq(P_K, E_K / Z_SUM)
 CE_LOSS = eq(LOSS, -sympy.log(P_Y))
 LOG_SCORE_LOSS = eq(LOSS, -sympy.log(S_Y))
-MARGIN = eq(L_J, sympy.Max(0, S_J - S_Y + DELTA))
 #: g_k by what is subtracted from p_k (nothing: the mistake) and whether the scores were divided by T
 GRADIENT = {(kind, tempered): eq(G_K, (P_K - sub) / T_SYM if tempered else P_K - sub)
             for kind, sub in (("p", 0), ("y", Y_K), ("t", T_K)) for tempered in (False, True)}
@@ -449,6 +448,13 @@ def _named(n: str) -> dict[str, Math]:
 
 
 NAMED = {n: _named(n) for n in "sz"}
+
+
+@functools.lru_cache(maxsize=None)
+def _margin() -> sympy.Equality:
+    """l_j = max(0, s_j − s_y + Δ), built on first use (a Max costs ~15 ms to build; most runs
+    are cross-entropy)."""
+    return eq(L_J, sympy.Max(0, S_J - S_Y + DELTA))
 STABLE_NOTE = "softmax(s) = softmax(s − m) for any m; with m = max s every exponent is ≤ 0"
 
 
@@ -713,7 +719,7 @@ def _hinge(w: _Work, sm: _Soft) -> tuple[Any, list[Any], list[Step]]:
     margins = [ar.relu(s[j] - sy + delta) for j in js]
     sec = "loss"
     which = (" (the correct class too: the mistake)" if w.include_correct else f" (every class but y = {target})")
-    steps = [w.each("margins" + (f", j = {', '.join(map(str, js))}" if exact else "") + which, MARGIN,
+    steps = [w.each("margins" + (f", j = {', '.join(map(str, js))}" if exact else "") + which, _margin(),
                     [{S_J: s[j], S_Y: sy, DELTA: delta} for j in js], margins, section=sec,
                     display=NAMED[w.sname]["margin"],
                     note=f"Δ = {sympy.sstr(delta)}; a class whose score is within Δ of the correct one's (or above "
@@ -756,8 +762,14 @@ TWO_CLASS_NOTE = ("p₀ = e^(z₀)/(e^(z₀) + e^(z₁)) = 1/(1 + e^(−(z₀ �
                   "p₁ = σ(z₁ − z₂) counts from 1)")
 ROW_DIFFERENCE = eq(WD_I, W_0I - W_1I)
 BIAS_DIFFERENCE = eq(B_D, B_0 - B_1)
-#: p₀ = σ(z₀ − z₁), by whether the scores are divided by T
-P0_OF_SCORES = {False: eq(P_0, sigmoid(Z_0 - Z_1)), True: eq(P_0, sigmoid((Z_0 - Z_1) / T_SYM))}
+
+
+@functools.lru_cache(maxsize=None)
+def _p0_of_scores(tempered: bool) -> sympy.Equality:
+    """p₀ = σ(z₀ − z₁) (or σ((z₀ − z₁)/T)), built on first use: only two-class runs need it."""
+    return eq(P_0, sigmoid((Z_0 - Z_1) / T_SYM if tempered else Z_0 - Z_1))
+
+
 ROW_DIFFERENCE_SHOWN = Math("(w₀ − w₁)_i = W₀ᵢ − W₁ᵢ", r"(w_0 - w_1)_i = W_{0i} - W_{1i}")
 P0_OF_LINEAR = {
     False: Math("p₀ = σ(z₀ − z₁) = σ((w₀ − w₁)·x + (b₀ − b₁))",
@@ -777,7 +789,7 @@ def _two_class_steps(z: list[Any], T: Any, lin: tuple[Any, Any, Any] | None) -> 
     else:
         arg = (z[0] - z[1]) / T
         vals = {Z_0: show(z[0]), Z_1: show(z[1]), **({T_SYM: T} if T != 1 else {})}
-        formula = P0_OF_SCORES[T != 1]
+        formula = _p0_of_scores(T != 1)
         steps = [Step(title="p₀ as a sigmoid", section=sec, formula=formula,
                       substituted=substitute(formula.rhs, vals), value=sigmoid(arg), note=TWO_CLASS_NOTE)]
     p0 = sigmoid(arg)

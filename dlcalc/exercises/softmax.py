@@ -405,9 +405,6 @@ EXPONENTIAL = eq(E_K, sympy.exp(U_K))
 PROBABILITY = eq(P_K, E_K / Z_SUM)
 CE_LOSS = eq(LOSS, -sympy.log(P_Y))
 LOG_SCORE_LOSS = eq(LOSS, -sympy.log(S_Y))
-#: g_k by what is subtracted from p_k (nothing: the mistake) and whether the scores were divided by T
-GRADIENT = {(kind, tempered): eq(G_K, (P_K - sub) / T_SYM if tempered else P_K - sub)
-            for kind, sub in (("p", 0), ("y", Y_K), ("t", T_K)) for tempered in (False, True)}
 # prose that SymPy cannot write (sums over an index, argmax, indicator brackets)
 LINEAR = Math("z_k = Σ_i W_ki·x_i + b_k", r"z_k = \sum_i W_{ki} x_i + b_k")
 NORMALIZER = Math("Z = Σ_j E_j", r"Z = \sum_j E_j")
@@ -448,6 +445,14 @@ def _named(n: str) -> dict[str, Math]:
 
 
 NAMED = {n: _named(n) for n in "sz"}
+
+
+@functools.lru_cache(maxsize=None)
+def _gradient(kind: str, tempered: bool) -> sympy.Equality:
+    """g_k = p_k − y_k (kind "y"), p_k − t_k ("t") or p_k (the mistake, "p"), divided by T when
+    the scores were; built on first use (a run needs one of the six)."""
+    sub = {"p": 0, "y": Y_K, "t": T_K}[kind]
+    return eq(G_K, (P_K - sub) / T_SYM if tempered else P_K - sub)
 
 
 @functools.lru_cache(maxsize=None)
@@ -500,8 +505,7 @@ def solve(inp: Inputs, *, log_score: bool = False, one_based: bool = False,
     return _solve(_Work(inp, ar, n, d, target, T, ar.num(T), log_score, one_based, include_correct, grad_p))
 
 
-@dataclass(frozen=True)
-class _Work:
+class _Work(NamedTuple):
     """One exercise in one arithmetic (:data:`EXACT` or :class:`Numeric`): the checked
     inputs, the class actually used and the mistake flags."""
 
@@ -666,7 +670,7 @@ def _cross_entropy(w: _Work, sm: _Soft) -> tuple[Any, list[Any], list[Step]]:
         rows = [{P_K: pk, (T_K if kind == "t" else Y_K): yk, T_SYM: w.T} for pk, yk in zip(sm.p, y)]
     note = ("∂L/∂s_k = p_k − y_k (y one-hot, or t)" if not w.exact else
             "s_k = z_k/T, so the chain rule divides by T" if tempered and not w.grad_p else "")
-    steps.append(w.each(title, GRADIENT[kind, tempered], rows, g, section=sec, note=note))
+    steps.append(w.each(title, _gradient(kind, tempered), rows, g, section=sec, note=note))
     return loss, g, steps
 
 

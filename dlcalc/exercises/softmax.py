@@ -460,6 +460,8 @@ def _margin() -> sympy.Equality:
     """l_j = max(0, s_j − s_y + Δ), built on first use (a Max costs ~15 ms to build; most runs
     are cross-entropy)."""
     return eq(L_J, sympy.Max(0, S_J - S_Y + DELTA))
+
+
 STABLE_NOTE = "softmax(s) = softmax(s − m) for any m; with m = max s every exponent is ≤ 0"
 
 

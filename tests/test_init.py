@@ -11,15 +11,13 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import run_cli
+from conftest import run_cli, run_json
 from dlcalc.exercises import init_scheme as ex
 from notes_steps import check_names, judge_any_run, solve, substituted_lines_are_true
 
 
 def res(*args):
-    r = run_cli("init", *args, "--json")
-    assert r.code == 0, r.stdout + r.stderr
-    return r.json()
+    return run_json("init", *args)
 
 
 def err(*args):

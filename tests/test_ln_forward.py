@@ -14,7 +14,7 @@ import mpmath
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import run_cli
+from conftest import close as agree, run_cli, run_json
 from dlcalc.exercises import ln_forward as ex
 from notes_steps import check_names, judge_any_run, solve, substituted_lines_are_true
 
@@ -87,25 +87,15 @@ def fd_grad_gamma(X, G, gamma, **kw):
 
 
 def close(got, want, rel=1e-12):
-    if isinstance(want, list):
-        assert isinstance(got, list) and len(got) == len(want), (got, want)
-        for g, w in zip(got, want):
-            close(g, w, rel)
-        return
-    assert abs(got - float(want)) <= rel * max(1.0, abs(float(want))), (got, want)
-
-
-def run(*args):
-    r = run_cli("ln-forward", *args, "--json")
-    assert r.code == 0, r.stdout + r.stderr
-    return r.json()
+    """``got`` agrees with ``want`` to ``rel`` (absolutely below 1), by the suite's one comparison."""
+    assert agree(got, want, rel, atol=rel), (got, want)
 
 
 # --------------------------------------------------------------------------- forward
 
 
 def test_one_example_forward():
-    out = run("1", "2", "3", "4")
+    out = run_json("ln-forward", "1", "2", "3", "4")
     assert out["exact"]["mean"] == "5/2" and out["exact"]["var"] == "5/4"
     want = ref([[1, 2, 3, 4]])
     close(out["result"]["x_hat"], want["x_hat"][0])
@@ -115,7 +105,7 @@ def test_one_example_forward():
 
 
 def test_negative_values_and_per_feature_affine():
-    out = run("-1.5", "2", "0.25", "-3", "--gamma", "[2, 1, 0.5, -1]", "--beta", "[0, 1, 2, 3]", "--eps", "0.001")
+    out = run_json("ln-forward", "-1.5", "2", "0.25", "-3", "--gamma", "[2, 1, 0.5, -1]", "--beta", "[0, 1, 2, 3]", "--eps", "0.001")
     want = ref([[-1.5, 2, 0.25, -3]], gamma=[2, 1, 0.5, -1], beta=[0, 1, 2, 3], eps=0.001)
     close(out["result"]["y"], want["y"][0])
     close(out["result"]["mean"], want["mean"][0])
@@ -123,7 +113,7 @@ def test_negative_values_and_per_feature_affine():
 
 def test_matrix_rows_are_normalized_over_their_features():
     X = [[1, 2, 3], [4, 5, 7]]
-    out = run("--x", json.dumps(X))
+    out = run_json("ln-forward", "--x", json.dumps(X))
     want = ref(X)
     close(out["result"]["mean"], want["mean"])
     close(out["result"]["var"], want["var"])
@@ -131,7 +121,7 @@ def test_matrix_rows_are_normalized_over_their_features():
 
 
 def test_rms_default_eps_is_float32s():
-    out = run("1", "2", "3", "4", "--rms")
+    out = run_json("ln-forward", "1", "2", "3", "4", "--rms")
     import sympy
 
     assert sympy.sympify(out["exact"]["rms"]) == sympy.sqrt(sympy.Rational(30, 4) + sympy.Rational(1, 2 ** 23))
@@ -145,7 +135,7 @@ def test_rms_refuses_beta():
 
 
 def test_symbolic_input():
-    out = run("a", "b")
+    out = run_json("ln-forward", "a", "b")
     assert out["exact"]["mean"] == "a/2 + b/2"
 
 
@@ -162,7 +152,7 @@ def test_backward_against_finite_differences(rms):
         args.append("--rms")
     else:
         args += ["--beta", "[0, -1, 0.5, 2]"]
-    out = run(*args)
+    out = run_json("ln-forward", *args)
     Gm = [[mpmath.mpf(str(v)) for v in r] for r in G]
     kw = {"eps": 0.01, "rms": rms}
     close(out["result"]["grad_x"], fd_grad_x(X, Gm, gamma=gamma, **kw), 1e-12)
@@ -176,7 +166,7 @@ def test_big_input_takes_the_numeric_path_and_agrees():
     rng = random.Random(3)
     X = [[round(rng.gauss(0, 2), 2) for _ in range(10)] for _ in range(10)]
     G = [[round(rng.gauss(0, 1), 2) for _ in range(10)] for _ in range(10)]
-    out = run("--x", json.dumps(X), "--grad-out", json.dumps(G))
+    out = run_json("ln-forward", "--x", json.dumps(X), "--grad-out", json.dumps(G))
     assert "numeric path" in out["notes"][0]
     want = ref(X)
     close(out["result"]["y"], want["y"], 1e-13)

@@ -19,17 +19,11 @@ import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import run_cli
+from conftest import run_cli, run_json, solution_of
 from golden_compare import close
 
 CMD = "softmax"
 GOLDEN = json.loads((Path(__file__).parent / "golden" / "softmax.json").read_text())
-
-
-def run_json(*args):
-    r = run_cli(CMD, *args, "--json")
-    assert r.code == 0, r.stdout + r.stderr
-    return r.json()
 
 
 def softmax(z, T=1.0):
@@ -49,7 +43,7 @@ def vec(xs) -> str:
 
 @pytest.mark.parametrize("case", GOLDEN["cases"], ids=[c["id"] for c in GOLDEN["cases"]])
 def test_matches_torch_at_1e_9(case):
-    out = run_json(*case["args"])
+    out = run_json(CMD, *case["args"])
     diffs = close(out["result"], case["expected"], 1e-9)
     assert not diffs, "\n".join(diffs[:10])
     # every result key is checked by the oracle (but grad_W of the largest cases, = grad_b·xᵀ)
@@ -61,7 +55,7 @@ def test_matches_torch_at_1e_9(case):
 
 @pytest.mark.parametrize("case", GOLDEN["cases"][::4], ids=[c["id"] for c in GOLDEN["cases"][::4]])
 def test_exact_strings_parse_back_to_the_results(case):
-    out = run_json(*case["args"])
+    out = run_json(CMD, *case["args"])
     for key, value in out["result"].items():
         back = sympy.sympify(out["exact"][key])
         flat = lambda x: [float(e) for e in (sympy.flatten(x) if isinstance(x, list) else [x])]  # noqa: E731
@@ -72,9 +66,9 @@ def test_golden_covers_both_losses_linear_two_classes_and_the_numeric_path():
     ids = {c["id"] for c in GOLDEN["cases"]}
     assert {"ce-linear", "ce-probabilities", "ce-two-classes-linear", "hinge-cs231n-cat",
             "ce-numeric-20-classes", "ce-numeric-linear-10x10", "hinge-numeric-15-classes"} <= ids
-    numeric = run_json(*next(c for c in GOLDEN["cases"] if c["id"] == "ce-numeric-20-classes")["args"])
+    numeric = run_json(CMD, *next(c for c in GOLDEN["cases"] if c["id"] == "ce-numeric-20-classes")["args"])
     assert any("mpmath" in n for n in numeric["notes"])
-    double = run_json(*next(c for c in GOLDEN["cases"] if c["id"] == "ce-double-linear-10x600")["args"])
+    double = run_json(CMD, *next(c for c in GOLDEN["cases"] if c["id"] == "ce-double-linear-10x600")["args"])
     assert any("IEEE double" in n for n in double["notes"])
 
 
@@ -82,12 +76,12 @@ def test_golden_covers_both_losses_linear_two_classes_and_the_numeric_path():
 
 
 def test_cross_entropy_closed_form_and_exact_values():
-    out = run_json("--z", "[0, 0]", "--target", "1")
+    out = run_json(CMD, "--z", "[0, 0]", "--target", "1")
     assert out["exact"]["p"] == "[1/2, 1/2]"
     assert sympy.sympify(out["exact"]["loss"]) == sympy.log(2)
     assert out["exact"]["grad_z"] == "[1/2, -1/2]"
     z = [2, 1, 0.1]
-    out = run_json("--z", "[2, 1, 0.1]", "--target", "0")
+    out = run_json(CMD, "--z", "[2, 1, 0.1]", "--target", "0")
     p = softmax(z)
     assert out["result"]["p"] == pytest.approx(p, rel=1e-14)
     assert out["result"]["loss"] == pytest.approx(-math.log(p[0]), rel=1e-14)
@@ -99,21 +93,21 @@ def test_cross_entropy_closed_form_and_exact_values():
 def test_cs231n_hinge_examples():
     # CS231n, "Linear classification": the cat, car and frog scores, losses 2.9, 0 and 12.9
     for scores, y, loss in (([3.2, 5.1, -1.7], 0, 2.9), ([1.3, 4.9, 2.0], 1, 0), ([2.2, 2.5, -3.1], 2, 12.9)):
-        out = run_json("--z", vec(scores), "--target", str(y), "--loss", "hinge")
+        out = run_json(CMD, "--z", vec(scores), "--target", str(y), "--loss", "hinge")
         assert sympy.sympify(out["exact"]["loss"]) == sympy.nsimplify(loss)
-    out = run_json("--z", "[3.2, 5.1, -1.7]", "--target", "0", "--loss", "hinge")
+    out = run_json(CMD, "--z", "[3.2, 5.1, -1.7]", "--target", "0", "--loss", "hinge")
     assert out["result"]["grad_z"] == [-1, 1, 0]  # only the car margin (5.1 − 3.2 + 1) is positive
     assert "multi_margin_loss divides" in out["conventions"]["loss"]
 
 
 def test_hinge_margin_of_exactly_zero_counts_zero():
-    out = run_json("--z", "[1, 2, 1]", "--target", "1", "--loss", "hinge")
+    out = run_json(CMD, "--z", "[1, 2, 1]", "--target", "1", "--loss", "hinge")
     assert out["result"]["loss"] == 0 and out["result"]["grad_z"] == [0, 0, 0]
 
 
 def test_temperature_divides_the_scores_and_the_gradient():
     z, T, y = [1.0, -0.5, 2.0], 4.0, 1
-    out = run_json("--z", vec(z), "--target", str(y), "--temperature", "4")
+    out = run_json(CMD, "--z", vec(z), "--target", str(y), "--temperature", "4")
     p = softmax(z, T)
     assert out["result"]["p"] == pytest.approx(p, rel=1e-13)
     assert out["result"]["loss"] == pytest.approx(-math.log(p[y]), rel=1e-13)
@@ -122,7 +116,7 @@ def test_temperature_divides_the_scores_and_the_gradient():
 
 def test_linear_classifier_gradients_are_outer_products():
     W, b, x, y = [[0.1, -0.3], [0.4, 0.2], [-0.5, 0.6]], [0, 0.1, -0.1], [1.0, 2.0], 1
-    out = run_json("--W", "[[0.1, -0.3], [0.4, 0.2], [-0.5, 0.6]]", "--b", "[0, 0.1, -0.1]",
+    out = run_json(CMD, "--W", "[[0.1, -0.3], [0.4, 0.2], [-0.5, 0.6]]", "--b", "[0, 0.1, -0.1]",
                    "--x", "[1, 2]", "--target", "1")
     z = [sum(w * xi for w, xi in zip(row, x)) + bk for row, bk in zip(W, b)]
     p = softmax(z)
@@ -133,7 +127,7 @@ def test_linear_classifier_gradients_are_outer_products():
 
 
 def test_two_classes_are_a_sigmoid_of_the_difference():
-    out = run_json("--W", "[[0.2, -0.5, 1], [1.5, 1.3, -0.4]]", "--b", "[0.1, -0.2]", "--x", "[1, 2, -1]",
+    out = run_json(CMD, "--W", "[[0.2, -0.5, 1], [1.5, 1.3, -0.4]]", "--b", "[0.1, -0.2]", "--x", "[1, 2, -1]",
                    "--target", "0")
     wd = [0.2 - 1.5, -0.5 - 1.3, 1 + 0.4]
     a = sum(w * xi for w, xi in zip(wd, [1, 2, -1])) + (0.1 + 0.2)
@@ -147,31 +141,31 @@ def test_two_classes_are_a_sigmoid_of_the_difference():
     assert (rule == "True") == (sig >= 0.5) and out["result"]["prediction"] == (0 if sig >= 0.5 else 1)
     # three classes: no sigmoid section
     assert not any(s.get("section", "").startswith("two classes")
-                   for s in run_json("--z", "[1, 2, 3]", "--target", "0")["steps"])
+                   for s in run_json(CMD, "--z", "[1, 2, 3]", "--target", "0")["steps"])
 
 
 def test_probability_targets_and_the_one_hot_case_agree():
-    a = run_json("--z", "[0.5, -0.2, 1.1]", "--t", "[0, 1, 0]")
-    b = run_json("--z", "[0.5, -0.2, 1.1]", "--target", "1")
+    a = run_json(CMD, "--z", "[0.5, -0.2, 1.1]", "--t", "[0, 1, 0]")
+    b = run_json(CMD, "--z", "[0.5, -0.2, 1.1]", "--target", "1")
     assert not close(a["result"], b["result"], 1e-14)
 
 
 def test_symbolic_scores_give_expressions():
-    out = run_json("--z", "[a, b]", "--target", "0")
+    out = run_json(CMD, "--z", "[a, b]", "--target", "0")
     a, b = sympy.symbols("a b", real=True)
     loss = sympy.sympify(out["exact"]["loss"], locals={"a": a, "b": b})
     expected = sympy.log(1 + sympy.exp(b - a))
     for pa, pb in ((0, 0), (1, -2), (sympy.Rational(3, 2), 4)):
         assert sympy.N((loss - expected).subs({a: pa, b: pb}), 30) == pytest.approx(0, abs=1e-25)
     assert out["result"]["prediction"] is None
-    sym = run_json("--W", "[[w1, w2], [0, 1]]", "--x", "[x1, 2]", "--target", "1")
+    sym = run_json(CMD, "--W", "[[w1, w2], [0, 1]]", "--x", "[x1, 2]", "--target", "1")
     assert isinstance(sym["result"]["grad_W"][0][0], str) and "x1" in sym["result"]["grad_W"][0][0]
 
 
 def test_numeric_path_matches_the_closed_form():
     z = [math.sin(k) * 3 for k in range(40)]
     zs = [round(v, 6) for v in z]
-    out = run_json("--z", vec(zs), "--target", "5")
+    out = run_json(CMD, "--z", vec(zs), "--target", "5")
     p = softmax(zs)
     assert out["result"]["p"] == pytest.approx(p, rel=1e-12)
     assert out["result"]["loss"] == pytest.approx(-math.log(p[5]), rel=1e-12)
@@ -292,15 +286,6 @@ def test_right_answers_pass_the_check():
 # --------------------------------------------------------------------------- steps
 
 
-def _solve(**options):
-    from dlcalc import registry
-
-    mod = registry.module(CMD)
-    kw = {o.param: o.default for o in mod.COMMAND.options}
-    kw.update(options)
-    return mod.solve(mod.parse(**kw))
-
-
 def _same(a, b, rng):
     from sympy.logic.boolalg import BooleanAtom
 
@@ -341,7 +326,7 @@ def test_every_substituted_line_evaluates_to_its_value(options):
     from dlcalc.board import unshow
 
     rng = random.Random(0)
-    sol = _solve(**options)
+    sol = solution_of([CMD] + [t for k, v in options.items() for t in (f"--{k}", v)])
     checked = 0
     for s in sol.steps:
         if s.substituted is not None and s.value is not None:
@@ -382,7 +367,7 @@ def test_any_options_exit_0_1_or_2_with_one_json_object(pairs, base):
        st.data())
 def test_random_scores_match_the_closed_form(z, data):
     y = data.draw(st.integers(0, len(z) - 1))
-    out = run_json("--z", vec(z), "--target", str(y))
+    out = run_json(CMD, "--z", vec(z), "--target", str(y))
     p = softmax(z)
     assert out["result"]["p"] == pytest.approx(p, rel=1e-11, abs=1e-300)
     assert out["result"]["loss"] == pytest.approx(-math.log(p[y]), rel=1e-9, abs=1e-15)

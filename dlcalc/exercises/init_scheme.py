@@ -167,56 +167,12 @@ def parse(*, scheme: str | None, fan_in: str | None, fan_out: str | None, shape:
     """The command line's strings -> :class:`Inputs` (every mistake names its option)."""
     from dlcalc.parse import parse_int
 
-    sch = _choice(scheme, "--scheme", SCHEMES)
-    if sch is None:
-        if std is not None and bound is None:
-            sch = "normal"
-        elif bound is not None and std is None:
-            sch = "uniform"
-        else:
-            raise InputError("--scheme", "is missing: give one of " + ", ".join(SCHEMES))
-    plain = sch in ("normal", "uniform")
-    he = sch.startswith("he-")
-    if shape is not None and (fan_in is not None or fan_out is not None):
-        raise InputError("--shape", "gives the fans; do not combine it with --fan-in/--fan-out")
-    dims = _parse_shape(shape) if shape is not None else None
-    if dims is not None:
-        rf = 1
-        for k in dims[2:]:
-            rf *= k
-        fi, fo = dims[1] * rf, dims[0] * rf
-        if max(fi, fo) > MAX_FAN:
-            raise InputError("--shape", f"gives fans beyond {MAX_FAN:,}")
-    else:
-        fi = parse_int(fan_in, "--fan-in", lo=1, hi=MAX_FAN) if fan_in is not None else None
-        fo = parse_int(fan_out, "--fan-out", lo=1, hi=MAX_FAN) if fan_out is not None else None
-
+    sch = _scheme(scheme, std, bound)
+    dims, fi, fo = _fans(shape, fan_in, fan_out)
     nl = _choice(nonlinearity, "--nonlinearity", NONLINEARITIES)
-    if plain:
-        for name, given in (("--nonlinearity", nonlinearity), ("--gain", gain), ("--a", a)):
-            if given is not None:
-                raise InputError(name, f"has no effect on the plain {sch} scheme (it takes "
-                                       + ("--std" if sch == "normal" else "--bound") + ")")
-    if gain is not None and nl is not None:
-        raise InputError("--gain", "and --nonlinearity both set the gain; give one of them")
-    if a is not None:
-        if gain is not None:
-            raise InputError("--a", "is leaky_relu's slope; with --gain it has no effect")
-        if nl not in ("leaky_relu", None) or (nl is None and not he):
-            raise InputError("--a", "is the negative slope of leaky_relu; give --nonlinearity leaky_relu"
-                             + (f" (not {nl})" if nl else ""))
+    _check_gain_options(sch, nonlinearity, nl, gain, a)
     md = _choice(mode, "--mode", ("fan_in", "fan_out"))
-    if md is not None and not he:
-        raise InputError("--mode", "applies to the he-* schemes (kaiming_*); "
-                                   + ("LeCun's fan is fan_in" if sch.startswith("lecun") else
-                                      "Xavier uses both fans" if sch.startswith("xavier") else
-                                      "the plain schemes have no fan"))
-    if std is not None and sch != "normal" and not (sch == "uniform" and bound is None):
-        raise InputError("--std", "is the std of the plain normal scheme (or uniform's, instead of "
-                                  f"--bound); {sch} computes its own")
-    if bound is not None and sch != "uniform":
-        raise InputError("--bound", f"is the half-width of the plain uniform scheme; {sch} computes its own")
-
+    _check_scheme_options(sch, md, std, bound)
     L = parse_int(depth, "--depth", lo=1, hi=MAX_DEPTH) if depth is not None else None
     act = _choice(activation, "--activation", ACTIVATIONS)
     if L is None:
@@ -230,6 +186,69 @@ def parse(*, scheme: str | None, fan_in: str | None, fan_out: str | None, shape:
                  input_var=_scalar(input_var, "--input-var") if input_var is not None else sympy.Integer(1))
     _validate(inp)
     return inp
+
+
+def _scheme(scheme: str | None, std: str | None, bound: str | None) -> str:
+    """--scheme, or the plain normal (uniform) when only --std (--bound) is given."""
+    sch = _choice(scheme, "--scheme", SCHEMES)
+    if sch is not None:
+        return sch
+    if std is not None and bound is None:
+        return "normal"
+    if bound is not None and std is None:
+        return "uniform"
+    raise InputError("--scheme", "is missing: give one of " + ", ".join(SCHEMES))
+
+
+def _fans(shape: str | None, fan_in: str | None, fan_out: str | None) -> tuple[Any, int | None, int | None]:
+    """The weight's shape (or None) and the fans: from the shape, or as given."""
+    from dlcalc.parse import parse_int
+
+    if shape is not None and (fan_in is not None or fan_out is not None):
+        raise InputError("--shape", "gives the fans; do not combine it with --fan-in/--fan-out")
+    if shape is None:
+        return (None, parse_int(fan_in, "--fan-in", lo=1, hi=MAX_FAN) if fan_in is not None else None,
+                parse_int(fan_out, "--fan-out", lo=1, hi=MAX_FAN) if fan_out is not None else None)
+    dims = _parse_shape(shape)
+    rf = 1
+    for k in dims[2:]:
+        rf *= k
+    fi, fo = dims[1] * rf, dims[0] * rf
+    if max(fi, fo) > MAX_FAN:
+        raise InputError("--shape", f"gives fans beyond {MAX_FAN:,}")
+    return dims, fi, fo
+
+
+def _check_gain_options(sch: str, nonlinearity: str | None, nl: str | None, gain: str | None,
+                        a: str | None) -> None:
+    """--nonlinearity, --gain and --a: one way to give the gain, and none for the plain schemes."""
+    if sch in ("normal", "uniform"):
+        for name, given in (("--nonlinearity", nonlinearity), ("--gain", gain), ("--a", a)):
+            if given is not None:
+                raise InputError(name, f"has no effect on the plain {sch} scheme (it takes "
+                                       + ("--std" if sch == "normal" else "--bound") + ")")
+    if gain is not None and nl is not None:
+        raise InputError("--gain", "and --nonlinearity both set the gain; give one of them")
+    if a is not None:
+        if gain is not None:
+            raise InputError("--a", "is leaky_relu's slope; with --gain it has no effect")
+        if nl not in ("leaky_relu", None) or (nl is None and not sch.startswith("he-")):
+            raise InputError("--a", "is the negative slope of leaky_relu; give --nonlinearity leaky_relu"
+                             + (f" (not {nl})" if nl else ""))
+
+
+def _check_scheme_options(sch: str, md: str | None, std: str | None, bound: str | None) -> None:
+    """--mode (He only), --std and --bound (the plain schemes only)."""
+    if md is not None and not sch.startswith("he-"):
+        raise InputError("--mode", "applies to the he-* schemes (kaiming_*); "
+                                   + ("LeCun's fan is fan_in" if sch.startswith("lecun") else
+                                      "Xavier uses both fans" if sch.startswith("xavier") else
+                                      "the plain schemes have no fan"))
+    if std is not None and sch != "normal" and not (sch == "uniform" and bound is None):
+        raise InputError("--std", "is the std of the plain normal scheme (or uniform's, instead of "
+                                  f"--bound); {sch} computes its own")
+    if bound is not None and sch != "uniform":
+        raise InputError("--bound", f"is the half-width of the plain uniform scheme; {sch} computes its own")
 
 
 def _negative(v: Any) -> bool:
@@ -329,65 +348,53 @@ def _fan_steps(inp: Inputs) -> list[Step]:
     return steps
 
 
+def _uf(*args: Any) -> Any:
+    """The product of ``args`` as written (unevaluated)."""
+    return Mul(*args, evaluate=False)
+
+
+# the formulas of the schemes, written once
+XAVIER_STD = eq(SIGMA, _uf(G, Pow(_uf(2, Pow(Add(N_IN, N_OUT, evaluate=False), -1, evaluate=False)),
+                                  Rational(1, 2), evaluate=False)))
+FAN_SUM_STD = eq(SIGMA, _uf(G, Pow(Add(N_IN, N_OUT, evaluate=False), Rational(-1, 2), evaluate=False)))
+#: σ = g/√fan for He (fan_in or fan_out) and LeCun (fan_in)
+FAN_STD = {fan: eq(SIGMA, _uf(G, Pow(fan, Rational(-1, 2), evaluate=False))) for fan in (N_IN, N_OUT)}
+UNIFORM_STD = eq(SIGMA, _uf(B, Pow(3, Rational(-1, 2), evaluate=False)))
+BOUND = eq(B, _uf(Pow(3, Rational(1, 2), evaluate=False), SIGMA))
+VARIANCE = eq(Var(W), Pow(SIGMA, 2, evaluate=False))
+FAN_IN_VAR = _uf(N_IN, Var(W))
+
+
+@dataclass(frozen=True)
+class _Spread:
+    """The weights' spread and its steps: σ, Var(w) = σ², the bound of a uniform (None for a
+    normal) and the step that gives it (None when the bound is given)."""
+
+    std: Any
+    variance: Any
+    bound: Any
+    std_step: Step
+    bound_step: Step | None
+
+
 def solve(inp: Inputs, *, fan_sum: bool = False, no_gain: bool = False, var_as_std: bool = False,
           std_as_var: bool = False, bound_as_std: bool = False) -> Solution:
     """The worked initialization; the flags are the common mistakes of :data:`MISTAKES`."""
-    s = inp.scheme
-    family = s.split("-")[0]
-    uniform = s.endswith("uniform")
+    family = inp.scheme.split("-")[0]
     steps: list[Step] = _fan_steps(inp)
     conventions: dict[str, str] = {}
     gain: Any = None
     if family in ("xavier", "he", "lecun"):
-        gain, gstep, why = _gain_step(inp, no_gain)
+        gain, gstep, conventions["gain"] = _gain_step(inp, no_gain)
         steps.append(gstep)
-        conventions["gain"] = why
-    fi = sympy.Integer(inp.fan_in) if inp.fan_in is not None else None
-    fo = sympy.Integer(inp.fan_out) if inp.fan_out is not None else None
-    sec = s
-    std_step, conventions["scheme"] = _std_step(inp, family, uniform, gain, fi, fo, fan_sum, steps)
-    std = std_step.value
-    variance = sympy.expand(std ** 2) if std.free_symbols else std ** 2
-    bound = None
-    if uniform:
-        if s == "uniform" and inp.std is None:
-            bound = inp.bound if inp.bound is not None else sympy.Integer(1)
-        else:
-            bstep = step("bound of U(−b, b) with this std: b = √3·σ", eq(B, Mul(Pow(3, Rational(1, 2), evaluate=False), SIGMA,
-                                                                               evaluate=False)),
-                         {SIGMA: std}, section=sec)
-            bound = bstep.value
-            if bound_as_std:  # the mistake: the bound taken equal to the std (√3 forgotten)
-                bstep = Step(title="bound taken equal to the std (√3 forgotten)", formula=eq(B, SIGMA),
-                             value=std, section=sec)
-                bound = std
-    if var_as_std:  # the mistake: the variance reported as the std
-        std_step = Step(title=std_step.title + ", reported as the variance σ²", formula=std_step.formula,
-                        value=variance, section=sec)
-    steps.append(std_step)
-    var_step = step("variance of the weights", eq(Var(W), Pow(SIGMA, 2, evaluate=False)), {SIGMA: std},
-                    value=variance, section=sec)
-    if std_as_var:  # the mistake: σ given as the variance (not squared)
-        var_step = Step(title="variance taken equal to the std (not squared)", formula=eq(Var(W), SIGMA),
-                        value=std, section=sec)
-    steps.append(var_step)
-    if uniform and not (s == "uniform" and inp.std is None):
-        steps.append(bstep)
-    if fi is not None:
-        prod = step("fan_in·Var(w): 1 keeps a linear layer's variance, 2 a ReLU layer's",
-                    Mul(N_IN, Var(W), evaluate=False),
-                    {N_IN: fi, Var(W): variance}, section=sec,
-                    note=("Xavier: fan_in·Var(w) = gain²·2·fan_in/(fan_in + fan_out), gain² when fan_in = fan_out"
-                          if family == "xavier" else
-                          "He: fan_in·Var(w) = gain² = 2 for ReLU (mode fan_in)" if family == "he" else ""))
-        steps.append(prod)
-
-    result: dict[str, Any] = {"std": variance if var_as_std else std,
-                              "variance": std if std_as_var else variance,
-                              "gain": gain, "bound": bound}
-    notes: list[str] = []
+    std_step, conventions["scheme"] = _std_step(inp, family, gain, fan_sum, steps)
+    sp = _spread(inp, std_step, bound_as_std)
+    steps += _spread_steps(inp, sp, family, var_as_std, std_as_var)
+    result: dict[str, Any] = {"std": sp.variance if var_as_std else sp.std,
+                              "variance": sp.std if std_as_var else sp.variance,
+                              "gain": gain, "bound": sp.bound}
     if inp.depth is not None:
-        fwd, bwd, dsteps, dconv = _depth(inp, variance)
+        fwd, bwd, dsteps, dconv = _depth(inp, sp.variance)
         steps.extend(dsteps)
         conventions.update(dconv)
         result["forward_var"] = fwd
@@ -396,62 +403,96 @@ def solve(inp: Inputs, *, fan_sum: bool = False, no_gain: bool = False, var_as_s
         conventions["fans"] = ("from the shape out × in × k₁ × …: fan_in = in·k₁·…, fan_out = out·k₁·… "
                                "(torch.nn.init._calculate_fan_in_and_fan_out)")
     conventions["bound"] = "b of U(−b, b); null for the normal schemes"
-    inputs = _inputs(inp, family)
-    return Solution(command="init", inputs=inputs, conventions=conventions, steps=tuple(steps),
-                    result=result, notes=tuple(notes))
+    return Solution(command="init", inputs=_inputs(inp, family), conventions=conventions, steps=tuple(steps),
+                    result=result, notes=())
 
 
-def _std_step(inp: Inputs, family: str, uniform: bool, gain: Any, fi: Any, fo: Any, fan_sum: bool,
-              steps: list[Step]) -> tuple[Step, str]:
+def _spread(inp: Inputs, std_step: Step, bound_as_std: bool) -> _Spread:
+    """Var(w) = σ² and the bound b = √3·σ of a uniform (or the mistake b = σ)."""
+    std = std_step.value
+    variance = sympy.expand(std ** 2) if std.free_symbols else std ** 2
+    if not inp.scheme.endswith("uniform"):
+        return _Spread(std, variance, None, std_step, None)
+    if inp.scheme == "uniform" and inp.std is None:  # the bound is given (its step came before σ)
+        return _Spread(std, variance, inp.bound if inp.bound is not None else sympy.Integer(1), std_step, None)
+    if bound_as_std:  # the mistake: the bound taken equal to the std (√3 forgotten)
+        bstep = Step(title="bound taken equal to the std (√3 forgotten)", formula=eq(B, SIGMA), value=std,
+                     section=inp.scheme)
+    else:
+        bstep = step("bound of U(−b, b) with this std: b = √3·σ", BOUND, {SIGMA: std}, section=inp.scheme)
+    return _Spread(std, variance, bstep.value, std_step, bstep)
+
+
+def _spread_steps(inp: Inputs, sp: _Spread, family: str, var_as_std: bool, std_as_var: bool) -> list[Step]:
+    """σ, Var(w) and the bound on the board (each as the mistake, when it is one), then fan_in·Var(w)."""
+    sec = inp.scheme
+    std_step = sp.std_step
+    if var_as_std:  # the mistake: the variance reported as the std
+        std_step = Step(title=std_step.title + ", reported as the variance σ²", formula=std_step.formula,
+                        value=sp.variance, section=sec)
+    if std_as_var:  # the mistake: σ given as the variance (not squared)
+        var_step = Step(title="variance taken equal to the std (not squared)", formula=eq(Var(W), SIGMA),
+                        value=sp.std, section=sec)
+    else:
+        var_step = step("variance of the weights", VARIANCE, {SIGMA: sp.std}, value=sp.variance, section=sec)
+    steps = [std_step, var_step] + ([sp.bound_step] if sp.bound_step is not None else [])
+    if inp.fan_in is not None:
+        steps.append(step("fan_in·Var(w): 1 keeps a linear layer's variance, 2 a ReLU layer's", FAN_IN_VAR,
+                          {N_IN: sympy.Integer(inp.fan_in), Var(W): sp.variance}, section=sec,
+                          note=("Xavier: fan_in·Var(w) = gain²·2·fan_in/(fan_in + fan_out), gain² when "
+                                "fan_in = fan_out" if family == "xavier" else
+                                "He: fan_in·Var(w) = gain² = 2 for ReLU (mode fan_in)" if family == "he" else "")))
+    return steps
+
+
+def _std_step(inp: Inputs, family: str, gain: Any, fan_sum: bool, steps: list[Step]) -> tuple[Step, str]:
     """The step that gives σ for the scheme, and the scheme's convention (a given bound's
     step is appended to ``steps``)."""
-    s = inp.scheme
-    sec = s
+    s, uniform = inp.scheme, inp.scheme.endswith("uniform")
+    fi = sympy.Integer(inp.fan_in) if inp.fan_in is not None else None
+    fo = sympy.Integer(inp.fan_out) if inp.fan_out is not None else None
     if family == "xavier":
-        std_step = step("std (Glorot & Bengio; torch.nn.init.xavier_*)",
-                        eq(SIGMA, Mul(G, Pow(Mul(2, Pow(Add(N_IN, N_OUT, evaluate=False), -1, evaluate=False),
-                                                 evaluate=False), Rational(1, 2), evaluate=False), evaluate=False)),
-                        {G: gain, N_IN: fi, N_OUT: fo}, section=sec)
-        scheme = ("torch.nn.init.xavier_uniform_: U(−b, b), b = √3·σ" if uniform else
-                                 "torch.nn.init.xavier_normal_: N(0, σ²)") + \
-            ", σ = gain·√(2/(fan_in + fan_out))"
-    elif family in ("he", "lecun"):
-        fan_name = "fan_in" if family == "lecun" else inp.mode
-        n = fi if fan_name == "fan_in" else fo
-        fan_sym = N_IN if fan_name == "fan_in" else N_OUT
-        if fan_sum:  # the mistake: fan_in + fan_out where fan_in is meant
-            n = fi + fo
-            std_step = step(f"std with fan_in + fan_out in place of {fan_name}",
-                            eq(SIGMA, Mul(G, Pow(Add(N_IN, N_OUT, evaluate=False), Rational(-1, 2), evaluate=False),
-                                          evaluate=False)), {G: gain, N_IN: fi, N_OUT: fo}, section=sec)
-        else:
-            std_step = step(("std (He et al.; torch.nn.init.kaiming_*)" if family == "he" else
-                             "std (LeCun: Var(w) = gain²/fan_in)"),
-                            eq(SIGMA, Mul(G, Pow(fan_sym, Rational(-1, 2), evaluate=False), evaluate=False)),
-                            {G: gain, fan_sym: n}, section=sec)
-        scheme = (
-            (f"torch.nn.init.kaiming_{'uniform' if uniform else 'normal'}_ with mode={inp.mode!r}: "
-             f"σ = gain/√{inp.mode}") if family == "he" else
-            ("LeCun (1998): σ = gain/√fan_in, gain 1 by default (Var(w) = 1/fan_in); a plain normal, "
-             "not the truncated normal of Keras's lecun_normal") if not uniform else
-            "LeCun (1998): U(−b, b), b = √3·σ = gain·√(3/fan_in), gain 1 by default")
-        if family == "he" and uniform:
-            scheme += "; U(−b, b), b = √3·σ = gain·√(3/fan)"
-    elif s == "normal":
+        std_step = step("std (Glorot & Bengio; torch.nn.init.xavier_*)", XAVIER_STD, {G: gain, N_IN: fi, N_OUT: fo},
+                        section=s)
+        return std_step, ("torch.nn.init.xavier_uniform_: U(−b, b), b = √3·σ" if uniform else
+                          "torch.nn.init.xavier_normal_: N(0, σ²)") + ", σ = gain·√(2/(fan_in + fan_out))"
+    if family in ("he", "lecun"):
+        return _fan_std_step(inp, family, gain, fi, fo, fan_sum), _fan_scheme(inp, family)
+    if s == "normal":
         std = inp.std if inp.std is not None else sympy.Integer(1)
-        std_step = step("std (given)", eq(SIGMA, std), section=sec)
-        scheme = "N(0, σ²) with the given σ (torch.nn.init.normal_, default std 1)"
+        return (step("std (given)", eq(SIGMA, std), section=s),
+                "N(0, σ²) with the given σ (torch.nn.init.normal_, default std 1)")
+    if inp.std is not None:
+        std_step = step("std (given)", eq(SIGMA, inp.std), section=s)
     else:
-        if inp.std is not None:
-            std_step = step("std (given)", eq(SIGMA, inp.std), section=sec)
-        else:
-            bnd = inp.bound if inp.bound is not None else sympy.Integer(1)
-            steps.append(step("bound (given)", eq(B, bnd), section=sec))
-            std_step = step("std of U(−b, b): Var = b²/3", eq(SIGMA, Mul(B, Pow(3, Rational(-1, 2), evaluate=False),
-                                                                         evaluate=False)), {B: bnd}, section=sec)
-        scheme = ("U(−b, b), symmetric (torch.nn.init.uniform_(w, -b, b)); its std is b/√3; "
-                                 "default b = 1")
-    return std_step, scheme
+        bnd = inp.bound if inp.bound is not None else sympy.Integer(1)
+        steps.append(step("bound (given)", eq(B, bnd), section=s))
+        std_step = step("std of U(−b, b): Var = b²/3", UNIFORM_STD, {B: bnd}, section=s)
+    return std_step, "U(−b, b), symmetric (torch.nn.init.uniform_(w, -b, b)); its std is b/√3; default b = 1"
+
+
+def _fan_std_step(inp: Inputs, family: str, gain: Any, fi: Any, fo: Any, fan_sum: bool) -> Step:
+    """σ = g/√fan of He (fan_in or fan_out) and LeCun (fan_in), or the fan_in + fan_out mistake."""
+    fan_name = "fan_in" if family == "lecun" else inp.mode
+    if fan_sum:  # the mistake: fan_in + fan_out where fan_in is meant
+        return step(f"std with fan_in + fan_out in place of {fan_name}", FAN_SUM_STD, {G: gain, N_IN: fi, N_OUT: fo},
+                    section=inp.scheme)
+    fan_sym = N_IN if fan_name == "fan_in" else N_OUT
+    return step("std (He et al.; torch.nn.init.kaiming_*)" if family == "he" else
+                "std (LeCun: Var(w) = gain²/fan_in)", FAN_STD[fan_sym],
+                {G: gain, fan_sym: fi if fan_name == "fan_in" else fo}, section=inp.scheme)
+
+
+def _fan_scheme(inp: Inputs, family: str) -> str:
+    """The convention of He's and LeCun's schemes."""
+    uniform = inp.scheme.endswith("uniform")
+    if family == "he":
+        return (f"torch.nn.init.kaiming_{'uniform' if uniform else 'normal'}_ with mode={inp.mode!r}: "
+                f"σ = gain/√{inp.mode}" + ("; U(−b, b), b = √3·σ = gain·√(3/fan)" if uniform else ""))
+    if uniform:
+        return "LeCun (1998): U(−b, b), b = √3·σ = gain·√(3/fan_in), gain 1 by default"
+    return ("LeCun (1998): σ = gain/√fan_in, gain 1 by default (Var(w) = 1/fan_in); a plain normal, "
+            "not the truncated normal of Keras's lecun_normal")
 
 
 def _inputs(inp: Inputs, family: str) -> dict[str, Any]:
@@ -497,99 +538,52 @@ def _power_list(first: Any, r: Any, L: int) -> list[Any]:
     return out
 
 
+Z_1, Z_L, L_SYM, G_0 = Symbol("z_1"), Symbol("z_L"), Symbol("L"), Symbol("g_0")
+# the formulas of the propagation, written once (c = ½ for ReLU)
+FIRST_LAYER = eq(Var(Z_1), _uf(N_IN, Var(W), V_IN))
+FACTOR = {relu: eq(R_F, _uf(*([Rational(1, 2)] if relu else []), N_IN, Var(W))) for relu in (False, True)}
+FACTOR_BACK = {relu: eq(R_B, _uf(*([Rational(1, 2)] if relu else []), N_OUT, Var(W))) for relu in (False, True)}
+LAST_LAYER = eq(Var(Z_L), _uf(Var(Z_1), Pow(R_F, L_SYM - 1)))
+AT_THE_INPUT = eq(Var(G_0), Pow(R_B, L_SYM))
+# prose that SymPy cannot write
+SECOND_MOMENT = {True: Math("E[a²] = E[max(0, z)²] = ½·Var(z)",
+                            r"\mathbb{E}[a^2] = \mathbb{E}[\max(0, z)^2] = \tfrac{1}{2}\mathrm{Var}(z)"),
+                 False: Math("E[a²] = Var(z)", r"\mathbb{E}[a^2] = \mathrm{Var}(z)")}
+DERIVATIVE_MOMENT = {True: Math("E[f′(z)²] = ½", r"\mathbb{E}[f'(z)^2] = \tfrac{1}{2}"),
+                     False: Math("E[f′(z)²] = 1", r"\mathbb{E}[f'(z)^2] = 1")}
+FORWARD_VAR = Math("Var(z_l) = Var(z₁)·r^(l−1)", r"\mathrm{Var}(z_l) = \mathrm{Var}(z_1)\, r^{l-1}")
+BACKWARD_VAR = Math("Var(∂L/∂a_{l−1}) = r_b^(L−l+1)", r"\mathrm{Var}(\partial L/\partial a_{l-1}) = r_b^{L-l+1}")
+VANISHING = Math("r < 1: Var(z_L) = Var(z₁)·r^(L−1) → 0 (vanishes);  r > 1: it grows without bound (explodes)",
+                 r"r < 1:\ \mathrm{Var}(z_L) = \mathrm{Var}(z_1) r^{L-1} \to 0;\quad r > 1:\ \text{it explodes}")
+CAUSES = Math(
+    "(1) saturation: σ′ and tanh′ ≈ 0 for large |z|; (2) extreme gradients: a product of L "
+    "Jacobians shrinks or grows geometrically; (3) initialization: n·Var(w) away from 1 (linear, tanh) "
+    "or 2 (ReLU), e.g. N(0, 0.01²)",
+    r"\text{(1) saturation: } \sigma', \tanh' \approx 0 \text{ for large } |z|;\ "
+    r"\text{(2) extreme gradients: a product of } L \text{ Jacobians};\ "
+    r"\text{(3) initialization: } n\,\mathrm{Var}(w) \ne 1 \text{ (linear, tanh) or } 2 \text{ (ReLU)}")
+
+
+def _keeping(crit: str) -> Math:
+    """r = 1 ⟺ n·Var(w) = 1 (2 for ReLU), forward and backward."""
+    return Math(f"r = 1 ⟺ fan_in·Var(w) = {crit};  backward: fan_out·Var(w) = {crit}",
+                rf"r = 1 \iff \mathrm{{fan\_in}}\,\mathrm{{Var}}(w) = {crit};\quad \mathrm{{fan\_out}}\,\mathrm{{Var}}(w) = {crit}")
+
+
+def _layer(layer: int, relu: bool) -> sympy.Equality:
+    """Var(z_l) = c·fan_in·Var(w)·Var(z_(l−1)) for layer l ≥ 2."""
+    prev = Var(Symbol(f"z_{layer - 1}"))
+    return eq(Var(Symbol(f"z_{layer}")), _uf(N_IN, Var(W), _uf(Rational(1, 2), prev) if relu else prev))
+
+
 def _depth(inp: Inputs, variance: Any) -> tuple[list[Any], list[Any], list[Step], dict[str, str]]:
-    L = inp.depth
-    assert L is not None and inp.fan_in is not None
-    fi = sympy.Integer(inp.fan_in)
-    fo = sympy.Integer(inp.fan_out if inp.fan_out is not None else inp.fan_in)
-    relu = inp.activation == "relu"
-    V = inp.input_var
-    sec = "forward"
-    steps: list[Step] = []
-    VW = Var(W)
-    z = [Symbol(f"z_{i}") for i in range(0, 4)]
-    steps.append(step("layer 1: z₁ = W₁·x (zero biases, independent zero-mean weights)",
-                      eq(Var(z[1]), Mul(N_IN, VW, V_IN, evaluate=False)), {N_IN: fi, VW: variance, V_IN: V},
-                      section=sec))
-    v1 = steps[-1].value
-    if relu:
-        steps.append(Step(title="ReLU keeps half of the second moment of a symmetric zero-mean z",
-                          formula=Math("E[a²] = E[max(0, z)²] = ½·Var(z)",
-                                       r"\mathbb{E}[a^2] = \mathbb{E}[\max(0, z)^2] = \tfrac{1}{2}\mathrm{Var}(z)"),
-                          section=sec, note="He et al. (2015)"))
-        rt = Mul(Rational(1, 2), N_IN, VW, evaluate=False)
-    else:
-        steps.append(Step(title=("tanh in its linear regime: tanh(z) ≈ z" if inp.activation == "tanh"
-                                 else "linear units: a = z"),
-                          formula=Math("E[a²] = Var(z)", r"\mathbb{E}[a^2] = \mathrm{Var}(z)"), section=sec,
-                          note="Glorot & Bengio (2010)" if inp.activation == "tanh" else ""))
-        rt = Mul(N_IN, VW, evaluate=False)
-    rstep = step("factor per layer: Var(z_l) = r·Var(z_(l−1))", eq(R_F, rt), {N_IN: fi, VW: variance},
-                 section=sec)
-    r = rstep.value
-    steps.append(rstep)
-    fwd = _power_list(v1, r, L)
-    for layer in range(2, min(L, SHOWN_LAYERS) + 1):
-        prev = Symbol(f"z_{layer - 1}")
-        ea = Mul(Rational(1, 2), Var(prev), evaluate=False) if relu else Var(prev)
-        steps.append(step(f"layer {layer}", eq(Var(Symbol(f"z_{layer}")), Mul(N_IN, VW, ea, evaluate=False)),
-                          {N_IN: fi, VW: variance, Var(prev): fwd[layer - 2]}, value=fwd[layer - 1], section=sec))
-    if L > SHOWN_LAYERS:
-        steps.append(step(f"layer L = {L}", eq(Var(Symbol("z_L")), Mul(Var(z[1]), Pow(R_F, Symbol("L") - 1), evaluate=False)),
-                          {Var(z[1]): v1, R_F: r, Symbol("L"): L}, value=fwd[-1], section=sec))
-    steps.append(Step(title=f"forward_var: Var(z_l) for l = 1…{L}",
-                      formula=Math("Var(z_l) = Var(z₁)·r^(l−1)", r"\mathrm{Var}(z_l) = \mathrm{Var}(z_1)\, r^{l-1}"),
-                      value=fwd, section=sec))
-    # backward
-    sec = "backward"
-    if relu:
-        steps.append(Step(title="ReLU's derivative is 1 on half of a symmetric z, 0 on the other half",
-                          formula=Math("E[f′(z)²] = ½", r"\mathbb{E}[f'(z)^2] = \tfrac{1}{2}"), section=sec))
-        bt = Mul(Rational(1, 2), N_OUT, VW, evaluate=False)
-    else:
-        steps.append(Step(title="linear regime: f′(z) = 1",
-                          formula=Math("E[f′(z)²] = 1", r"\mathbb{E}[f'(z)^2] = 1"), section=sec))
-        bt = Mul(N_OUT, VW, evaluate=False)
-    bstep = step("factor per layer backward: Var(∂L/∂a_(l−1)) = r_b·Var(∂L/∂a_l)", eq(R_B, bt),
-                 {N_OUT: fo, VW: variance}, section=sec,
-                 note="∂L/∂a_{l−1} = W_lᵀ(f′(z_l)⊙∂L/∂a_l): a sum over fan_out terms"
-                      + ("" if inp.fan_out is not None else "; fan_out not given: taken equal to fan_in"))
-    rb = bstep.value
-    steps.append(bstep)
-    # the gradient reaching layer l's input, l = L … 1, with Var(∂L/∂a_L) = 1
-    back_from_top = _power_list(rb, rb, L)   # r_b¹ … r_b^L
-    bwd = list(reversed(back_from_top))      # listed by layer 1…L
-    steps.append(step(f"at the network's input (through all L = {L} layers)",
-                      eq(Var(Symbol("g_0")), Pow(R_B, Symbol("L"))), {R_B: rb, Symbol("L"): L},
-                      value=bwd[0], section=sec,
-                      note="g_l = ∂L/∂a_l, with Var(g_L) = 1 at the output"))
-    steps.append(Step(title=f"backward_var: Var(∂L/∂a_(l−1)), the gradient at layer l's input, l = 1…{L}",
-                      formula=Math("Var(∂L/∂a_{l−1}) = r_b^(L−l+1)", r"\mathrm{Var}(\partial L/\partial a_{l-1}) = r_b^{L-l+1}"),
-                      value=bwd, section=sec))
-    # the reading
-    sec = "why"
-    crit = "2" if relu else "1"
-    steps.append(Step(
-        title="keeping the variance from layer to layer",
-        formula=Math(f"r = 1 ⟺ fan_in·Var(w) = {crit};  backward: fan_out·Var(w) = {crit}",
-                     rf"r = 1 \iff \mathrm{{fan\_in}}\,\mathrm{{Var}}(w) = {crit};\quad \mathrm{{fan\_out}}\,\mathrm{{Var}}(w) = {crit}"),
-        value=[r, rb], section=sec,
-        note=("ReLU halves E[a²], so He et al. take Var(w) = 2/fan_in (n·Var(w) = 2)" if relu else
-              "Xavier's compromise Var(w) = 2/(fan_in + fan_out) gives n·Var(w) = 1 for both when fan_in = fan_out")))
-    verdict = _verdict(r, L)
-    steps.append(Step(title="vanishing or exploding", formula=Math(
-        "r < 1: Var(z_L) = Var(z₁)·r^(L−1) → 0 (vanishes);  r > 1: it grows without bound (explodes)",
-        r"r < 1:\ \mathrm{Var}(z_L) = \mathrm{Var}(z_1) r^{L-1} \to 0;\quad r > 1:\ \text{it explodes}"),
-        section=sec, note=verdict))
-    steps.append(Step(title="causes of vanishing and exploding gradients", section=sec, formula=Math(
-        "(1) saturation: σ′ and tanh′ ≈ 0 for large |z|; (2) extreme gradients: a product of L "
-        "Jacobians shrinks or grows geometrically; (3) initialization: n·Var(w) away from 1 (linear, tanh) "
-        "or 2 (ReLU), e.g. N(0, 0.01²)",
-        r"\text{(1) saturation: } \sigma', \tanh' \approx 0 \text{ for large } |z|;\ "
-        r"\text{(2) extreme gradients: a product of } L \text{ Jacobians};\ "
-        r"\text{(3) initialization: } n\,\mathrm{Var}(w) \ne 1 \text{ (linear, tanh) or } 2 \text{ (ReLU)}")))
+    """The variance forward through L layers, the gradient's backward, and why it matters."""
+    assert inp.depth is not None and inp.fan_in is not None
+    fwd, r, steps = _forward(inp, variance)
+    bwd, rb, back = _backward(inp, variance)
+    steps += back + _why(inp, r, rb)
     conv = {
-        "depth": f"L = {L} layers of this weight's shape, z_l = W_l·a_(l−1), a_l = f(z_l), zero biases, "
+        "depth": f"L = {inp.depth} layers of this weight's shape, z_l = W_l·a_(l−1), a_l = f(z_l), zero biases, "
                  "independent zero-mean weights and inputs; forward_var[l−1] = Var(z_l)",
         "activation": {"relu": "ReLU: E[a²] = ½·Var(z), E[f′(z)²] = ½ (He et al. 2015)",
                        "tanh": "tanh in its linear regime: E[a²] = Var(z), f′ ≈ 1 (Glorot & Bengio 2010)",
@@ -599,6 +593,70 @@ def _depth(inp: Inputs, variance: Any) -> tuple[list[Any], list[Any], list[Step]
                     + ("" if inp.fan_out is not None else "; fan_out taken equal to fan_in (not given)"),
     }
     return fwd, bwd, steps, conv
+
+
+def _forward(inp: Inputs, variance: Any) -> tuple[list[Any], Any, list[Step]]:
+    """Var(z_l) for l = 1…L: layer 1, the factor r per layer, a few layers, then the closed form."""
+    L, fi, relu, sec = inp.depth, sympy.Integer(inp.fan_in), inp.activation == "relu", "forward"
+    first = step("layer 1: z₁ = W₁·x (zero biases, independent zero-mean weights)", FIRST_LAYER,
+                 {N_IN: fi, Var(W): variance, V_IN: inp.input_var}, section=sec)
+    v1 = first.value
+    if relu:
+        moment = Step(title="ReLU keeps half of the second moment of a symmetric zero-mean z",
+                      formula=SECOND_MOMENT[True], section=sec, note="He et al. (2015)")
+    else:
+        moment = Step(title="tanh in its linear regime: tanh(z) ≈ z" if inp.activation == "tanh" else
+                      "linear units: a = z", formula=SECOND_MOMENT[False], section=sec,
+                      note="Glorot & Bengio (2010)" if inp.activation == "tanh" else "")
+    rstep = step("factor per layer: Var(z_l) = r·Var(z_(l−1))", FACTOR[relu], {N_IN: fi, Var(W): variance},
+                 section=sec)
+    r = rstep.value
+    steps = [first, moment, rstep]
+    fwd = _power_list(v1, r, L)
+    for layer in range(2, min(L, SHOWN_LAYERS) + 1):
+        steps.append(step(f"layer {layer}", _layer(layer, relu),
+                          {N_IN: fi, Var(W): variance, Var(Symbol(f"z_{layer - 1}")): fwd[layer - 2]},
+                          value=fwd[layer - 1], section=sec))
+    if L > SHOWN_LAYERS:
+        steps.append(step(f"layer L = {L}", LAST_LAYER, {Var(Z_1): v1, R_F: r, L_SYM: L}, value=fwd[-1],
+                          section=sec))
+    steps.append(Step(title=f"forward_var: Var(z_l) for l = 1…{L}", formula=FORWARD_VAR, value=fwd, section=sec))
+    return fwd, r, steps
+
+
+def _backward(inp: Inputs, variance: Any) -> tuple[list[Any], Any, list[Step]]:
+    """Var(∂L/∂a) at each layer's input, with Var(∂L/∂a_L) = 1 at the output."""
+    L, relu, sec = inp.depth, inp.activation == "relu", "backward"
+    fo = sympy.Integer(inp.fan_out if inp.fan_out is not None else inp.fan_in)
+    steps = [Step(title="ReLU's derivative is 1 on half of a symmetric z, 0 on the other half",
+                  formula=DERIVATIVE_MOMENT[True], section=sec) if relu else
+             Step(title="linear regime: f′(z) = 1", formula=DERIVATIVE_MOMENT[False], section=sec)]
+    bstep = step("factor per layer backward: Var(∂L/∂a_(l−1)) = r_b·Var(∂L/∂a_l)", FACTOR_BACK[relu],
+                 {N_OUT: fo, Var(W): variance}, section=sec,
+                 note="∂L/∂a_{l−1} = W_lᵀ(f′(z_l)⊙∂L/∂a_l): a sum over fan_out terms"
+                      + ("" if inp.fan_out is not None else "; fan_out not given: taken equal to fan_in"))
+    rb = bstep.value
+    steps.append(bstep)
+    bwd = list(reversed(_power_list(rb, rb, L)))   # r_b¹ … r_b^L, listed by layer 1…L
+    steps.append(step(f"at the network's input (through all L = {L} layers)", AT_THE_INPUT, {R_B: rb, L_SYM: L},
+                      value=bwd[0], section=sec, note="g_l = ∂L/∂a_l, with Var(g_L) = 1 at the output"))
+    steps.append(Step(title=f"backward_var: Var(∂L/∂a_(l−1)), the gradient at layer l's input, l = 1…{L}",
+                      formula=BACKWARD_VAR, value=bwd, section=sec))
+    return bwd, rb, steps
+
+
+def _why(inp: Inputs, r: Any, rb: Any) -> list[Step]:
+    """The reading: the variance is kept when r = 1; it vanishes or explodes otherwise."""
+    relu, sec = inp.activation == "relu", "why"
+    return [
+        Step(title="keeping the variance from layer to layer", formula=_keeping("2" if relu else "1"),
+             value=[r, rb], section=sec,
+             note=("ReLU halves E[a²], so He et al. take Var(w) = 2/fan_in (n·Var(w) = 2)" if relu else
+                   "Xavier's compromise Var(w) = 2/(fan_in + fan_out) gives n·Var(w) = 1 for both when "
+                   "fan_in = fan_out")),
+        Step(title="vanishing or exploding", formula=VANISHING, section=sec, note=_verdict(r, inp.depth)),
+        Step(title="causes of vanishing and exploding gradients", section=sec, formula=CAUSES),
+    ]
 
 
 def _verdict(r: Any, L: int) -> str:

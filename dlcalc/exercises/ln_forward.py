@@ -28,7 +28,7 @@ import math
 import operator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import sympy
 from sympy import Add, Mul, Pow, Rational, Symbol
@@ -373,6 +373,120 @@ def _inputs(inp: Inputs, m: int, N: int, gamma: list[Any], beta: list[Any], e: A
 # --------------------------------------------------------------------------- the exact path
 
 
+X_J, XH_J, G_J, GAM_J, BET_J, D_J, Y_J = (Symbol("x_j"), Symbol("xhat_j"), Symbol("g_j"), Symbol("gamma_j"),
+                                           Symbol("beta_j"), Symbol("delta_j"), Symbol("y_j"))
+S_1, S_2 = Symbol("S_1"), Symbol("S_2")
+DX_J = Named("dLdx_j", "∂L/∂xⱼ", r"\frac{\partial L}{\partial x_j}")
+
+# the formulas, written once (templates; the sums over the features are built per row)
+RMS_OF = eq(RMS, Pow(Add(MS, EPS, evaluate=False), Rational(1, 2), evaluate=False))
+XHAT = {True: eq(XH_J, Mul(X_J, Pow(RMS, -1, evaluate=False), evaluate=False)),
+        False: eq(XH_J, Mul(Add(X_J, Mul(-1, MU, evaluate=False), evaluate=False),
+                            Pow(Add(VAR, EPS, evaluate=False), Rational(-1, 2), evaluate=False), evaluate=False))}
+OUTPUT = {True: eq(Y_J, Mul(GAM_J, XH_J, evaluate=False)),
+          False: eq(Y_J, Add(Mul(GAM_J, XH_J, evaluate=False), BET_J, evaluate=False))}
+DELTA = eq(D_J, Mul(G_J, GAM_J, evaluate=False))
+GRAD_X_RMS = eq(DX_J, Mul(Add(D_J, Mul(-1, XH_J, S_2, Pow(N_SYM, -1, evaluate=False), evaluate=False), evaluate=False),
+                          Pow(RMS, -1, evaluate=False), evaluate=False))
+# prose: the sums over the features of a long row, and the numeric path's formulas (its steps show values)
+MEAN = Math("μ = (1/N)·Σⱼ xⱼ", r"\mu = \frac{1}{N}\sum_j x_j")
+MEAN_SQUARES = Math("ms = (1/N)·Σⱼ xⱼ²", r"\mathrm{ms} = \frac{1}{N}\sum_j x_j^2")
+#: σ², biased (1/N) or unbiased (the mistake)
+VARIANCE = {u: Math(f"σ² = (1/{'(N − 1)' if u else 'N'})·Σⱼ (xⱼ − μ)²",
+                    rf"\sigma^2 = \frac{{1}}{{{'N - 1' if u else 'N'}}}\sum_j (x_j - \mu)^2") for u in (False, True)}
+VARIANCE_TITLE = {False: "variance over the features (biased, 1/N)",
+                  True: "variance over the features (unbiased, 1/(N − 1))"}
+S1_SUM = Math("S₁ = Σₖ δₖ", r"S_1 = \sum_k \delta_k")
+S2_SUM = Math("S₂ = Σₖ δₖ·x̂ₖ", r"S_2 = \sum_k \delta_k \hat{x}_k")
+RMS_SHOWN = Math("rms = √(ms + ε)", r"\mathrm{rms} = \sqrt{\mathrm{ms} + \epsilon}")
+XHAT_SHOWN = {True: Math("x̂ⱼ = xⱼ/rms", r"\hat{x}_j = x_j / \mathrm{rms}"),
+              False: Math("x̂ⱼ = (xⱼ − μ)/√(σ² + ε)", r"\hat{x}_j = \frac{x_j - \mu}{\sqrt{\sigma^2 + \epsilon}}")}
+OUTPUT_SHOWN = {True: Math("yⱼ = γⱼ·x̂ⱼ", r"y_j = \gamma_j \hat{x}_j"),
+                False: Math("yⱼ = γⱼ·x̂ⱼ + βⱼ", r"y_j = \gamma_j \hat{x}_j + \beta_j")}
+GRAD_X_SHOWN = {
+    True: Math("∂L/∂xⱼ = (∂L/∂x̂ⱼ − x̂ⱼ·(1/N)·Σₖ ∂L/∂x̂ₖ·x̂ₖ)/rms",
+               r"\frac{\partial L}{\partial x_j} = \frac{1}{\mathrm{rms}}\Big(\frac{\partial L}{\partial \hat{x}_j} - "
+               r"\frac{\hat{x}_j}{N}\sum_k \frac{\partial L}{\partial \hat{x}_k}\hat{x}_k\Big)"),
+    False: Math("∂L/∂xⱼ = (N·∂L/∂x̂ⱼ − Σₖ ∂L/∂x̂ₖ − x̂ⱼ·Σₖ ∂L/∂x̂ₖ·x̂ₖ)/(N·√(σ² + ε))",
+                r"\frac{\partial L}{\partial x_j} = \frac{N \frac{\partial L}{\partial \hat{x}_j} - \sum_k "
+                r"\frac{\partial L}{\partial \hat{x}_k} - \hat{x}_j \sum_k \frac{\partial L}{\partial \hat{x}_k}"
+                r"\hat{x}_k}{N\sqrt{\sigma^2 + \epsilon}}"),
+}
+GRAD_GAMMA = Math("∂L/∂γⱼ = Σᵢ ∂L/∂yᵢⱼ·x̂ᵢⱼ",
+                  r"\frac{\partial L}{\partial \gamma_j} = \sum_i \frac{\partial L}{\partial y_{ij}}\hat{x}_{ij}")
+GRAD_BETA = Math("∂L/∂βⱼ = Σᵢ ∂L/∂yᵢⱼ", r"\frac{\partial L}{\partial \beta_j} = \sum_i \frac{\partial L}{\partial y_{ij}}")
+
+
+def _grad_x_ln(coef: Any) -> sympy.Equality:
+    """Layer norm's ∂L/∂xⱼ = (N·δⱼ − S₁ − c·x̂ⱼ·S₂)/(N·√(σ² + ε)); c = N/(N − 1) with the unbiased σ²."""
+    last = Mul(-1, *([coef] if coef != 1 else []), XH_J, S_2, evaluate=False)
+    inner = Add(Mul(N_SYM, D_J, evaluate=False), Mul(-1, S_1, evaluate=False), last, evaluate=False)
+    return eq(DX_J, Mul(inner, Pow(Mul(N_SYM, Pow(Add(VAR, EPS, evaluate=False), Rational(1, 2), evaluate=False),
+                                       evaluate=False), -1, evaluate=False), evaluate=False))
+
+
+# --------------------------------------------------------------------------- one arithmetic for x̂, y, ∂L/∂x
+
+
+class _Arith(NamedTuple):
+    """The arithmetic of x̂, y and the backward pass: exact SymPy, or (the numeric path)
+    doubles from the exact statistics."""
+
+    work: Callable[[Any], Any]          # an exact value (SymPy, Fraction) as a working value
+    total: Callable[[list[Any]], Any]
+    tidy: Callable[[Any], Any]          # expand a symbolic value (exact path)
+    ratio: Callable[[int, int], Any]
+
+
+def _same(v: Any) -> Any:
+    return v
+
+
+def _exact(symbolic: bool) -> _Arith:
+    return _Arith(_same, _add, sympy.expand if symbolic else _same, Rational)
+
+
+_DOUBLE = _Arith(float, math.fsum, _same, operator.truediv)
+
+
+def _normalized(ar: _Arith, X: list[Any], mu: Any, rstd: Any, rms: bool) -> list[Any]:
+    """x̂ⱼ = xⱼ/rms (RMSNorm) or (xⱼ − μ)/√(σ² + ε), with rstd = 1/rms or 1/√(σ² + ε)."""
+    if rms:
+        return [ar.tidy(ar.work(v) * rstd) for v in X]
+    return [ar.work(ar.tidy(v - mu)) * rstd for v in X]
+
+
+def _outputs(gamma: list[Any], beta: list[Any], xhat: list[Any], rms: bool) -> list[Any]:
+    """yⱼ = γⱼ·x̂ⱼ (+ βⱼ)."""
+    return [gamma[j] * xhat[j] + (0 if rms else beta[j]) for j in range(len(xhat))]
+
+
+class _Back(NamedTuple):
+    """Within a row: δⱼ = gⱼ·γⱼ, S₁ = Σ δ (layer norm; None for RMSNorm), S₂ = Σ δ·x̂, ∂L/∂x."""
+
+    delta: list[Any]
+    S1: Any
+    S2: Any
+    grad_x: list[Any]
+    coef: Any
+
+
+def _backward(ar: _Arith, G: list[Any], gamma: list[Any], xhat: list[Any], rstd: Any, rms: bool,
+              unbiased: bool) -> _Back:
+    """∂L/∂x through x̂ (and σ², μ, or the rms); with 1/(N − 1) in σ², the x̂ term carries N/(N − 1)."""
+    N = len(xhat)
+    dxh = [ar.tidy(G[j] * gamma[j]) for j in range(N)]
+    S2 = ar.tidy(ar.total([dxh[j] * xhat[j] for j in range(N)]))
+    if rms:
+        return _Back(dxh, None, S2, [ar.tidy(dxh[j] - xhat[j] * S2 / N) * rstd for j in range(N)], 1)
+    S1 = ar.tidy(ar.total(dxh))
+    coef = ar.ratio(N, N - 1 if unbiased else N)
+    return _Back(dxh, S1, S2, [ar.tidy(N * dxh[j] - S1 - coef * xhat[j] * S2) * rstd / N for j in range(N)], coef)
+
+
+# --------------------------------------------------------------------------- the exact path
+
+
 def _sum_template(syms: list[Symbol], power: int = 1, minus: Any = None) -> Any:
     """Σ terms as an unevaluated sum of the symbols (or of (xⱼ − μ)², xⱼ²)."""
     terms = []
@@ -384,12 +498,6 @@ def _sum_template(syms: list[Symbol], power: int = 1, minus: Any = None) -> Any:
 
 def _mean_of(total: Any, n: Any) -> Any:
     return Mul(total, Pow(n, -1, evaluate=False), evaluate=False)
-
-
-X_J, XH_J, G_J, GAM_J, BET_J, D_J, Y_J = (Symbol("x_j"), Symbol("xhat_j"), Symbol("g_j"), Symbol("gamma_j"),
-                                           Symbol("beta_j"), Symbol("delta_j"), Symbol("y_j"))
-S_1, S_2 = Symbol("S_1"), Symbol("S_2")
-DX_J = Named("dLdx_j", "∂L/∂xⱼ", r"\frac{\partial L}{\partial x_j}")
 
 
 def _lst(title: str, formula: Any, rows: list[dict[Any, Any]], values: list[Any], *, section: str,
@@ -413,10 +521,10 @@ class _Row(NamedTuple):
     xs: list[Any]
     section: str
     where: str
-    symbolic: bool
+    ar: _Arith
 
     def tidy(self, v: Any) -> Any:
-        return sympy.expand(v) if self.symbolic else v
+        return self.ar.tidy(v)
 
 
 def _row_exact(row: list[Any], gam: list[Any], bet: list[Any], e: Any, g: list[Any] | None, rms: bool,
@@ -424,29 +532,31 @@ def _row_exact(row: list[Any], gam: list[Any], bet: list[Any], e: Any, g: list[A
     X = [_sym(v) for v in row]
     N = len(X)
     r = _Row(X, [_sym(v) for v in gam], [_sym(v) for v in bet], e, N, N <= SHOW_TERMS, _xs(N), section,
-             where, symbolic)
+             where, _exact(symbolic))
     steps: list[Step] = []
     out: dict[str, Any] = {}
-    if rms:
-        xhat, rstd = _rms_exact(r, steps, out)
-    else:
-        xhat, rstd = _normalize_exact(r, unbiased, steps, out)
+    mu, rstd = _rms_exact(r, steps, out) if rms else _normalize_exact(r, unbiased, steps, out)
+    xhat = _normalized(r.ar, X, mu, rstd, rms)
+    steps.extend(_lst("normalized x̂ⱼ = xⱼ/rms" if rms else "normalized x̂ⱼ", XHAT[rms],
+                       [{X_J: v, RMS: out["rms"]} if rms else {X_J: v, MU: mu, VAR: out["var"], EPS: e} for v in X],
+                       xhat, section=section, show=r.small))
     out["x_hat"] = xhat
-    y_t = Mul(GAM_J, XH_J, evaluate=False) if rms else Add(Mul(GAM_J, XH_J, evaluate=False), BET_J, evaluate=False)
     Gm, Bt = r.Gm, r.Bt
-    ys = [Gm[j] * xhat[j] + (0 if rms else Bt[j]) for j in range(N)]
+    ys = _outputs(Gm, Bt, xhat, rms)
     identity = all(v == 1 for v in Gm) and (rms or all(v == 0 for v in Bt))
     steps.extend(_lst("output yⱼ" + (" = x̂ⱼ (γ = 1" + ("" if rms else ", β = 0") + ")" if identity else ""),
-                       eq(Y_J, y_t), [{GAM_J: Gm[j], XH_J: xhat[j], **({} if rms else {BET_J: Bt[j]})}
-                                      for j in range(N)], ys, section=section, show=r.small and not identity))
+                       OUTPUT[rms], [{GAM_J: Gm[j], XH_J: xhat[j], **({} if rms else {BET_J: Bt[j]})}
+                                     for j in range(N)], ys, section=section, show=r.small and not identity))
     out["y"] = ys
     if g is not None:
-        out["grad_x"] = _backward_exact(r, [_sym(v) for v in g], xhat, rstd, rms, unbiased, steps, out)
+        back = _backward(r.ar, [_sym(v) for v in g], Gm, xhat, rstd, rms, unbiased)
+        steps.extend(_backward_exact(r, [_sym(v) for v in g], xhat, back, rms, out))
+        out["grad_x"] = back.grad_x
     return steps, out
 
 
-def _rms_exact(r: _Row, steps: list[Step], out: dict[str, Any]) -> tuple[list[Any], Any]:
-    """RMSNorm's forward: the mean of the squares, the rms and x̂ⱼ = xⱼ/rms."""
+def _rms_exact(r: _Row, steps: list[Step], out: dict[str, Any]) -> tuple[None, Any]:
+    """RMSNorm's statistics: the mean of the squares and the rms (into ``out``); no mean, and 1/rms."""
     X, N, section = r.X, r.N, r.section
     title = "mean of the squares over the features"
     if r.small:
@@ -454,26 +564,18 @@ def _rms_exact(r: _Row, steps: list[Step], out: dict[str, Any]) -> tuple[list[An
         ms = r.tidy(st.value)
     else:
         ms = r.tidy(_add([v ** 2 for v in X]) / N)
-        st = Step(title=title, section=section, value=ms,
-                  formula=Math("ms = (1/N)·Σⱼ xⱼ²", r"\mathrm{ms} = \frac{1}{N}\sum_j x_j^2"))
+        st = Step(title=title, section=section, value=ms, formula=MEAN_SQUARES)
     steps.append(st)
     if (ms + r.e).is_number and ms + r.e == 0:
         raise _zero_error(True, r.where)
-    st = wstep("rms, the divisor (ε inside the root)",
-               eq(RMS, Pow(Add(MS, EPS, evaluate=False), Rational(1, 2), evaluate=False)),
-               {MS: ms, EPS: r.e}, section=section)
+    st = wstep("rms, the divisor (ε inside the root)", RMS_OF, {MS: ms, EPS: r.e}, section=section)
     steps.append(st)
-    rv = st.value
-    out["rms"] = rv
-    xh_t = Mul(X_J, Pow(RMS, -1, evaluate=False), evaluate=False)
-    xhat = [r.tidy(v / rv) for v in X]
-    steps.extend(_lst("normalized x̂ⱼ = xⱼ/rms", eq(XH_J, xh_t), [{X_J: v, RMS: rv} for v in X], xhat,
-                       section=section, show=r.small))
-    return xhat, 1 / rv
+    out["rms"] = st.value
+    return None, 1 / st.value
 
 
-def _normalize_exact(r: _Row, unbiased: bool, steps: list[Step], out: dict[str, Any]) -> tuple[list[Any], Any]:
-    """Layer norm's forward: μ, σ² (biased, or the unbiased mistake) and x̂ⱼ."""
+def _normalize_exact(r: _Row, unbiased: bool, steps: list[Step], out: dict[str, Any]) -> tuple[Any, Any]:
+    """Layer norm's statistics: μ and σ² (biased, or the unbiased mistake; into ``out``), μ and 1/√(σ² + ε)."""
     X, N, section, e = r.X, r.N, r.section, r.e
     if unbiased and N < 2:
         raise InputError("--x", "has one feature: the unbiased variance divides by N − 1 = 0")
@@ -485,94 +587,62 @@ def _normalize_exact(r: _Row, unbiased: bool, steps: list[Step], out: dict[str, 
         mu = r.tidy(st.value)
     else:
         mu = r.tidy(_add(X) / N)
-        st = Step(title=title, section=section, value=mu,
-                  formula=Math("μ = (1/N)·Σⱼ xⱼ", r"\mu = \frac{1}{N}\sum_j x_j"))
+        st = Step(title=title, section=section, value=mu, formula=MEAN)
     steps.append(st)
-    title = ("variance over the features (unbiased, 1/(N − 1))" if unbiased else
-             "variance over the features (biased, 1/N)")
+    title = VARIANCE_TITLE[unbiased]
     if r.small:
         st = wstep(title, eq(VAR, _mean_of(_sum_template(r.xs, 2, MU), n_div)), {**vals, MU: mu},
                    section=section)
         var = r.tidy(st.value)
     else:
         var = r.tidy(_add([(v - mu) ** 2 for v in X]) / n_div)
-        st = Step(title=title, section=section, value=var,
-                  formula=Math(f"σ² = (1/{'(N − 1)' if unbiased else 'N'})·Σⱼ (xⱼ − μ)²",
-                               rf"\sigma^2 = \frac{{1}}{{{'N - 1' if unbiased else 'N'}}}\sum_j (x_j - \mu)^2"))
+        st = Step(title=title, section=section, value=var, formula=VARIANCE[unbiased])
     steps.append(st)
     V = var + e
     if V.is_number and V == 0:
         raise _zero_error(False, r.where)
     out["mean"], out["var"] = mu, var
-    rstd = 1 / sympy.sqrt(V)
-    xh_t = Mul(Add(X_J, Mul(-1, MU, evaluate=False), evaluate=False),
-               Pow(Add(VAR, EPS, evaluate=False), Rational(-1, 2), evaluate=False), evaluate=False)
-    xhat = [r.tidy(v - mu) * rstd for v in X]
-    steps.extend(_lst("normalized x̂ⱼ", eq(XH_J, xh_t), [{X_J: v, MU: mu, VAR: var, EPS: e} for v in X],
-                       xhat, section=section, show=r.small))
-    return xhat, rstd
+    return mu, 1 / sympy.sqrt(V)
 
 
-def _backward_exact(r: _Row, Gr: list[Any], xhat: list[Any], rstd: Any, rms: bool, unbiased: bool,
-                    steps: list[Step], out: dict[str, Any]) -> list[Any]:
-    """∂L/∂x within the row, through x̂ (and σ², μ, or the rms)."""
-    N, section, small, Gm, tidy = r.N, r.section, r.small, r.Gm, r.tidy
-    dxh = [tidy(Gr[j] * Gm[j]) for j in range(N)]
-    steps.extend(_lst("backward: δⱼ = ∂L/∂x̂ⱼ = gⱼ·γⱼ (gⱼ = ∂L/∂yⱼ)", eq(D_J, Mul(G_J, GAM_J, evaluate=False)),
-                       [{G_J: Gr[j], GAM_J: Gm[j]} for j in range(N)], dxh, section=section, show=small))
-    S2 = tidy(_add([dxh[j] * xhat[j] for j in range(N)]))
+def _backward_exact(r: _Row, Gr: list[Any], xhat: list[Any], b: _Back, rms: bool,
+                    out: dict[str, Any]) -> list[Step]:
+    """The backward steps within the row: δ, S₁ (layer norm), S₂ and ∂L/∂x."""
+    N, section, small = r.N, r.section, r.small
+    steps = _lst("backward: δⱼ = ∂L/∂x̂ⱼ = gⱼ·γⱼ (gⱼ = ∂L/∂yⱼ)", DELTA, [{G_J: Gr[j], GAM_J: r.Gm[j]} for j in range(N)],
+                 b.delta, section=section, show=small)
     ds, hs = _xs(N, "delta"), _xs(N, "xhat")
-    title2 = "backward: S₂ = Σₖ δₖ·x̂ₖ"
     if small:
         t2 = Add(*[Mul(d, h, evaluate=False) for d, h in zip(ds, hs)], evaluate=False) if N > 1 else \
             Mul(ds[0], hs[0], evaluate=False)
-        s2_st = wstep(title2, eq(S_2, t2), {**dict(zip(ds, dxh)), **dict(zip(hs, xhat))}, value=S2, section=section)
+        s2_st = wstep("backward: S₂ = Σₖ δₖ·x̂ₖ", eq(S_2, t2), {**dict(zip(ds, b.delta)), **dict(zip(hs, xhat))},
+                      value=b.S2, section=section)
     else:
-        s2_st = Step(title=title2, section=section, value=S2,
-                     formula=Math("S₂ = Σₖ δₖ·x̂ₖ", r"S_2 = \sum_k \delta_k \hat{x}_k"))
+        s2_st = Step(title="backward: S₂ = Σₖ δₖ·x̂ₖ", section=section, value=b.S2, formula=S2_SUM)
     if rms:
-        steps.append(s2_st)
-        gx_t = Mul(Add(D_J, Mul(-1, XH_J, S_2, Pow(N_SYM, -1, evaluate=False), evaluate=False), evaluate=False),
-                   Pow(RMS, -1, evaluate=False), evaluate=False)
-        gx = [tidy(dxh[j] - xhat[j] * S2 / N) * rstd for j in range(N)]
-        steps.extend(_lst("backward: ∂L/∂xⱼ", eq(DX_J, gx_t),
-                           [{D_J: dxh[j], XH_J: xhat[j], S_2: S2, N_SYM: N, RMS: out["rms"]} for j in range(N)],
-                           gx, section=section, show=small,
-                           note="through x̂ and rms: ∂rms/∂xⱼ = xⱼ/(N·rms)"))
-        return gx
-    S1 = tidy(_add(dxh))
-    title1 = "backward: S₁ = Σₖ δₖ"
+        return steps + [s2_st] + _lst(
+            "backward: ∂L/∂xⱼ", GRAD_X_RMS,
+            [{D_J: b.delta[j], XH_J: xhat[j], S_2: b.S2, N_SYM: N, RMS: out["rms"]} for j in range(N)],
+            b.grad_x, section=section, show=small, note="through x̂ and rms: ∂rms/∂xⱼ = xⱼ/(N·rms)")
     if small:
-        steps.append(wstep(title1, eq(S_1, _sum_template(ds)), dict(zip(ds, dxh)), value=S1, section=section))
+        steps.append(wstep("backward: S₁ = Σₖ δₖ", eq(S_1, _sum_template(ds)), dict(zip(ds, b.delta)), value=b.S1,
+                           section=section))
     else:
-        steps.append(Step(title=title1, section=section, value=S1,
-                          formula=Math("S₁ = Σₖ δₖ", r"S_1 = \sum_k \delta_k")))
+        steps.append(Step(title="backward: S₁ = Σₖ δₖ", section=section, value=b.S1, formula=S1_SUM))
     steps.append(s2_st)
-    # with 1/(N − 1) in σ², the x̂ term carries N/(N − 1)
-    coef = Rational(N, N - 1 if unbiased else N)
-    last = Mul(-1, *([coef] if coef != 1 else []), XH_J, S_2, evaluate=False)
-    inner = Add(Mul(N_SYM, D_J, evaluate=False), Mul(-1, S_1, evaluate=False), last, evaluate=False)
-    gx_t = Mul(inner, Pow(Mul(N_SYM, Pow(Add(VAR, EPS, evaluate=False), Rational(1, 2), evaluate=False),
-                              evaluate=False), -1, evaluate=False), evaluate=False)
-    gx = [tidy(N * dxh[j] - S1 - coef * xhat[j] * S2) * rstd / N for j in range(N)]
-    steps.extend(_lst("backward: ∂L/∂xⱼ", eq(DX_J, gx_t),
-                       [{N_SYM: N, D_J: dxh[j], S_1: S1, XH_J: xhat[j], S_2: S2, VAR: out["var"], EPS: r.e}
-                        for j in range(N)], gx, section=section, show=small,
-                       note="the chain through x̂, σ² and μ collected (Ioffe & Szegedy's form): "
-                            "each row's ∂L/∂x sums to 0"))
-    return gx
+    return steps + _lst("backward: ∂L/∂xⱼ", _grad_x_ln(b.coef),
+                        [{N_SYM: N, D_J: b.delta[j], S_1: b.S1, XH_J: xhat[j], S_2: b.S2, VAR: out["var"], EPS: r.e}
+                         for j in range(N)], b.grad_x, section=section, show=small,
+                        note="the chain through x̂, σ² and μ collected (Ioffe & Szegedy's form): "
+                             "each row's ∂L/∂x sums to 0")
 
 
 def _param_grad_steps(grad: list[list[Any]], xhat: list[list[Any]], ggam: list[Any], gbet: list[Any],
                       m: int, N: int, rms: bool, exact: bool) -> list[Step]:
-    steps = [Step(title="backward: ∂L/∂γ, per feature (summed over the rows)",
-                  formula=Math("∂L/∂γⱼ = Σᵢ ∂L/∂yᵢⱼ·x̂ᵢⱼ",
-                               r"\frac{\partial L}{\partial \gamma_j} = \sum_i \frac{\partial L}{\partial y_{ij}}\hat{x}_{ij}"),
+    steps = [Step(title="backward: ∂L/∂γ, per feature (summed over the rows)", formula=GRAD_GAMMA,
                   value=ggam, section="parameters")]
     if not rms:
-        steps.append(Step(title="backward: ∂L/∂β, per feature (summed over the rows)",
-                          formula=Math("∂L/∂βⱼ = Σᵢ ∂L/∂yᵢⱼ",
-                                       r"\frac{\partial L}{\partial \beta_j} = \sum_i \frac{\partial L}{\partial y_{ij}}"),
+        steps.append(Step(title="backward: ∂L/∂β, per feature (summed over the rows)", formula=GRAD_BETA,
                           value=gbet, section="parameters"))
     return steps
 
@@ -595,73 +665,54 @@ def _rsqrt(V: Fraction) -> float:
 
 def _row_numeric(row: list[Any], gam: list[Any], bet: list[Any], e: Any, g: list[Any] | None, rms: bool,
                  unbiased: bool, section: str, where: str, show: bool) -> tuple[list[Step], dict[str, Any]]:
+    """A row of a big input: the statistics exact (Fractions), one square root, then x̂, y and
+    ∂L/∂x in doubles by the exact path's code (:data:`_DOUBLE`); the steps show values."""
     X = [_frac(v) for v in row]
-    N = len(X)
-    E = _frac(e)
+    out, mu, ms, rstd = _stats_numeric(X, _frac(e), rms, unbiased, where)
     gm = [float(_frac(v)) for v in gam]
-    bt = [float(_frac(v)) for v in bet]
-    out: dict[str, Any] = {}
-    steps: list[Step] = []
+    xh = _normalized(_DOUBLE, X, mu, rstd, rms)
+    out["x_hat"] = [sympy.Float(v) for v in xh]
+    out["y"] = [sympy.Float(v) for v in _outputs(gm, [float(_frac(v)) for v in bet], xh, rms)]
+    if g is not None:
+        out["grad_x"] = [sympy.Float(v) for v in
+                         _backward(_DOUBLE, [float(_frac(v)) for v in g], gm, xh, rstd, rms, unbiased).grad_x]
+    return (_numeric_steps(out, ms, rms, unbiased, section) if show else []), out
+
+
+def _stats_numeric(X: list[Fraction], E: Fraction, rms: bool, unbiased: bool,
+                   where: str) -> tuple[dict[str, Any], Any, Any, float]:
+    """The row's statistics, exact: (mean and var, or rms, as results), μ, ms and 1/√(σ² + ε) or 1/rms."""
+    N = len(X)
     if rms:
         ms = sum(v * v for v in X) / N
         V = ms + E
         if V == 0:
             raise _zero_error(True, where)
         rstd = _rsqrt(V)
-        rv = 1.0 / rstd
-        out["rms"] = sympy.Float(rv)
-        xh = [float(v) * rstd for v in X]
-        if show:
-            steps.append(Step(title="mean of the squares", section=section, value=_rat(ms),
-                              formula=Math("ms = (1/N)·Σⱼ xⱼ²", r"\mathrm{ms} = \frac{1}{N}\sum_j x_j^2")))
-            steps.append(Step(title="rms, the divisor (ε inside the root)", section=section, value=out["rms"],
-                              formula=Math("rms = √(ms + ε)", r"\mathrm{rms} = \sqrt{\mathrm{ms} + \epsilon}")))
-    else:
-        mu = sum(X) / N
-        n_div = N - 1 if unbiased else N
-        var = sum((v - mu) ** 2 for v in X) / n_div
-        V = var + E
-        if V == 0:
-            raise _zero_error(False, where)
-        rstd = _rsqrt(V)
-        out["mean"], out["var"] = _rat(mu), _rat(var)
-        xh = [float(v - mu) * rstd for v in X]
-        if show:
-            steps.append(Step(title="mean over the features", section=section, value=out["mean"],
-                              formula=Math("μ = (1/N)·Σⱼ xⱼ", r"\mu = \frac{1}{N}\sum_j x_j")))
-            steps.append(Step(title="variance over the features" + (" (unbiased)" if unbiased else " (biased, 1/N)"),
-                              section=section, value=out["var"],
-                              formula=Math("σ² = (1/N)·Σⱼ (xⱼ − μ)²", r"\sigma^2 = \frac{1}{N}\sum_j (x_j - \mu)^2")))
-    ys = [gm[j] * xh[j] + (0.0 if rms else bt[j]) for j in range(N)]
-    out["x_hat"] = [sympy.Float(v) for v in xh]
-    out["y"] = [sympy.Float(v) for v in ys]
-    if show:
-        steps.append(Step(title="normalized x̂ⱼ", section=section, value=out["x_hat"],
-                          formula=Math("x̂ⱼ = xⱼ/rms", r"\hat{x}_j = x_j / \mathrm{rms}") if rms else
-                          Math("x̂ⱼ = (xⱼ − μ)/√(σ² + ε)", r"\hat{x}_j = \frac{x_j - \mu}{\sqrt{\sigma^2 + \epsilon}}")))
-        steps.append(Step(title="output yⱼ", section=section, value=out["y"],
-                          formula=Math("yⱼ = γⱼ·x̂ⱼ", r"y_j = \gamma_j \hat{x}_j") if rms else
-                          Math("yⱼ = γⱼ·x̂ⱼ + βⱼ", r"y_j = \gamma_j \hat{x}_j + \beta_j")))
-    if g is None:
-        return steps, out
-    G = [float(_frac(v)) for v in g]
-    dxh = [G[j] * gm[j] for j in range(N)]
-    S2 = math.fsum(dxh[j] * xh[j] for j in range(N))
+        return {"rms": sympy.Float(1.0 / rstd)}, None, ms, rstd
+    mu = sum(X) / N
+    var = sum((v - mu) ** 2 for v in X) / (N - 1 if unbiased else N)
+    V = var + E
+    if V == 0:
+        raise _zero_error(False, where)
+    return {"mean": _rat(mu), "var": _rat(var)}, mu, None, _rsqrt(V)
+
+
+def _numeric_steps(out: dict[str, Any], ms: Any, rms: bool, unbiased: bool, section: str) -> list[Step]:
+    """The working of one of the first rows of a big input: each formula and its values."""
     if rms:
-        gx = [(dxh[j] - xh[j] * S2 / N) * rstd for j in range(N)]
+        steps = [Step(title="mean of the squares", section=section, value=_rat(ms), formula=MEAN_SQUARES),
+                 Step(title="rms, the divisor (ε inside the root)", section=section, value=out["rms"],
+                      formula=RMS_SHOWN)]
     else:
-        S1 = math.fsum(dxh)
-        coef = N / (N - 1 if unbiased else N)
-        gx = [(N * dxh[j] - S1 - coef * xh[j] * S2) * rstd / N for j in range(N)]
-    out["grad_x"] = [sympy.Float(v) for v in gx]
-    if show:
-        steps.append(Step(title="backward: ∂L/∂xⱼ", section=section, value=out["grad_x"],
-                          formula=Math("∂L/∂xⱼ = (∂L/∂x̂ⱼ − x̂ⱼ·(1/N)·Σₖ ∂L/∂x̂ₖ·x̂ₖ)/rms",
-                                       r"\frac{\partial L}{\partial x_j} = \frac{1}{\mathrm{rms}}\Big(\frac{\partial L}{\partial \hat{x}_j} - \frac{\hat{x}_j}{N}\sum_k \frac{\partial L}{\partial \hat{x}_k}\hat{x}_k\Big)")
-                          if rms else
-                          Math("∂L/∂xⱼ = (N·∂L/∂x̂ⱼ − Σₖ ∂L/∂x̂ₖ − x̂ⱼ·Σₖ ∂L/∂x̂ₖ·x̂ₖ)/(N·√(σ² + ε))",
-                               r"\frac{\partial L}{\partial x_j} = \frac{N \frac{\partial L}{\partial \hat{x}_j} - \sum_k \frac{\partial L}{\partial \hat{x}_k} - \hat{x}_j \sum_k \frac{\partial L}{\partial \hat{x}_k}\hat{x}_k}{N\sqrt{\sigma^2 + \epsilon}}")))
-    return steps, out
+        steps = [Step(title="mean over the features", section=section, value=out["mean"], formula=MEAN),
+                 Step(title=VARIANCE_TITLE[unbiased], section=section, value=out["var"],
+                      formula=VARIANCE[unbiased])]
+    steps.append(Step(title="normalized x̂ⱼ", section=section, value=out["x_hat"], formula=XHAT_SHOWN[rms]))
+    steps.append(Step(title="output yⱼ", section=section, value=out["y"], formula=OUTPUT_SHOWN[rms]))
+    if "grad_x" in out:
+        steps.append(Step(title="backward: ∂L/∂xⱼ", section=section, value=out["grad_x"], formula=GRAD_X_SHOWN[rms]))
+    return steps
 
 
 # --------------------------------------------------------------------------- --check

@@ -18,7 +18,8 @@ Arithmetic: exact SymPy for small inputs (at most :data:`EXACT_MAX_CLASSES` clas
 the decimals are shown beside it.  Bigger numeric inputs take a numeric path, the same
 formulas (the working then shows the values without substituted lines): mpmath with
 :data:`MP_DPS` significant digits up to :data:`MPMATH_WORK` multiply-adds, IEEE double with
-correctly rounded sums beyond, as the solution's notes say (see :class:`Numeric`).
+correctly rounded sums beyond, as the solution's notes say (see :class:`Numeric`).  Both paths
+are one code path (:func:`_solve`) run with the arithmetic of :data:`EXACT` or of :class:`Numeric`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import sympy
 from sympy.printing.precedence import PRECEDENCE
@@ -117,66 +118,19 @@ class Inputs:
 def parse(*, z: str | None, W: str | None, b: str | None, x: str | None, target: str | None,
           t: str | None, loss: str | None, margin: str | None, temperature: str | None) -> Inputs:
     """The command line's strings -> :class:`Inputs` (every mistake names its option)."""
-    from dlcalc.parse import parse_int, parse_scalar, parse_value_fast
+    from dlcalc.parse import parse_scalar
 
     kind = (loss or "ce").strip().lower()
     if kind not in LOSSES:
         raise InputError("--loss", f"must be ce or hinge, got {(loss or '').strip()[:30]!r}")
-    if z is not None:
-        for name, given in (("--W", W), ("--b", b), ("--x", x)):
-            if given is not None:
-                raise InputError(name, "cannot be combined with --z: give the scores --z, "
-                                       "or the classifier --W, --b, --x")
-        scores = tuple(parse_value_fast(z, "--z", kinds=("vector",)))
-        Wm = bv = xv = None
-        n = len(scores)
-    else:
-        if W is None:
-            if x is not None or b is not None:
-                raise InputError("--W", "is missing: --b and --x go with the weights --W (z = W·x + b)")
-            raise InputError("--z", "is missing: give the scores --z, or a linear classifier --W, --b, --x")
-        if x is None:
-            raise InputError("--x", "is missing: the classifier z = W·x + b needs the input --x")
-        scores = None
-        Wm = tuple(tuple(r) for r in parse_value_fast(W, "--W", kinds=("matrix",)))
-        n, d = len(Wm), len(Wm[0])
-        if n * d > MAX_WEIGHTS:
-            raise InputError("--W", f"has {n * d:,} entries; at most {MAX_WEIGHTS:,}")
-        xv = tuple(parse_value_fast(x, "--x", kinds=("vector",)))
-        if len(xv) != d:
-            raise InputError("--x", f"has {len(xv)} entr{'y' if len(xv) == 1 else 'ies'} but --W has "
-                                    f"{d} column{'' if d == 1 else 's'} (features); W is classes × features")
-        if b is None:
-            bv = tuple(sympy.Integer(0) for _ in range(n))
-        else:
-            bv = tuple(parse_value_fast(b, "--b", kinds=("vector",)))
-            if len(bv) != n:
-                raise InputError("--b", f"has {len(bv)} entr{'y' if len(bv) == 1 else 'ies'} but --W has "
-                                        f"{n} row{'' if n == 1 else 's'} (classes); one bias per class")
+    scores, Wm, bv, xv = _parse_scores(z, W, b, x)
+    n = len(scores) if scores is not None else len(Wm)
     if n < 2:
         raise InputError("--z" if z is not None else "--W",
                          f"has {n} class; a classifier needs at least 2")
     if n > MAX_CLASSES:
         raise InputError("--z" if z is not None else "--W", f"has {n:,} classes; at most {MAX_CLASSES:,}")
-
-    if target is not None and t is not None:
-        raise InputError("--t", "cannot be combined with --target: give the class index or the probabilities")
-    if target is None and t is None:
-        raise InputError("--target", "is missing: give the correct class --target K (0-based, as PyTorch), "
-                                     "or a probability vector --t")
-    tgt = tv = None
-    if target is not None:
-        tgt = parse_int(target, "--target", lo=0, hi=10**9)
-        if tgt >= n:
-            raise InputError("--target", f"is {tgt}, but there are {n} classes, numbered 0 to {n - 1} "
-                                         "(0-based, as PyTorch: the first class is 0)")
-    else:
-        if kind == "hinge":
-            raise InputError("--t", "is a probability vector; the hinge loss needs the correct class --target K")
-        tv = tuple(parse_value_fast(t, "--t", kinds=("vector",)))
-        if len(tv) != n:
-            raise InputError("--t", f"has {len(tv)} entr{'y' if len(tv) == 1 else 'ies'} but there are {n} classes")
-        _check_probabilities(tv)
+    tgt, tv = _parse_target(target, t, n, kind)
     if margin is not None and kind != "hinge":
         raise InputError("--margin", "applies to --loss hinge only")
     delta = parse_scalar(margin, "--margin") if margin is not None else sympy.Integer(1)
@@ -184,6 +138,67 @@ def parse(*, z: str | None, W: str | None, b: str | None, x: str | None, target:
     if temp.is_number and not temp.is_positive:
         raise InputError("--temperature", f"must be > 0, got {temp}")
     return Inputs(scores, Wm, bv, xv, tgt, tv, kind, delta, temp)
+
+
+def _entries(k: int) -> str:
+    return f"{k} entr{'y' if k == 1 else 'ies'}"
+
+
+def _parse_scores(z: str | None, W: str | None, b: str | None, x: str | None) -> tuple[Any, Any, Any, Any]:
+    """The scores --z, or the classifier --W, --b, --x (b = 0 when left out)."""
+    from dlcalc.parse import parse_value_fast
+
+    if z is not None:
+        for name, given in (("--W", W), ("--b", b), ("--x", x)):
+            if given is not None:
+                raise InputError(name, "cannot be combined with --z: give the scores --z, "
+                                       "or the classifier --W, --b, --x")
+        return tuple(parse_value_fast(z, "--z", kinds=("vector",))), None, None, None
+    if W is None:
+        if x is not None or b is not None:
+            raise InputError("--W", "is missing: --b and --x go with the weights --W (z = W·x + b)")
+        raise InputError("--z", "is missing: give the scores --z, or a linear classifier --W, --b, --x")
+    if x is None:
+        raise InputError("--x", "is missing: the classifier z = W·x + b needs the input --x")
+    Wm = tuple(tuple(r) for r in parse_value_fast(W, "--W", kinds=("matrix",)))
+    n, d = len(Wm), len(Wm[0])
+    if n * d > MAX_WEIGHTS:
+        raise InputError("--W", f"has {n * d:,} entries; at most {MAX_WEIGHTS:,}")
+    xv = tuple(parse_value_fast(x, "--x", kinds=("vector",)))
+    if len(xv) != d:
+        raise InputError("--x", f"has {_entries(len(xv))} but --W has "
+                                f"{d} column{'' if d == 1 else 's'} (features); W is classes × features")
+    if b is None:
+        return None, Wm, tuple(sympy.Integer(0) for _ in range(n)), xv
+    bv = tuple(parse_value_fast(b, "--b", kinds=("vector",)))
+    if len(bv) != n:
+        raise InputError("--b", f"has {_entries(len(bv))} but --W has "
+                                f"{n} row{'' if n == 1 else 's'} (classes); one bias per class")
+    return None, Wm, bv, xv
+
+
+def _parse_target(target: str | None, t: str | None, n: int, kind: str) -> tuple[int | None, Any]:
+    """The class --target K (0-based) or the probability vector --t."""
+    from dlcalc.parse import parse_int, parse_value_fast
+
+    if target is not None and t is not None:
+        raise InputError("--t", "cannot be combined with --target: give the class index or the probabilities")
+    if target is None and t is None:
+        raise InputError("--target", "is missing: give the correct class --target K (0-based, as PyTorch), "
+                                     "or a probability vector --t")
+    if target is not None:
+        tgt = parse_int(target, "--target", lo=0, hi=10**9)
+        if tgt >= n:
+            raise InputError("--target", f"is {tgt}, but there are {n} classes, numbered 0 to {n - 1} "
+                                         "(0-based, as PyTorch: the first class is 0)")
+        return tgt, None
+    if kind == "hinge":
+        raise InputError("--t", "is a probability vector; the hinge loss needs the correct class --target K")
+    tv = tuple(parse_value_fast(t, "--t", kinds=("vector",)))
+    if len(tv) != n:
+        raise InputError("--t", f"has {_entries(len(tv))} but there are {n} classes")
+    _check_probabilities(tv)
+    return None, tv
 
 
 def _check_probabilities(t: Sequence[Any]) -> None:
@@ -382,6 +397,74 @@ def _positive(v: Any) -> Any:
     return sympy.Heaviside(v, 0)
 
 
+# --------------------------------------------------------------------------- the formulas, written once
+
+TEMPERED = eq(S_K, Z_K / T_SYM)
+SHIFTED = {Z_K: eq(U_K, Z_K - M), S_K: eq(U_K, S_K - M)}
+EXPONENTIAL = eq(E_K, sympy.exp(U_K))
+PROBABILITY = eq(P_K, E_K / Z_SUM)
+CE_LOSS = eq(LOSS, -sympy.log(P_Y))
+LOG_SCORE_LOSS = eq(LOSS, -sympy.log(S_Y))
+# prose that SymPy cannot write (sums over an index, argmax, indicator brackets)
+LINEAR = Math("z_k = Σ_i W_ki·x_i + b_k", r"z_k = \sum_i W_{ki} x_i + b_k")
+NORMALIZER = Math("Z = Σ_j E_j", r"Z = \sum_j E_j")
+CE_PROBS = Math("L = −Σ_k t_k·log p_k", r"L = -\sum_k t_k \log p_k")
+LOG_SCORE_PROBS = Math("L = −Σ_k t_k·log s_k", r"L = -\sum_k t_k \log s_k")
+HINGE = {False: Math("L = Σ_{j≠y} l_j", r"L = \sum_{j \ne y} l_j"), True: Math("L = Σ_j l_j", r"L = \sum_j l_j")}
+_SUBGRADIENT = ("∂L/∂s_j = 1[s_j − s_y + Δ > 0] (j ≠ y),  ∂L/∂s_y = −Σ_{j≠y} 1[s_j − s_y + Δ > 0]",
+                r"\frac{\partial L}{\partial s_j} = \mathbb{1}[s_j - s_y + \Delta > 0]\ (j \ne y),\ "
+                r"\frac{\partial L}{\partial s_y} = -\sum_{j \ne y} \mathbb{1}[s_j - s_y + \Delta > 0]")
+#: the subgradient, without and with the division by T
+SUBGRADIENT = {t: Math(_SUBGRADIENT[0] + (",  g_k = (∂L/∂s_k)/T" if t else ""),
+                       _SUBGRADIENT[1] + (r",\ g_k = \frac{1}{T}\frac{\partial L}{\partial s_k}" if t else ""))
+               for t in (False, True)}
+DERIVED = {
+    "y": Math("∂L/∂s_k = ∂/∂s_k [log Σ_j e^(s_j) − s_y] = e^(s_k)/Σ_j e^(s_j) − [k = y] = p_k − y_k",
+              r"\frac{\partial L}{\partial s_k} = \frac{\partial}{\partial s_k}"
+              r"\Big[\log \sum_j e^{s_j} - s_y\Big] = \frac{e^{s_k}}{\sum_j e^{s_j}} - [k = y] = p_k - y_k"),
+    "t": Math("∂L/∂s_k = ∂/∂s_k [(Σ_j t_j)·log Σ_j e^(s_j) − Σ_j t_j·s_j] = p_k − t_k",
+              r"\frac{\partial L}{\partial s_k} = \frac{\partial}{\partial s_k}"
+              r"\Big[\big(\textstyle\sum_j t_j\big) \log \sum_j e^{s_j} - \sum_j t_j s_j\Big] = p_k - t_k"),
+}
+ONE_HOT = Math("y_k = [k = y]", r"y_k = [k = y]")
+GRAD_W_WORKED = Math("∂L/∂W_ki = (∂L/∂z_k)·x_i, i.e. ∂L/∂W = (∂L/∂z)·xᵀ",
+                     r"\frac{\partial L}{\partial W_{ki}} = \frac{\partial L}{\partial z_k} x_i,"
+                     r"\ \frac{\partial L}{\partial W} = \frac{\partial L}{\partial z} x^\top")
+GRAD_W = Math("∂L/∂W = (∂L/∂z)·xᵀ", r"\frac{\partial L}{\partial W} = \frac{\partial L}{\partial z} x^\top")
+GRAD_B = Math("∂L/∂b_k = (∂L/∂z_k)·∂z_k/∂b_k = ∂L/∂z_k",
+              r"\frac{\partial L}{\partial b_k} = \frac{\partial L}{\partial z_k}"
+              r"\frac{\partial z_k}{\partial b_k} = \frac{\partial L}{\partial z_k}")
+
+
+def _named(n: str) -> dict[str, Math]:
+    """The prose formulas that name the scores: s (divided by T) or z."""
+    return {"max": Math(f"m = max_k {n}_k", rf"m = \max_k {n}_k"),
+            "shift": Math(f"u_k = {n}_k − m", f"u_k = {n}_k - m"),
+            "margin": Math(f"l_j = max(0, {n}_j − {n}_y + Δ)", rf"l_j = \max(0, {n}_j - {n}_y + \Delta)"),
+            "argmax": Math(f"ŷ = argmax_k p_k = argmax_k {n}_k", rf"\hat y = \arg\max_k p_k = \arg\max_k {n}_k")}
+
+
+NAMED = {n: _named(n) for n in "sz"}
+
+
+@functools.lru_cache(maxsize=None)
+def _gradient(kind: str, tempered: bool) -> sympy.Equality:
+    """g_k = p_k − y_k (kind "y"), p_k − t_k ("t") or p_k (the mistake, "p"), divided by T when
+    the scores were; built on first use (a run needs one of the six)."""
+    sub = {"p": 0, "y": Y_K, "t": T_K}[kind]
+    return eq(G_K, (P_K - sub) / T_SYM if tempered else P_K - sub)
+
+
+@functools.lru_cache(maxsize=None)
+def _margin() -> sympy.Equality:
+    """l_j = max(0, s_j − s_y + Δ), built on first use (a Max costs ~15 ms to build; most runs
+    are cross-entropy)."""
+    return eq(L_J, sympy.Max(0, S_J - S_Y + DELTA))
+
+
+STABLE_NOTE = "softmax(s) = softmax(s − m) for any m; with m = max s every exponent is ≤ 0"
+
+
 # --------------------------------------------------------------------------- solve
 
 
@@ -416,15 +499,448 @@ def solve(inp: Inputs, *, log_score: bool = False, one_based: bool = False,
     everything = ([*(inp.z or ())] + [v for r in (inp.W or ()) for v in r] + [*(inp.b or ()), *(inp.x or ())]
                   + [*(inp.t or ()), inp.margin, inp.temperature])
     symbolic = any(_symbolic(v) for v in everything)
-    small = n <= EXACT_MAX_CLASSES and n * d <= EXACT_MAX_WEIGHTS
     if symbolic and (n > SYMBOLIC_MAX_CLASSES or n * d > SYMBOLIC_MAX_WEIGHTS):
         raise InputError("--W" if inp.W is not None else "--z",
                          f"is too large for symbolic work: at most {SYMBOLIC_MAX_CLASSES} classes and "
                          f"{SYMBOLIC_MAX_WEIGHTS} weights when any input is a symbol")
-    flags = dict(log_score=log_score, one_based=one_based, include_correct=include_correct, grad_p=grad_p)
-    if small:
-        return _solve_exact(inp, n, d, target, T, **flags)
-    return _solve_numeric(inp, n, d, target, T, **flags)
+    ar = EXACT if n <= EXACT_MAX_CLASSES and n * d <= EXACT_MAX_WEIGHTS else Numeric(n * max(d, 1))
+    return _solve(_Work(inp, ar, n, d, target, T, ar.num(T), log_score, one_based, include_correct, grad_p))
+
+
+class _Work(NamedTuple):
+    """One exercise in one arithmetic (:data:`EXACT` or :class:`Numeric`): the checked
+    inputs, the class actually used and the mistake flags."""
+
+    inp: Inputs
+    ar: Any
+    n: int
+    d: int
+    target: int | None
+    T: Any          # the temperature, SymPy
+    Tn: Any         # ... in the arithmetic
+    log_score: bool
+    one_based: bool
+    include_correct: bool
+    grad_p: bool
+
+    @property
+    def exact(self) -> bool:
+        """Exact work: the steps show their substituted lines."""
+        return self.ar.exact
+
+    @property
+    def sname(self) -> str:
+        return "s" if self.T != 1 else "z"
+
+    @property
+    def s_k(self) -> Any:
+        return S_K if self.T != 1 else Z_K
+
+    def outs(self, values: Sequence[Any]) -> list[Any]:
+        return [self.ar.out(v) for v in values]
+
+    def each(self, title: str, formula: sympy.Equality, rows: Sequence[dict[Any, Any]], values: Sequence[Any],
+             *, section: str, display: Math | None = None, note: str = "") -> Step:
+        """One step over the classes: worked with its substituted lines on the exact path
+        (:func:`vstep`), the values alone on the numeric path."""
+        if self.exact:
+            return vstep(title, formula, rows, section=section, display=display, note=note)
+        return Step(title=title, formula=display or formula, value=self.outs(values), note=note, section=section)
+
+
+class _Soft(NamedTuple):
+    """The softmax of the scores s: u = s − m, E = e^u, Z = Σ E, p = E/Z; ``pred`` is None
+    for symbolic scores (then u = s)."""
+
+    s: list[Any]
+    u: list[Any]
+    E: list[Any]
+    Z: Any
+    p: list[Any]
+    pred: int | None
+
+
+def _solve(w: _Work) -> Solution:
+    """Scores, softmax, loss, gradients and prediction: one code path for both arithmetics."""
+    z, s, lin, steps = _scores(w)
+    soft, soft_steps = _softmax(w, s)
+    steps += soft_steps
+    loss, g, loss_steps = (_cross_entropy if w.inp.loss == "ce" else _hinge)(w, soft)
+    steps += loss_steps
+    result: dict[str, Any] = {"p": w.outs(soft.p), "loss": w.ar.out(loss), "grad_z": w.outs(g)}
+    pred = None if soft.pred is None else soft.pred + (1 if w.one_based else 0)
+    if lin is not None:
+        steps += _weight_steps(w, g, lin[2], result)
+    if w.n == 2 and w.exact:
+        steps += _two_class_steps(z, w.T, lin)
+    steps.append(Step(title="prediction (0-based class index)" + (", counted from 1" if w.one_based else ""),
+                      section="prediction", formula=NAMED[w.sname]["argmax"],
+                      value=None if pred is None else sympy.Integer(pred),
+                      note="" if pred is not None else "symbolic scores: the largest one is not known"))
+    result["prediction"] = pred
+    if lin is not None:  # grad_W, grad_b after p, loss, grad_z, prediction
+        result = {k: result[k] for k in ("p", "loss", "grad_z", "prediction", "grad_W", "grad_b")}
+    if w.exact:
+        notes = ("the scores are symbolic: the prediction is left open (null)",) if pred is None else ()
+    else:
+        size = f"{w.n} classes" + (f", {w.n}×{w.d} weights" if lin is not None else "")
+        notes = (f"numeric path for {size} (exact work up to {EXACT_MAX_CLASSES} classes and {EXACT_MAX_WEIGHTS} "
+                 f"weights): {w.ar.note}",)
+    return Solution(command="softmax", inputs=_inputs_shown(w.inp, w.n, w.d, w.exact),
+                    conventions=_conventions(w.inp, w.T, soft.pred is None), steps=tuple(steps), result=result,
+                    notes=notes)
+
+
+def _scores(w: _Work) -> tuple[list[Any], list[Any], tuple[Any, Any, Any] | None, list[Step]]:
+    """z (given, or W·x + b) and s = z/T in the arithmetic, and (W, b, x) of a classifier."""
+    inp, ar = w.inp, w.ar
+    steps: list[Step] = []
+    if inp.W is None:
+        lin = None
+        z = [ar.num(v) for v in inp.z]
+    else:
+        lin = ([[ar.num(v) for v in r] for r in inp.W], [ar.num(v) for v in inp.b], [ar.num(v) for v in inp.x])
+        W, b, x = lin
+        z = [ar.fdot(W[k], x) + b[k] for k in range(w.n)]
+        worked = w.exact and w.d <= SUBST_MAX_FEATURES
+        steps.append(Step(title="scores z = W·x + b, one per class", section="scores", formula=LINEAR,
+                          substituted=[dot_shown(W[k], x, b[k]) for k in range(w.n)] if worked else None,
+                          value=w.outs(z)))
+    s = z
+    if w.T != 1:
+        s = [zk / w.Tn for zk in z]
+        steps.append(w.each("scores divided by the temperature", TEMPERED, [{Z_K: zk, T_SYM: w.T} for zk in z], s,
+                            section="scores"))
+    for v in s:
+        if ar.too_big(v):
+            raise InputError("--W" if inp.W is not None else "--z", "gives a score beyond 1e300 in magnitude"
+                             + (f" ({sympy.N(v, 6)})" if w.exact else "") + "; no float can hold the answer")
+    return z, s, lin, steps
+
+
+def _softmax(w: _Work, s: list[Any]) -> tuple[_Soft, list[Step]]:
+    """p = softmax(s), with the largest score subtracted first (when the scores are numbers)."""
+    ar, sec = w.ar, "softmax"
+    steps: list[Step] = []
+    pred = ar.argmax(s)
+    if pred is not None:
+        m = s[pred]
+        steps.append(Step(title="largest score (subtracted for numerical stability)", section=sec,
+                          formula=NAMED[w.sname]["max"], value=ar.out(m), note=STABLE_NOTE if w.exact else ""))
+        u = [sk - m for sk in s]
+        steps.append(w.each("shifted scores", SHIFTED[w.s_k], [{w.s_k: sk, M: m} for sk in s], u, section=sec,
+                            display=NAMED[w.sname]["shift"]))
+        E = [ar.exp(uk) for uk in u]
+        steps.append(w.each("exponentials", EXPONENTIAL, [{U_K: uk} for uk in u], E, section=sec))
+    else:  # symbolic (exact only): the maximum is not known
+        u = list(s)
+        E = [ar.exp(uk) for uk in u]
+        steps.append(vstep("exponentials", eq(E_K, sympy.exp(w.s_k)), [{w.s_k: sk} for sk in s], section=sec,
+                           note="symbolic scores: the maximum is unknown, so it is not subtracted"))
+    Z = ar.fsum(E)
+    steps.append(Step(title="normalizer", section=sec, formula=NORMALIZER,
+                      substituted=sum_shown(E) if w.exact else None, value=ar.out(Z)))
+    p = [e / Z for e in E]
+    steps.append(w.each("probabilities", PROBABILITY, [{E_K: e, Z_SUM: Z} for e in E], p, section=sec))
+    return _Soft(s, u, E, Z, p, pred), steps
+
+
+def _cross_entropy(w: _Work, sm: _Soft) -> tuple[Any, list[Any], list[Step]]:
+    """L = −log p_y (or −Σ_k t_k·log p_k) as log Z − Σ_k y_k·u_k, and g = (p − y)/T."""
+    ar, target = w.ar, w.target
+    y = ([ar.c(1 if k == target else 0) for k in range(w.n)] if target is not None
+         else [ar.num(v) for v in w.inp.t])
+    if w.log_score:  # the mistake: the log of the score instead of the probability
+        for yk, sk in zip(y, sm.s):
+            if yk != 0 and ar.nonpositive(sk):
+                raise InputError("--z", "has a score ≤ 0" + (" for the target" if target is not None or not w.exact
+                                                             else "") + ": its log is undefined")
+        loss = -ar.fsum([yk * ar.log(sk) for yk, sk in zip(y, sm.s) if yk != 0])
+    else:
+        loss = ar.log(sm.Z) * ar.fsum(y) - ar.fsum([yk * uk for yk, uk in zip(y, sm.u)])
+    steps = [_ce_step(w, sm, y, loss)]
+    if w.exact:
+        steps += _derivation(w, y)
+    g = [pk / w.Tn for pk in sm.p] if w.grad_p else [(pk - yk) / w.Tn for pk, yk in zip(sm.p, y)]
+    tempered, sec = w.T != 1, "gradient"
+    if w.grad_p:
+        title, kind = "gradient taken as p (the mistake)", "p"
+        rows = [{P_K: pk, T_SYM: w.T} for pk in sm.p]
+    else:
+        title = "gradient of the scores, g_k = ∂L/∂z_k" + (" = (∂L/∂s_k)·∂s_k/∂z_k" if tempered and w.exact else "")
+        kind = "t" if target is None and w.exact else "y"  # (the numeric path names t y_k too)
+        rows = [{P_K: pk, (T_K if kind == "t" else Y_K): yk, T_SYM: w.T} for pk, yk in zip(sm.p, y)]
+    note = ("∂L/∂s_k = p_k − y_k (y one-hot, or t)" if not w.exact else
+            "s_k = z_k/T, so the chain rule divides by T" if tempered and not w.grad_p else "")
+    steps.append(w.each(title, _gradient(kind, tempered), rows, g, section=sec, note=note))
+    return loss, g, steps
+
+
+def _ce_step(w: _Work, sm: _Soft, y: list[Any], loss: Any) -> Step:
+    """The step of the loss: worked with the numbers on the exact path."""
+    target, sec = w.target, "loss"
+    if w.log_score:
+        title = "loss, with the log of the score (the mistake)"
+        formula = LOG_SCORE_LOSS if target is not None else LOG_SCORE_PROBS
+    else:
+        title = "cross-entropy loss" + (f" (target class {target})" if target is not None else
+                                        " with target probabilities")
+        formula = CE_LOSS if target is not None else CE_PROBS
+    if not w.exact:
+        return Step(title=title, section=sec, formula=formula, value=w.ar.out(loss),
+                    note="" if w.log_score else "computed as log Z − Σ_k y_k·u_k (log-sum-exp)")
+    if w.log_score:
+        sub = substitute(LOG_SCORE_LOSS.rhs, {S_Y: show(sm.s[target])}) if target is not None else None
+        return Step(title=title, section=sec, formula=formula, substituted=sub, value=loss)
+    if target is not None:
+        uy = sm.u[target]
+        return Step(title=title, section=sec, formula=formula, value=loss,
+                    substituted=substitute(CE_LOSS.rhs, {P_Y: show(sm.p[target])}),
+                    note=f"−log p_y = log Z − u_y (log-sum-exp), with u_y = {sympy.sstr(uy)}" if uy != sm.s[target]
+                    else "−log p_y = log Z − z_y")
+    sub = sympy.Mul(sympy.Integer(-1), sympy.Add(*[
+        sympy.Mul(Shown(show(tk)), sympy.log(Shown(show(pk)), evaluate=False), evaluate=False)
+        for tk, pk in zip(y, sm.p)], evaluate=False), evaluate=False)
+    return Step(title=title, section=sec, formula=formula, substituted=sub, value=loss,
+                note="−Σ_k t_k·log p_k = log Z − Σ_k t_k·u_k, as Σ_k t_k = 1")
+
+
+def _derivation(w: _Work, y: list[Any]) -> list[Step]:
+    """∂L/∂s = p − y derived (and the one-hot y), on the exact path's board."""
+    sec = "gradient"
+    if w.target is None:
+        return [Step(title="∂L/∂s derived", section=sec, formula=DERIVED["t"],
+                     note="L = −Σ_j t_j·log p_j = (Σ_j t_j)·log Σ_j e^(s_j) − Σ_j t_j·s_j, and Σ_j t_j = 1")]
+    return [Step(title="∂L/∂s derived", section=sec, formula=DERIVED["y"],
+                 note="L = −log p_y = log Σ_j e^(s_j) − s_y; y_k = 1 for the target class, 0 otherwise (one-hot)"),
+            Step(title=f"one-hot target y (class {w.target})", section=sec, formula=ONE_HOT, value=y)]
+
+
+def _hinge(w: _Work, sm: _Soft) -> tuple[Any, list[Any], list[Step]]:
+    """L = Σ_{j≠y} max(0, s_j − s_y + Δ) and its subgradient, divided by T."""
+    ar, s, target, exact = w.ar, sm.s, w.target, w.exact
+    delta = ar.num(w.inp.margin)
+    sy = s[target]
+    js = [j for j in range(w.n) if w.include_correct or j != target]
+    margins = [ar.relu(s[j] - sy + delta) for j in js]
+    sec = "loss"
+    which = (" (the correct class too: the mistake)" if w.include_correct else f" (every class but y = {target})")
+    steps = [w.each("margins" + (f", j = {', '.join(map(str, js))}" if exact else "") + which, _margin(),
+                    [{S_J: s[j], S_Y: sy, DELTA: delta} for j in js], margins, section=sec,
+                    display=NAMED[w.sname]["margin"],
+                    note=f"Δ = {sympy.sstr(delta)}; a class whose score is within Δ of the correct one's (or above "
+                         "it) contributes" if exact else "")]
+    loss = ar.fsum(margins)
+    steps.append(Step(title="hinge loss", section=sec, formula=HINGE[w.include_correct],
+                      substituted=sum_shown(margins) if exact else None, value=ar.out(loss),
+                      note="CS231n's multiclass SVM loss: not divided by the number of classes "
+                           "(torch.nn.functional.multi_margin_loss divides it)" if exact else ""))
+    ind = [ar.indicator(s[j] - sy + delta) if j != target else ar.c(0) for j in range(w.n)]
+    g = [v / w.Tn for v in ind]
+    g[target] = -ar.fsum(ind) / w.Tn
+    note = ("each positive margin adds 1 to its class and −1 to the correct class; a margin of exactly 0 "
+            "counts 0" + ("; the j = y term max(0, Δ) is constant, so the mistake leaves the gradient as it is"
+                          if w.include_correct else ""))
+    steps.append(Step(title="subgradient of the scores, g_k = ∂L/∂z_k", section="gradient",
+                      formula=SUBGRADIENT[w.T != 1], value=w.outs(g), note=note if exact else ""))
+    return loss, g, steps
+
+
+def _weight_steps(w: _Work, g: list[Any], x: list[Any], result: dict[str, Any]) -> list[Step]:
+    """∂L/∂W = g·xᵀ and ∂L/∂b = g, into ``result``."""
+    gW = [[w.ar.out(gk * xi) for xi in x] for gk in g]
+    result["grad_W"] = gW
+    result["grad_b"] = list(result["grad_z"])
+    title, sec = "gradient of the weights", "gradient"
+    if not w.exact:
+        return [Step(title=title, section=sec, formula=GRAD_W, value=gW)]
+    worked = w.d <= SUBST_MAX_FEATURES
+    return [Step(title=title, section=sec, formula=GRAD_W_WORKED, value=gW,
+                 substituted=[[written(WrittenProduct, gk, xi) for xi in x] for gk in g] if worked else None,
+                 note="z_k = Σ_i W_ki·x_i + b_k, so ∂z_k/∂W_ki = x_i"),
+            Step(title="gradient of the biases", section=sec, formula=GRAD_B, value=list(g))]
+
+
+# --------------------------------------------------------------------------- two classes
+
+TWO_CLASS_NOTE = ("p₀ = e^(z₀)/(e^(z₀) + e^(z₁)) = 1/(1 + e^(−(z₀ − z₁))) = σ(z₀ − z₁): the two-class softmax is "
+                  "a sigmoid of the difference of the scores (classes 0 and 1; the course notes' "
+                  "p₁ = σ(z₁ − z₂) counts from 1)")
+ROW_DIFFERENCE = eq(WD_I, W_0I - W_1I)
+BIAS_DIFFERENCE = eq(B_D, B_0 - B_1)
+
+
+@functools.lru_cache(maxsize=None)
+def _p0_of_scores(tempered: bool) -> sympy.Equality:
+    """p₀ = σ(z₀ − z₁) (or σ((z₀ − z₁)/T)), built on first use: only two-class runs need it."""
+    return eq(P_0, sigmoid((Z_0 - Z_1) / T_SYM if tempered else Z_0 - Z_1))
+
+
+ROW_DIFFERENCE_SHOWN = Math("(w₀ − w₁)_i = W₀ᵢ − W₁ᵢ", r"(w_0 - w_1)_i = W_{0i} - W_{1i}")
+P0_OF_LINEAR = {
+    False: Math("p₀ = σ(z₀ − z₁) = σ((w₀ − w₁)·x + (b₀ − b₁))",
+                r"p_0 = \sigma(z_0 - z_1) = \sigma\big((w_0 - w_1)\cdot x + (b_0 - b_1)\big)"),
+    True: Math("p₀ = σ((z₀ − z₁)/T) = σ(((w₀ − w₁)·x + (b₀ − b₁))/T)",
+               r"p_0 = \sigma\Big(\frac{z_0 - z_1}{T}\Big) = \sigma\Big(\frac{(w_0 - w_1)\cdot x + (b_0 - b_1)}{T}\Big)"),
+}
+DECISION = {t: Math("p₀ ≥ ½ ⇔ z₀ − z₁ ≥ 0" + (" (T > 0)" if t else ""), r"p_0 \ge \tfrac{1}{2} \iff z_0 - z_1 \ge 0")
+            for t in (False, True)}
+
+
+def _two_class_steps(z: list[Any], T: Any, lin: tuple[Any, Any, Any] | None) -> list[Step]:
+    """The two-class softmax as σ(z₀ − z₁), and the decision rule p₀ ≥ ½ (exact path)."""
+    sec = "two classes: a sigmoid"
+    if lin is not None:
+        steps, arg = _sigmoid_of_linear(T, *lin)
+    else:
+        arg = (z[0] - z[1]) / T
+        vals = {Z_0: show(z[0]), Z_1: show(z[1]), **({T_SYM: T} if T != 1 else {})}
+        formula = _p0_of_scores(T != 1)
+        steps = [Step(title="p₀ as a sigmoid", section=sec, formula=formula,
+                      substituted=substitute(formula.rhs, vals), value=sigmoid(arg), note=TWO_CLASS_NOTE)]
+    p0 = sigmoid(arg)
+    half = sympy.Rational(1, 2)
+    rule = sympy.Ge(p0, half)
+    steps.append(Step(
+        title="decision rule: predict class 0 when p₀ ≥ ½", section=sec, formula=DECISION[T != 1],
+        substituted=sympy.Ge(Shown(show(p0)), Shown(half), evaluate=False) if p0.is_number else None,
+        value=rule if not isinstance(rule, sympy.logic.boolalg.BooleanAtom) else bool(rule),
+        note="σ(a) ≥ ½ exactly when a ≥ 0; otherwise predict class 1"))
+    return steps
+
+
+def _sigmoid_of_linear(T: Any, W: Any, b: Any, x: Any) -> tuple[list[Step], Any]:
+    """p₀ = σ((w₀ − w₁)·x + (b₀ − b₁)) for a linear classifier, and the sigmoid's argument."""
+    sec = "two classes: a sigmoid"
+    worked = len(x) <= SUBST_MAX_FEATURES
+    wd = [W[0][i] - W[1][i] for i in range(len(x))]
+    bd = b[0] - b[1]
+    rows = [{W_0I: W[0][i], W_1I: W[1][i]} for i in range(len(x))]
+    steps = [vstep("difference of the weight rows", ROW_DIFFERENCE, rows, section=sec, substituted=worked,
+                   display=ROW_DIFFERENCE_SHOWN),
+             Step(title="difference of the biases", section=sec, formula=BIAS_DIFFERENCE,
+                  substituted=substitute(BIAS_DIFFERENCE.rhs, {B_0: show(b[0]), B_1: show(b[1])}), value=bd)]
+    arg = sympy.Add(*[a * c for a, c in zip(wd, x)]) + bd
+    inner = dot_shown(wd, x, bd)
+    if T != 1:
+        inner = sympy.Mul(inner, sympy.Pow(Shown(T), -1, evaluate=False), evaluate=False)
+        arg = arg / T
+    steps.append(Step(title="p₀ as a sigmoid", section=sec, formula=P0_OF_LINEAR[T != 1],
+                      substituted=sigmoid(inner, evaluate=False) if worked else None,
+                      value=sigmoid(arg), note=TWO_CLASS_NOTE))
+    return steps, arg
+
+
+# --------------------------------------------------------------------------- the arithmetic
+
+
+class Exact:
+    """The arithmetic of the exact path: SymPy values, with the methods of :class:`Numeric`
+    (so that one code path serves both)."""
+
+    kind = "exact"
+    exact = True
+    c = staticmethod(sympy.Integer)
+    exp, log, sqrt = staticmethod(sympy.exp), staticmethod(sympy.log), staticmethod(sympy.sqrt)
+    num = staticmethod(_sym)
+    argmax = staticmethod(argmax)
+    indicator = staticmethod(_positive)
+
+    @staticmethod
+    def fsum(values: Sequence[Any]) -> Any:
+        return sympy.Add(*values)
+
+    @staticmethod
+    def fdot(a: Sequence[Any], b: Sequence[Any]) -> Any:
+        return sympy.Add(*[u * v for u, v in zip(a, b)])
+
+    @staticmethod
+    def out(v: Any) -> Any:
+        return v
+
+    @staticmethod
+    def relu(v: Any) -> Any:
+        return sympy.Max(0, v)
+
+    @staticmethod
+    def nonpositive(v: Any) -> bool:
+        return bool(v.is_number and not v.is_positive)
+
+    @staticmethod
+    def too_big(v: Any) -> bool:
+        return bool(v.is_number and abs(sympy.N(v, 15)) > MAX_SCORE)
+
+
+EXACT = Exact()
+
+
+class Numeric:
+    """The arithmetic of the numeric path: mpmath with :data:`MP_DPS` digits while the work
+    (multiply-adds) stays under :data:`MPMATH_WORK`, IEEE double beyond (``math.fsum`` sums,
+    stable formulas), so that the largest inputs allowed still answer in a second or two."""
+
+    exact = False
+
+    def __init__(self, work: int) -> None:
+        self.kind = "mpmath" if work <= MPMATH_WORK else "double"
+        if self.kind == "mpmath":
+            import mpmath
+
+            ctx = mpmath.MPContext()
+            ctx.dps = MP_DPS
+            self.c, self.exp, self.log, self.sqrt = ctx.mpf, ctx.exp, ctx.log, ctx.sqrt
+            self.fsum, self.fdot = ctx.fsum, ctx.fdot
+        else:
+            import math
+
+            self.c, self.exp, self.log, self.sqrt, self.fsum = float, math.exp, math.log, math.sqrt, math.fsum
+            self.fdot = lambda a, b: math.fsum(x * y for x, y in zip(a, b))
+
+    @property
+    def note(self) -> str:
+        return (f"mpmath with {MP_DPS} significant digits" if self.kind == "mpmath" else
+                "IEEE double precision (correctly rounded sums, math.fsum)")
+
+    def num(self, v: Any) -> Any:
+        """A parsed value (Fraction or SymPy number) in this arithmetic."""
+        if isinstance(v, Fraction):
+            return self.c(v.numerator) / v.denominator if self.kind == "mpmath" else float(v)
+        v = _sym(v)
+        if v.is_Rational:
+            return self.c(int(v.p)) / int(v.q) if self.kind == "mpmath" else float(Fraction(int(v.p), int(v.q)))
+        if self.kind == "mpmath":
+            return self.c(sympy.Float(v.evalf(MP_DPS + 10), MP_DPS + 10))
+        return float(v)
+
+    def out(self, v: Any) -> Any:
+        """A result: a 30-digit SymPy Float, or a Python float."""
+        return sympy.Float(v, MP_DPS) if self.kind == "mpmath" else float(v)
+
+    def finite(self, v: Any) -> bool:
+        import math
+
+        return math.isfinite(float(v)) if self.kind == "double" else bool(abs(v) < self.c(10) ** 308)
+
+    def too_big(self, v: Any) -> bool:
+        return not self.finite(v) or abs(v) > MAX_SCORE
+
+    def relu(self, v: Any) -> Any:
+        return max(self.c(0), v)
+
+    def indicator(self, v: Any) -> Any:
+        return self.c(1 if v > 0 else 0)
+
+    @staticmethod
+    def nonpositive(v: Any) -> bool:
+        return v <= 0
+
+    @staticmethod
+    def argmax(values: Sequence[Any]) -> int:
+        """The first index of the largest value, as torch.argmax."""
+        return max(range(len(values)), key=lambda k: (values[k], -k))
+
+
+# --------------------------------------------------------------------------- inputs and conventions shown
 
 
 def _conventions(inp: Inputs, T: Any, symbolic_max: bool) -> dict[str, str]:
@@ -481,442 +997,6 @@ def _inputs_shown(inp: Inputs, n: int, d: int, small: bool) -> dict[str, Any]:
     return out
 
 
-def _solve_exact(inp: Inputs, n: int, d: int, target: int | None, T: Any, *, log_score: bool,
-                 one_based: bool, include_correct: bool, grad_p: bool) -> Solution:
-    steps: list[Step] = []
-    # ---- scores
-    if inp.W is not None:
-        W = [[_sym(v) for v in r] for r in inp.W]
-        b = [_sym(v) for v in inp.b]
-        x = [_sym(v) for v in inp.x]
-        z = [sympy.Add(*[w * xi for w, xi in zip(W[k], x)]) + b[k] for k in range(n)]
-        steps.append(Step(
-            title="scores z = W·x + b, one per class", section="scores",
-            formula=Math("z_k = Σ_i W_ki·x_i + b_k", r"z_k = \sum_i W_{ki} x_i + b_k"),
-            substituted=[dot_shown(W[k], x, b[k]) for k in range(n)] if d <= SUBST_MAX_FEATURES else None,
-            value=z))
-    else:
-        W = b = x = None
-        z = [_sym(v) for v in inp.z]
-    if T != 1:
-        s = [zk / T for zk in z]
-        steps.append(vstep("scores divided by the temperature", eq(S_K, Z_K / T_SYM),
-                           [{Z_K: zk, T_SYM: T} for zk in z], section="scores"))
-        sname = "s"
-    else:
-        s = z
-        sname = "z"
-    for v in s:
-        if v.is_number and abs(sympy.N(v, 15)) > MAX_SCORE:
-            raise InputError("--W" if inp.W is not None else "--z",
-                             f"gives a score beyond 1e300 in magnitude ({sympy.N(v, 6)}); no float can hold "
-                             "the answer")
-    s_k = S_K if T != 1 else Z_K
-    numeric = all(v.is_number for v in s)
-    pred = argmax(s)
-
-    # ---- softmax
-    sec = "softmax"
-    if numeric:
-        m = s[pred]
-        steps.append(Step(title=f"largest score (subtracted for numerical stability)", section=sec,
-                          formula=Math(f"m = max_k {sname}_k", rf"m = \max_k {sname}_k"), value=m,
-                          note="softmax(s) = softmax(s − m) for any m; with m = max s every exponent is ≤ 0"))
-        u = [sk - m for sk in s]
-        steps.append(vstep("shifted scores", eq(U_K, s_k - M), [{s_k: sk, M: m} for sk in s], section=sec,
-                           display=Math(f"u_k = {sname}_k − m", f"u_k = {sname}_k - m")))
-        exps = [sympy.exp(uk) for uk in u]
-        steps.append(vstep("exponentials", eq(E_K, sympy.exp(U_K)), [{U_K: uk} for uk in u], section=sec))
-    else:
-        u = list(s)
-        exps = [sympy.exp(uk) for uk in u]
-        steps.append(vstep("exponentials", eq(E_K, sympy.exp(s_k)), [{s_k: sk} for sk in s], section=sec,
-                           note="symbolic scores: the maximum is unknown, so it is not subtracted"))
-    Z = sympy.Add(*exps)
-    steps.append(Step(title="normalizer", section=sec,
-                      formula=Math("Z = Σ_j E_j", r"Z = \sum_j E_j"), substituted=sum_shown(exps), value=Z))
-    p = [e / Z for e in exps]
-    steps.append(vstep("probabilities", eq(P_K, E_K / Z_SUM), [{E_K: e, Z_SUM: Z} for e in exps], section=sec))
-
-    # ---- loss and gradient
-    if inp.loss == "ce":
-        loss, g, lsteps = _ce_exact(inp, s, u, p, Z, T, target, sname, log_score=log_score, grad_p=grad_p)
-    else:
-        loss, g, lsteps = _hinge_exact(inp, s, T, target, sname, include_correct=include_correct)
-    steps += lsteps
-
-    result: dict[str, Any] = {"p": p, "loss": loss, "grad_z": g}
-    # ---- the classifier's weights
-    if W is not None:
-        gW = [[gk * xi for xi in x] for gk in g]
-        show_all = d <= SUBST_MAX_FEATURES
-        steps.append(Step(
-            title="gradient of the weights", section="gradient",
-            formula=Math("∂L/∂W_ki = (∂L/∂z_k)·x_i, i.e. ∂L/∂W = (∂L/∂z)·xᵀ",
-                         r"\frac{\partial L}{\partial W_{ki}} = \frac{\partial L}{\partial z_k} x_i,"
-                         r"\ \frac{\partial L}{\partial W} = \frac{\partial L}{\partial z} x^\top"),
-            substituted=[[written(WrittenProduct, gk, xi) for xi in x] for gk in g]
-            if show_all else None,
-            value=gW, note="z_k = Σ_i W_ki·x_i + b_k, so ∂z_k/∂W_ki = x_i"))
-        steps.append(Step(
-            title="gradient of the biases", section="gradient",
-            formula=Math("∂L/∂b_k = (∂L/∂z_k)·∂z_k/∂b_k = ∂L/∂z_k",
-                         r"\frac{\partial L}{\partial b_k} = \frac{\partial L}{\partial z_k}"
-                         r"\frac{\partial z_k}{\partial b_k} = \frac{\partial L}{\partial z_k}"),
-            value=list(g)))
-        result["grad_W"] = gW
-        result["grad_b"] = list(g)
-
-    # ---- two classes: a sigmoid of the difference
-    if n == 2:
-        steps += _two_class_steps(z, p, T, W, b, x)
-    steps.append(Step(
-        title="prediction (0-based class index)" + (", counted from 1" if one_based else ""),
-        section="prediction",
-        formula=Math(f"ŷ = argmax_k p_k = argmax_k {sname}_k", rf"\hat y = \arg\max_k p_k = \arg\max_k {sname}_k"),
-        value=None if pred is None else sympy.Integer(pred + (1 if one_based else 0)),
-        note="" if pred is not None else "symbolic scores: the largest one is not known"))
-    result["prediction"] = None if pred is None else pred + (1 if one_based else 0)
-    if W is not None:  # grad_W, grad_b after p, loss, grad_z, prediction
-        result = {k: result[k] for k in ("p", "loss", "grad_z", "prediction", "grad_W", "grad_b")}
-    notes: list[str] = []
-    if pred is None:
-        notes.append("the scores are symbolic: the prediction is left open (null)")
-    return Solution(command="softmax", inputs=_inputs_shown(inp, n, d, True),
-                    conventions=_conventions(inp, T, not numeric), steps=tuple(steps), result=result,
-                    notes=tuple(notes))
-
-
-def _ce_exact(inp: Inputs, s: list[Any], u: list[Any], p: list[Any], Z: Any, T: Any, target: int | None,
-              sname: str, *, log_score: bool, grad_p: bool) -> tuple[Any, list[Any], list[Step]]:
-    steps: list[Step] = []
-    n = len(s)
-    sec = "loss"
-    if target is not None:
-        y = [sympy.Integer(1 if k == target else 0) for k in range(n)]
-    else:
-        y = [_sym(v) for v in inp.t]
-    if log_score:  # the mistake: the log of the score instead of the probability
-        if target is not None:
-            sy = s[target]
-            if sy.is_number and not sy.is_positive:
-                raise InputError("--z", "has a score ≤ 0 for the target: its log is undefined")
-            loss = -sympy.log(sy)
-            steps.append(Step(title="loss, with the log of the score (the mistake)", section=sec,
-                              formula=eq(LOSS, -sympy.log(S_Y)), substituted=substitute(-sympy.log(S_Y), {S_Y: show(sy)}),
-                              value=loss))
-        else:
-            terms = []
-            for tk, sk in zip(y, s):
-                if tk != 0 and sk.is_number and not sk.is_positive:
-                    raise InputError("--z", "has a score ≤ 0: its log is undefined")
-                terms.append(tk * sympy.log(sk) if tk != 0 else sympy.Integer(0))
-            loss = -sympy.Add(*terms)
-            steps.append(Step(title="loss, with the log of the score (the mistake)", section=sec,
-                              formula=Math("L = −Σ_k t_k·log s_k", r"L = -\sum_k t_k \log s_k"), value=loss))
-    elif target is not None:
-        py, uy = p[target], u[target]
-        loss = sympy.log(Z) - uy
-        steps.append(Step(
-            title=f"cross-entropy loss (target class {target})", section=sec,
-            formula=eq(LOSS, -sympy.log(P_Y)), substituted=substitute(-sympy.log(P_Y), {P_Y: show(py)}),
-            value=loss,
-            note=f"−log p_y = log Z − u_y (log-sum-exp), with u_y = {sympy.sstr(uy)}" if uy != s[target]
-            else "−log p_y = log Z − z_y"))
-    else:
-        total = sympy.Add(*y)
-        loss = (sympy.log(Z) if total == 1 else total * sympy.log(Z)) - sympy.Add(*[tk * uk for tk, uk in zip(y, u)])
-        sub = sympy.Mul(sympy.Integer(-1), sympy.Add(*[
-            sympy.Mul(Shown(show(tk)), sympy.log(Shown(show(pk)), evaluate=False), evaluate=False)
-            for tk, pk in zip(y, p)], evaluate=False), evaluate=False)
-        steps.append(Step(
-            title="cross-entropy loss with target probabilities", section=sec,
-            formula=Math("L = −Σ_k t_k·log p_k", r"L = -\sum_k t_k \log p_k"), substituted=sub, value=loss,
-            note="−Σ_k t_k·log p_k = log Z − Σ_k t_k·u_k, as Σ_k t_k = 1"))
-    # ---- gradient
-    sec = "gradient"
-    tname = "T" if T != 1 else ""
-    if target is not None:
-        steps.append(Step(
-            title="∂L/∂s derived", section=sec,
-            formula=Math("∂L/∂s_k = ∂/∂s_k [log Σ_j e^(s_j) − s_y] = e^(s_k)/Σ_j e^(s_j) − [k = y] = p_k − y_k",
-                         r"\frac{\partial L}{\partial s_k} = \frac{\partial}{\partial s_k}"
-                         r"\Big[\log \sum_j e^{s_j} - s_y\Big] = \frac{e^{s_k}}{\sum_j e^{s_j}} - [k = y] = p_k - y_k"),
-            note="L = −log p_y = log Σ_j e^(s_j) − s_y; y_k = 1 for the target class, 0 otherwise (one-hot)"))
-        steps.append(Step(title=f"one-hot target y (class {target})", section=sec,
-                          formula=Math("y_k = [k = y]", r"y_k = [k = y]"), value=y))
-    else:
-        steps.append(Step(
-            title="∂L/∂s derived", section=sec,
-            formula=Math("∂L/∂s_k = ∂/∂s_k [(Σ_j t_j)·log Σ_j e^(s_j) − Σ_j t_j·s_j] = p_k − t_k",
-                         r"\frac{\partial L}{\partial s_k} = \frac{\partial}{\partial s_k}"
-                         r"\Big[\big(\textstyle\sum_j t_j\big) \log \sum_j e^{s_j} - \sum_j t_j s_j\Big] = p_k - t_k"),
-            note="L = −Σ_j t_j·log p_j = (Σ_j t_j)·log Σ_j e^(s_j) − Σ_j t_j·s_j, and Σ_j t_j = 1"))
-    if grad_p:  # the mistake: p instead of p − y
-        g = [pk / T for pk in p]
-        steps.append(vstep("gradient taken as p (the mistake)",
-                           eq(G_K, P_K / T_SYM) if T != 1 else eq(G_K, P_K),
-                           [{P_K: pk, T_SYM: T} for pk in p], section=sec))
-    else:
-        g = [(pk - yk) / T for pk, yk in zip(p, y)]
-        if target is None:
-            formula = eq(G_K, (P_K - T_K) / T_SYM) if T != 1 else eq(G_K, P_K - T_K)
-            rows = [{P_K: pk, T_K: yk, T_SYM: T} for pk, yk in zip(p, y)]
-        else:
-            formula = eq(G_K, (P_K - Y_K) / T_SYM) if T != 1 else eq(G_K, P_K - Y_K)
-            rows = [{P_K: pk, Y_K: yk, T_SYM: T} for pk, yk in zip(p, y)]
-        steps.append(vstep(
-            "gradient of the scores, g_k = ∂L/∂z_k" + (" = (∂L/∂s_k)·∂s_k/∂z_k" if T != 1 else ""),
-            formula, rows, section=sec, note="s_k = z_k/T, so the chain rule divides by T" if T != 1 else ""))
-    return loss, g, steps
-
-
-def _hinge_exact(inp: Inputs, s: list[Any], T: Any, target: int, sname: str, *,
-                 include_correct: bool) -> tuple[Any, list[Any], list[Step]]:
-    steps: list[Step] = []
-    n = len(s)
-    delta = _sym(inp.margin)
-    sy = s[target]
-    js = [j for j in range(n) if include_correct or j != target]
-    sec = "loss"
-    raw = [s[j] - sy + delta for j in js]
-    margins = [sympy.Max(0, r) for r in raw]
-    template = eq(L_J, sympy.Max(0, S_J - S_Y + DELTA))
-    steps.append(vstep(
-        f"margins, j = {', '.join(map(str, js))}" + (" (the correct class too: the mistake)" if include_correct
-                                                    else f" (every class but y = {target})"),
-        template, [{S_J: s[j], S_Y: sy, DELTA: delta} for j in js], section=sec,
-        display=Math(f"l_j = max(0, {sname}_j − {sname}_y + Δ)", rf"l_j = \max(0, {sname}_j - {sname}_y + \Delta)"),
-        note=f"Δ = {sympy.sstr(delta)}; a class whose score is within Δ of the correct one's (or above it) "
-             "contributes"))
-    loss = sympy.Add(*margins)
-    steps.append(Step(title="hinge loss", section=sec,
-                      formula=Math("L = Σ_{j≠y} l_j" if not include_correct else "L = Σ_j l_j",
-                                   r"L = \sum_{j \ne y} l_j" if not include_correct else r"L = \sum_j l_j"),
-                      substituted=sum_shown(margins), value=loss,
-                      note="CS231n's multiclass SVM loss: not divided by the number of classes "
-                           "(torch.nn.functional.multi_margin_loss divides it)"))
-    sec = "gradient"
-    ind = {j: _positive(s[j] - sy + delta) for j in range(n) if j != target}
-    g = [sympy.Integer(0)] * n
-    for j, v in ind.items():
-        g[j] = v / T
-    g[target] = -sympy.Add(*ind.values()) / T
-    steps.append(Step(
-        title="subgradient of the scores, g_k = ∂L/∂z_k", section=sec,
-        formula=Math("∂L/∂s_j = 1[s_j − s_y + Δ > 0] (j ≠ y),  ∂L/∂s_y = −Σ_{j≠y} 1[s_j − s_y + Δ > 0]"
-                     + (",  g_k = (∂L/∂s_k)/T" if T != 1 else ""),
-                     r"\frac{\partial L}{\partial s_j} = \mathbb{1}[s_j - s_y + \Delta > 0]\ (j \ne y),\ "
-                     r"\frac{\partial L}{\partial s_y} = -\sum_{j \ne y} \mathbb{1}[s_j - s_y + \Delta > 0]"
-                     + (r",\ g_k = \frac{1}{T}\frac{\partial L}{\partial s_k}" if T != 1 else "")),
-        value=g,
-        note="each positive margin adds 1 to its class and −1 to the correct class; a margin of exactly 0 "
-             "counts 0" + ("; the j = y term max(0, Δ) is constant, so the mistake leaves the gradient as it is"
-                           if include_correct else "")))
-    return loss, g, steps
-
-
-def _two_class_steps(z: list[Any], p: list[Any], T: Any, W: Any, b: Any, x: Any) -> list[Step]:
-    sec = "two classes: a sigmoid"
-    steps: list[Step] = []
-    note = ("p₀ = e^(z₀)/(e^(z₀) + e^(z₁)) = 1/(1 + e^(−(z₀ − z₁))) = σ(z₀ − z₁): the two-class softmax is "
-            "a sigmoid of the difference of the scores (classes 0 and 1; the course notes' "
-            "p₁ = σ(z₁ − z₂) counts from 1)")
-    if W is not None:
-        wd = [W[0][i] - W[1][i] for i in range(len(x))]
-        bd = b[0] - b[1]
-        rows = [{W_0I: W[0][i], W_1I: W[1][i]} for i in range(len(x))]
-        steps.append(vstep("difference of the weight rows", eq(WD_I, W_0I - W_1I), rows, section=sec,
-                           substituted=len(x) <= SUBST_MAX_FEATURES,
-                           display=Math("(w₀ − w₁)_i = W₀ᵢ − W₁ᵢ", r"(w_0 - w_1)_i = W_{0i} - W_{1i}")))
-        steps.append(Step(title="difference of the biases", section=sec, formula=eq(B_D, B_0 - B_1),
-                          substituted=substitute(B_0 - B_1, {B_0: show(b[0]), B_1: show(b[1])}), value=bd))
-        arg = sympy.Add(*[a * c for a, c in zip(wd, x)]) + bd
-        inner = dot_shown(wd, x, bd)
-        if T != 1:
-            inner = sympy.Mul(inner, sympy.Pow(Shown(T), -1, evaluate=False), evaluate=False)
-            arg = arg / T
-        steps.append(Step(
-            title="p₀ as a sigmoid", section=sec,
-            formula=Math("p₀ = σ(z₀ − z₁) = σ((w₀ − w₁)·x + (b₀ − b₁))" if T == 1 else
-                         "p₀ = σ((z₀ − z₁)/T) = σ(((w₀ − w₁)·x + (b₀ − b₁))/T)",
-                         r"p_0 = \sigma(z_0 - z_1) = \sigma\big((w_0 - w_1)\cdot x + (b_0 - b_1)\big)"
-                         if T == 1 else
-                         r"p_0 = \sigma\Big(\frac{z_0 - z_1}{T}\Big) = \sigma\Big(\frac{(w_0 - w_1)\cdot x + (b_0 - b_1)}{T}\Big)"),
-            substituted=sigmoid(inner, evaluate=False) if len(x) <= SUBST_MAX_FEATURES else None,
-            value=sigmoid(arg), note=note))
-    else:
-        arg = (z[0] - z[1]) / T
-        if T != 1:
-            formula = eq(P_0, sigmoid((Z_0 - Z_1) / T_SYM))
-            vals = {Z_0: show(z[0]), Z_1: show(z[1]), T_SYM: T}
-        else:
-            formula = eq(P_0, sigmoid(Z_0 - Z_1))
-            vals = {Z_0: show(z[0]), Z_1: show(z[1])}
-        steps.append(Step(title="p₀ as a sigmoid", section=sec, formula=formula,
-                          substituted=substitute(formula.rhs, vals), value=sigmoid(arg), note=note))
-    p0 = sigmoid(arg)
-    half = sympy.Rational(1, 2)
-    rule = sympy.Ge(p0, half)
-    steps.append(Step(
-        title="decision rule: predict class 0 when p₀ ≥ ½", section=sec,
-        formula=Math("p₀ ≥ ½ ⇔ z₀ − z₁ ≥ 0" + (" (T > 0)" if T != 1 else ""),
-                     r"p_0 \ge \tfrac{1}{2} \iff z_0 - z_1 \ge 0"),
-        substituted=sympy.Ge(Shown(show(p0)), Shown(half), evaluate=False) if p0.is_number else None,
-        value=rule if not isinstance(rule, sympy.logic.boolalg.BooleanAtom) else bool(rule),
-        note="σ(a) ≥ ½ exactly when a ≥ 0; otherwise predict class 1"))
-    return steps
-
-
-# --------------------------------------------------------------------------- numeric path
-
-
-def _solve_numeric(inp: Inputs, n: int, d: int, target: int | None, T: Any, *, log_score: bool,
-                   one_based: bool, include_correct: bool, grad_p: bool) -> Solution:
-    B = Numeric(n * max(d, 1))
-    mp, F = B.num, B.out
-    steps: list[Step] = []
-    Tm = mp(T)
-    if inp.W is not None:
-        x = [mp(v) for v in inp.x]
-        z = [B.fdot([mp(w) for w in row], x) + mp(bk) for row, bk in zip(inp.W, inp.b)]
-        steps.append(Step(title="scores z = W·x + b, one per class", section="scores",
-                          formula=Math("z_k = Σ_i W_ki·x_i + b_k", r"z_k = \sum_i W_{ki} x_i + b_k"),
-                          value=[F(v) for v in z]))
-    else:
-        x = None
-        z = [mp(v) for v in inp.z]
-    s = [zk / Tm for zk in z]
-    if T != 1:
-        steps.append(Step(title="scores divided by the temperature", section="scores",
-                          formula=eq(S_K, Z_K / T_SYM), value=[F(v) for v in s]))
-    if any(not B.finite(v) or abs(v) > MAX_SCORE for v in s):
-        raise InputError("--W" if inp.W is not None else "--z",
-                         "gives a score beyond 1e300 in magnitude; no float can hold the answer")
-    sname = "s" if T != 1 else "z"
-    s_k = S_K if T != 1 else Z_K
-    pred = max(range(n), key=lambda k: (s[k], -k))
-    m = s[pred]
-    u = [v - m for v in s]
-    E = [B.exp(v) for v in u]
-    Z = B.fsum(E)
-    p = [e / Z for e in E]
-    sec = "softmax"
-    steps.append(Step(title="largest score (subtracted for numerical stability)", section=sec,
-                      formula=Math(f"m = max_k {sname}_k", rf"m = \max_k {sname}_k"), value=F(m)))
-    steps.append(Step(title="shifted scores", section=sec, value=[F(v) for v in u],
-                      formula=Math(f"u_k = {sname}_k − m", f"u_k = {sname}_k - m")))
-    steps.append(Step(title="exponentials", section=sec, formula=eq(E_K, sympy.exp(U_K)), value=[F(v) for v in E]))
-    steps.append(Step(title="normalizer", section=sec, formula=Math("Z = Σ_j E_j", r"Z = \sum_j E_j"), value=F(Z)))
-    steps.append(Step(title="probabilities", section=sec, formula=eq(P_K, E_K / Z_SUM), value=[F(v) for v in p]))
-    if inp.loss == "ce":
-        y = ([B.c(1 if k == target else 0) for k in range(n)] if target is not None
-             else [mp(v) for v in inp.t])
-        if log_score:
-            for yk, sk in zip(y, s):
-                if yk != 0 and sk <= 0:
-                    raise InputError("--z", "has a score ≤ 0 for the target: its log is undefined")
-            loss = -B.fsum(yk * B.log(sk) for yk, sk in zip(y, s) if yk != 0)
-            title = "loss, with the log of the score (the mistake)"
-        else:
-            loss = B.log(Z) * B.fsum(y) - B.fsum(yk * uk for yk, uk in zip(y, u))
-            title = "cross-entropy loss" + (f" (target class {target})" if target is not None else
-                                            " with target probabilities")
-        steps.append(Step(title=title, section="loss",
-                          formula=eq(LOSS, -sympy.log(P_Y)) if target is not None else
-                          Math("L = −Σ_k t_k·log p_k", r"L = -\sum_k t_k \log p_k"), value=F(loss),
-                          note="computed as log Z − Σ_k y_k·u_k (log-sum-exp)"))
-        g = [pk / Tm for pk in p] if grad_p else [(pk - yk) / Tm for pk, yk in zip(p, y)]
-        steps.append(Step(title="gradient taken as p (the mistake)" if grad_p else
-                          "gradient of the scores, g_k = ∂L/∂z_k", section="gradient",
-                          formula=(eq(G_K, P_K) if grad_p else eq(G_K, P_K - Y_K)) if T == 1 else
-                          (eq(G_K, P_K / T_SYM) if grad_p else eq(G_K, (P_K - Y_K) / T_SYM)),
-                          value=[F(v) for v in g], note="∂L/∂s_k = p_k − y_k (y one-hot, or t)"))
-    else:
-        delta = mp(inp.margin)
-        sy = s[target]
-        js = [j for j in range(n) if include_correct or j != target]
-        margins = [max(B.c(0), s[j] - sy + delta) for j in js]
-        loss = B.fsum(margins)
-        steps.append(Step(title="margins" + (" (the correct class too: the mistake)" if include_correct else
-                                             f" (every class but y = {target})"), section="loss",
-                          formula=Math(f"l_j = max(0, {sname}_j − {sname}_y + Δ)",
-                                       rf"l_j = \max(0, {sname}_j - {sname}_y + \Delta)"),
-                          value=[F(v) for v in margins]))
-        steps.append(Step(title="hinge loss", section="loss",
-                          formula=Math("L = Σ_{j≠y} l_j", r"L = \sum_{j \ne y} l_j"), value=F(loss)))
-        ind = [1 if j != target and s[j] - sy + delta > 0 else 0 for j in range(n)]
-        g = [B.c(v) / Tm for v in ind]
-        g[target] = -B.c(sum(ind)) / Tm
-        steps.append(Step(title="subgradient of the scores, g_k = ∂L/∂z_k", section="gradient",
-                          formula=Math("∂L/∂s_j = 1[s_j − s_y + Δ > 0] (j ≠ y),  ∂L/∂s_y = −Σ_{j≠y} 1[s_j − s_y + Δ > 0]",
-                                       r"\frac{\partial L}{\partial s_j} = \mathbb{1}[s_j - s_y + \Delta > 0]\ (j \ne y),\ "
-                                       r"\frac{\partial L}{\partial s_y} = -\sum_{j \ne y} \mathbb{1}[s_j - s_y + \Delta > 0]"),
-                          value=[F(v) for v in g]))
-    result: dict[str, Any] = {"p": [F(v) for v in p], "loss": F(loss), "grad_z": [F(v) for v in g],
-                              "prediction": pred + (1 if one_based else 0)}
-    if x is not None:
-        gW = [[F(gk * xi) for xi in x] for gk in g]
-        steps.append(Step(title="gradient of the weights", section="gradient",
-                          formula=Math("∂L/∂W = (∂L/∂z)·xᵀ", r"\frac{\partial L}{\partial W} = \frac{\partial L}{\partial z} x^\top"),
-                          value=gW))
-        result["grad_W"] = gW
-        result["grad_b"] = list(result["grad_z"])
-    steps.append(Step(title="prediction (0-based class index)" + (", counted from 1" if one_based else ""),
-                      section="prediction",
-                      formula=Math(f"ŷ = argmax_k p_k = argmax_k {sname}_k", rf"\hat y = \arg\max_k p_k = \arg\max_k {sname}_k"),
-                      value=sympy.Integer(result["prediction"])))
-    size = f"{n} classes" + (f", {n}×{d} weights" if inp.W is not None else "")
-    notes = (f"numeric path for {size} (exact work up to {EXACT_MAX_CLASSES} classes and {EXACT_MAX_WEIGHTS} "
-             f"weights): {B.note}",)
-    return Solution(command="softmax", inputs=_inputs_shown(inp, n, d, False),
-                    conventions=_conventions(inp, T, False), steps=tuple(steps), result=result, notes=notes)
-
-
-class Numeric:
-    """The arithmetic of the numeric path: mpmath with :data:`MP_DPS` digits while the work
-    (multiply-adds) stays under :data:`MPMATH_WORK`, IEEE double beyond (``math.fsum`` sums,
-    stable formulas), so that the largest inputs allowed still answer in a second or two."""
-
-    def __init__(self, work: int) -> None:
-        self.kind = "mpmath" if work <= MPMATH_WORK else "double"
-        if self.kind == "mpmath":
-            import mpmath
-
-            ctx = mpmath.MPContext()
-            ctx.dps = MP_DPS
-            self.c, self.exp, self.log, self.sqrt = ctx.mpf, ctx.exp, ctx.log, ctx.sqrt
-            self.fsum, self.fdot = ctx.fsum, ctx.fdot
-        else:
-            import math
-
-            self.c, self.exp, self.log, self.sqrt, self.fsum = float, math.exp, math.log, math.sqrt, math.fsum
-            self.fdot = lambda a, b: math.fsum(x * y for x, y in zip(a, b))
-
-    @property
-    def note(self) -> str:
-        return (f"mpmath with {MP_DPS} significant digits" if self.kind == "mpmath" else
-                "IEEE double precision (correctly rounded sums, math.fsum)")
-
-    def num(self, v: Any) -> Any:
-        """A parsed value (Fraction or SymPy number) in this arithmetic."""
-        if isinstance(v, Fraction):
-            return self.c(v.numerator) / v.denominator if self.kind == "mpmath" else float(v)
-        v = _sym(v)
-        if v.is_Rational:
-            return self.c(int(v.p)) / int(v.q) if self.kind == "mpmath" else float(Fraction(int(v.p), int(v.q)))
-        if self.kind == "mpmath":
-            return self.c(sympy.Float(v.evalf(MP_DPS + 10), MP_DPS + 10))
-        return float(v)
-
-    def out(self, v: Any) -> Any:
-        """A result: a 30-digit SymPy Float, or a Python float."""
-        return sympy.Float(v, MP_DPS) if self.kind == "mpmath" else float(v)
-
-    def finite(self, v: Any) -> bool:
-        import math
-
-        return math.isfinite(float(v)) if self.kind == "double" else bool(abs(v) < self.c(10) ** 308)
 
 
 # --------------------------------------------------------------------------- --check

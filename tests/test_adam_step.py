@@ -313,6 +313,21 @@ def test_bias_correction_derivation_is_computed_for_the_given_beta():
     assert [s["formula"] for s in steps if s["value"]][1:] == ["1 - \\beta_{1}^{t}", "1 - \\beta_{2}^{t}"]
 
 
+def test_the_geometric_sum_of_the_derivation_is_summed_right():
+    # the working telescopes the sum (cheap); SymPy's summation of each line shown gives the same
+    b, t = sympy.Symbol("beta_1", nonnegative=True), sympy.Symbol("t", integer=True, positive=True)
+    i, j = sympy.symbols("i j", integer=True)
+    shown = adam_json("--theta", "1", "--grad", "1")["steps"][1]
+    assert shown["value"] == "1 - beta_1**t"
+    for line in (sympy.Sum((1 - b) * b ** (t - i), (i, 1, t)), sympy.Sum(b ** j - b ** (j + 1), (j, 0, t - 1))):
+        summed = sympy.piecewise_fold(line.doit())
+        if isinstance(summed, sympy.Piecewise):  # the branch β₁ = 1 (the sum is t·0 = 0 there, and 1 − 1ᵗ = 0)
+            summed = next(e for e, cond in summed.args if cond == sympy.true)
+        assert sympy.simplify(summed - (1 - b ** t)) == 0
+        for beta, steps in ((sympy.Rational(9, 10), 7), (sympy.Integer(1), 3)):
+            assert line.subs({b: beta, t: steps}).doit() == 1 - beta ** steps
+
+
 def test_latex_is_an_align_block():
     r = adam("--theta", "1", "--grad", "0.5", "--lr", "0.1", "--latex")
     assert r.code == 0

@@ -38,7 +38,7 @@ from dlcalc.core import (Math, Mistake, Solution, Step, as_sympy, progress, said
 from dlcalc.errors import InputError
 from dlcalc.exercises import _stepping
 from dlcalc.exercises._stepping import (DPS, HUGE, HighFloat, _approx, _as_components, _below,
-                                        _compact, _compile, _context, _dec_to_float, _nodes, _numeric_gradient,
+                                        _compact, _compile, _context, _nodes, _numeric_gradient,
                                         _sub, _to_dec, gradient_source, loss_variables, maximum,
                                         parse_gradients, put_numbers, w_add, w_mul, w_neg, w_one_minus, w_over,
                                         w_pow, w_sqrt)

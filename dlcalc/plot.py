@@ -6,7 +6,8 @@ matplotlib, an optional extra: ``pip install 'dlcalc-worked[plot]'``.
 * quadratic-gd (drawn by :func:`dlcalc.exercises.quadratic_gd.plot`): for 2-D w, contour lines
   of f with the gradient-descent iterates and the Newton step; otherwise ‖w_t‖ and f(w_t)
   against t on a log scale, with each eigendirection's contraction factor |1 − εμᵢ|.
-* adam-step: θ against t, and the loss when ``--loss`` was given.
+* adam-step (drawn by :func:`dlcalc.exercises.adam_step.plot`): θ against t, and the loss
+  when ``--loss`` was given.
 """
 
 from __future__ import annotations
@@ -55,15 +56,14 @@ def _floats(xs: Any, what: str) -> list[float]:
 
 
 def _drawer(command: str) -> Any:
-    """What draws a command's picture: its exercise module's ``plot(solution, fig)``, or
-    one of the drawings kept here for the first exercises."""
+    """What draws a command's picture: its exercise module's ``plot(solution, fig)``."""
     from dlcalc import registry
 
     if command in registry.EXERCISES:
         own = getattr(registry.module(command), "plot", None)
         if callable(own):
             return own
-    return {"adam-step": _adam}.get(command)
+    return None
 
 
 def plot(solution: Solution, path: str) -> None:
@@ -84,32 +84,3 @@ def plot(solution: Solution, path: str) -> None:
             raise InputError("--plot", f"cannot write {path[:60]!r}: {exc.strerror or exc}") from None
     finally:
         plt.close(fig)
-
-
-def _adam(sol: Solution, fig: Any) -> None:
-    history = sol.result["history"][:MAX_PLOTTED_STEPS * 5]
-    ts = [int(_float(h["t"], "t")) for h in history]
-    thetas = [_floats(h["theta"], "θ") for h in history]
-    loss = sol.inputs.get("loss")
-    ax = fig.add_subplot(1, 2 if loss is not None else 1, 1)
-    for i in range(len(thetas[0])):
-        label = "θ" if len(thetas[0]) == 1 else f"θ{i + 1}"
-        ax.plot([0] + ts, [_floats(sol.inputs["theta"], "θ")[i]] + [th[i] for th in thetas], label=label)
-    ax.set_xlabel("step t")
-    ax.set_ylabel("θ_t")
-    ax.set_title("Adam: θ against t")
-    ax.legend()
-    if loss is not None:
-        import sympy
-
-        from dlcalc.parse import symbol
-
-        dim = len(thetas[0])
-        names = ["theta"] if not isinstance(sol.inputs["theta"], (list, tuple)) and not hasattr(
-            sol.inputs["theta"], "tolist") else [f"theta{i + 1}" for i in range(dim)]
-        fn = sympy.lambdify([symbol(n) for n in names], loss, "math")
-        values = [fn(*th) for th in thetas]
-        ax2 = fig.add_subplot(1, 2, 2)
-        ax2.plot(ts, values, color="tab:orange")
-        ax2.set_xlabel("step t")
-        ax2.set_title("loss at θ_t")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from fractions import Fraction as Fr
 from pathlib import Path
 
@@ -286,10 +287,11 @@ def test_text_shows_the_working_like_a_board():
     assert r.code == 0
     out = r.stdout
     for piece in ("why bias correction", "1 - β₁^t", "1 - 0.9^1", "E(v_t) = E(g²)·(1 − β₂ᵗ)",
-                  "t = 1", "first moment m₁", "m₁ = β₁·m₀ + (1 − β₁)·g₁", "0.9·0 + (1 − 0.9)·0.5", "0.05",
-                  "second moment v₁", "v̂₁ = v₁/(1 − β₂¹)", "θ₁ = θ₀ − η·m̂₁/(√v̂₁ + ε)",
-                  "1 − 0.1·0.5/(√0.25 + 1e-8)", "45000001/50000001", "t = 2", "m̂₂ = m₂/(1 − β₁²)",
-                  "0.075/(1 − 0.9²)", "0.9 − 0.1·(15/38)/(√(1359/7996) + 1e-8)", "Answer", "history"):
+                  "t = 1", "first moment m₁", "m₁ = β₁·m₀ + (1 - β₁)·g₁", "0.9·0 + (1 - 0.9)·0.5", "0.05",
+                  "second moment v₁", "v₁ = β₂·v₀ + (1 - β₂)·g₁^2", "0.999·0 + (1 - 0.999)·0.5^2",
+                  "v̂₁ = v₁/(1 - β₂^1)", "θ₁ = θ₀ - η·m̂₁/(√v̂₁ + ε)",
+                  "1 - 0.1·0.5/(√0.25 + 1e-8)", "45000001/50000001", "t = 2", "m̂₂ = m₂/(1 - β₁^2)",
+                  "0.075/(1 - 0.9^2)", "0.9 - 0.1·(15/38)/(√(1359/7996) + 1e-8)", "Answer", "history"):
         assert piece in out, piece
 
 
@@ -297,8 +299,8 @@ def test_text_shows_amsgrad_decay_and_loss_steps():
     r = adam("--theta", "[0.5, -1]", "--loss", "theta1*theta2 - theta1**2", "--steps", "2", "--lr", "0.1",
              "--weight-decay", "0.01", "--decoupled", "--amsgrad", "--maximize")
     assert r.code == 0
-    for piece in ("gradient of L", "∂L/∂θ₁", "g₁ = −∇L(θ₀)", "vmax₁ = max(vmax₀, v₁)",
-                  "θ̃₀ = θ₀·(1 − η·λ)", "θ₁ = θ̃₀ − η·m̂₁/(√v̂₁ + ε)", "--maximize"):
+    for piece in ("gradient of L", "∂L/∂θ₁", "g₁ = -∇L(θ₀)", "vmax₁ = max(vmax₀, v₁)",
+                  "θ̃₀ = θ₀·(1 - η·λ)", "θ₁ = θ̃₀ - η·m̂₁/(√v̂₁ + ε)", "--maximize"):
         assert piece in r.stdout, piece
 
 
@@ -311,11 +313,26 @@ def test_bias_correction_derivation_is_computed_for_the_given_beta():
     assert [s["formula"] for s in steps if s["value"]][1:] == ["1 - \\beta_{1}^{t}", "1 - \\beta_{2}^{t}"]
 
 
+def test_the_geometric_sum_of_the_derivation_is_summed_right():
+    # the working telescopes the sum (cheap); SymPy's summation of each line shown gives the same
+    b, t = sympy.Symbol("beta_1", nonnegative=True), sympy.Symbol("t", integer=True, positive=True)
+    i, j = sympy.symbols("i j", integer=True)
+    shown = adam_json("--theta", "1", "--grad", "1")["steps"][1]
+    assert shown["value"] == "1 - beta_1**t"
+    for line in (sympy.Sum((1 - b) * b ** (t - i), (i, 1, t)), sympy.Sum(b ** j - b ** (j + 1), (j, 0, t - 1))):
+        summed = sympy.piecewise_fold(line.doit())
+        if isinstance(summed, sympy.Piecewise):  # the branch β₁ = 1 (the sum is t·0 = 0 there, and 1 − 1ᵗ = 0)
+            summed = next(e for e, cond in summed.args if cond == sympy.true)
+        assert sympy.simplify(summed - (1 - b ** t)) == 0
+        for beta, steps in ((sympy.Rational(9, 10), 7), (sympy.Integer(1), 3)):
+            assert line.subs({b: beta, t: steps}).doit() == 1 - beta ** steps
+
+
 def test_latex_is_an_align_block():
     r = adam("--theta", "1", "--grad", "0.5", "--lr", "0.1", "--latex")
     assert r.code == 0
     assert r.stdout.startswith("\\begin{align*}") and r.stdout.rstrip().endswith("\\end{align*}")
-    assert r"\hat m_{1}" in r.stdout and r"\sum_{i=1}^{t}" in r.stdout
+    assert r"\hat{m}_{1}" in r.stdout and r"\sum_{i=1}^{t}" in r.stdout
 
 
 def test_digits_option_changes_decimals():
@@ -393,9 +410,10 @@ def test_numeric_run_with_a_bad_gradient_later_is_refused():
 
 
 def test_counts_are_bounded_before_work(monkeypatch):
+    from dlcalc.exercises import _stepping
     from dlcalc.exercises import adam_step as ex
 
-    monkeypatch.setattr(ex, "MAX_GRADS", 3)
+    monkeypatch.setattr(_stepping, "MAX_GRADS", 3)  # the limit adam-step shares with optim-step
     r = adam("--theta", "1", *["--grad", "1"] * 4)
     assert r.code == 2 and "--grad" in r.stderr and "at most 3" in r.stderr
     monkeypatch.setattr(ex, "MAX_WORK", 100)
@@ -443,3 +461,124 @@ def test_check_names_the_mistake(args, flags, name):
     assert ok.code == 0 and ok.json()["check"]["theta"]["mistake"] is None
     off = adam(*base, *args, "--check", "theta=123.456", "--json")
     assert off.code == 1 and off.json()["check"]["theta"]["mistake"] is None
+
+
+# --------------------------------------------------------------------------- the board (issues 15, 23)
+
+
+def test_digits_reach_every_number_put_into_a_formula():
+    """Issue 15: `--digits 12` printed √0.2901-style 6-digit numbers beside 12-digit ones (a 6
+    was hard-coded in a formula); the numbers put into a formula follow --digits."""
+    ref = reference(1.0, [0.5, 0.3, -0.2], lr=0.1)
+    out = adam("--theta", "1", "--grad", "0.5", "--grad", "0.3", "--grad", "-0.2", "--lr", "0.1",
+               "--digits", "12").stdout
+    th1, th2, vh3 = (f"{x:.12g}" for x in (ref[0]["theta"], ref[1]["theta"], ref[2]["v_hat"]))
+    assert (th1, th2, vh3) == ("0.900000002", "0.804250986709", "0.126596637772")
+    assert f"= {th1} - 0.1·(15/38)/(√(1359/7996) + 1e-8)" in out
+    assert f"= {th2} - 0.1·(95/542)/(√{vh3} + 1e-8)" in out
+    assert "0.804251 -" not in out and "√0.126597" not in out
+    short = adam("--theta", "1", "--grad", "0.5", "--grad", "0.3", "--grad", "-0.2", "--lr", "0.1",
+                 "--digits", "3").stdout
+    assert f"= {ref[1]['theta']:.3g} - 0.1·(95/542)/(√{ref[2]['v_hat']:.3g} + 1e-8)" in short
+
+
+def test_digits_reach_the_numeric_steps_too():
+    ref = reference(1.0, [lambda th: 2 * th + 3] * 5, lr=0.1)
+    for d in (12, 4):
+        out = adam("--theta", "1", "--loss", "theta**2 + 3*theta", "--steps", "5", "--lr", "0.1",
+                   "--digits", str(d)).stdout
+        assert "t = 5 (numeric, 40 digits)" in out
+        th4, g5 = f"{ref[3]['theta']:.{d}g}", f"{ref[4]['g']:.{d}g}"
+        assert f"= 2·{th4} + 3\n      ≈ {g5}" in out, out[-2500:]
+        assert f"= {th4} - 0.1·" in out
+
+
+@pytest.mark.parametrize("args", [
+    ["--grad", "a__b", "--grad", "0.3"],
+    ["--grad", "0.5", "--grad", "0.3", "--beta1", "q_b__c"],
+    ["--grad", "xhat__2", "--grad", "0.3", "--amsgrad"],
+    ["--grad", "a__b", "--beta2", "q_b__c", "--weight-decay", "0.1", "--maximize", "--amsgrad"],
+])
+def test_a_symbol_with_a_superscript_gets_no_second_one(args, tmp_path):
+    """Issue 23: a__b, q_b__c, x̂² raised to a power printed a^{b}^{2}, which pdflatex and
+    KaTeX refuse ("Double superscript"); such a base is bracketed."""
+    from test_latex_document import _tools, compile_document, problems
+
+    block = adam("--theta", "1", *args, "--latex")
+    assert block.code == 0, block.stderr
+    assert not re.search(r"\^(\{[^{}]*\}|\w)\s*\^", block.stdout), block.stdout
+    _tools()
+    r = adam("--theta", "1", *args, "--latex-document")
+    log, text = compile_document(r.stdout, tmp_path)
+    assert not problems(log, text), problems(log, text)[:3]
+
+
+def test_the_working_of_each_step_is_written_from_formulas():
+    """Every line of a step t is a SymPy formula with its numbers put in (none typed by
+    hand), so tests/test_steps.py evaluates every one of them."""
+    from dlcalc.core import Math
+    from test_steps import inconsistent_steps
+    from conftest import solution_of
+
+    sol = solution_of(["adam-step", "--theta", "[1, -2]", "--grad", "[0.5, -1]", "--grad", "[0.25, 2]",
+                       "--lr", "0.1", "--weight-decay", "0.1", "--decoupled", "--amsgrad", "--maximize"])
+    worked = [s for s in sol.steps if s.section.startswith("t = ")]
+    assert len(worked) == 2 * 8  # g (negated), m, v, vmax, m̂, v̂, θ̃ (AdamW), θ
+    assert all(type(s.formula) is not Math for s in worked)  # none typed by hand
+    with_numbers = [s for s in worked if s.substituted is not None]
+    assert len(with_numbers) == len(worked)
+    assert not any(isinstance(x, Math) for s in with_numbers for x in s.substituted)
+    assert not inconsistent_steps(sol)
+
+
+MISTAKE_CASES = [
+    ["--theta", "1", "--grad", "0.5", "--grad", "0.3", "--grad", "-0.2", "--lr", "0.1", "--weight-decay", "0.1",
+     "--maximize"],
+    ["--theta", "[1, -2]", "--grad", "[0.5, -1]", "--grad", "[0.25, 2]", "--lr", "0.1", "--weight-decay", "0.2",
+     "--decoupled"],
+    ["--theta", "1", "--lr", "0.1"] + [a for g in [0.5, 0.3, -0.2, 0.1] * 3 for a in ("--grad", str(g))],
+    ["--theta", "[0.5, -1]", "--loss", "theta1*theta2 - theta1**2", "--steps", "3", "--lr", "0.1", "--amsgrad"],
+]
+
+
+@pytest.mark.parametrize("argv", MISTAKE_CASES, ids=[" ".join(a)[:50] for a in MISTAKE_CASES])
+def test_every_mistaken_working_is_true_as_written(argv):
+    """A mistake is the same solver with a flag changed: its working (shown to explain a wrong
+    answer) must be as true as the right one's."""
+    from conftest import click_command
+    from dlcalc.core import Task
+    from dlcalc.errors import InputError
+    from dlcalc.exercises import adam_step as ex
+    from test_steps import inconsistent_steps
+
+    params = click_command("adam-step").make_context("adam-step", list(argv)).params
+    task = Task(ex.solve, ex.parse(**{o.param: params[o.param] for o in ex.COMMAND.options}))
+    assert not inconsistent_steps(task.run())
+    tried = []
+    for m in ex.MISTAKES:
+        change = m.overrides(task.kwargs)
+        if change is None:
+            continue
+        try:
+            wrong = task.run(**change)
+        except InputError:  # g_t for g_t² with a negative g: v < 0 has no real root
+            continue
+        assert not inconsistent_steps(wrong), m.name
+        tried.append(m.name)
+    assert len(tried) >= 5, tried
+
+
+def test_forgetting_the_bias_correction_departs_at_the_first_corrected_moment():
+    """Without bias correction m̂₁ = m₁ = (1 − 0.9)·0.5 = 0.05 where PyTorch has m̂₁ = 0.5."""
+    m = v = 0.0
+    theta = 1.0
+    for g in (0.5, 0.3):
+        m, v = 0.9 * m + 0.1 * g, 0.999 * v + 0.001 * g * g
+        theta -= 0.1 * m / (math.sqrt(v) + 1e-8)
+    r = adam("--theta", "1", "--grad", "0.5", "--grad", "0.3", "--lr", "0.1", "--check", f"theta={theta:.8g}",
+             "--json")
+    assert r.code == 1
+    verdict = r.json()["check"]["theta"]
+    assert verdict["mistake"].startswith("forgot the bias correction")
+    assert verdict["departs_at"] == "t = 1: bias-corrected first moment m̂₁"
+    assert verdict["right_value"] == 0.5 and verdict["mistaken_value"] == pytest.approx(0.05, rel=1e-15)

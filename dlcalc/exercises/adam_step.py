@@ -9,12 +9,14 @@ Semantics are exactly PyTorch's ``torch.optim.Adam`` / ``torch.optim.AdamW``:
   m̂_t = m_t/(1 − β₁ᵗ),  v̂_t = v_t/(1 − β₂ᵗ),  θ_t = θ_{t−1} − η·m̂_t/(√v̂_t + ε).
 * AMSGrad: v_maxₜ = max(v_maxₜ₋₁, v_t) on the raw v_t, and v̂_t = v_maxₜ/(1 − β₂ᵗ).
 
-The arithmetic is exact (SymPy) while the exact forms stay short; past a size limit, or
-past :data:`EXACT_MAX_STEPS` steps, the run continues in decimal arithmetic with :data:`DPS`
-significant digits (Python's ``decimal``; mpmath for sin, cos, tanh and the like), and the
-solution says so in its notes and conventions.  Gradients from ``--loss``
-are differentiated once by SymPy and evaluated numerically through small closures (no
-per-step SymPy substitution), so 1000 steps cost a fraction of a second.
+Each line of the working is a formula written once below (``FIRST_MOMENT``, ``UPDATE`` …)
+in placeholder symbols, relabelled for step t (m_{t−1} → m₁) and put to numbers by
+:func:`dlcalc.board.step`.  One loop runs every step through :func:`_advance`: in exact
+SymPy arithmetic while the exact forms stay short, then, past a size limit or
+:data:`EXACT_MAX_STEPS` steps, in decimal arithmetic with :data:`DPS` significant digits
+(:mod:`dlcalc.exercises._stepping`), and the solution says so.  Gradients from ``--loss``
+are differentiated once by SymPy and evaluated through compiled closures, so 1000 steps
+cost a fraction of a second.
 
 :func:`solve` is a pure function of its inputs and convention flags; it never prints.
 """
@@ -24,18 +26,23 @@ from __future__ import annotations
 import decimal
 import functools
 import math
-from typing import Any, Callable, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
-import mpmath
 import sympy
 
-from dataclasses import dataclass
-
-from dlcalc.core import (Math, Mistake, Shown, Solution, Step, as_kwargs, as_sympy, progress,
-                         said, xreplace_unevaluated)
+from dlcalc.board import Named, eq, step
+from dlcalc.core import (Math, Mistake, Solution, Step, as_sympy, progress, said, substitute,
+                         xreplace_unevaluated)
 from dlcalc.errors import InputError
-from dlcalc.parse import (parse_expr_text, parse_int, parse_scalar, parse_value, read_source,
-                          symbol)
+from dlcalc.exercises import _stepping
+from dlcalc.exercises._stepping import (DPS, HUGE, HighFloat, _approx, _as_components, _below,
+                                        _compact, _compile, _context, _nodes, _numeric_gradient,
+                                        _sub, _to_dec, gradient_source, loss_variables, maximum,
+                                        parse_gradients, put_numbers, w_add, w_mul, w_neg, w_one_minus, w_over,
+                                        w_pow, w_sqrt)
+from dlcalc.parse import parse_expr_text, parse_int, parse_scalar, parse_value, read_source
 from dlcalc.registry import FLAG, LIST, Command, Option
 
 COMMAND = Command(
@@ -65,68 +72,100 @@ COMMAND = Command(
 
 # --------------------------------------------------------------------------- limits
 
-MAX_STEPS = 100_000          # --steps
-MAX_GRADS = 10_000           # number of --grad values
-MAX_GRAD_CHARS = 2_000_000   # characters of all --grad values together
-MAX_COMPONENTS = 10_000      # entries of θ
-MAX_LOSS_COMPONENTS = 100    # entries of θ with --loss (one SymPy derivative each)
-MAX_WORK = 100_000           # steps × components (numeric work and history size)
+MAX_STEPS = _stepping.MAX_STEPS            # --steps
+MAX_GRADS = _stepping.MAX_GRADS            # number of --grad values
+MAX_GRAD_CHARS = _stepping.MAX_GRAD_CHARS  # characters of all --grad values together
+MAX_COMPONENTS = _stepping.MAX_COMPONENTS  # entries of θ
+MAX_LOSS_COMPONENTS = _stepping.MAX_LOSS_COMPONENTS  # entries of θ with --loss
+MAX_WORK = _stepping.MAX_WORK              # steps × components (numeric work and history size)
 EXACT_MAX_STEPS = 10         # exact arithmetic for at most this many steps ...
 EXACT_MAX_NODES = 120        # ... while every exact value has at most this many nodes
-EXACT_MAX_BITS = 2_000       # ... and no rational with more bits than this
 SYMBOLIC_MAX_STEPS = 10      # symbolic inputs cannot fall back to numerics
 SYMBOLIC_MAX_NODES = 1_500
 EXACT_MAX_WORK = 60          # exact (and symbolic) runs: at most this many steps × components
 SHOW_ALL = 6                 # runs of at most this many steps show every step
 SHOW_HEAD, SHOW_TAIL = 3, 2  # longer runs: the first and last few
 SHOW_COMPONENTS = 4          # vectors up to this size show the numbers put in, per component
-DPS = 40                     # significant digits of the numeric path (at least 30 asked)
-HUGE = decimal.Decimal("1e300")  # a value beyond this is refused (outside float64)
+#: a β closer to 1 than this (1 − β < 10^-MAX_LOST_DIGITS) is refused for a numeric run
+MAX_LOST_DIGITS = 400
+#: an irrational β this close to 1 is run numerically from the first step: SymPy's evalf of
+#: its exact forms (1 − √(1 − 1e-300))/4 cannot resolve the cancellation and shows noise
+IRRATIONAL_NEAR_ONE = sympy.Rational(1, 10**20)
 
 DEFAULTS = {"lr": sympy.Rational(1, 1000), "beta1": sympy.Rational(9, 10),
             "beta2": sympy.Rational(999, 1000), "eps": sympy.Rational(1, 10**8),
             "weight_decay": sympy.Integer(0)}
 
-_SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
-_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+# --------------------------------------------------------------------------- the formulas
+
+#: the hyperparameters, shown as themselves
+B1, B2 = sympy.Symbol("beta_1", nonnegative=True), sympy.Symbol("beta_2", nonnegative=True)
+LR, EPS, LAM = sympy.symbols("eta epsilon lambda")
+#: the step, and placeholders for the values of step t (relabelled by :func:`_labels`)
+T = sympy.Symbol("t", integer=True, positive=True)
+(G, GRAD, THETA, THETA_PREV, THETA_DEC, M, M_PREV, V, V_PREV, VMAX, VMAX_PREV, MHAT, VHAT) = sympy.symbols(
+    "g@t grad@t theta@t theta@t-1 thetatilde@t-1 m@t m@t-1 v@t v@t-1 vmax@t vmax@t-1 mhat@t vhat@t")
 
 
-def _sub(t: int) -> str:
-    return str(t).translate(_SUB)
+def _gradient(maximize: bool, l2: bool) -> sympy.Equality:
+    g = w_neg(GRAD) if maximize else GRAD
+    return eq(G, w_add(g, w_mul(LAM, THETA_PREV)) if l2 else g)
 
 
-def _sup(t: int) -> str:
-    return str(t).translate(_SUP)
+def _update(decoupled: bool, inside: bool) -> sympy.Equality:
+    den = w_sqrt(w_add(VHAT, EPS)) if inside else w_add(w_sqrt(VHAT), EPS)
+    return eq(THETA, w_add(THETA_DEC if decoupled else THETA_PREV, w_neg(w_over(w_mul(LR, MHAT), den))))
 
 
-def _compact(x: Any) -> Any:
-    """A number as it is put into a formula: its exact form when short, else a decimal."""
-    if not isinstance(x, sympy.Expr) or isinstance(x, sympy.Float) or not x.is_number:
-        return x
-    if x.is_Rational:
-        q = int(x.q)
-        while q % 2 == 0:
-            q //= 2
-        while q % 5 == 0:
-            q //= 5
-        if len(str(abs(x.p))) + len(str(x.q)) <= (24 if q == 1 else 10):
-            return x
-    elif _nodes(x, 6) <= 6:
-        return x
-    return sympy.Float(x.evalf(DPS), DPS)
+#: g_t = ∇L(θ_{t−1}), negated with --maximize, + λ·θ_{t−1} with L2 decay: by (maximize, l2)
+GRADIENT = MappingProxyType({(mx, l2): _gradient(mx, l2) for mx in (False, True) for l2 in (False, True)})
+FIRST_MOMENT = eq(M, w_add(w_mul(B1, M_PREV), w_mul(w_one_minus(B1), G)))
+#: by square_grad (False: the mistake of g_t for g_t²)
+SECOND_MOMENT = MappingProxyType({sq: eq(V, w_add(w_mul(B2, V_PREV), w_mul(w_one_minus(B2), w_pow(G, 2) if sq else G)))
+                                  for sq in (True, False)})
+RUNNING_MAX = eq(VMAX, maximum(VMAX_PREV, V))
+CORRECTED_M = eq(MHAT, w_over(M, w_one_minus(w_pow(B1, T))))
+UNCORRECTED_M = eq(MHAT, M)
+#: by amsgrad (v̂ from the running maximum)
+CORRECTED_V = MappingProxyType({ams: eq(VHAT, w_over(VMAX if ams else V, w_one_minus(w_pow(B2, T))))
+                                for ams in (False, True)})
+UNCORRECTED_V = MappingProxyType({False: eq(VHAT, V), True: eq(VHAT, VMAX)})
+DECAY = eq(THETA_DEC, w_mul(THETA_PREV, w_one_minus(w_mul(LR, LAM))))
+#: θ_t = θ_{t−1} − η·m̂_t/(√v̂_t + ε): by (decoupled, ε inside the root)
+UPDATE = MappingProxyType({(dec, ins): _update(dec, ins) for dec in (False, True) for ins in (False, True)})
 
 
-def _put(expr: Any, values: dict) -> Any:
-    """``expr`` with the numbers put in, left unevaluated (one shown number per symbol).
+@functools.lru_cache(maxsize=256)
+def _labels(t: int, carried: bool) -> Mapping[Any, Any]:
+    """The placeholders as the board writes them at step t (m_{t−1} → m₁ at t = 2; m̂₁ when
+    the corrected moments are carried), and t itself."""
+    k = t - 1
+    prev = "hat" if carried else ""
+    return MappingProxyType({
+        T: sympy.Integer(t), G: sympy.Symbol(f"g_{t}"),
+        GRAD: Named(f"nablaL_{k}", f"∇L(θ{_sub(k)})", rf"\nabla L(\theta_{{{k}}})"),
+        THETA: sympy.Symbol(f"theta_{t}"), THETA_PREV: sympy.Symbol(f"theta_{k}"),
+        THETA_DEC: sympy.Symbol(f"thetatilde_{k}"),
+        M: sympy.Symbol(f"m_{t}"), M_PREV: sympy.Symbol(f"m{prev}_{k}"),
+        V: sympy.Symbol(f"v_{t}"), V_PREV: sympy.Symbol(f"v{prev}_{k}"),
+        VMAX: Named(f"vmax_{t}", f"vmax{_sub(t)}", rf"v^{{\max}}_{{{t}}}"),
+        VMAX_PREV: Named(f"vmax_{k}", f"vmax{_sub(k)}", rf"v^{{\max}}_{{{k}}}"),
+        MHAT: sympy.Symbol(f"mhat_{t}"), VHAT: sympy.Symbol(f"vhat_{t}"),
+    })
 
-    The leaves are swapped with evaluation off: the template is already in SymPy's
-    canonical form, and skipping the assumption queries makes this ~10× cheaper.
-    """
-    return xreplace_unevaluated(expr, {k: Shown(_compact(v)) for k, v in values.items()})
+
+@functools.lru_cache(maxsize=1024)
+def _formula(template: sympy.Equality, t: int, carried: bool) -> sympy.Equality:
+    """``template`` as the board writes it at step t (its sums and products keep the written
+    order by themselves).  The step holds it as SymPy: the renderers print it, only in the
+    output asked for, to ``--digits``."""
+    return xreplace_unevaluated(template, _labels(t, carried))
 
 
-#: λ in the loss-gradient formula put to numbers (the other formulas are typed templates)
-_LAM = sympy.Symbol("lambda")
+@functools.lru_cache(maxsize=64)
+def _placeholders(template: sympy.Equality) -> frozenset:
+    """The symbols of a template's right side that take a number (all but t)."""
+    return frozenset(template.rhs.free_symbols - {T})
 
 
 # --------------------------------------------------------------------------- parsing
@@ -163,52 +202,62 @@ def parse(*, theta: str, grad: Sequence[str] | None, loss: str | None, steps: st
           lr: str, beta1: str, beta2: str, eps: str, weight_decay: str, decoupled: bool = False,
           amsgrad: bool = False, maximize: bool = False) -> Inputs:
     """The command line's values -> :class:`Inputs` (every mistake names its option)."""
-    return Inputs(**parse_args(theta=theta, grad=grad, loss=loss, steps=steps, lr=lr, beta1=beta1,
-                               beta2=beta2, eps=eps, weight_decay=weight_decay),
-                  decoupled=decoupled, amsgrad=amsgrad, maximize=maximize)
+    grads = parse_gradients(grad, loss)
+    hyper = {key: parse_scalar(text, "--" + key.replace("_", "-")) for key, text in (
+        ("lr", lr), ("beta1", beta1), ("beta2", beta2), ("eps", eps), ("weight_decay", weight_decay))}
+    return Inputs(theta=parse_value(theta, "--theta", kinds=("scalar", "vector")), grads=grads or None,
+                  loss=parse_expr_text(read_source(loss, "--loss"), "--loss") if loss is not None else None,
+                  steps=parse_int(steps, "--steps", lo=1, hi=MAX_STEPS) if steps is not None else None,
+                  decoupled=decoupled, amsgrad=amsgrad, maximize=maximize, **hyper)
 
 
-def parse_args(*, theta: str, grad: Sequence[str] | None, loss: str | None, steps: str | None,
-               lr: str, beta1: str, beta2: str, eps: str, weight_decay: str) -> dict[str, Any]:
-    """The CLI strings, parsed with :mod:`dlcalc.parse`, as keyword arguments of :func:`work`."""
-    parsed = parse_gradients(grad, loss)
-    out: dict[str, Any] = {
-        "theta": parse_value(theta, "--theta", kinds=("scalar", "vector")),
-        "grads": parsed or None,
-        "loss": parse_expr_text(read_source(loss, "--loss"), "--loss") if loss is not None else None,
-        "steps": parse_int(steps, "--steps", lo=1, hi=MAX_STEPS) if steps is not None else None,
-    }
-    for key, text in (("lr", lr), ("beta1", beta1), ("beta2", beta2), ("eps", eps),
-                      ("weight_decay", weight_decay)):
-        out[key] = parse_scalar(text, "--" + key.replace("_", "-"))
-    return out
+# --------------------------------------------------------------------------- the problem, checked
+#
+# The run's records are NamedTuples: as immutable as frozen dataclasses, and a tenth of the
+# cost to define (about 1 ms each for a dataclass, paid at every start of the command).
 
 
-def parse_gradients(grad: Sequence[str] | None, loss: str | None) -> list[Any]:
-    """``--grad`` given once per step (bounded in count and total size), or none with
-    ``--loss``; exactly one of the two (shared by adam-step and optim-step)."""
-    grads = list(grad or [])
-    if grads and loss is not None:
-        raise InputError("--loss", "cannot be combined with --grad: give the gradients (--grad, "
-                                   "once per step) or a loss to differentiate (--loss), not both")
-    if not grads and loss is None:
-        raise InputError("--grad", "is missing: give --grad once per step, or --loss EXPR with --steps N")
-    if len(grads) > MAX_GRADS:
-        raise InputError("--grad", f"is given {len(grads):,} times; at most {MAX_GRADS:,} steps of given "
-                                   "gradients (use --loss with --steps for long runs)")
-    parsed, total = [], 0
-    for g in grads:
-        text = read_source(g, "--grad")
-        total += len(text)
-        if total > MAX_GRAD_CHARS:
-            raise InputError("--grad", f"values are longer than {MAX_GRAD_CHARS:,} characters together")
-        if text.strip() == "-" or text.lstrip().startswith("@"):
-            raise InputError("--grad", "read from a file or standard input must hold numbers, not another @PATH or -")
-        parsed.append(parse_value(text, "--grad", kinds=("scalar", "vector")))
-    return parsed
+class _Hyper(NamedTuple):
+    """η, β₁, β₂, ε, λ as SymPy values (checked), or as Decimals on the numeric path."""
+
+    lr: Any
+    beta1: Any
+    beta2: Any
+    eps: Any
+    weight_decay: Any
 
 
-# --------------------------------------------------------------------------- validation
+class _Rules(NamedTuple):
+    """How a step is computed: PyTorch's Adam by default, or a variant that --check tries."""
+
+    maximize: bool = False
+    l2: bool = False            # λθ added to the gradient (torch.optim.Adam's weight_decay)
+    decoupled: bool = False     # θ·(1 − ηλ) before the update (AdamW)
+    amsgrad: bool = False
+    square_grad: bool = True
+    eps_inside: bool = False
+    correct_m: bool = True
+    correct_v: bool = True
+    carry_corrected: bool = False
+
+
+class _Problem(NamedTuple):
+    """The inputs checked: what a run works on."""
+
+    theta0: tuple
+    vector: bool
+    T: int
+    hyper: _Hyper
+    rules: _Rules
+    given: tuple | None         # each step's gradient, as components (with --grad)
+    grad_exprs: tuple | None    # ∂L/∂θᵢ by SymPy (with --loss)
+    variables: tuple
+    symbolic: bool
+    near_one: str | None = None  # an irrational β within IRRATIONAL_NEAR_ONE of 1 (its option)
+
+    @property
+    def n(self) -> int:
+        return len(self.theta0)
 
 
 def _check_param(value: Any, option: str, *, lo: Any = 0, hi_open: Any = None) -> Any:
@@ -225,83 +274,269 @@ def _check_param(value: Any, option: str, *, lo: Any = 0, hi_open: Any = None) -
     return value
 
 
-def _below(value: Any, bound: Any) -> bool:
-    """value < bound for real numbers, decided also when they differ only far beyond 15
-    digits (β₂ = sqrt(1 − 1e-300)), where SymPy's ``<`` cannot tell."""
-    try:
-        return bool(value < bound)
-    except TypeError:
-        diff = sympy.N(value - bound, 15, maxn=4000)
-        if diff.is_comparable and diff != 0:
-            return bool(diff < 0)
-        return False  # equal to all the digits SymPy can resolve: treated as the bound itself
+def _resolve(inp: Inputs, **variant: bool) -> _Problem:
+    """Inputs checked and shaped for the run; ``variant`` holds the mistake flags of
+    :class:`_Rules` (square_grad, eps_inside, correct_m, correct_v, carry_corrected)."""
+    vector = isinstance(inp.theta, (list, tuple))
+    if vector and len(inp.theta) > MAX_COMPONENTS:
+        raise InputError("--theta", f"has more than {MAX_COMPONENTS:,} components")
+    th0 = tuple(_as_components(inp.theta, None, "--theta", "θ"))
+    h = _Hyper(lr=_check_param(inp.lr, "--lr"), beta1=_check_param(inp.beta1, "--beta1", hi_open=1),
+               beta2=_check_param(inp.beta2, "--beta2", hi_open=1), eps=_check_param(inp.eps, "--eps"),
+               weight_decay=_check_param(inp.weight_decay, "--weight-decay"))
+    variables = tuple(loss_variables(len(th0), vector))
+    given, grad_exprs, T = _gradients(inp, len(th0), vector)
+    symbolic = any(not x.is_number for x in [*th0, h.lr, h.beta1, h.beta2, h.eps, h.weight_decay]) or any(
+        not x.is_number for g in given or () for x in g)
+    if symbolic and T > SYMBOLIC_MAX_STEPS:
+        raise InputError("--steps" if inp.grads is None else "--grad",
+                         f"asks for {T} steps with symbolic inputs; symbolic runs are worked exactly and "
+                         f"limited to {SYMBOLIC_MAX_STEPS} steps (give numbers for longer runs)")
+    near_one = next((opt for opt, b in (("--beta1", h.beta1), ("--beta2", h.beta2))
+                     if b.is_number and not b.is_Rational and _below(1 - b, IRRATIONAL_NEAR_ONE)), None)
+    if near_one and symbolic:
+        raise InputError(near_one, "is irrational and within 1e-20 of 1; with symbolic inputs the exact "
+                                   "forms cannot be evaluated reliably: give β as a fraction or decimal")
+    decay = h.weight_decay != 0
+    rules = _Rules(maximize=bool(inp.maximize), l2=decay and not inp.decoupled, decoupled=decay and bool(inp.decoupled),
+                   amsgrad=bool(inp.amsgrad), **variant)
+    return _Problem(th0, vector, T, h, rules, given, grad_exprs, variables, symbolic, near_one)
 
 
-def _as_components(value: Any, n: int | None, option: str, what: str) -> list[Any]:
-    """A scalar or a list as a list of components, matching θ's shape when ``n`` is given."""
-    comps = list(value) if isinstance(value, (list, tuple)) else [value]
-    for c in comps:
-        if isinstance(c, (list, tuple)):
-            raise InputError(option, f"{what} must be a scalar or a vector, not a matrix")
-    if n is not None and len(comps) != n:
-        got = "is a scalar" if not isinstance(value, (list, tuple)) else f"has {len(comps)} components"
-        shape = "is a scalar" if n == 1 else f"has {n} components"
-        raise InputError(option, f"{what} {got}, but θ {shape}")
-    out = []
-    for c in comps:
-        c = as_sympy(c)
-        if c.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo) or (c.is_number and c.is_real is False):
-            raise InputError(option, f"{what} must be finite real numbers, got {said(c)}")
-        out.append(c)
-    return out
+def _gradients(inp: Inputs, n: int, vector: bool) -> tuple[tuple | None, tuple | None, int]:
+    """(the given gradients, or the loss's gradient by SymPy, and the number of steps),
+    checked as optim-step checks them (:func:`~dlcalc.exercises._stepping.gradient_source`)."""
+    given, grad_exprs, T = gradient_source(inp.grads, inp.loss, inp.steps, n, vector)
+    _bound(T, n, "--steps" if inp.grads is None else "--grad")
+    if grad_exprs is not None:
+        return None, tuple(grad_exprs), T
+    return tuple(tuple(g) for g in given), None, T
 
 
-def loss_variables(n: int, vector: bool) -> list[sympy.Symbol]:
-    """The loss variables: ``theta`` for a scalar θ, ``theta1 … thetaN`` for a vector."""
-    return [symbol(f"theta{i + 1}") for i in range(n)] if vector else [symbol("theta")]
+def _bound(T: int, n: int, option: str) -> None:
+    if T * n > MAX_WORK:
+        raise InputError(option, f"asks for {T:,} steps of a θ with {n:,} components; at most {MAX_WORK:,} "
+                                 "steps × components")
 
 
-# --------------------------------------------------------------------------- sizes
+# --------------------------------------------------------------------------- one step
 
 
-def _nodes(x: Any, cap: int) -> int:
-    """Tree size of an exact value (counting each rational's size), stopping past ``cap``."""
-    count, stack = 0, [x]
-    while stack:
-        e = stack.pop()
-        count += 1
-        if e.is_Rational:
-            if max(int(e.p).bit_length(), int(e.q).bit_length()) > EXACT_MAX_BITS:
-                return cap + 1
-        elif e.args:
-            stack.extend(e.args)
-        if count > cap:
-            break
-    return count
+class _Arithmetic(NamedTuple):
+    """What a step computes in: exact SymPy values, or Decimals (the numeric path)."""
+
+    numeric: bool
+    one: Any
+    sqrt: Callable[[Any], Any]
+    max: Callable[[Any, Any], Any]
+    k: Mapping[str, Any]     # the constants of the update (:func:`_constants`)
 
 
-# --------------------------------------------------------------------------- numeric closures
+def _constants(h: _Hyper, one: Any) -> Mapping[str, Any]:
+    """The per-run constants of the update, in the arithmetic of ``one`` (SymPy or Decimal)."""
+    return MappingProxyType({"b1": h.beta1, "b2": h.beta2, "omb1": one - h.beta1, "omb2": one - h.beta2,
+                             "lr": h.lr, "eps": h.eps, "wd": h.weight_decay, "decay": one - h.lr * h.weight_decay})
 
 
-def _context(extra: int = 0) -> decimal.Context:
-    """The numeric path's arithmetic: DPS (+ ``extra``) significant digits; invalid operations raise."""
-    return decimal.Context(prec=DPS + extra, Emax=10**6, Emin=-10**6,
-                           traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow])
+def _exact(h: _Hyper) -> _Arithmetic:
+    return _Arithmetic(False, sympy.Integer(1), sympy.sqrt, sympy.Max, _constants(h, sympy.Integer(1)))
 
 
-#: a β closer to 1 than this (1 − β < 10^-MAX_LOST_DIGITS) is refused for a numeric run
-MAX_LOST_DIGITS = 400
-#: an irrational β this close to 1 is run numerically from the first step: SymPy's evalf of
-#: its exact forms (1 − √(1 − 1e-300))/4 cannot resolve the cancellation and shows noise
-IRRATIONAL_NEAR_ONE = sympy.Rational(1, 10**20)
+def _numeric(h: _Hyper) -> _Arithmetic:
+    """The decimal arithmetic (call inside :func:`_context`)."""
+    d = _Hyper(*(_to_dec(x) for x in (h.lr, h.beta1, h.beta2, h.eps, h.weight_decay)))
+    return _Arithmetic(True, decimal.Decimal(1), decimal.Decimal.sqrt, lambda a, b: a if a >= b else b,
+                       _constants(d, decimal.Decimal(1)))
 
 
-def _lost_digits(p: dict[str, Any]) -> int:
+def _advance(state: Mapping[str, list], raw: list[Any], bc1: Any, bc2: Any, a: _Arithmetic,
+             r: _Rules) -> dict[str, list]:
+    """State after one step: the same arithmetic for SymPy values and Decimals.
+
+    ``state`` has theta, m, v, vmax (lists, one entry per component); ``raw`` is the
+    gradient as given or computed (before maximize / L2); ``bc1``, ``bc2`` are this
+    step's bias corrections 1 − βᵗ (1 when not corrected).  The order of the operations
+    is PyTorch's single-tensor Adam.
+    """
+    k, sqrt = a.k, a.sqrt
+    b1, b2, omb1, omb2, lr, eps, wd, decay = (k["b1"], k["b2"], k["omb1"], k["omb2"], k["lr"], k["eps"],
+                                               k["wd"], k["decay"])
+    gs, tds, ms, vs, vmaxs, mhs, vhs, ths = [], [], [], [], [], [], [], []
+    for th, m, v, vmax, g in zip(state["theta"], state["m"], state["v"], state["vmax"], raw):
+        if r.maximize:
+            g = -g
+        if r.l2:
+            g = g + wd * th
+        th_d = th * decay if r.decoupled else th
+        m = b1 * m + omb1 * g
+        v = b2 * v + omb2 * (g * g if r.square_grad else g)
+        vmax = a.max(vmax, v) if r.amsgrad else v
+        m_hat = m / bc1
+        v_hat = vmax / bc2
+        denom = sqrt(v_hat + eps) if r.eps_inside else sqrt(v_hat) + eps
+        gs.append(g)
+        tds.append(th_d)
+        ms.append(m)
+        vs.append(v)
+        vmaxs.append(vmax)
+        mhs.append(m_hat)
+        vhs.append(v_hat)
+        ths.append(None if denom == 0 else th_d - lr * m_hat / denom)
+    return {"g": gs, "theta_d": tds, "m": ms, "v": vs, "vmax": vmaxs, "m_hat": mhs, "v_hat": vhs, "theta": ths}
+
+
+def _carried(cur: Mapping[str, list], r: _Rules) -> dict[str, list]:
+    """The state the next step starts from: θ, m, v, vmax (m̂ and v̂ with the mistake
+    ``carry_corrected``)."""
+    if r.carry_corrected:
+        return {"theta": cur["theta"], "m": cur["m_hat"], "v": cur["v_hat"], "vmax": cur["v_hat"]}
+    return {"theta": cur["theta"], "m": cur["m"], "v": cur["v"], "vmax": cur["vmax"]}
+
+
+def _check_update(cur: Mapping[str, list], t: int, numeric: bool) -> None:
+    for th in cur["theta"]:
+        if th is None:
+            raise InputError("--eps", f"is 0 and v̂{_sub(t)} = 0 (a zero gradient at step {t}), so the update "
+                                      "divides 0 by 0; give --eps > 0")
+        if not numeric:
+            if th.is_number and th.has(sympy.zoo, sympy.nan, sympy.I, sympy.oo, -sympy.oo):
+                raise InputError(None, f"the update at step {t} is not a finite real number")
+        elif not th.is_finite() or abs(th) > HUGE:
+            raise InputError(None, f"θ leaves the range of real numbers at step {t}")
+
+
+_HISTORY_KEYS = ("g", "m", "v", "m_hat", "v_hat", "theta")
+
+
+def _floats(values: Mapping[str, list]) -> dict[str, list]:
+    return {k: [_float_of(x) for x in vals] for k, vals in values.items()}
+
+
+@functools.lru_cache(maxsize=4096)
+def _float_of(d: decimal.Decimal) -> sympy.Float:
+    """A Decimal of the numeric path as the Float that the working shows (all its digits;
+    the printers show --digits of them), one per value: a value recurs in a step's lines
+    and in the next step's."""
+    return _Decimal(str(d), DPS)
+
+
+class _Decimal(sympy.Float):
+    """A Float that tells its sign from its digits.  The printers ask the sign of every
+    number they put in brackets, and SymPy answers a new Float's first question by
+    deducing all its assumptions (~0.1 ms, most of a numeric line's printing time)."""
+
+    @property
+    def is_negative(self) -> bool:  # type: ignore[override]
+        sign, mantissa = self._mpf_[0], self._mpf_[1]
+        return bool(sign and mantissa)
+
+
+# --------------------------------------------------------------------------- the run
+
+
+class _Run:
+    """Every step in one loop: exact while the forms stay short, then in decimals from the
+    step where they would not (:attr:`switched_at`), through the same :func:`_advance`."""
+
+    def __init__(self, pr: _Problem) -> None:
+        self.pr, self.board = pr, _Board(pr)
+        zero = sympy.Integer(0)
+        self.state: dict[str, list] = {"theta": list(pr.theta0), "m": [zero] * pr.n, "v": [zero] * pr.n,
+                                       "vmax": [zero] * pr.n}
+        self.arith = _exact(pr.hyper)
+        self.powers = (sympy.Integer(1), sympy.Integer(1))   # β₁^(t−1), β₂^(t−1)
+        self.history: list[dict[str, Any]] = []
+        self.work: list[Step] = []
+        self.switched_at: int | None = None
+        self.why = ""
+        self.numeric_gradients: Callable[[int], list[Any]] | None = None
+        self.last: dict[str, list] = {}
+
+    def go(self) -> None:
+        T = self.pr.T
+        with decimal.localcontext(_context()):
+            try:
+                for t in progress(range(1, T + 1), T, "Adam steps"):
+                    self.step(t)
+            except decimal.DecimalException as exc:
+                raise InputError(None, f"the numeric run failed ({type(exc).__name__}): a value is not a "
+                                       "finite real number") from None
+
+    def step(self, t: int) -> None:
+        """Step t: its gradient, :func:`_advance`, the history entry, the working if shown."""
+        r = self.pr.rules
+        raw = None if self.arith.numeric else self._exact_raw(t)
+        if raw is None:
+            raw = self.numeric_gradients(t)
+        a = self.arith
+        p1, p2 = self.powers[0] * a.k["b1"], self.powers[1] * a.k["b2"]
+        self.powers = (p1, p2)
+        cur = _advance(self.state, raw, a.one - p1 if r.correct_m else a.one, a.one - p2 if r.correct_v else a.one,
+                       a, r)
+        _check_update(cur, t, a.numeric)
+        self.history.append(self._record(t, cur))
+        if self.board.shows(t):
+            if a.numeric:
+                self.work.extend(self.board.steps(t, _floats(self.state), _floats({"g": raw})["g"], _floats(cur),
+                                                  True))
+            else:
+                self.work.extend(self.board.steps(t, self.state, raw, cur, False))
+        self.state, self.last = _carried(cur, r), cur
+
+    def _record(self, t: int, cur: Mapping[str, list]) -> dict[str, Any]:
+        """Step t's history entry: exact values, or floats that keep their 40 digits."""
+        if self.arith.numeric:
+            values = {k: [HighFloat(x) for x in cur[k]] for k in _HISTORY_KEYS}
+        else:
+            values = {k: list(cur[k]) for k in _HISTORY_KEYS}
+        return {"t": t, **(values if self.pr.vector else {k: v[0] for k, v in values.items()})}
+
+    def _exact_raw(self, t: int) -> list[Any] | None:
+        """Step t's exact gradient, or None after switching to decimals (and why)."""
+        pr = self.pr
+        why = _needs_numeric(t, pr.n, self.state, pr.symbolic) or (
+            f"{pr.near_one} is irrational and within 1e-20 of 1, where exact forms cannot be evaluated "
+            "reliably" if pr.near_one else None)
+        if why:
+            if pr.symbolic:
+                raise InputError(None, f"symbolic inputs are worked exactly, and at step {t} {why}; "
+                                       "give numbers, or fewer steps or components")
+            return self._switch(t, why)
+        raw = list(pr.given[t - 1]) if pr.given is not None else _exact_gradient(pr, self.state, t)
+        if not pr.symbolic and not _rational_moments(raw, self.state["theta"], pr):
+            return self._switch(t, "the gradient entering the moments is irrational, so exact forms would nest "
+                                   "square roots")
+        return raw
+
+    def _switch(self, t: int, why: str) -> None:
+        """From step t on, decimals: the state, the powers of β and the gradients converted."""
+        pr = self.pr
+        self.switched_at, self.why = t, why
+        decimal.getcontext().prec = DPS + _lost_digits(pr.hyper)  # inside go()'s local context
+        self.arith = a = _numeric(pr.hyper)
+        self.state = {k: [_to_dec(x) for x in vals] for k, vals in self.state.items()}
+        self.powers = (a.k["b1"] ** (t - 1), a.k["b2"] ** (t - 1))
+        if pr.given is not None:
+            given = [[_to_dec(x) for x in g] for g in pr.given[t - 1:]]
+            self.numeric_gradients = lambda s: given[s - t]
+        else:
+            closures = [_compile(e, list(pr.variables)) for e in pr.grad_exprs]
+            self.numeric_gradients = lambda s: _numeric_gradient(closures, self.state["theta"], s)
+        return None
+
+    def result(self) -> dict[str, Any]:
+        last = _floats(self.last) if self.arith.numeric else self.last
+        out = {k: last[k] if self.pr.vector else last[k][0] for k in ("theta", "m", "v", "m_hat", "v_hat")}
+        out["history"] = self.history
+        return out
+
+
+def _lost_digits(h: _Hyper) -> int:
     """The digits that 1 − β and 1 − βᵗ lose to cancellation: the numeric run carries them on
     top of DPS, so that β₂ = 1 − 1e-30 keeps its 30 correct digits."""
     lost = 0
-    for key, option in (("beta1", "--beta1"), ("beta2", "--beta2")):
-        d = sympy.N(1 - p[key], 5, maxn=4000)
+    for b, option in ((h.beta1, "--beta1"), (h.beta2, "--beta2")):
+        d = sympy.N(1 - b, 5, maxn=4000)
         if d.is_comparable and 0 < d < 1:
             k = int(math.ceil(-math.log10(float(d)))) if float(d) > 0 else MAX_LOST_DIGITS + 1
             if k > MAX_LOST_DIGITS:
@@ -311,729 +546,17 @@ def _lost_digits(p: dict[str, Any]) -> int:
     return lost
 
 
-def _to_dec(x: Any) -> decimal.Decimal:
-    """An exact SymPy number as a Decimal, correctly rounded to the current context."""
-    if x.is_Rational:
-        return decimal.Decimal(int(x.p)) / decimal.Decimal(int(x.q))
-    v = x.evalf(decimal.getcontext().prec + 10)
-    if not v.is_Float:
-        raise InputError(None, f"{sympy.sstr(x)[:40]} is not a finite real number")
-    return +decimal.Decimal(str(v))
-
-
-def _dec_to_float(d: decimal.Decimal) -> sympy.Float:
-    """A Decimal as a SymPy Float carrying all its digits."""
-    return sympy.Float(str(d), DPS)
-
-
-class HighFloat(float):
-    """A float64 that keeps the 40-digit decimal it was rounded from.
-
-    JSON encodes it as the plain float (``result``); ``repr`` gives every digit, so the
-    ``exact`` string of a numeric history entry keeps the full precision; ``str`` is a
-    short decimal for the text table, in the style of the other decimals.
-    """
-
-    __slots__ = ("dec",)
-
-    def __new__(cls, d: decimal.Decimal) -> "HighFloat":
-        obj = float.__new__(cls, d)
-        obj.dec = d
-        return obj
-
-    def __repr__(self) -> str:
-        return str(self.dec).replace("E", "e")
-
-    def __str__(self) -> str:
-        return "≈ " + format(self.dec, ".6g").replace("E", "e")
-
-
-def _via_mpmath(fn: Callable[[Any], Any]) -> Callable[[decimal.Decimal], decimal.Decimal]:
-    """A Decimal function computed by mpmath (for the functions ``decimal`` lacks)."""
-    def f(d: decimal.Decimal) -> decimal.Decimal:
-        with mpmath.workdps(DPS + 10):
-            r = fn(mpmath.mpf(str(d)))
-            if not isinstance(r, mpmath.mpf):
-                raise decimal.InvalidOperation("not real")
-            return +decimal.Decimal(mpmath.nstr(r, DPS + 10, strip_zeros=False))
-    return f
-
-
-def _sign(d: decimal.Decimal) -> decimal.Decimal:
-    return decimal.Decimal((d > 0) - (d < 0))
-
-
-_DEC_FUNCS: dict[Any, Callable[[Any], Any]] = {
-    sympy.exp: decimal.Decimal.exp, sympy.log: decimal.Decimal.ln, sympy.Abs: abs, sympy.sign: _sign,
-    sympy.sin: _via_mpmath(mpmath.sin), sympy.cos: _via_mpmath(mpmath.cos), sympy.tan: _via_mpmath(mpmath.tan),
-    sympy.tanh: _via_mpmath(mpmath.tanh), sympy.sinh: _via_mpmath(mpmath.sinh),
-    sympy.cosh: _via_mpmath(mpmath.cosh),
-}
-
-
-def _compile(expr: Any, variables: list[Any]) -> Callable[[Sequence[Any]], Any]:
-    """A plain Python closure computing ``expr`` from the values of ``variables`` (Decimals).
-
-    Built once from the SymPy tree (no string, no eval); each call costs a few
-    microseconds, against milliseconds for a SymPy substitution.
-    """
-    index = {v: k for k, v in enumerate(variables)}
-
-    def build(e: Any) -> Callable[[Sequence[Any]], Any]:
-        if e in index:
-            k = index[e]
-            return lambda x: x[k]
-        if e.is_number:
-            c = _to_dec(e)
-            return lambda x: c
-        if e.is_Add or e.is_Mul:
-            fs = [build(a) for a in e.args]
-            add = e.is_Add
-            if len(fs) == 2:
-                f0, f1 = fs
-                return (lambda x: f0(x) + f1(x)) if add else (lambda x: f0(x) * f1(x))
-
-            def many(x: Sequence[Any]) -> Any:
-                acc = fs[0](x)
-                for f in fs[1:]:
-                    acc = acc + f(x) if add else acc * f(x)
-                return acc
-            return many
-        if e.is_Pow:
-            fb, ex = build(e.base), e.exp
-            if ex.is_Integer:
-                n = int(ex)
-                if n == 2:
-                    return lambda x: fb(x) * fb(x)
-                if n == -1:
-                    return lambda x: 1 / fb(x)
-                return lambda x: fb(x) ** n
-            if ex == sympy.S.Half:
-                return lambda x: fb(x).sqrt()
-            if ex == -sympy.S.Half:
-                return lambda x: 1 / fb(x).sqrt()
-            fe = build(ex)
-            return lambda x: fb(x) ** fe(x)
-        fn = _DEC_FUNCS.get(e.func)
-        if fn is not None and len(e.args) == 1:
-            fa = build(e.args[0])
-            return lambda x: fn(fa(x))
-        raise InputError("--loss", f"has a gradient with {e.func.__name__}, which cannot be evaluated numerically")
-
-    return build(expr)
-
-
-# --------------------------------------------------------------------------- one step
-
-
-class _ExactOps:
-    sqrt = staticmethod(sympy.sqrt)
-    max = staticmethod(lambda a, b: sympy.Max(a, b))
-
-
-class _NumOps:
-    sqrt = staticmethod(decimal.Decimal.sqrt)
-    max = staticmethod(lambda a, b: a if a >= b else b)
-
-
-def _constants(p: dict[str, Any], one: Any) -> dict[str, Any]:
-    """The per-run constants of the update, in the arithmetic of ``one`` (SymPy or Decimal)."""
-    return {"b1": p["beta1"], "b2": p["beta2"], "omb1": one - p["beta1"], "omb2": one - p["beta2"],
-            "lr": p["lr"], "eps": p["eps"], "wd": p["weight_decay"],
-            "decay": one - p["lr"] * p["weight_decay"]}
-
-
-def _advance(state: dict[str, list], raw: list[Any], bc1: Any, bc2: Any, k: dict[str, Any],
-             p: dict[str, Any], ops: Any, rules: dict[str, bool]) -> dict[str, list]:
-    """State after one step: the same arithmetic for SymPy values and Decimals.
-
-    ``state`` has theta, m, v, vmax (lists, one entry per component); ``raw`` is the
-    gradient as given or computed (before maximize / L2); ``bc1``, ``bc2`` are this
-    step's bias corrections 1 − βᵗ; ``k`` holds :func:`_constants`.  The order of the
-    operations is PyTorch's single-tensor Adam.
-    """
-    b1, b2, omb1, omb2, lr, eps, wd, decay = (k["b1"], k["b2"], k["omb1"], k["omb2"], k["lr"], k["eps"],
-                                               k["wd"], k["decay"])
-    maximize, l2, decoupled, amsgrad = p["maximize"], p["l2"], p["decoupled_on"], p["amsgrad"]
-    square, inside = rules["square_grad"], rules["eps_inside_sqrt"]
-    sqrt = ops.sqrt
-    gs, tds, ms, vs, vmaxs, mhs, vhs, dens, ths = [], [], [], [], [], [], [], [], []
-    for th, m, v, vmax, g in zip(state["theta"], state["m"], state["v"], state["vmax"], raw):
-        if maximize:
-            g = -g
-        if l2:
-            g = g + wd * th
-        th_d = th * decay if decoupled else th
-        m = b1 * m + omb1 * g
-        v = b2 * v + omb2 * (g * g if square else g)
-        vmax = ops.max(vmax, v) if amsgrad else v
-        m_hat = m / bc1
-        v_hat = vmax / bc2
-        denom = sqrt(v_hat + eps) if inside else sqrt(v_hat) + eps
-        gs.append(g)
-        tds.append(th_d)
-        ms.append(m)
-        vs.append(v)
-        vmaxs.append(vmax)
-        mhs.append(m_hat)
-        vhs.append(v_hat)
-        dens.append(denom)
-        ths.append(None if denom == 0 else th_d - lr * m_hat / denom)
-    return {"g": gs, "theta_d": tds, "m": ms, "v": vs, "vmax": vmaxs, "m_hat": mhs, "v_hat": vhs,
-            "denom": dens, "theta": ths}
-
-
-# --------------------------------------------------------------------------- the working
-
-
-def _atom(x: Any) -> tuple[str, str]:
-    """A number as put into a formula, as (text, LaTeX): exact when short (0.9, 15/38, 1e-8),
-    else 6 significant digits; bracketed where a product or a power needs it."""
-    from dlcalc import printing as P
-
-    x = _compact(x)
-    if isinstance(x, sympy.Float):
-        t = P.decimal_str(x, 6)
-        neg, frac, compound = t.startswith("-"), False, False
-    elif isinstance(x, sympy.Rational):
-        d = P.short_decimal(x)
-        t = d if d is not None else f"{x.p}/{x.q}"
-        neg, frac, compound = x < 0, d is None, False
-    else:
-        t = P.text(x)
-        neg, frac, compound = False, False, not (x.is_Symbol or x.is_Atom)
-        tex = P.latex(x)
-        return (f"({t})" if compound else t), (rf"\left({tex}\right)" if compound else tex)
-    if frac:
-        tex = ("-" if neg else "") + rf"\frac{{{abs(int(x.p))}}}{{{int(x.q)}}}"
-    elif "e" in t:
-        mant, exp = t.split("e")
-        tex = rf"{mant} \cdot 10^{{{int(exp)}}}"
-    else:
-        tex = t
-    if neg or frac:
-        t = f"({t})"
-    if neg or (frac and neg) or r"\cdot" in tex:
-        tex = rf"\left({tex}\right)"
-    return t, tex
-
-
-def _base(x: Any) -> tuple[str, str]:
-    """``_atom`` for the base of a power: a LaTeX fraction needs brackets there too, and so
-    does a symbol with a superscript (a__b is a^{b}; a^{b}^{2} is a "Double superscript",
-    and so is {\\hat{x}^{2}}^{2}), as SymPy brackets it in the value lines."""
-    t, tex = _atom(x)
-    if tex.startswith(r"\frac") or ("^" in tex and not tex.startswith(r"\left(")):
-        return t, rf"\left({tex}\right)"
-    return t, tex
-
-
-class _Board:
-    """Builds the steps of one shown t: typed general formula → numbers put in → value.
-
-    The numbers are put into the same typed formula (one ``Math`` per component), in the
-    order the formula is written; only the loss gradient, a user expression, goes through
-    SymPy substitution.
-    """
-
-    def __init__(self, p: dict[str, Any], rules: dict[str, bool], n: int, vector: bool,
-                 grad_exprs: list[Any] | None, variables: list[Any]) -> None:
-        self.p, self.rules, self.n, self.vector = p, rules, n, vector
-        self.grad_exprs, self.variables = grad_exprs, variables
-        self.show_numbers = n <= SHOW_COMPONENTS
-        self.b1, self.b2 = _atom(p["beta1"]), _atom(p["beta2"])
-        self.lr, self.eps, self.wd = _atom(p["lr"]), _atom(p["eps"]), _atom(p["weight_decay"])
-
-    def _v(self, comps: list[Any]) -> Any:
-        return comps if self.vector else comps[0]
-
-    def _fill(self, fill: Callable[[int], Math]) -> Any:
-        if not self.show_numbers:
-            return None
-        return self._v([fill(i) for i in range(self.n)])
-
-    def steps(self, t: int, prev: dict[str, list], raw: list[Any], cur: dict[str, list],
-              section: str) -> list[Step]:
-        p, r = self.p, self.rules
-        s, q = _sub(t), _sub(t - 1)
-        vec = " (elementwise)" if self.vector else ""
-        b1, b2, lr, eps, wd = self.b1, self.b2, self.lr, self.eps, self.wd
-        out: list[Step] = []
-
-        # the gradient that enters the moments
-        minus = p["maximize"]
-        text = ("−" if minus else "") + f"∇L(θ{q})" + (f" + λ·θ{q}" if p["l2"] else "")
-        tex = ("-" if minus else "") + rf"\nabla L(\theta_{{{t - 1}}})" + \
-            (rf" + \lambda \theta_{{{t - 1}}}" if p["l2"] else "")
-        if self.grad_exprs is None:
-            title = "gradient g" + s + (" (given)" if not (minus or p["l2"]) else "")
-
-            def fill_g(i: int) -> Math:
-                g, th = _atom(raw[i]), _atom(prev["theta"][i])
-                sg = "−" if minus else ""
-                sgt = "-" if minus else ""
-                if p["l2"]:
-                    return Math(f"{sg}{g[0]} + {wd[0]}·{th[0]}", rf"{sgt}{g[1]} + {wd[1]} \cdot {th[1]}")
-                return Math(f"{sg}{g[0]}", f"{sgt}{g[1]}")
-            subst = self._fill(fill_g) if (minus or p["l2"]) else None
-        else:
-            title = "gradient g" + s + " of the loss at θ" + q
-            subst = None
-            if self.show_numbers:
-                sign = -1 if minus else 1
-                comps = []
-                for i in range(self.n):
-                    e = sign * self.grad_exprs[i] + (_LAM * self.variables[i] if p["l2"] else 0)
-                    vals = {v: prev["theta"][k] for k, v in enumerate(self.variables)}
-                    vals[_LAM] = p["weight_decay"]
-                    comps.append(_put(e, vals))
-                subst = self._v(comps)
-        note = ""
-        if minus:
-            note = "--maximize: the gradient is negated, so the step goes uphill"
-        if p["l2"]:
-            note = (note + "; " if note else "") + "L2 weight decay (Adam): λ·θ is added to the gradient"
-        out.append(Step(title, Math(f"g{s} = {text}", f"g_{{{t}}} = {tex}"),
-                        subst, self._v(cur["g"]), note=note, section=section))
-
-        # moments
-        def fill_m(i: int) -> Math:
-            m, g = _atom(prev["m"][i]), _atom(cur["g"][i])
-            return Math(f"{b1[0]}·{m[0]} + (1 − {b1[0]})·{g[0]}",
-                        rf"{b1[1]} \cdot {m[1]} + (1 - {b1[1]}) \cdot {g[1]}")
-        hat, hat_tex = ("̂", r"\hat ") if r.get("carry_corrected") and t > 1 else ("", "")
-        out.append(Step("first moment m" + s + vec,
-                        Math(f"m{s} = β₁·m{hat}{q} + (1 − β₁)·g{s}",
-                             rf"m_{{{t}}} = \beta_1 {hat_tex}m_{{{t - 1}}} + (1 - \beta_1)\, g_{{{t}}}"),
-                        self._fill(fill_m), self._v(cur["m"]), section=section))
-
-        square = r["square_grad"]
-
-        def fill_v(i: int) -> Math:
-            v, g = _atom(prev["v"][i]), _base(cur["g"][i])
-            return Math(f"{b2[0]}·{v[0]} + (1 − {b2[0]})·{g[0]}" + ("²" if square else ""),
-                        rf"{b2[1]} \cdot {v[1]} + (1 - {b2[1]}) \cdot {g[1]}" + ("^{2}" if square else ""))
-        out.append(Step("second moment v" + s + vec,
-                        Math(f"v{s} = β₂·v{hat}{q} + (1 − β₂)·g{s}" + ("²" if square else ""),
-                             rf"v_{{{t}}} = \beta_2 {hat_tex}v_{{{t - 1}}} + (1 - \beta_2)\, g_{{{t}}}"
-                             + ("^2" if square else "")),
-                        self._fill(fill_v), self._v(cur["v"]), section=section))
-        if p["amsgrad"]:
-            def fill_vmax(i: int) -> Math:
-                a, b = _atom(prev["vmax"][i]), _atom(cur["v"][i])
-                return Math(f"max({a[0]}, {b[0]})", rf"\max({a[1]}, {b[1]})")
-            out.append(Step("AMSGrad: running maximum of v" + s,
-                            Math(f"vmax{s} = max(vmax{q}, v{s})",
-                                 rf"v^{{\max}}_{{{t}}} = \max(v^{{\max}}_{{{t - 1}}}, v_{{{t}}})"),
-                            self._fill(fill_vmax), self._v(cur["vmax"]), section=section))
-
-        # bias correction
-        vsrc, vsrc_tex = (f"vmax{s}", rf"v^{{\max}}_{{{t}}}") if p["amsgrad"] else (f"v{s}", rf"v_{{{t}}}")
-        if r["bias_correction"]:
-            def corrected(num: tuple[str, str], beta: tuple[str, str]) -> Math:
-                if t == 1:
-                    return Math(f"{num[0]}/(1 − {beta[0]})", rf"\frac{{{num[1]}}}{{1 - {beta[1]}}}")
-                return Math(f"{num[0]}/(1 − {beta[0]}{_sup(t)})", rf"\frac{{{num[1]}}}{{1 - {beta[1]}^{{{t}}}}}")
-            if r["correct_m"]:
-                out.append(Step("bias-corrected first moment m̂" + s,
-                                Math(f"m̂{s} = m{s}/(1 − β₁{_sup(t)})",
-                                     rf"\hat m_{{{t}}} = \frac{{m_{{{t}}}}}{{1 - \beta_1^{{{t}}}}}"),
-                                self._fill(lambda i: corrected(_atom(cur["m"][i]), _base(p["beta1"]))),
-                                self._v(cur["m_hat"]), section=section))
-            else:  # a mistake: only v̂ corrected
-                out.append(Step("m̂" + s + " left without bias correction",
-                                Math(f"m̂{s} = m{s}", rf"\hat m_{{{t}}} = m_{{{t}}}"), None,
-                                self._v(cur["m_hat"]), section=section))
-            if r["correct_v"]:
-                out.append(Step("bias-corrected second moment v̂" + s,
-                                Math(f"v̂{s} = {vsrc}/(1 − β₂{_sup(t)})",
-                                     rf"\hat v_{{{t}}} = \frac{{{vsrc_tex}}}{{1 - \beta_2^{{{t}}}}}"),
-                                self._fill(lambda i: corrected(_atom(cur["vmax"][i]), _base(p["beta2"]))),
-                                self._v(cur["v_hat"]), section=section))
-            else:  # a mistake: only m̂ corrected
-                out.append(Step("v̂" + s + " left without bias correction",
-                                Math(f"v̂{s} = {vsrc}", rf"\hat v_{{{t}}} = {vsrc_tex}"), None,
-                                self._v(cur["v_hat"]), section=section))
-        else:
-            out.append(Step("no bias correction", Math(f"m̂{s} = m{s},  v̂{s} = {vsrc}",
-                                                       rf"\hat m_{{{t}}} = m_{{{t}}},\ \hat v_{{{t}}} = {vsrc_tex}"),
-                            None, None, section=section))
-
-        # decoupled weight decay, then the update
-        base, base_tex = f"θ{q}", rf"\theta_{{{t - 1}}}"
-        if p["decoupled_on"]:
-            def fill_decay(i: int) -> Math:
-                th = _atom(prev["theta"][i])
-                return Math(f"{th[0]}·(1 − {lr[0]}·{wd[0]})", rf"{th[1]} \cdot (1 - {lr[1]} \cdot {wd[1]})")
-            out.append(Step("decoupled weight decay (AdamW)",
-                            Math(f"θ̃{q} = θ{q}·(1 − η·λ)",
-                                 rf"\tilde\theta_{{{t - 1}}} = \theta_{{{t - 1}}} (1 - \eta \lambda)"),
-                            self._fill(fill_decay), self._v(cur["theta_d"]),
-                            note="the decay acts on θ directly and never enters m or v", section=section))
-            base, base_tex = f"θ̃{q}", rf"\tilde\theta_{{{t - 1}}}"
-        inside = r["eps_inside_sqrt"]
-        if inside:
-            den, den_tex = f"√(v̂{s} + ε)", rf"\sqrt{{\hat v_{{{t}}} + \epsilon}}"
-        else:
-            den, den_tex = f"(√v̂{s} + ε)", rf"\sqrt{{\hat v_{{{t}}}}} + \epsilon"
-
-        def fill_theta(i: int) -> Math:
-            th, mh, vh = _atom(cur["theta_d"][i]), _atom(cur["m_hat"][i]), _atom(cur["v_hat"][i])
-            if inside:
-                d, d_tex = f"√({vh[0]} + {eps[0]})", rf"\sqrt{{{vh[1]} + {eps[1]}}}"
-            else:
-                d, d_tex = f"(√{vh[0]} + {eps[0]})", rf"\sqrt{{{vh[1]}}} + {eps[1]}"
-            return Math(f"{th[0]} − {lr[0]}·{mh[0]}/{d}", rf"{th[1]} - {lr[1]} \cdot \frac{{{mh[1]}}}{{{d_tex}}}")
-        out.append(Step("update θ" + s,
-                        Math(f"θ{s} = {base} − η·m̂{s}/{den}",
-                             rf"\theta_{{{t}}} = {base_tex} - \eta\, \frac{{\hat m_{{{t}}}}}{{{den_tex}}}"),
-                        self._fill(fill_theta), self._v(cur["theta"]), section=section))
-        return out
-
-
-def _sum_text(expr: Any) -> str:
-    """'(1 − β)·Σ_{i=1}^{t} β^(t − i)' from a SymPy product of a factor and a Sum."""
-    from dlcalc import printing as P
-
-    parts = []
-    for f in sympy.Mul.make_args(expr):
-        if isinstance(f, sympy.Sum):
-            (var, lo, hi), = f.limits
-            parts.append(f"Σ_{{{P.text(var)}={P.text(lo)}}}^{{{P.text(hi)}}} {P.text(f.function)}")
-        else:
-            parts.append(P.text(f) if not f.is_Add else f"({P.text(f)})")
-    return "·".join(parts)
-
-
-_BIAS_SECTION = "why bias correction (once)"
-
-
-def _bias_derivation(p: dict[str, Any]) -> list[Step]:
-    """Why bias correction: E[m_t] = E[g]·(1 − β₁ᵗ), the geometric sum evaluated by SymPy."""
-    steps, closed, beta, t = _geometric_sum()
-    steps = list(steps)
-    b2 = sympy.Symbol("beta_2", nonnegative=True)
-    for beta_, value, what in ((beta, p["beta1"], "m"), (b2, p["beta2"], "v")):
-        factor = closed.xreplace({beta: beta_})
-        g = "g" if what == "m" else "g²"
-        steps.append(Step(
-            f"so E({what}_t) = E({g})·(1 − β{'₁' if what == 'm' else '₂'}ᵗ): {what}_t is biased towards "
-            f"{what}₀ = 0; the factor at t = 1",
-            factor, _put(factor, {beta_: value, t: 1}) if value.is_number else None,
-            factor.xreplace({beta_: value, t: 1}),
-            note=(f"dividing by this factor ({'m̂' if what == 'm' else 'v̂'}_t) removes the bias"
-                  + ("; without it the first steps would have the wrong size" if what == "v" else "")),
-            section=_BIAS_SECTION))
-    return steps
-
-
-@functools.lru_cache(maxsize=1)
-def _geometric_sum() -> tuple[tuple[Step, ...], Any, Any, Any]:
-    """The part of the derivation that no input changes, worked once per process
-    (``dlcalc batch`` runs many exercises in one): the unrolled sum and its closed form."""
-    from dlcalc import printing as P
-
-    sec = _BIAS_SECTION
-    beta = sympy.Symbol("beta_1", nonnegative=True)
-    t = sympy.Symbol("t", integer=True, positive=True)
-    i = sympy.Symbol("i", integer=True, positive=True)
-    j = sympy.Symbol("j", integer=True, nonnegative=True)
-    lhs = sympy.Mul(1 - beta, sympy.Sum(beta ** (t - i), (i, 1, t)), evaluate=False)
-    reindexed = sympy.Mul(1 - beta, sympy.Sum(beta ** (t - i), (i, 1, t)).change_index(i, t - i, j),
-                          evaluate=False)
-    summed = sympy.Sum(beta ** j, (j, 0, t - 1)).doit()
-    if isinstance(summed, sympy.Piecewise):  # ((t, β = 1), ((1 − βᵗ)/(1 − β), otherwise))
-        summed = next(e for e, cond in summed.args if cond == sympy.true)
-    closed = sympy.cancel((1 - beta) * summed)
-    if sympy.expand(closed - (1 - beta ** t)) != 0:  # pragma: no cover - a SymPy regression
-        raise RuntimeError(f"geometric sum came out as {closed}")
-
-    steps = [
-        Step("unroll m_t = β₁·m_{t−1} + (1 − β₁)·g_t from m₀ = 0",
-             Math("m_t = (1 − β₁)·Σ_{i=1}^{t} β₁^(t−i)·g_i",
-                  r"m_t = (1 - \beta_1) \sum_{i=1}^{t} \beta_1^{t-i} g_i"),
-             note="if every g_i has the same mean E(g), then E(m_t) = E(g)·(1 − β₁)·Σ β₁^(t−i)",
-             section=sec),
-        Step("the geometric sum, evaluated by SymPy (reindex j = t − i, then summation)",
-             Math(_sum_text(lhs), P.latex(lhs)), Math(_sum_text(reindexed), P.latex(reindexed)), closed,
-             note="β₁ < 1, so the branch β₁ = 1 of SymPy's result does not apply", section=sec),
-    ]
-    return tuple(steps), closed, beta, t
-
-
-# --------------------------------------------------------------------------- solve
-
-
-def solve(inp: Inputs, *, bias_correction: bool = True, eps_inside_sqrt: bool = False,
-          square_grad: bool = True, correct_only: str | None = None,
-          carry_corrected: bool = False) -> Solution:
-    """The worked solution (see :func:`work`); the flags are conventions that --check varies.
-
-    Mistakes only: ``correct_only`` "m" or "v" bias-corrects one moment; ``carry_corrected``
-    carries m̂, v̂ forward as the state (m ← m̂, v ← v̂)."""
-    return work(**as_kwargs(inp), bias_correction=bias_correction, eps_inside_sqrt=eps_inside_sqrt,
-                square_grad=square_grad, correct_only=correct_only, carry_corrected=carry_corrected)
-
-
-def gradient_source(grads: Any, loss: Any, steps: int | None, n: int,
-                    vector: bool) -> tuple[list[list[Any]], list[Any] | None, int]:
-    """Where the gradients come from, checked (shared by adam-step and optim-step): the given
-    ones as components like θ, or the loss's gradient derived by SymPy; and the step count."""
-    if (grads is None) == (loss is None):
-        raise InputError("--grad" if grads is None else "--loss",
-                         "is missing: give --grad once per step, or --loss EXPR with --steps N"
-                         if grads is None else "cannot be combined with --grad")
-    variables = loss_variables(n, vector)
-    if grads is not None:
-        if not grads:
-            raise InputError("--grad", "is missing: give --grad once per step")
-        if len(grads) > MAX_GRADS:
-            raise InputError("--grad", f"is given {len(grads):,} times; at most {MAX_GRADS:,}")
-        if steps is not None and steps != len(grads):
-            raise InputError("--steps", f"is {steps}, but --grad is given {len(grads)} "
-                                        f"time{'s' if len(grads) != 1 else ''} "
-                                        "(with --grad the number of steps is the number of gradients)")
-        given = [_as_components(g, n, "--grad", f"value {k + 1}") for k, g in enumerate(grads)]
-        return given, None, len(given)
-    loss = as_sympy(loss)
-    if not isinstance(loss, sympy.Expr):
-        raise InputError("--loss", "must be a single expression")
-    stray = sorted(str(s) for s in loss.free_symbols - set(variables))
-    if stray:
-        names = ", ".join(str(v) for v in variables) if n <= 4 else f"theta1 … theta{n}"
-        shape = "a scalar" if not vector else f"a vector of {n}"
-        raise InputError("--loss", f"uses {', '.join(stray[:5])}, which {'is' if len(stray) == 1 else 'are'} "
-                                   f"not a component of θ; θ is {shape}, so the variables are {names}")
-    if n > MAX_LOSS_COMPONENTS:
-        raise InputError("--theta", f"has {n:,} components; --loss works with at most {MAX_LOSS_COMPONENTS} "
-                                    "(give the gradients with --grad for larger θ)")
-    T = 1 if steps is None else steps
-    if not (1 <= T <= MAX_STEPS):
-        raise InputError("--steps", f"must be between 1 and {MAX_STEPS:,}, got {T}")
-    return [], [sympy.diff(loss, v) for v in variables], T
-
-
-def work(theta: Any, grads: list[Any] | None = None, *, loss: Any = None, steps: int | None = None,
-          lr: Any = DEFAULTS["lr"], beta1: Any = DEFAULTS["beta1"], beta2: Any = DEFAULTS["beta2"],
-          eps: Any = DEFAULTS["eps"], weight_decay: Any = DEFAULTS["weight_decay"],
-          decoupled: bool = False, amsgrad: bool = False, maximize: bool = False,
-          bias_correction: bool = True, eps_inside_sqrt: bool = False, square_grad: bool = True,
-          correct_only: str | None = None, carry_corrected: bool = False) -> Solution:
-    """Run Adam (``decoupled``: AdamW; ``amsgrad``) from ``theta`` and show every step.
-
-    Gradients are ``grads`` (one scalar or vector per step) or the derivative of the
-    SymPy expression ``loss`` in ``theta`` / ``theta1 … thetaN``, taken at each θ_{t−1}
-    for ``steps`` steps.  ``bias_correction``, ``eps_inside_sqrt`` and ``square_grad``
-    are convention flags (PyTorch's are the defaults); they exist so that common mistakes
-    can be recomputed as variants of the same exercise.
-    """
-    rules = {"bias_correction": bias_correction, "eps_inside_sqrt": eps_inside_sqrt,
-             "square_grad": square_grad, "carry_corrected": carry_corrected,
-             "correct_m": bias_correction and correct_only != "v",
-             "correct_v": bias_correction and correct_only != "m"}
-    vector = isinstance(theta, (list, tuple))
-    if vector and len(theta) > MAX_COMPONENTS:
-        raise InputError("--theta", f"has more than {MAX_COMPONENTS:,} components")
-    th0 = _as_components(theta, None, "--theta", "θ")
-    n = len(th0)
-    lr = _check_param(lr, "--lr")
-    beta1 = _check_param(beta1, "--beta1", hi_open=1)
-    beta2 = _check_param(beta2, "--beta2", hi_open=1)
-    eps = _check_param(eps, "--eps")
-    weight_decay = _check_param(weight_decay, "--weight-decay")
-
-    given, grad_exprs, T = gradient_source(grads, loss, steps, n, vector)
-    variables = loss_variables(n, vector)
-    if T * n > MAX_WORK:
-        raise InputError("--steps" if grads is None else "--grad",
-                         f"asks for {T:,} steps of a θ with {n:,} components; at most {MAX_WORK:,} "
-                         "steps × components")
-
-    symbolic = any(not x.is_number for x in [*th0, lr, beta1, beta2, eps, weight_decay]) or any(
-        not x.is_number for g in given for x in g)
-    if symbolic and T > SYMBOLIC_MAX_STEPS:
-        raise InputError("--steps" if grads is None else "--grad",
-                         f"asks for {T} steps with symbolic inputs; symbolic runs are worked exactly and "
-                         f"limited to {SYMBOLIC_MAX_STEPS} steps (give numbers for longer runs)")
-
-    p: dict[str, Any] = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay,
-                         "maximize": maximize, "amsgrad": amsgrad,
-                         "l2": (weight_decay != 0) and not decoupled,
-                         "decoupled_on": decoupled and weight_decay != 0}
-    board = _Board(p, rules, n, vector, grad_exprs, variables)
-    shown = set(range(1, T + 1)) if T <= SHOW_ALL else \
-        set(range(1, SHOW_HEAD + 1)) | set(range(T - SHOW_TAIL + 1, T + 1))
-
-    work: list[Step] = _bias_derivation(p)
-    if grad_exprs is not None:
-        work.append(Step("gradient of L = " + _short(loss) + " (SymPy)",
-                         Math("∇L(θ) = (" + ", ".join(f"∂L/∂{_pretty(v)}" for v in variables) + ")"
-                              if vector else "dL/dθ",
-                              r"\nabla L(\theta)" if vector else r"\frac{dL}{d\theta}"),
-                         None, grad_exprs if vector else grad_exprs[0], section="the loss"))
-
-    zero = sympy.Integer(0)
-    state: dict[str, list] = {"theta": th0, "m": [zero] * n, "v": [zero] * n, "vmax": [zero] * n}
-    history: list[dict[str, Any]] = []
-    switched_at: int | None = None
-    k_exact = _constants(p, sympy.Integer(1))
-    t = 0
-    why: str | None = None
-    near_one = [opt for key, opt in (("beta1", "--beta1"), ("beta2", "--beta2"))
-                if p[key].is_number and not p[key].is_Rational and _below(1 - p[key], IRRATIONAL_NEAR_ONE)]
-    if near_one and symbolic:
-        raise InputError(near_one[0], "is irrational and within 1e-20 of 1; with symbolic inputs the exact "
-                                      "forms cannot be evaluated reliably: give β as a fraction or decimal")
-    # exact while the forms stay short
-    while t < T:
-        t += 1
-        why = _needs_numeric(t, n, state, symbolic) or (
-            f"{near_one[0]} is irrational and within 1e-20 of 1, where exact forms cannot be evaluated "
-            "reliably" if near_one else None)
-        if why:
-            if symbolic:
-                raise InputError(None, f"symbolic inputs are worked exactly, and at step {t} {why}; "
-                                       "give numbers, or fewer steps or components")
-            switched_at = t
-            break
-        raw = given[t - 1] if grad_exprs is None else _exact_gradient(grad_exprs, variables, state, t)
-        if not symbolic and not _rational_moments(raw, state["theta"], p):
-            why = ("the gradient entering the moments is irrational, so exact forms would nest square "
-                   "roots")
-            switched_at = t
-            break
-        bc1 = 1 - beta1 ** t if rules["correct_m"] else 1
-        bc2 = 1 - beta2 ** t if rules["correct_v"] else 1
-        cur = _advance(state, raw, bc1, bc2, k_exact, p, _ExactOps, rules)
-        _check_update(cur, t, "exact")
-        history.append(_record(t, cur, vector))
-        if t in shown:
-            _show(work, board, t, T, state, raw, cur, "exact")
-        state = _carried(cur, rules)
-        last = cur
-    # then numerically, with DPS significant digits
-    if switched_at is not None:
-        with decimal.localcontext(_context(_lost_digits(p))):
-            try:
-                last = _run_numeric(switched_at, T, state, given, grad_exprs, variables, p, rules, board,
-                                    shown, history, work, vector)
-            except decimal.DecimalException as exc:
-                raise InputError(None, f"the numeric run failed ({type(exc).__name__}): a value is not a "
-                                       "finite real number") from None
-
-    result = {k: last[k] if vector else last[k][0] for k in ("theta", "m", "v", "m_hat", "v_hat")}
-    result["history"] = history
-
-    conventions = _conventions(p, rules, grad_exprs is not None, switched_at, T)
-    inputs: dict[str, Any] = {"theta": theta if vector else th0[0]}
-    if grads is not None:
-        inputs["grad"] = ([g if vector else g[0] for g in given] if len(given) <= 12
-                          else f"{len(given)} gradients, one per step (see history)")
-    else:
-        inputs["loss"] = loss
-        inputs["steps"] = T
-    inputs.update({"lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weight_decay,
-                   "decoupled": bool(decoupled), "amsgrad": bool(amsgrad), "maximize": bool(maximize)})
-    notes: list[str] = []
-    if switched_at is not None:
-        first = "" if switched_at == 1 else f"steps 1 to {switched_at - 1} are exact; "
-        notes.append(f"{first}from step {switched_at} on the values are numeric ({DPS} significant "
-                     f"digits, at least 30 correct) because {why}; their JSON exact strings are decimals")
-    if T > SHOW_ALL:
-        notes.append(f"the working shows steps 1 to {SHOW_HEAD} and {T - SHOW_TAIL + 1} to {T}; "
-                     "the full history is in --json (result.history)")
-    return Solution(command="adam-step", inputs=inputs, conventions=conventions, steps=tuple(work),
-                    result=result, notes=tuple(notes))
-
-
-def _pretty(v: Any) -> str:
-    from dlcalc import printing as P
-
-    return P.text(v)
-
-
-def _short(expr: Any) -> str:
-    from dlcalc import printing as P
-
-    s = P.text(expr)
-    return s if len(s) <= 60 else s[:57] + "…"
-
-
-def _show(work: list[Step], board: "_Board", t: int, T: int, prev: dict[str, list], raw: list[Any],
-          cur: dict[str, list], mode: str) -> None:
-    """Append the working of step ``t`` (and the elision marker before the last steps)."""
-    if T > SHOW_ALL and t == T - SHOW_TAIL + 1:
-        work.append(Step(f"steps {SHOW_HEAD + 1} to {T - SHOW_TAIL}",
-                         Math(f"… {T - SHOW_HEAD - SHOW_TAIL} steps of the same form; every value "
-                              "is in the history (JSON: result.history)", r"\ldots"), section="…"))
-    section = f"t = {t}" + (f" (numeric, {DPS} digits)" if mode == "numeric" else "")
-    work.extend(board.steps(t, prev, raw, cur, section))
-
-
-def _run_numeric(t0: int, T: int, state: dict[str, list], given: list[list[Any]], grad_exprs: list[Any] | None,
-                 variables: list[Any], p: dict[str, Any], rules: dict[str, bool], board: "_Board",
-                 shown: set[int], history: list[dict[str, Any]], work: list[Step],
-                 vector: bool) -> dict[str, list]:
-    """Steps ``t0`` … ``T`` in Decimal arithmetic (the current context); returns the last state
-    as SymPy Floats.  History entries are :class:`HighFloat` (float64 + all digits)."""
-    D = decimal.Decimal
-    one = D(1)
-    state = {k: [_to_dec(x) for x in vals] for k, vals in state.items()}
-    k_num = _constants({k: _to_dec(p[k]) for k in ("lr", "beta1", "beta2", "eps", "weight_decay")}, one)
-    pow1, pow2 = k_num["b1"] ** (t0 - 1), k_num["b2"] ** (t0 - 1)
-    closures = [_compile(e, variables) for e in grad_exprs] if grad_exprs is not None else None
-    given_num = [[_to_dec(x) for x in g] for g in given[t0 - 1:]] if grad_exprs is None else []
-    cur: dict[str, list] = {}
-    for t in progress(range(t0, T + 1), T - t0 + 1, "Adam steps"):
-        raw = given_num[t - t0] if closures is None else _numeric_gradient(closures, state["theta"], t)
-        pow1, pow2 = pow1 * k_num["b1"], pow2 * k_num["b2"]
-        bc1 = one - pow1 if rules["correct_m"] else one
-        bc2 = one - pow2 if rules["correct_v"] else one
-        cur = _advance(state, raw, bc1, bc2, k_num, p, _NumOps, rules)
-        _check_update(cur, t, "numeric")
-        if vector:
-            history.append({"t": t, **{k: [HighFloat(x) for x in cur[k]] for k in _HISTORY_KEYS}})
-        else:
-            history.append({"t": t, **{k: HighFloat(cur[k][0]) for k in _HISTORY_KEYS}})
-        if t in shown:
-            _show(work, board, t, T, _floats(state), _floats({"raw": raw})["raw"], _floats(cur), "numeric")
-        state = _carried(cur, rules)
-    return _floats(cur)
-
-
-def _carried(cur: dict[str, list], rules: dict[str, bool]) -> dict[str, list]:
-    """The state the next step starts from: θ, m, v, vmax (m̂ and v̂ with the mistake
-    ``carry_corrected``)."""
-    if rules.get("carry_corrected"):
-        return {"theta": cur["theta"], "m": cur["m_hat"], "v": cur["v_hat"], "vmax": cur["v_hat"]}
-    return {"theta": cur["theta"], "m": cur["m"], "v": cur["v"], "vmax": cur["vmax"]}
-
-
-def _floats(values: dict[str, list]) -> dict[str, list]:
-    return {k: [_dec_to_float(x) for x in vals] for k, vals in values.items()}
-
-
-def _record(t: int, cur: dict[str, list], vector: bool) -> dict[str, Any]:
-    def v(key: str) -> Any:
-        return cur[key] if vector else cur[key][0]
-    return {"t": t, "g": v("g"), "m": v("m"), "v": v("v"), "m_hat": v("m_hat"), "v_hat": v("v_hat"),
-            "theta": v("theta")}
-
-
-_HISTORY_KEYS = ("g", "m", "v", "m_hat", "v_hat", "theta")
-
-
-def _rational_moments(raw: list[Any], theta: list[Any], p: dict[str, Any]) -> bool:
+def _rational_moments(raw: list[Any], theta: list[Any], pr: _Problem) -> bool:
     """Whether the gradient entering the moments is rational (then m and v stay rational)."""
     for r, th in zip(raw, theta):
         if not r.is_Rational:
             return False
-        if p["l2"] and not (p["weight_decay"] * th).is_Rational:
+        if pr.rules.l2 and not (pr.hyper.weight_decay * th).is_Rational:
             return False
     return True
 
 
-def _needs_numeric(t: int, n: int, state: dict[str, list], symbolic: bool) -> str | None:
+def _needs_numeric(t: int, n: int, state: Mapping[str, list], symbolic: bool) -> str | None:
     """Why step ``t`` cannot be exact (too many steps or components, values too long), or None."""
     if t > (SYMBOLIC_MAX_STEPS if symbolic else EXACT_MAX_STEPS):
         return f"exact work is limited to {EXACT_MAX_STEPS} steps"
@@ -1045,9 +568,9 @@ def _needs_numeric(t: int, n: int, state: dict[str, list], symbolic: bool) -> st
     return None
 
 
-def _exact_gradient(grad_exprs: list[Any], variables: list[Any], state: dict[str, list], t: int) -> list[Any]:
-    at = dict(zip(variables, state["theta"]))
-    out = [e.xreplace(at) for e in grad_exprs]
+def _exact_gradient(pr: _Problem, state: Mapping[str, list], t: int) -> list[Any]:
+    at = dict(zip(pr.variables, state["theta"]))
+    out = [e.xreplace(at) for e in pr.grad_exprs]
     for g in out:
         if g.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I):
             raise InputError("--loss", f"has no finite real gradient at θ{_sub(t - 1)} = "
@@ -1055,78 +578,249 @@ def _exact_gradient(grad_exprs: list[Any], variables: list[Any], state: dict[str
     return out
 
 
-def _numeric_gradient(closures: list[Callable], theta: list[Any], t: int) -> list[Any]:
-    out = []
-    for f in closures:
-        try:
-            g = f(theta)
-        except (decimal.DecimalException, ZeroDivisionError, ValueError, OverflowError):
-            g = None
-        if not isinstance(g, decimal.Decimal) or not g.is_finite() or abs(g) > HUGE:
-            raise InputError("--loss", f"has no finite real gradient at θ{_sub(t - 1)} = {_approx(theta)} "
-                                       f"(step {t})")
-        out.append(g)
+# --------------------------------------------------------------------------- the working
+
+
+class _At(NamedTuple):
+    """One shown step: t, its section, and per component the values of the placeholders."""
+
+    t: int
+    section: str
+    envs: tuple
+    cur: Mapping[str, list]
+
+
+class _Board:
+    """The working of a shown step t: each line one of the formulas above, relabelled for
+    t, with the numbers put in (one row per component, up to :data:`SHOW_COMPONENTS`)."""
+
+    def __init__(self, pr: _Problem) -> None:
+        self.pr, self.rules = pr, pr.rules
+        self.show_numbers = pr.n <= SHOW_COMPONENTS
+        h = pr.hyper
+        self.constants = {B1: h.beta1, B2: h.beta2, LR: h.lr, EPS: h.eps, LAM: h.weight_decay}
+        T_ = pr.T
+        self.shown = set(range(1, T_ + 1)) if T_ <= SHOW_ALL else \
+            set(range(1, SHOW_HEAD + 1)) | set(range(T_ - SHOW_TAIL + 1, T_ + 1))
+
+    def shows(self, t: int) -> bool:
+        return t in self.shown
+
+    def steps(self, t: int, prev: Mapping[str, list], raw: list[Any], cur: Mapping[str, list],
+              numeric: bool) -> list[Step]:
+        r, s = self.rules, _sub(t)
+        envs = tuple(self._env(prev, raw, cur, i) for i in range(self.pr.n)) if self.show_numbers else ()
+        at = _At(t, f"t = {t}" + (f" (numeric, {DPS} digits)" if numeric else ""), envs, cur)
+        vec = " (elementwise)" if self.pr.vector else ""
+        out = self._elision(t) + [
+            self._gradient(at),
+            self._line(at, f"first moment m{s}{vec}", FIRST_MOMENT, "m"),
+            self._line(at, f"second moment v{s}{vec}", SECOND_MOMENT[r.square_grad], "v")]
+        if r.amsgrad:
+            out.append(self._line(at, f"AMSGrad: running maximum of v{s}", RUNNING_MAX, "vmax"))
+        out.append(self._line(at, f"bias-corrected first moment m̂{s}", CORRECTED_M, "m_hat") if r.correct_m else
+                   self._line(at, f"m̂{s} left without bias correction", UNCORRECTED_M, "m_hat"))
+        out.append(self._line(at, f"bias-corrected second moment v̂{s}", CORRECTED_V[r.amsgrad], "v_hat")
+                   if r.correct_v else
+                   self._line(at, f"v̂{s} left without bias correction", UNCORRECTED_V[r.amsgrad], "v_hat"))
+        if r.decoupled:
+            out.append(self._line(at, "decoupled weight decay (AdamW)", DECAY, "theta_d",
+                                  note="the decay acts on θ directly and never enters m or v"))
+        out.append(self._line(at, f"update θ{s}", UPDATE[(r.decoupled, r.eps_inside)], "theta"))
+        return out
+
+    def _env(self, prev: Mapping[str, list], raw: list[Any], cur: Mapping[str, list], i: int) -> dict:
+        env = dict(self.constants)
+        env.update({THETA_PREV: prev["theta"][i], M_PREV: prev["m"][i], V_PREV: prev["v"][i],
+                    VMAX_PREV: prev["vmax"][i], GRAD: raw[i], G: cur["g"][i], M: cur["m"][i], V: cur["v"][i],
+                    VMAX: cur["vmax"][i], MHAT: cur["m_hat"][i], VHAT: cur["v_hat"][i],
+                    THETA_DEC: cur["theta_d"][i]})
+        return env
+
+    def _v(self, comps: list[Any]) -> Any:
+        return list(comps) if self.pr.vector else comps[0]
+
+    def _line(self, at: _At, title: str, template: sympy.Equality, key: str, note: str = "") -> Step:
+        """``template`` at step t: the formula, the numbers put in, the value ``cur[key]``."""
+        carried = self.rules.carry_corrected and at.t > 1
+        formula = _formula(template, at.t, carried)
+        rows = None
+        if at.envs and not template.rhs.is_Symbol:  # m̂₁ = m₁ needs no line of numbers
+            labels = _labels(at.t, carried)
+            syms = _placeholders(template)
+            rows = [put_numbers(formula.rhs, {labels.get(s, s): _compact(env[s]) for s in syms}) for env in at.envs]
+        return Step(title, _formula(template, at.t, carried), self._v(rows) if rows else None,
+                    self._v(at.cur[key]), note=note, section=at.section)
+
+    def _gradient(self, at: _At) -> Step:
+        r, t, pr = self.rules, at.t, self.pr
+        notes = (["--maximize: the gradient is negated, so the step goes uphill"] if r.maximize else []) + (
+            ["L2 weight decay (Adam): λ·θ is added to the gradient"] if r.l2 else [])
+        template = GRADIENT[(r.maximize, r.l2)]
+        if pr.grad_exprs is None:
+            given = "" if (r.maximize or r.l2) else " (given)"
+            return self._line(at, f"gradient g{_sub(t)}{given}", template, "g", note="; ".join(notes))
+        at_theta = {**{v: _compact(e[THETA_PREV]) for v, e in zip(pr.variables, at.envs)},
+                    LAM: _compact(pr.hyper.weight_decay)}
+        # one shown number per component of θ, made in θ's order: 2·1 + (-1), as the loss is written
+        shown = [substitute(self._loss_gradient(i), at_theta) for i in range(pr.n)] if at.envs else None
+        return Step(f"gradient g{_sub(t)} of the loss at θ{_sub(t - 1)}", _formula(template, t, False),
+                    self._v(shown) if shown else None, self._v(at.cur["g"]), note="; ".join(notes), section=at.section)
+
+    def _loss_gradient(self, i: int) -> Any:
+        """∂L/∂θᵢ as it enters the moments (negated with --maximize, + λθᵢ with L2)."""
+        g = self.pr.grad_exprs[i]
+        g = w_neg(g) if self.rules.maximize else g
+        return w_add(g, w_mul(LAM, self.pr.variables[i])) if self.rules.l2 else g
+
+    def _elision(self, t: int) -> list[Step]:
+        T_ = self.pr.T
+        if not (T_ > SHOW_ALL and t == T_ - SHOW_TAIL + 1):
+            return []
+        return [Step(f"steps {SHOW_HEAD + 1} to {T_ - SHOW_TAIL}",
+                     Math(f"… {T_ - SHOW_HEAD - SHOW_TAIL} steps of the same form; every value is in the history "
+                          "(JSON: result.history)", r"\ldots"), section="…")]
+
+
+# --------------------------------------------------------------------------- why bias correction
+
+_BIAS_SECTION = "why bias correction (once)"
+
+
+def _bias_derivation(h: _Hyper) -> list[Step]:
+    """Why bias correction: E[m_t] = E[g]·(1 − β₁ᵗ), the geometric sum evaluated by SymPy,
+    and the factor at t = 1 for the given β₁ and β₂."""
+    return [*_geometric_sum()[0], _factor_step("m", h.beta1), _factor_step("v", h.beta2)]
+
+
+@functools.lru_cache(maxsize=64)
+def _factor_step(what: str, value: Any) -> Step:
+    """1 − βᵗ at t = 1 for the moment ``what`` (remembered: ``dlcalc batch`` and --check
+    solve many exercises with the same β in one process)."""
+    beta, g, i = (B1, "g", "₁") if what == "m" else (B2, "g²", "₂")
+    factor = _geometric_sum()[1].xreplace({B1: beta})
+    return step(f"so E({what}_t) = E({g})·(1 − β{i}ᵗ): {what}_t is biased towards {what}₀ = 0; the factor at "
+                "t = 1", factor, {beta: value, T: 1} if value.is_number else None,
+                value=factor.xreplace({beta: value, T: 1}),
+                note=(f"dividing by this factor ({'m̂' if what == 'm' else 'v̂'}_t) removes the bias"
+                      + ("; without it the first steps would have the wrong size" if what == "v" else "")),
+                section=_BIAS_SECTION)
+
+
+@functools.lru_cache(maxsize=1)
+def _geometric_sum() -> tuple[tuple[Step, ...], Any]:
+    """The part of the derivation that no input changes, worked once per process
+    (``dlcalc batch`` runs many exercises in one): the unrolled sum and its closed form.
+
+    Multiplied into the sum, 1 − β₁ makes it telescope, Σ_{j=0}^{t−1} (β₁^j − β₁^(j+1)):
+    only the first term's β₁⁰ and the last term's −β₁ᵗ remain (SymPy's summation of the
+    geometric sum gives the same, tests/test_adam_step.py, but costs a tenth of the run)."""
+    j = sympy.Symbol("j", integer=True, nonnegative=True)
+    closed = (B1 ** j).subs(j, 0) - (B1 ** (j + 1)).subs(j, T - 1)
+    steps = (
+        Step("unroll m_t = β₁·m_{t−1} + (1 − β₁)·g_t from m₀ = 0",
+             Math("m_t = (1 − β₁)·Σ_{i=1}^{t} β₁^(t−i)·g_i",
+                  r"m_t = (1 - \beta_1) \sum_{i=1}^{t} \beta_1^{t-i} g_i"),
+             note="if every g_i has the same mean E(g), then E(m_t) = E(g)·(1 − β₁)·Σ β₁^(t−i)",
+             section=_BIAS_SECTION),
+        Step("the geometric sum (reindex j = t − i and multiply in 1 − β₁: the sum telescopes)",
+             Math("(1 - β₁)·Σ_{i=1}^{t} β₁^(t - i)",
+                  r"\left(1 - \beta_{1}\right) \sum_{i=1}^{t} \beta_{1}^{t - i}"),
+             Math("Σ_{j=0}^{t - 1} (β₁^j - β₁^(j + 1))",
+                  r"\sum_{j=0}^{t - 1} \left(\beta_{1}^{j} - \beta_{1}^{j + 1}\right)"),
+             closed, note="every power of β₁ but β₁⁰ and β₁ᵗ cancels in pairs, for any β₁",
+             section=_BIAS_SECTION),
+    )
+    return steps, closed
+
+
+# --------------------------------------------------------------------------- solve
+
+
+def solve(inp: Inputs, *, bias_correction: bool = True, eps_inside_sqrt: bool = False,
+          square_grad: bool = True, correct_only: str | None = None,
+          carry_corrected: bool = False) -> Solution:
+    """Run Adam (``decoupled``: AdamW; ``amsgrad``) from θ₀ and show every step.
+
+    The flags are variants that --check tries (PyTorch's are the defaults):
+    ``bias_correction``, ``eps_inside_sqrt``, ``square_grad``; and mistakes only:
+    ``correct_only`` "m" or "v" bias-corrects one moment, ``carry_corrected`` carries m̂, v̂
+    forward as the state (m ← m̂, v ← v̂)."""
+    pr = _resolve(inp, square_grad=square_grad, eps_inside=eps_inside_sqrt, carry_corrected=carry_corrected,
+                  correct_m=bias_correction and correct_only != "v",
+                  correct_v=bias_correction and correct_only != "m")
+    run = _Run(pr)
+    run.work.extend(_bias_derivation(pr.hyper))
+    if pr.grad_exprs is not None:
+        run.work.append(_loss_step(inp.loss, pr))
+    run.go()
+    notes: list[str] = []
+    if run.switched_at is not None:
+        first = "" if run.switched_at == 1 else f"steps 1 to {run.switched_at - 1} are exact; "
+        notes.append(f"{first}from step {run.switched_at} on the values are numeric ({DPS} significant "
+                     f"digits, at least 30 correct) because {run.why}; their JSON exact strings are decimals")
+    if pr.T > SHOW_ALL:
+        notes.append(f"the working shows steps 1 to {SHOW_HEAD} and {pr.T - SHOW_TAIL + 1} to {pr.T}; "
+                     "the full history is in --json (result.history)")
+    return Solution(command="adam-step", inputs=_inputs(inp, pr), steps=tuple(run.work), result=run.result(),
+                    conventions=_conventions(pr, bias_correction, run.switched_at), notes=tuple(notes))
+
+
+def _loss_step(loss: Any, pr: _Problem) -> Step:
+    """∇L by SymPy, once (the loss in the title as a sentence shows it)."""
+    s = said(loss, 61)
+    parts = ", ".join(f"∂L/∂θ{_sub(i + 1)}" for i in range(pr.n))
+    return Step("gradient of L = " + (s if len(s) <= 60 else s[:57] + "…") + " (SymPy)",
+                Math(f"∇L(θ) = ({parts})", r"\nabla L(\theta)") if pr.vector else
+                Math("dL/dθ", r"\frac{dL}{d\theta}"),
+                None, list(pr.grad_exprs) if pr.vector else pr.grad_exprs[0], section="the loss")
+
+
+def _inputs(inp: Inputs, pr: _Problem) -> dict[str, Any]:
+    h = pr.hyper
+    out: dict[str, Any] = {"theta": inp.theta if pr.vector else pr.theta0[0]}
+    if pr.given is not None:
+        out["grad"] = ([list(g) if pr.vector else g[0] for g in pr.given] if len(pr.given) <= 12
+                       else f"{len(pr.given)} gradients, one per step (see history)")
+    else:
+        out["loss"] = as_sympy(inp.loss)
+        out["steps"] = pr.T
+    out.update({"lr": h.lr, "beta1": h.beta1, "beta2": h.beta2, "eps": h.eps, "weight_decay": h.weight_decay,
+                "decoupled": bool(inp.decoupled), "amsgrad": bool(inp.amsgrad), "maximize": bool(inp.maximize)})
     return out
 
 
-def _approx(theta: list[Any]) -> str:
-    """θ as a short decimal for an error message."""
-    parts = []
-    for x in theta[:4]:
-        if isinstance(x, decimal.Decimal):
-            parts.append(format(x, ".8g"))
-        else:
-            parts.append(sympy.sstr(sympy.N(x, 8)) if x.is_number else sympy.sstr(x)[:30])
-    text = ", ".join(parts) + (", …" if len(theta) > 4 else "")
-    return f"({text})" if len(theta) > 1 else text
-
-
-def _check_update(cur: dict[str, list], t: int, mode: str) -> None:
-    for th in cur["theta"]:
-        if th is None:
-            raise InputError("--eps", f"is 0 and v̂{_sub(t)} = 0 (a zero gradient at step {t}), so the update "
-                                      "divides 0 by 0; give --eps > 0")
-        if mode == "exact":
-            if th.is_number and th.has(sympy.zoo, sympy.nan, sympy.I, sympy.oo, -sympy.oo):
-                raise InputError(None, f"the update at step {t} is not a finite real number")
-        elif not th.is_finite() or abs(th) > HUGE:
-            raise InputError(None, f"θ leaves the range of real numbers at step {t}")
-
-
-def _conventions(p: dict[str, Any], rules: dict[str, bool], from_loss: bool, switched_at: int | None,
-                 T: int) -> dict[str, str]:
+def _conventions(pr: _Problem, bias_correction: bool, switched_at: int | None) -> dict[str, str]:
+    r = pr.rules
+    if not bias_correction:
+        bias = "none (a variant: m̂_t = m_t, v̂_t = v_t)"
+    else:
+        bias = ("m̂_t = m_t/(1 − β₁ᵗ), v̂_t = v_t/(1 − β₂ᵗ)" if r.correct_m and r.correct_v
+                else "m̂_t = m_t/(1 − β₁ᵗ) but v̂_t = v_t (a variant)" if r.correct_m
+                else "v̂_t = v_t/(1 − β₂ᵗ) but m̂_t = m_t (a variant)")
+        bias += "; m̂, v̂ carried forward as the state m, v (a variant)" if r.carry_corrected else ""
     c = {
         "moments": "t starts at 1, m₀ = v₀ = 0; m_t = β₁·m_{t−1} + (1 − β₁)·g_t, "
                    "v_t = β₂·v_{t−1} + (1 − β₂)·g_t² (elementwise)"
-                   + ("" if rules["square_grad"] else " — here with g_t instead of g_t² (a variant)"),
-        "bias correction": ("m̂_t = m_t/(1 − β₁ᵗ), v̂_t = v_t/(1 − β₂ᵗ)" if rules["correct_m"] and rules["correct_v"]
-                            else "m̂_t = m_t/(1 − β₁ᵗ) but v̂_t = v_t (a variant)" if rules["correct_m"]
-                            else "v̂_t = v_t/(1 − β₂ᵗ) but m̂_t = m_t (a variant)")
-        + ("; m̂, v̂ carried forward as the state m, v (a variant)" if rules["carry_corrected"] else "")
-        if rules["bias_correction"]
-        else "none (a variant: m̂_t = m_t, v̂_t = v_t)",
-        "update": ("θ_t = θ_{t−1} − η·m̂_t/(√v̂_t + ε), ε outside the square root as PyTorch; η = --lr"
-                   if not rules["eps_inside_sqrt"] else
-                   "θ_t = θ_{t−1} − η·m̂_t/√(v̂_t + ε) (a variant: ε inside the square root); η = --lr"),
-        "gradient": ("∂L/∂θ by SymPy, taken at θ_{t−1}" if from_loss else "given per step (--grad)")
-                    + ("; negated (--maximize: gradient ascent)" if p["maximize"] else ""),
+                   + ("" if r.square_grad else " — here with g_t instead of g_t² (a variant)"),
+        "bias correction": bias,
+        "update": ("θ_t = θ_{t−1} − η·m̂_t/√(v̂_t + ε) (a variant: ε inside the square root); η = --lr"
+                   if r.eps_inside else
+                   "θ_t = θ_{t−1} − η·m̂_t/(√v̂_t + ε), ε outside the square root as PyTorch; η = --lr"),
+        "gradient": ("∂L/∂θ by SymPy, taken at θ_{t−1}" if pr.grad_exprs is not None else
+                     "given per step (--grad)")
+                    + ("; negated (--maximize: gradient ascent)" if r.maximize else ""),
+        "weight decay": ("L2 as torch.optim.Adam: g_t = ∇L(θ_{t−1}) + λ·θ_{t−1}, so it enters m and v"
+                         if r.l2 else
+                         "decoupled as torch.optim.AdamW: θ ← θ·(1 − η·λ) before the update, not in m or v"
+                         if r.decoupled else "none"),
     }
-    if p["l2"]:
-        c["weight decay"] = "L2 as torch.optim.Adam: g_t = ∇L(θ_{t−1}) + λ·θ_{t−1}, so it enters m and v"
-    elif p["decoupled_on"]:
-        c["weight decay"] = "decoupled as torch.optim.AdamW: θ ← θ·(1 − η·λ) before the update, not in m or v"
-    else:
-        c["weight decay"] = "none"
-    if p["amsgrad"]:
+    if r.amsgrad:
         c["amsgrad"] = "vmax_t = max(vmax_{t−1}, v_t) on the raw v_t; v̂_t = vmax_t/(1 − β₂ᵗ) (PyTorch)"
     c["history g"] = "the gradient as it enters the moments (after --maximize and L2 decay)"
-    if switched_at is None:
-        c["arithmetic"] = "exact"
-    elif switched_at == 1:
-        c["arithmetic"] = f"numeric: decimal arithmetic with {DPS} significant digits"
-    else:
-        c["arithmetic"] = (f"exact for steps 1 to {switched_at - 1}, then decimal arithmetic with {DPS} significant "
-                           "digits")
+    c["arithmetic"] = ("exact" if switched_at is None else
+                       f"numeric: decimal arithmetic with {DPS} significant digits" if switched_at == 1 else
+                       f"exact for steps 1 to {switched_at - 1}, then decimal arithmetic with {DPS} significant digits")
     return c
 
 
@@ -1162,3 +856,33 @@ MISTAKES = (
     Mistake("bias-corrected only the first moment (used v_t for v̂_t)", {"correct_only": "m"}),
     Mistake("bias-corrected only the second moment (used m_t for m̂_t)", {"correct_only": "v"}),
 )
+
+
+# --------------------------------------------------------------------------- --plot
+
+
+def plot(solution: Solution, fig: Any) -> None:
+    """θ against t, and the loss at θ_t when it came from ``--loss``."""
+    from dlcalc.parse import symbol
+    from dlcalc.plot import MAX_PLOTTED_STEPS, _float, _floats
+
+    history = solution.result["history"][:MAX_PLOTTED_STEPS * 5]
+    ts = [int(_float(h["t"], "t")) for h in history]
+    thetas = [_floats(h["theta"], "θ") for h in history]
+    start = _floats(solution.inputs["theta"], "θ")
+    loss = solution.inputs.get("loss")
+    ax = fig.add_subplot(1, 2 if loss is not None else 1, 1)
+    for i in range(len(thetas[0])):
+        ax.plot([0] + ts, [start[i]] + [th[i] for th in thetas], label="θ" if len(thetas[0]) == 1 else f"θ{i + 1}")
+    ax.set_xlabel("step t")
+    ax.set_ylabel("θ_t")
+    ax.set_title("Adam: θ against t")
+    ax.legend()
+    if loss is not None:
+        vector = isinstance(solution.inputs["theta"], (list, tuple)) or hasattr(solution.inputs["theta"], "tolist")
+        names = [f"theta{i + 1}" for i in range(len(thetas[0]))] if vector else ["theta"]
+        fn = sympy.lambdify([symbol(n) for n in names], loss, "math")
+        ax2 = fig.add_subplot(1, 2, 2)
+        ax2.plot(ts, [fn(*th) for th in thetas], color="tab:orange")
+        ax2.set_xlabel("step t")
+        ax2.set_title("loss at θ_t")

@@ -37,8 +37,8 @@ import sympy
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress, said, \
     xreplace_unevaluated
 from dlcalc.errors import InputError
-from dlcalc.exercises import adam_step as _adam
-from dlcalc.exercises.adam_step import (DPS, HUGE, HighFloat, _as_components, _compact, _compile,
+from dlcalc.exercises import _stepping as _adam  # the machinery shared with adam-step
+from dlcalc.exercises._stepping import (DPS, HUGE, HighFloat, _as_components, _compact, _compile,
                                         _context, _dec_to_float, _nodes, _to_dec, loss_variables)
 from dlcalc.parse import parse_expr_text, parse_int, parse_scalar, parse_value, read_source
 from dlcalc.registry import FLAG, LIST, Command, Option

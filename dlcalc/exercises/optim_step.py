@@ -34,6 +34,7 @@ from typing import Any, Callable, Sequence
 
 import sympy
 
+from dlcalc.board import OAdd, OMul
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress, said, \
     xreplace_unevaluated
 from dlcalc.errors import InputError
@@ -376,20 +377,6 @@ def _display(sym: sympy.Symbol, t: int) -> sympy.Symbol:
             _DISPLAY.clear()
         out = _DISPLAY[key] = sympy.Symbol(f"{base}_{t + off}")
     return out
-
-
-class OAdd(sympy.Add):
-    """A sum printed in the order its terms were written (θ₀ − η·g₁, not −η·g₁ + θ₀)."""
-
-    def as_ordered_terms(self, order: Any = None, data: bool = False) -> Any:
-        return (list(self.args), []) if data else list(self.args)
-
-
-class OMul(sympy.Mul):
-    """A product printed in the order its factors were written ((1 − α)·g², not g²·(1 − α))."""
-
-    def as_ordered_factors(self, order: Any = None) -> list[Any]:
-        return list(self.args)
 
 
 def _add(*terms: Any) -> Any:

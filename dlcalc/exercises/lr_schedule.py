@@ -98,7 +98,7 @@ DEFAULTS = {"lr": sympy.Rational(1, 1000), "gamma": sympy.Rational(1, 10), "eta_
             "start_factor": sympy.Rational(1, 3), "end_factor": sympy.Integer(1), "total_iters": 5,
             "power": sympy.Integer(1), "pct_start": sympy.Rational(3, 10), "div_factor": sympy.Integer(25),
             "final_div_factor": sympy.Integer(10**4), "anneal_strategy": "cos", "d_model": 512,
-            "warmup": 4000, "noam_lr": sympy.Integer(1)}
+            "warmup": 4000, "noam_lr": sympy.Integer(1)}   # noam_lr: noam's --lr (the factor f)
 
 #: which options each schedule takes (besides --schedule, --steps, --at)
 USES = {
@@ -171,6 +171,63 @@ def _number(text: str, option: str, *, lo: Any = None, lo_open: bool = False, hi
     return v
 
 
+def _rate(text: str, option: str) -> Any:
+    return _number(text, option, lo=0, symbolic=True)
+
+
+def _positive(text: str, option: str) -> Any:
+    return _number(text, option, lo=0, lo_open=True, symbolic=True)
+
+
+def _count(text: str, option: str) -> int:
+    return parse_int(text, option, lo=1, hi=MAX_INT)
+
+
+def _milestones(text: str, option: str) -> tuple[int, ...]:
+    ms = parse_vector(text, option)
+    if len(ms) > MAX_MILESTONES:
+        raise InputError(option, f"has {len(ms):,} entries; at most {MAX_MILESTONES:,}")
+    for m in ms:
+        if not (m.is_number and m.is_Integer) or m < 0 or m > MAX_INT:
+            raise InputError(option, f"must be whole numbers from 0 to {MAX_INT:,}, got {said(m, 40)}")
+    return tuple(int(m) for m in ms)
+
+
+def _pct_start(text: str, option: str) -> Any:
+    v = _number(text, option, lo=0, hi=1)
+    if not v.is_Rational:
+        raise InputError(option, f"must be a rational number (a decimal such as 0.3), got {said(v, 40)}")
+    return v
+
+
+def _strategy(text: str, option: str) -> str:
+    strategy = (text or "cos").strip().lower()
+    if strategy not in ("cos", "linear"):
+        raise InputError(option, f"must be cos or linear, got {text.strip()[:30]!r}")
+    return strategy
+
+
+#: how each parameter is read, in the order they are checked
+PARAMETERS: dict[str, Callable[[str, str], Any]] = {
+    "lr": _rate, "gamma": _positive, "step_size": _count, "milestones": _milestones, "t_max": _count,
+    "eta_min": _rate,
+    "start_factor": lambda text, option: _number(text, option, lo=0, lo_open=True, hi=1, symbolic=True),
+    "end_factor": lambda text, option: _number(text, option, lo=0, hi=1, symbolic=True),
+    "total_iters": _count, "power": lambda text, option: _number(text, option, lo=0, hi=MAX_POWER),
+    "max_lr": _positive, "pct_start": _pct_start, "div_factor": _positive, "final_div_factor": _positive,
+    "anneal_strategy": _strategy, "three_phase": lambda text, option: bool(text),
+    "d_model": _count, "warmup": _count,
+}
+#: the parameters a schedule cannot do without: (schedule, parameter) -> why
+REQUIRED = {
+    ("onecycle", "max_lr"): "onecycle needs the peak rate max_lr",
+    ("exponential", "gamma"): "exponential needs the decay factor γ (ExponentialLR's gamma)",
+    ("step", "step_size"): "step needs StepLR's step_size",
+    ("multistep", "milestones"): "multistep needs the milestones, e.g. \"30, 80\"",
+    ("cosine", "t_max"): "cosine needs CosineAnnealingLR's T_max",
+}
+
+
 def parse(*, schedule: str | None, lr: str | None, steps: str | None, at: str | None,
           step_size: str | None, gamma: str | None, milestones: str | None, t_max: str | None,
           eta_min: str | None, start_factor: str | None, end_factor: str | None,
@@ -189,100 +246,47 @@ def parse(*, schedule: str | None, lr: str | None, steps: str | None, at: str | 
              "div_factor": div_factor, "final_div_factor": final_div_factor,
              "anneal_strategy": anneal_strategy, "three_phase": three_phase or None,
              "d_model": d_model, "warmup": warmup}
+    _refuse_others(kind, given)
+    n_steps, k_at = _steps_and_at(kind, steps, at)
+    values = {name: _parameter(kind, name, given[name]) for name in PARAMETERS if name in USES[kind]}
+    inp = Inputs(schedule=kind, steps=n_steps, at=k_at, **{"lr": None, **values})
+    if kind == "onecycle":
+        _onecycle_phases(inp, False)  # refuses a phase of length zero, where PyTorch divides by zero
+    return inp
+
+
+def _refuse_others(kind: str, given: dict[str, Any]) -> None:
+    """An option given to a schedule that does not take it is an error naming who does."""
     for name, value in given.items():
         if value is not None and name not in USES[kind]:
             users = [s for s in SCHEDULES if name in USES[s]]
             why = (" (its initial rate is max_lr/div_factor: give --max-lr)" if name == "lr" else "")
             raise InputError("--" + name.replace("_", "-"),
-                             f"is not a parameter of --schedule {kind}{why}; it applies to "
-                             + ", ".join(users))
+                             f"is not a parameter of --schedule {kind}{why}; it applies to " + ", ".join(users))
 
-    # N and K
+
+def _steps_and_at(kind: str, steps: str | None, at: str | None) -> tuple[int, int]:
+    """N and K: each defaults to the other (N = K + 1, K = N − 1)."""
     n_steps = parse_int(steps, "--steps", lo=1, hi=MAX_STEPS) if steps is not None else None
-    if at is not None:
-        k_at = parse_int(at, "--at", lo=0, hi=(n_steps - 1) if n_steps is not None else MAX_STEPS - 1)
-    else:
-        k_at = None
+    k_at = (parse_int(at, "--at", lo=0, hi=(n_steps - 1) if n_steps is not None else MAX_STEPS - 1)
+            if at is not None else None)
     if n_steps is None:
         if kind == "onecycle":
             raise InputError("--steps", "is missing: onecycle needs its total_steps (--steps N)")
         if k_at is None:
             raise InputError("--steps", "is missing: give --steps N (rates for steps 0 … N−1) and/or --at K")
         n_steps = k_at + 1
-    if k_at is None:
-        k_at = n_steps - 1
+    return n_steps, n_steps - 1 if k_at is None else k_at
 
-    out: dict[str, Any] = {"schedule": kind, "steps": n_steps, "at": k_at, "lr": None}
-    if kind == "onecycle":
-        if max_lr is None:
-            raise InputError("--max-lr", "is missing: onecycle needs the peak rate max_lr")
-        out["max_lr"] = _number(max_lr, "--max-lr", lo=0, lo_open=True, symbolic=True)
-        out["pct_start"] = (_number(pct_start, "--pct-start", lo=0, hi=1) if pct_start is not None
-                            else DEFAULTS["pct_start"])
-        if not out["pct_start"].is_Rational:
-            raise InputError("--pct-start", f"must be a rational number (a decimal such as 0.3), got "
-                                            f"{said(out['pct_start'], 40)}")
-        out["div_factor"] = (_number(div_factor, "--div-factor", lo=0, lo_open=True, symbolic=True) if div_factor is not None
-                             else DEFAULTS["div_factor"])
-        out["final_div_factor"] = (_number(final_div_factor, "--final-div-factor", lo=0, lo_open=True,
-                                           symbolic=True)
-                                   if final_div_factor is not None else DEFAULTS["final_div_factor"])
-        strategy = (anneal_strategy or "cos").strip().lower()
-        if strategy not in ("cos", "linear"):
-            raise InputError("--anneal-strategy", f"must be cos or linear, got {anneal_strategy.strip()[:30]!r}")
-        out["anneal_strategy"] = strategy
-        out["three_phase"] = bool(three_phase)
-        inp = Inputs(**out)
-        _onecycle_phases(inp, False)  # refuses a phase of length zero, where PyTorch divides by zero
-        return inp
 
-    if kind == "noam":
-        out["lr"] = _number(lr, "--lr", lo=0, symbolic=True) if lr is not None else DEFAULTS["noam_lr"]
-        out["d_model"] = parse_int(d_model, "--d-model", lo=1, hi=MAX_INT) if d_model is not None \
-            else DEFAULTS["d_model"]
-        out["warmup"] = parse_int(warmup, "--warmup", lo=1, hi=MAX_INT) if warmup is not None \
-            else DEFAULTS["warmup"]
-        return Inputs(**out)
-
-    out["lr"] = _number(lr, "--lr", lo=0, symbolic=True) if lr is not None else DEFAULTS["lr"]
-    if kind in ("step", "multistep", "exponential"):
-        if gamma is None and kind == "exponential":
-            raise InputError("--gamma", "is missing: exponential needs the decay factor γ (ExponentialLR's gamma)")
-        out["gamma"] = _number(gamma, "--gamma", lo=0, lo_open=True, symbolic=True) if gamma is not None else DEFAULTS["gamma"]
-    if kind == "step":
-        if step_size is None:
-            raise InputError("--step-size", "is missing: step needs StepLR's step_size")
-        out["step_size"] = parse_int(step_size, "--step-size", lo=1, hi=MAX_INT)
-    elif kind == "multistep":
-        if milestones is None:
-            raise InputError("--milestones", "is missing: multistep needs the milestones, e.g. \"30, 80\"")
-        ms = parse_vector(milestones, "--milestones")
-        if len(ms) > MAX_MILESTONES:
-            raise InputError("--milestones", f"has {len(ms):,} entries; at most {MAX_MILESTONES:,}")
-        vals = []
-        for m in ms:
-            if not (m.is_number and m.is_Integer) or m < 0 or m > MAX_INT:
-                raise InputError("--milestones", f"must be whole numbers from 0 to {MAX_INT:,}, got {said(m, 40)}")
-            vals.append(int(m))
-        out["milestones"] = tuple(vals)
-    elif kind == "cosine":
-        if t_max is None:
-            raise InputError("--t-max", "is missing: cosine needs CosineAnnealingLR's T_max")
-        out["t_max"] = parse_int(t_max, "--t-max", lo=1, hi=MAX_INT)
-        out["eta_min"] = _number(eta_min, "--eta-min", lo=0, symbolic=True) if eta_min is not None else DEFAULTS["eta_min"]
-    elif kind == "linear":
-        out["start_factor"] = (_number(start_factor, "--start-factor", lo=0, lo_open=True, hi=1, symbolic=True)
-                               if start_factor is not None else DEFAULTS["start_factor"])
-        out["end_factor"] = (_number(end_factor, "--end-factor", lo=0, hi=1, symbolic=True)
-                             if end_factor is not None else DEFAULTS["end_factor"])
-        out["total_iters"] = (parse_int(total_iters, "--total-iters", lo=1, hi=MAX_INT)
-                              if total_iters is not None else DEFAULTS["total_iters"])
-    elif kind == "polynomial":
-        out["total_iters"] = (parse_int(total_iters, "--total-iters", lo=1, hi=MAX_INT)
-                              if total_iters is not None else DEFAULTS["total_iters"])
-        out["power"] = (_number(power, "--power", lo=0, hi=MAX_POWER) if power is not None
-                        else DEFAULTS["power"])
-    return Inputs(**out)
+def _parameter(kind: str, name: str, text: Any) -> Any:
+    """One parameter of the schedule: read, or its default (PyTorch's)."""
+    option = "--" + name.replace("_", "-")
+    if text is None:
+        if (kind, name) in REQUIRED:
+            raise InputError(option, "is missing: " + REQUIRED[kind, name])
+        return DEFAULTS.get(f"{kind}_{name}", DEFAULTS.get(name, False))
+    return PARAMETERS[name](text, option)
 
 
 # --------------------------------------------------------------------------- exact helpers
@@ -303,8 +307,13 @@ def _big_power(coef: Any, base: Any, n: int) -> Any:
     return coef * base**n
 
 
-#: cos(π·p/q) is left to SymPy (a short exact value) for these q; other values stay cos(π·r)
-_NICE_COS = (1, 2, 3, 4, 6)
+#: cos(π·r) for r in [0, 1] with a denominator 1, 2, 3, 4 or 6: the short exact values (as SymPy
+#: writes them, without its trigonometric evaluation, a few ms each); other values stay cos(π·r)
+_NICE_COS: dict[tuple[int, int], Callable[[], Any]] = {
+    (0, 1): lambda: sympy.Integer(1), (1, 6): lambda: sympy.sqrt(3) / 2, (1, 4): lambda: sympy.sqrt(2) / 2,
+    (1, 3): lambda: sympy.Rational(1, 2), (1, 2): lambda: sympy.Integer(0), (2, 3): lambda: sympy.Rational(-1, 2),
+    (3, 4): lambda: -sympy.sqrt(2) / 2, (5, 6): lambda: -sympy.sqrt(3) / 2, (1, 1): lambda: sympy.Integer(-1),
+}
 
 
 def _cos_pi(r: Any) -> Any:
@@ -314,9 +323,13 @@ def _cos_pi(r: Any) -> Any:
     r = r % 2
     if r > 1:
         r = 2 - r
-    if int(r.q) in _NICE_COS:
-        return sympy.cos(sympy.pi * r)
-    return sympy.cos(sympy.pi * r, evaluate=False)
+    nice = _NICE_COS.get((int(r.p), int(r.q)))
+    return nice() if nice is not None else _cos(sympy.pi * r)
+
+
+def _cos(x: Any) -> Any:
+    """cos(x) as written (SymPy's evaluation would only spend time finding nothing to do)."""
+    return sympy.cos(x, evaluate=False)
 
 
 def _frac(x: Any) -> Fraction | None:
@@ -350,8 +363,8 @@ _BUILD: dict[str, Callable[[], Any]] = {
     "step": lambda: eq(ETA_K, ETA0 * GAMMA**floor_of(K / S_SIZE)),
     "multistep": lambda: eq(ETA_K, ETA0 * GAMMA**N_K),
     "exponential": lambda: eq(ETA_K, ETA0 * GAMMA**K),
-    "cosine": lambda: eq(ETA_K, ETA_MIN + (ETA0 - ETA_MIN) * (1 + sympy.cos(sympy.pi * K / T_MAX)) / 2),
-    "cosine0": lambda: eq(ETA_K, ETA0 * (1 + sympy.cos(sympy.pi * K / T_MAX)) / 2),
+    "cosine": lambda: eq(ETA_K, ETA_MIN + (ETA0 - ETA_MIN) * (1 + _cos(sympy.pi * K / T_MAX)) / 2),
+    "cosine0": lambda: eq(ETA_K, ETA0 * (1 + _cos(sympy.pi * K / T_MAX)) / 2),
     "linear_factor": lambda: eq(F_K, S_F + (E_F - S_F) * sympy.Min(K, T_IT) / T_IT),
     "linear": lambda: eq(ETA_K, ETA0 * F_K),
     "polynomial": lambda: eq(ETA_K, ETA0 * (1 - sympy.Min(K, T_IT) / T_IT)**POW),
@@ -359,7 +372,7 @@ _BUILD: dict[str, Callable[[], Any]] = {
     "final": lambda: eq(ETA_MIN, ETA_INIT / FDIV),
     "fraction": lambda: eq(FRAC, (K - PHASE_A) / (PHASE_B - PHASE_A)),
     # PyTorch's end + (start − end)·(1 + cos(πf))/2, written from the start like the linear one
-    "anneal_cos": lambda: eq(ETA_K, ETA_START + (ETA_END - ETA_START) * (1 - sympy.cos(sympy.pi * FRAC)) / 2),
+    "anneal_cos": lambda: eq(ETA_K, ETA_START + (ETA_END - ETA_START) * (1 - _cos(sympy.pi * FRAC)) / 2),
     "anneal_linear": lambda: eq(ETA_K, ETA_START + (ETA_END - ETA_START) * FRAC),
     "noam_k": lambda: eq(K, sympy.Max(STEP, 1)),
     "noam": lambda: eq(ETA_K, FACTOR * D_MODEL**sympy.Rational(-1, 2)
@@ -751,42 +764,57 @@ def solve(inp: Inputs, *, shift: int = 0, every_step: bool = False, clamp_cosine
         raise InputError("--steps", f"is {n:,}, but with symbolic inputs ({_symbols(inp)}) at most "
                                     f"{EXACT_SYMBOLIC_STEPS} steps are worked exactly; give numbers for more")
     lr = sched.exact(k)
-    lrs: list[Any] | None = None
-    arithmetic = "exact"
-    if sched.rational and n <= EXACT_RATIONAL_STEPS:
-        fr = sched.fractions(n)
-        if fr is not None:
-            cache: dict[Fraction, Any] = {}
-            lrs = []
-            for v in fr:
-                r = cache.get(v)
-                if r is None:
-                    r = cache[v] = sympy.Rational(v.numerator, v.denominator)
-                lrs.append(r)
-    elif not sched.rational and n <= EXACT_SYMBOLIC_STEPS:
-        lrs = [sched.exact(j) for j in range(n)]
-        if any(isinstance(v, sympy.Float) for v in lrs):
-            lrs = None
-    if lrs is None:
-        lrs = [sched.num(j) for j in range(n)]
-        arithmetic = "float64"
-        if lrs and not isinstance(lr, sympy.Float):
-            lrs[k] = lr  # the asked one exact, so that lr = lrs[K] holds exactly
+    lrs, arithmetic = _rates(sched, lr)
     if sched.numeric and not all(math.isfinite(float(v)) for v in (lrs[0], lrs[-1], lr)):
         option = ("--gamma" if inp.schedule in ("step", "multistep", "exponential") else
                   "--max-lr" if inp.schedule == "onecycle" else "--lr")
         raise InputError(option, "makes a rate beyond the range of floating point (above 1.8e308)")
+    # the table shows irrational rates as decimals anyway; floats spare printing each exact form
+    # once more (lrs and lr keep them)
+    decimals = arithmetic == "exact" and not sched.rational
+    history = [{"step": j, "lr": _decimal(v) if decimals else v} for j, v in enumerate(lrs)]
+    notes = ((f"the exact rate at step {k} has more than {EXACT_MAX_BITS:,} bits; it is given to "
+              f"{DIGITS} significant digits",) if isinstance(lr, sympy.Float) else ())
+    inputs: dict[str, Any] = {"schedule": inp.schedule}
+    for name in USES[inp.schedule]:
+        v = getattr(inp, name)
+        inputs[name] = list(v) if isinstance(v, tuple) else v
+    inputs.update(steps=sympy.Integer(n), at=sympy.Integer(k))
+    return Solution(command="lr-schedule", inputs=inputs, conventions=_conventions(sched, arithmetic, lr),
+                    steps=tuple(sched.steps(k)), result={"lrs": lrs, "lr": lr, "history": history}, notes=notes)
 
-    if arithmetic == "exact" and not sched.rational:
-        # the table shows irrational rates as decimals anyway; floats spare printing each
-        # exact form once more (lrs and lr keep them)
-        from dlcalc.printing import json_value
 
-        history = [{"step": j, "lr": v if v.is_Rational or not v.is_number else json_value(v)}
-                   for j, v in enumerate(lrs)]
-    else:
-        history = [{"step": j, "lr": v} for j, v in enumerate(lrs)]
-    steps = sched.steps(k)
+def _rates(sched: Schedule, lr: Any) -> tuple[list[Any], str]:
+    """lrs[0 … N−1], exact (rationals, or SymPy's exact forms for a short run) or float64, and which."""
+    n, k = sched.inp.steps, sched.inp.at
+    if sched.rational and n <= EXACT_RATIONAL_STEPS:
+        fr = sched.fractions(n)
+        if fr is not None:
+            cache: dict[Fraction, Any] = {}
+            for v in fr:
+                if v not in cache:
+                    cache[v] = sympy.Rational(v.numerator, v.denominator)
+            return [cache[v] for v in fr], "exact"
+    elif not sched.rational and n <= EXACT_SYMBOLIC_STEPS:
+        lrs = [sched.exact(j) for j in range(n)]
+        if not any(isinstance(v, sympy.Float) for v in lrs):
+            return lrs, "exact"
+    lrs = [sched.num(j) for j in range(n)]
+    if lrs and not isinstance(lr, sympy.Float):
+        lrs[k] = lr  # the asked one exact, so that lr = lrs[K] holds exactly
+    return lrs, "float64"
+
+
+def _decimal(v: Any) -> Any:
+    """An irrational exact rate as a float for the table (rationals and symbolic rates as they are)."""
+    if v.is_Rational or not v.is_number:
+        return v
+    f = float(v)
+    return f if math.isfinite(f) else v
+
+
+def _conventions(sched: Schedule, arithmetic: str, lr: Any) -> dict[str, str]:
+    inp, n, k = sched.inp, sched.inp.steps, sched.inp.at
     conventions = {
         "schedule": sched.description(),
         "steps": f"lrs[k] is the optimizer's lr after k calls of scheduler.step(), k = 0 … {n - 1} "
@@ -795,7 +823,6 @@ def solve(inp: Inputs, *, shift: int = 0, every_step: bool = False, clamp_cosine
     if inp.schedule == "onecycle":
         conventions["onecycle"] = ("total_steps = --steps; the optimizer's own lr is replaced by "
                                    "max_lr/div_factor; momentum cycling (cycle_momentum) does not change lr")
-    notes: list[str] = []
     if arithmetic == "float64":
         why = (f"more than {EXACT_RATIONAL_STEPS:,} steps" if sched.rational and n > EXACT_RATIONAL_STEPS
                else f"more than {EXACT_SYMBOLIC_STEPS} irrational rates" if not sched.rational
@@ -808,17 +835,7 @@ def solve(inp: Inputs, *, shift: int = 0, every_step: bool = False, clamp_cosine
     else:
         conventions["arithmetic"] = "exact" if not isinstance(lr, sympy.Float) else \
             f"exact, except lr to {DIGITS} significant digits (its exact form is too large)"
-    if isinstance(lr, sympy.Float):
-        notes.append(f"the exact rate at step {k} has more than {EXACT_MAX_BITS:,} bits; it is given to "
-                     f"{DIGITS} significant digits")
-    inputs: dict[str, Any] = {"schedule": inp.schedule}
-    for name in USES[inp.schedule]:
-        v = getattr(inp, name)
-        inputs[name] = list(v) if isinstance(v, tuple) else v
-    inputs["steps"] = sympy.Integer(n)
-    inputs["at"] = sympy.Integer(k)
-    return Solution(command="lr-schedule", inputs=inputs, conventions=conventions, steps=tuple(steps),
-                    result={"lrs": lrs, "lr": lr, "history": history}, notes=tuple(notes))
+    return conventions
 
 
 def _symbols(inp: Inputs) -> str:

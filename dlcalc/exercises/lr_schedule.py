@@ -425,6 +425,92 @@ def _phase_of(phases: list[Phase], k: int) -> Phase:
     raise AssertionError  # pragma: no cover
 
 
+class _TooBig(Exception):
+    """An exact rate would outgrow :data:`EXACT_MAX_BITS`."""
+
+
+class _Exact:
+    """SymPy's exact arithmetic: cos and √ kept exact, a huge power given to :data:`DIGITS` digits."""
+
+    floats = False
+
+    def __init__(self, sched: "Schedule") -> None:
+        self.sched = sched
+
+    def value(self, name: str) -> Any:
+        return getattr(self.sched.inp, name)
+
+    def level(self, name: str) -> Any:
+        return self.sched.levels[name]
+
+    def number(self, f: Fraction) -> Any:
+        return _rat(f)
+
+    @staticmethod
+    def power(coef: Any, base: Any, n: Any) -> Any:
+        if isinstance(n, int) or (n.is_Integer and base != 0):
+            return _big_power(coef, base, int(n))
+        return coef * base**n
+
+    @staticmethod
+    def ratio(x: Any, m: int, t: int) -> Any:
+        """x·m/t."""
+        return x * sympy.Rational(m, t)
+
+    @staticmethod
+    def cos_pi(m: int, t: int) -> Any:
+        """cos(π·m/t)."""
+        return _cos_pi(sympy.Rational(m, t))
+
+
+class _Fractions(_Exact):
+    """Exact rational rates as Python Fractions: the whole list of a long run, fast."""
+
+    def value(self, name: str) -> Any:
+        return _frac(getattr(self.sched.inp, name))
+
+    def level(self, name: str) -> Any:
+        return _frac(self.sched.levels[name])
+
+    def number(self, f: Fraction) -> Any:
+        return f
+
+    @staticmethod
+    def power(coef: Any, base: Any, n: Any) -> Any:
+        n = int(n)
+        if n * max(base.numerator.bit_length(), base.denominator.bit_length()) > EXACT_MAX_BITS:
+            raise _TooBig
+        return coef * base**n
+
+    @staticmethod
+    def ratio(x: Any, m: int, t: int) -> Any:
+        return x * Fraction(m, t)
+
+
+class _Floats:
+    """float64, as PyTorch computes (the closed form; its recursion agrees to rounding)."""
+
+    floats = True
+
+    def __init__(self, sched: "Schedule") -> None:
+        self.sched = sched
+
+    def value(self, name: str) -> float:
+        return self.sched.floats[name]
+
+    @staticmethod
+    def power(coef: float, base: float, n: Any) -> float:
+        return coef * base ** n
+
+    @staticmethod
+    def ratio(x: float, m: int, t: int) -> float:
+        return x * m / t
+
+    @staticmethod
+    def cos_pi(m: int, t: int) -> float:
+        return math.cos(math.pi * m / t)
+
+
 class Schedule:
     """One schedule: exact rates, float rates, and the working at one step."""
 
@@ -460,6 +546,7 @@ class Schedule:
                        ("lr", "gamma", "eta_min", "start_factor", "end_factor", "power")
                        if getattr(inp, name) is not None} if self.numeric else {}
         self.rational = self._is_rational()
+        self._exact, self._floats = _Exact(self), _Floats(self)
 
     # ---------------------------------------------------------------- which arithmetic
 
@@ -494,7 +581,7 @@ class Schedule:
         key = self._key(k)
         v = self._cache.get(key)
         if v is None:
-            v = self._cache[key] = self._exact(k)
+            v = self._cache[key] = self._closed(k, self._exact)
         return v
 
     def _key(self, k: int) -> Any:
@@ -512,29 +599,30 @@ class Schedule:
             return max(k, 1)
         return k
 
-    def _exact(self, k: int) -> Any:
-        i = self.inp
+    def _closed(self, k: int, ops: Any) -> Any:
+        """The rate at step k by its closed form, in the arithmetic ``ops`` (exact, Fractions or
+        floats): one formula per schedule for every path."""
+        i, v = self.inp, ops.value
         if self.kind == "step":
-            return _big_power(i.lr, i.gamma, k // self.step_size)
+            return ops.power(v("lr"), v("gamma"), k // self.step_size)
         if self.kind == "multistep":
-            return _big_power(i.lr, i.gamma, self.passed(k))
+            return ops.power(v("lr"), v("gamma"), self.passed(k))
         if self.kind == "exponential":
-            return _big_power(i.lr, i.gamma, k)
+            return ops.power(v("lr"), v("gamma"), k)
         if self.kind == "cosine":
             kk = min(k, i.t_max) if self.clamp_cosine else k
-            return i.eta_min + (i.lr - i.eta_min) * (1 + _cos_pi(sympy.Rational(kk, i.t_max))) / 2
+            return v("eta_min") + (v("lr") - v("eta_min")) * (1 + ops.cos_pi(kk, i.t_max)) / 2
         if self.kind == "linear":
-            return i.lr * (i.start_factor + (i.end_factor - i.start_factor) * sympy.Rational(min(k, i.total_iters), i.total_iters))
+            s, e = v("start_factor"), v("end_factor")
+            return v("lr") * (s + ops.ratio(e - s, min(k, i.total_iters), i.total_iters))
         if self.kind == "polynomial":
-            base = 1 - sympy.Rational(min(k, i.total_iters), i.total_iters)
-            return i.lr * base**i.power if not (i.power.is_Integer and base != 0) else \
-                _big_power(i.lr, base, int(i.power))
+            return ops.power(v("lr"), 1 - ops.ratio(1, min(k, i.total_iters), i.total_iters), v("power"))
         if self.kind == "onecycle":
-            return self._onecycle(k, exact=True)
-        return self._noam(k, exact=True)
+            return self._onecycle(k, ops)
+        return self._noam(k, ops.floats)
 
-    def _onecycle(self, k: int, exact: bool) -> Any:
-        if not exact:  # PyTorch's float arithmetic, phase ends included
+    def _onecycle(self, k: int, ops: Any) -> Any:
+        if ops.floats:  # PyTorch's float arithmetic, phase ends included
             a = 0.0
             for j, (b, s, e) in enumerate(self.float_phases):
                 if k <= b or j == len(self.float_phases) - 1:
@@ -545,15 +633,15 @@ class Schedule:
                 return end + (start - end) / 2.0 * (math.cos(math.pi * f) + 1)
             return (end - start) * f + start
         ph = _phase_of(self.phases, k)
-        start, end, f = self.levels[ph.start], self.levels[ph.end], _rat((k - ph.a) / (ph.b - ph.a))
+        start, end, f = ops.level(ph.start), ops.level(ph.end), ops.number((k - ph.a) / (ph.b - ph.a))
         if self.inp.anneal_strategy == "cos":
             return end + (start - end) * (1 + _cos_pi(f)) / 2
         return start + (end - start) * f
 
-    def _noam(self, k: int, exact: bool) -> Any:
+    def _noam(self, k: int, floats: bool) -> Any:
         i = self.inp
         k = max(k, 1)
-        if not exact:
+        if floats:
             d = 1.0 if self.no_d_model else i.d_model ** -0.5
             return self.floats["lr"] * d * min(k ** -0.5, k * i.warmup ** -1.5)
         d = 1 if self.no_d_model else 1 / sympy.sqrt(i.d_model)
@@ -564,119 +652,90 @@ class Schedule:
 
     def fractions(self, n: int) -> list[Fraction] | None:
         """The exact rates of steps 0 … n−1 as Fractions, or None when they would be too big."""
-        i = self.inp
+        ops = _Fractions(self)
         out: list[Fraction] = []
         cache: dict[Any, Fraction] = {}
-        lr = _frac(i.lr)
-        for k0 in range(n):
-            k = self.at(k0)
-            key = self._key(k)
-            v = cache.get(key)
-            if v is None:
-                if self.kind in ("step", "multistep", "exponential"):
-                    power = key if self.kind != "exponential" else k
-                    g = _frac(i.gamma)
-                    if power * max(g.numerator.bit_length(), g.denominator.bit_length()) > EXACT_MAX_BITS:
-                        return None
-                    v = lr * g**power
-                elif self.kind == "linear":
-                    s, e = _frac(i.start_factor), _frac(i.end_factor)
-                    v = lr * (s + (e - s) * Fraction(min(k, i.total_iters), i.total_iters))
-                elif self.kind == "polynomial":
-                    p = int(i.power)
-                    base = 1 - Fraction(min(k, i.total_iters), i.total_iters)
-                    if p * max(base.numerator.bit_length(), base.denominator.bit_length()) > EXACT_MAX_BITS:
-                        return None
-                    v = lr * base**p
-                else:  # onecycle, linear anneal
-                    ph = _phase_of(self.phases, k)
-                    start, end = _frac(self.levels[ph.start]), _frac(self.levels[ph.end])
-                    f = (k - ph.a) / (ph.b - ph.a)
-                    v = start + (end - start) * f
-                cache[key] = v
-            out.append(v)
+        try:
+            for k0 in range(n):
+                k = self.at(k0)
+                key = self._key(k)
+                if key not in cache:
+                    cache[key] = self._closed(k, ops)
+                out.append(cache[key])
+        except _TooBig:
+            return None
         return out
 
     def num(self, k: int) -> float:
         """The rate at step k in float64 (the closed form; PyTorch's recursion agrees to rounding)."""
         try:
-            return self._num(self.at(k))
+            return self._closed(self.at(k), self._floats)
         except (OverflowError, ZeroDivisionError):
             raise InputError("--gamma" if self.kind in ("step", "multistep", "exponential") else "--lr",
                              f"makes the rate at step {self.at(k)} overflow float64") from None
 
-    def _num(self, k: int) -> float:
-        i, f = self.inp, self.floats
-        if self.kind == "step":
-            return f["lr"] * f["gamma"] ** (k // self.step_size)
-        if self.kind == "multistep":
-            return f["lr"] * f["gamma"] ** self.passed(k)
-        if self.kind == "exponential":
-            return f["lr"] * f["gamma"] ** k
-        if self.kind == "cosine":
-            kk = min(k, i.t_max) if self.clamp_cosine else k
-            em = f["eta_min"]
-            return em + (f["lr"] - em) * (1 + math.cos(math.pi * kk / i.t_max)) / 2
-        if self.kind == "linear":
-            s, e = f["start_factor"], f["end_factor"]
-            return f["lr"] * (s + (e - s) * min(k, i.total_iters) / i.total_iters)
-        if self.kind == "polynomial":
-            return f["lr"] * (1.0 - min(k, i.total_iters) / i.total_iters) ** f["power"]
-        if self.kind == "onecycle":
-            return self._onecycle(k, exact=False)
-        return self._noam(k, exact=False)
-
     # ---------------------------------------------------------------- the working
 
     def steps(self, k_asked: int) -> list[Step]:
-        i, k = self.inp, self.at(k_asked)
-        value = self.exact(k_asked)
-        title = f"learning rate at step {k}"
-        if self.kind == "step":
-            return [step(title, formula("step"), {ETA0: i.lr, GAMMA: i.gamma, K: k, S_SIZE: self.step_size},
-                         value=value, note=f"StepLR multiplies the rate by γ at every step that is a "
-                                           f"positive multiple of step_size = {self.step_size}")]
-        if self.kind == "multistep":
-            passed = sorted(m for m in i.milestones if m <= k)
-            n = len(passed)
-            shown = ", ".join(str(m) for m in passed[:12]) + (", …" if len(passed) > 12 else "")
-            return [
-                Step("milestones passed", Math(f"n = #{{m ∈ milestones : m ≤ k}},  k = {k}",
-                                               rf"n = \#\{{m \in \text{{milestones}} : m \le k\}},\ k = {k}"),
-                     value=sympy.Integer(n),
-                     note=(f"milestones ≤ {k}: {shown}" if passed else f"no milestone is ≤ {k}")
-                     + "; a milestone listed twice decays twice (MultiStepLR counts them)"),
-                step(title, formula("multistep"), {ETA0: i.lr, GAMMA: i.gamma, N_K: n}, value=value),
-            ]
-        if self.kind == "exponential":
-            return [step(title, formula("exponential"), {ETA0: i.lr, GAMMA: i.gamma, K: k}, value=value,
-                         note="ExponentialLR multiplies the rate by γ at every scheduler.step()")]
-        if self.kind == "cosine":
-            kk = min(k, i.t_max) if self.clamp_cosine else k
-            note = ("PyTorch computes it recursively, η_k = η_min + (η_{k−1} − η_min)·(1 + cos(πk/T_max))/"
-                    "(1 + cos(π(k−1)/T_max)); in exact arithmetic that is this closed form")
-            if k > i.t_max and not self.clamp_cosine:
-                note += "; past T_max the rate does not stay at η_min: the cosine goes back up (period 2·T_max)"
-            if i.eta_min == 0:
-                return [step(title, formula("cosine0"), {ETA0: i.lr, K: kk, T_MAX: i.t_max}, value=value,
-                             note="η_min = 0; " + note)]
-            return [step(title, formula("cosine"), {ETA0: i.lr, ETA_MIN: i.eta_min, K: kk, T_MAX: i.t_max},
-                         value=value, note=note)]
-        if self.kind == "linear":
-            fk = i.start_factor + (i.end_factor - i.start_factor) * sympy.Rational(min(k, i.total_iters), i.total_iters)
-            return [
-                step(f"factor at step {k}", formula("linear_factor"),
-                     {E_F: i.end_factor, S_F: i.start_factor, K: k, T_IT: i.total_iters}, value=fk,
-                     note="LinearLR moves the factor linearly from start_factor to end_factor over "
-                          "total_iters steps, then keeps it"),
-                step(title, formula("linear"), {ETA0: i.lr, F_K: fk}, value=value),
-            ]
-        if self.kind == "polynomial":
-            return [step(title, formula("polynomial"), {ETA0: i.lr, K: k, T_IT: i.total_iters, POW: i.power},
-                         value=value, note="PolynomialLR decays to 0 at total_iters and stays there")]
-        if self.kind == "onecycle":
-            return self._onecycle_steps(k, value)
-        return self._noam_steps(k, value)
+        """The working at step K: the schedule's formula with the numbers put in."""
+        k = self.at(k_asked)
+        return WORKING[self.kind](self, k, self.exact(k_asked))
+
+    def _step_steps(self, k: int, value: Any) -> list[Step]:
+        i = self.inp
+        return [step(f"learning rate at step {k}", formula("step"),
+                     {ETA0: i.lr, GAMMA: i.gamma, K: k, S_SIZE: self.step_size}, value=value,
+                     note=f"StepLR multiplies the rate by γ at every step that is a positive multiple of "
+                          f"step_size = {self.step_size}")]
+
+    def _multistep_steps(self, k: int, value: Any) -> list[Step]:
+        i = self.inp
+        passed = sorted(m for m in i.milestones if m <= k)
+        shown = ", ".join(str(m) for m in passed[:12]) + (", …" if len(passed) > 12 else "")
+        return [
+            Step("milestones passed", Math(f"n = #{{m ∈ milestones : m ≤ k}},  k = {k}",
+                                           rf"n = \#\{{m \in \text{{milestones}} : m \le k\}},\ k = {k}"),
+                 value=sympy.Integer(len(passed)),
+                 note=(f"milestones ≤ {k}: {shown}" if passed else f"no milestone is ≤ {k}")
+                 + "; a milestone listed twice decays twice (MultiStepLR counts them)"),
+            step(f"learning rate at step {k}", formula("multistep"), {ETA0: i.lr, GAMMA: i.gamma, N_K: len(passed)},
+                 value=value),
+        ]
+
+    def _exponential_steps(self, k: int, value: Any) -> list[Step]:
+        i = self.inp
+        return [step(f"learning rate at step {k}", formula("exponential"), {ETA0: i.lr, GAMMA: i.gamma, K: k},
+                     value=value, note="ExponentialLR multiplies the rate by γ at every scheduler.step()")]
+
+    def _cosine_steps(self, k: int, value: Any) -> list[Step]:
+        i = self.inp
+        kk = min(k, i.t_max) if self.clamp_cosine else k
+        note = ("PyTorch computes it recursively, η_k = η_min + (η_{k−1} − η_min)·(1 + cos(πk/T_max))/"
+                "(1 + cos(π(k−1)/T_max)); in exact arithmetic that is this closed form")
+        if k > i.t_max and not self.clamp_cosine:
+            note += "; past T_max the rate does not stay at η_min: the cosine goes back up (period 2·T_max)"
+        if i.eta_min == 0:
+            return [step(f"learning rate at step {k}", formula("cosine0"), {ETA0: i.lr, K: kk, T_MAX: i.t_max},
+                         value=value, note="η_min = 0; " + note)]
+        return [step(f"learning rate at step {k}", formula("cosine"),
+                     {ETA0: i.lr, ETA_MIN: i.eta_min, K: kk, T_MAX: i.t_max}, value=value, note=note)]
+
+    def _linear_steps(self, k: int, value: Any) -> list[Step]:
+        i = self.inp
+        fk = i.start_factor + (i.end_factor - i.start_factor) * sympy.Rational(min(k, i.total_iters), i.total_iters)
+        return [
+            step(f"factor at step {k}", formula("linear_factor"),
+                 {E_F: i.end_factor, S_F: i.start_factor, K: k, T_IT: i.total_iters}, value=fk,
+                 note="LinearLR moves the factor linearly from start_factor to end_factor over "
+                      "total_iters steps, then keeps it"),
+            step(f"learning rate at step {k}", formula("linear"), {ETA0: i.lr, F_K: fk}, value=value),
+        ]
+
+    def _polynomial_steps(self, k: int, value: Any) -> list[Step]:
+        i = self.inp
+        return [step(f"learning rate at step {k}", formula("polynomial"),
+                     {ETA0: i.lr, K: k, T_IT: i.total_iters, POW: i.power}, value=value,
+                     note="PolynomialLR decays to 0 at total_iters and stays there")]
 
     def _onecycle_steps(self, k: int, value: Any) -> list[Step]:
         i = self.inp
@@ -727,28 +786,37 @@ class Schedule:
         ]
 
     def description(self) -> str:
-        i = self.inp
-        if self.kind == "step":
-            return f"torch.optim.lr_scheduler.StepLR(step_size={i.step_size}, gamma={said(i.gamma, 40)})"
-        if self.kind == "multistep":
-            return f"torch.optim.lr_scheduler.MultiStepLR(milestones={list(i.milestones)}, gamma={said(i.gamma, 40)})"
-        if self.kind == "exponential":
-            return f"torch.optim.lr_scheduler.ExponentialLR(gamma={said(i.gamma, 40)})"
-        if self.kind == "cosine":
-            return f"torch.optim.lr_scheduler.CosineAnnealingLR(T_max={i.t_max}, eta_min={said(i.eta_min, 40)})"
-        if self.kind == "linear":
-            return (f"torch.optim.lr_scheduler.LinearLR(start_factor={said(i.start_factor, 40)}, "
-                    f"end_factor={said(i.end_factor, 40)}, total_iters={i.total_iters})")
-        if self.kind == "polynomial":
-            return f"torch.optim.lr_scheduler.PolynomialLR(total_iters={i.total_iters}, power={said(i.power, 40)})"
-        if self.kind == "onecycle":
-            return (f"torch.optim.lr_scheduler.OneCycleLR(max_lr={said(i.max_lr, 40)}, total_steps={i.steps}, "
-                    f"pct_start={said(i.pct_start, 40)}, anneal_strategy='{i.anneal_strategy}', "
-                    f"div_factor={said(i.div_factor, 40)}, final_div_factor={said(i.final_div_factor, 40)}, "
-                    f"three_phase={i.three_phase})")
-        return (f"Transformer (Vaswani et al. 2017, eq. 3): η = f·d^(−1/2)·min(k^(−1/2), k·w^(−3/2)), "
-                f"k = max(step, 1), f = {said(i.lr, 40)}, d = {i.d_model}, w = {i.warmup}; in PyTorch a "
-                "LambdaLR with base lr f")
+        """The scheduler as PyTorch builds it."""
+        return TORCH[self.kind](self.inp)
+
+
+#: each schedule's working at step k: (schedule, k, the rate) -> steps
+WORKING: dict[str, Callable[[Schedule, int, Any], list[Step]]] = {
+    "step": Schedule._step_steps, "multistep": Schedule._multistep_steps,
+    "exponential": Schedule._exponential_steps, "cosine": Schedule._cosine_steps,
+    "linear": Schedule._linear_steps, "polynomial": Schedule._polynomial_steps,
+    "onecycle": Schedule._onecycle_steps, "noam": Schedule._noam_steps,
+}
+
+#: each schedule as PyTorch builds it
+TORCH: dict[str, Callable[[Inputs], str]] = {
+    "step": lambda i: f"torch.optim.lr_scheduler.StepLR(step_size={i.step_size}, gamma={said(i.gamma, 40)})",
+    "multistep": lambda i: f"torch.optim.lr_scheduler.MultiStepLR(milestones={list(i.milestones)}, "
+                           f"gamma={said(i.gamma, 40)})",
+    "exponential": lambda i: f"torch.optim.lr_scheduler.ExponentialLR(gamma={said(i.gamma, 40)})",
+    "cosine": lambda i: f"torch.optim.lr_scheduler.CosineAnnealingLR(T_max={i.t_max}, eta_min={said(i.eta_min, 40)})",
+    "linear": lambda i: (f"torch.optim.lr_scheduler.LinearLR(start_factor={said(i.start_factor, 40)}, "
+                         f"end_factor={said(i.end_factor, 40)}, total_iters={i.total_iters})"),
+    "polynomial": lambda i: (f"torch.optim.lr_scheduler.PolynomialLR(total_iters={i.total_iters}, "
+                             f"power={said(i.power, 40)})"),
+    "onecycle": lambda i: (f"torch.optim.lr_scheduler.OneCycleLR(max_lr={said(i.max_lr, 40)}, total_steps={i.steps}, "
+                           f"pct_start={said(i.pct_start, 40)}, anneal_strategy='{i.anneal_strategy}', "
+                           f"div_factor={said(i.div_factor, 40)}, final_div_factor={said(i.final_div_factor, 40)}, "
+                           f"three_phase={i.three_phase})"),
+    "noam": lambda i: (f"Transformer (Vaswani et al. 2017, eq. 3): η = f·d^(−1/2)·min(k^(−1/2), k·w^(−3/2)), "
+                       f"k = max(step, 1), f = {said(i.lr, 40)}, d = {i.d_model}, w = {i.warmup}; in PyTorch a "
+                       "LambdaLR with base lr f"),
+}
 
 
 # --------------------------------------------------------------------------- solve

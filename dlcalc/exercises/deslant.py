@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import sympy
 from sympy import Add, Mul, Pow, Rational, Symbol
@@ -268,9 +268,9 @@ def _resampling(sign: int) -> Math:
 # --------------------------------------------------------------------------- solve
 
 
-@dataclass(frozen=True)
-class Board:
-    """What every part of the working reads: the inputs and their moments.
+class Board(NamedTuple):
+    """What every part of the working reads: the inputs and their moments (a NamedTuple: as
+    frozen as a dataclass, and cheaper to define on every run).
 
     Attributes:
         inp: the inputs; points: whether they are points (else an image); option: their option.
@@ -284,8 +284,7 @@ class Board:
     R: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Covariance:
+class Covariance(NamedTuple):
     """Var(x) = a, Cov(x, y) = b, Var(y) = c."""
 
     a: Any

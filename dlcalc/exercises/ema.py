@@ -20,7 +20,7 @@ from __future__ import annotations
 import decimal
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import sympy
 
@@ -68,8 +68,7 @@ class Inputs:
     v0: Any = sympy.Integer(0)
 
 
-@dataclass(frozen=True)
-class Rules:
+class Rules(NamedTuple):
     """How the recursion is worked: PyTorch's and Adam's by default; each flag is a mistake."""
 
     no_correction: bool = False    # v̂_t = v_t

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,13 +102,15 @@ FLOOR = eq(S, floor_of(N / B))
 LAST_BATCH = eq(LAST, sympy.Add(N, sympy.Mul(-1, sympy.Mul(sympy.Add(S, -1, evaluate=False), B, evaluate=False),
                                              evaluate=False), evaluate=False))
 TOTAL = eq(T, E * S)
-#: the scaled rate: (rule, inverted?) -> template, why
-SCALED = {
-    ("linear", False): eq(ETA, LR0 * (B / B0)),
-    ("linear", True): eq(ETA, LR0 * (B0 / B)),
-    ("sqrt", False): eq(ETA, LR0 * sympy.sqrt(B / B0)),
-    ("sqrt", True): eq(ETA, LR0 * sympy.sqrt(B0 / B)),
-}
+
+
+@functools.lru_cache(maxsize=None)
+def _scaled(rule: str, inverse: bool) -> Any:
+    """η = η₀·B/B₀ or η₀·√(B/B₀) (B₀/B: the mistake), built on first use (a √ costs ms to build)."""
+    ratio = B0 / B if inverse else B / B0
+    return eq(ETA, LR0 * (sympy.sqrt(ratio) if rule == "sqrt" else ratio))
+
+
 WHY = {"linear": "linear scaling (Goyal et al. 2017): k times the batch, k times the rate",
        "sqrt": "square-root scaling (Krizhevsky 2014, Hoffer et al. 2017): keeps the variance of the "
                "update's gradient noise about constant"}
@@ -145,7 +148,7 @@ def _scaled_lr(inp: Inputs, inverse_scaling: bool) -> Step:
     b0, bsz = inp.base_batch_size, inp.batch_size
     ratio = sympy.Rational(b0, bsz) if inverse_scaling else sympy.Rational(bsz, b0)
     lr = inp.base_lr * (sympy.sqrt(ratio) if inp.scaling == "sqrt" else ratio)
-    return step("scaled learning rate", SCALED[inp.scaling, inverse_scaling], {LR0: inp.base_lr, B: bsz, B0: b0},
+    return step("scaled learning rate", _scaled(inp.scaling, inverse_scaling), {LR0: inp.base_lr, B: bsz, B0: b0},
                 value=lr, note=WHY[inp.scaling])
 
 

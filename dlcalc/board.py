@@ -269,3 +269,57 @@ class spelled(sympy.Expr):
 
     def _latex(self, printer: Any) -> str:
         return self.args[2].name
+
+
+class OAdd(sympy.Add):
+    """A sum printed in the order its terms were written (θ₀ − η·g₁ and w·x + b, not
+    −η·g₁ + θ₀ and b + w·x).  Build it with ``evaluate=False``."""
+
+    def as_ordered_terms(self, order: Any = None, data: bool = False) -> Any:
+        return (list(self.args), []) if data else list(self.args)
+
+
+class OMul(sympy.Mul):
+    """A product printed in the order its factors were written ((1 − α)·g², (y − t)·σ'(z)·x);
+    a negative power or a fraction among them goes below the bar in LaTeX.  Build it with
+    ``evaluate=False``."""
+
+    def as_ordered_factors(self, order: Any = None) -> list[Any]:
+        return list(self.args)
+
+    def __neg__(self) -> Any:  # −(−α·g) = α·g, still in order (LaTeX prints a − b as a − (b))
+        first, rest = self.args[0], self.args[1:]
+        return ordered_product(-first, *rest) if first.is_Number else ordered_product(-1, *self.args)
+
+    def _latex(self, p: Any, **kwargs: Any) -> str:
+        from sympy.printing.precedence import PRECEDENCE
+
+        sign, num, den = "", [], []
+        for a in (g for f in self.args for g in (f.args if isinstance(f, OMul) else (f,))):
+            if a == -1 and not num:
+                sign = "-"
+            elif a.is_Pow and a.exp.is_Number and a.exp.is_negative:
+                den.append(a.base if a.exp == -1 else sympy.Pow(a.base, -a.exp, evaluate=False))
+            elif a.is_Rational and a.q != 1:  # as the text printer: u·σ(z)/10
+                num += [sympy.Integer(a.p)] if a.p != 1 else []
+                den.append(sympy.Integer(a.q))
+            else:
+                num.append(a)
+
+        def join(fs: list[Any], bare: bool) -> str:
+            if bare and len(fs) == 1:
+                return p._print(fs[0])
+            return r" \cdot ".join(p.parenthesize(f, PRECEDENCE["Mul"]) for f in fs) or "1"
+
+        body = join(num, bool(den))
+        return sign + (rf"\frac{{{body}}}{{{join(den, True)}}}" if den else body)
+
+
+def ordered_product(*factors: Any) -> Any:
+    """The factors as one :class:`OMul`, in order: inner ordered products flattened, ones
+    dropped; a single factor is itself."""
+    flat = [g for f in factors for g in (f.args if isinstance(f, OMul) else (as_sympy(f),))
+            if g is not sympy.S.One]
+    if not flat:
+        return sympy.Integer(1)
+    return flat[0] if len(flat) == 1 else OMul(*flat, evaluate=False)

@@ -24,7 +24,7 @@ import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import run_cli
+from conftest import run_cli, run_json
 from dlcalc.board import unshow
 
 CASES = json.loads((Path(__file__).parent / "golden" / "optim-step.json").read_text())["cases"]
@@ -610,3 +610,12 @@ def test_plot_draws_the_trajectory_over_contours_and_the_curve_for_one_parameter
     ex.plot(one, fig)
     assert len(fig.axes[0].lines[0].get_xdata()) == 3
     plt.close(fig)
+
+
+def test_latex_products_keep_the_written_order_inside_a_fraction():
+    # the formula reads η·m̂₁ over the root; the numbers go in as written (the LaTeX printer of
+    # a plain product reordered them to m̂₁·η, 0.5·0.1, while the text read 0.1·0.5)
+    out = run_json("optim-step", "--method", "adam", "--theta", "1", "--grad", "0.5", "--lr", "0.1")
+    update = next(s for s in out["steps"] if s["title"].startswith("update"))
+    assert r"\frac{\eta \cdot \hat{m}_{1}}" in update["formula"]
+    assert r"\frac{0.1 \cdot 0.5}" in update["substituted"]

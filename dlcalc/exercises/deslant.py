@@ -29,15 +29,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import sympy
 from sympy import Add, Mul, Pow, Rational, Symbol
 
-from dlcalc.board import eq
+from dlcalc.board import Named, eq, step as wstep, steps_of as wlist
 from dlcalc.core import Math, Mistake, Solution, Step
 from dlcalc.errors import InputError
-from dlcalc.board import Named, step as wstep, steps_of as wlist
 from dlcalc.registry import Command, Option
 
 COMMAND = Command(
@@ -200,7 +199,113 @@ def _eigen(a: Any, b: Any, c: Any) -> tuple[list[Any], list[list[Any]]]:
     return lams, vecs
 
 
+# --------------------------------------------------------------------------- the formulas
+
+
+def _ratio(num: Any, den: Any) -> Any:
+    """num/den as written."""
+    return Mul(num, Pow(den, -1, evaluate=False), evaluate=False)
+
+
+def _plus(*terms: Any) -> Any:
+    return Add(*terms, evaluate=False)
+
+
+def _times(*factors: Any) -> Any:
+    return Mul(*factors, evaluate=False)
+
+
+VYP = Named("Var_y'", "Var(y′)", r"\mathrm{Var}(y')")
+N_1 = Symbol("n_1")
+CENTROID_X = eq(XBAR, _ratio(M10, M00))
+CENTROID_Y = eq(YBAR, _ratio(M01, M00))
+#: Var(x), Cov(x, y), Var(y): (title, left side, central moment), and the formulas by sample?
+COVARIANCES = (("Var(x)", VX, MU20), ("Cov(x, y)", CXY, MU11), ("Var(y)", VY, MU02))
+COVARIANCE = {sample: [eq(lhs, _ratio(mu, N_1 if sample else M00)) for _, lhs, mu in COVARIANCES]
+              for sample in (False, True)}
+# the eigenvalues, written in the order SymPy prints the substituted line
+_HALF = _ratio(_plus(VX, VY), 2)
+_DISC = Pow(_plus(Pow(CXY, 2, evaluate=False), Pow(_ratio(_plus(VX, _times(-1, VY)), 2), 2, evaluate=False)),
+            Rational(1, 2), evaluate=False)
+SMALLER = eq(L1, _plus(_HALF, _times(-1, _DISC)))
+LARGER = eq(L2, _plus(_HALF, _DISC))
+SKEW_RULE = {False: eq(SKEW, _ratio(MU11, MU02)), True: eq(SKEW, _ratio(MU11, MU20))}   # by skew_mu20
+#: x′ = x − s·(y − ȳ), by the sign in front of s (+1: the wrong-sign mistake)
+SHEAR = {sign: eq(XP, _plus(X_, _times(sign, SKEW, _plus(Y_, _times(-1, YBAR))))) for sign in (-1, 1)}
+_KS = {-1: SKEW, 1: _times(-1, SKEW)}   # k·s with x′ = x − k·s·(y − ȳ), by the sign
+VAR_AFTER = {sign: eq(VXP, _plus(VX, _times(-2, ks, CXY), _times(Pow(ks, 2, evaluate=False), VY)))
+             for sign, ks in _KS.items()}
+COV_AFTER = {sign: eq(CXYP, _plus(CXY, _times(-1, ks, VY))) for sign, ks in _KS.items()}
+VAR_Y_AFTER = eq(VYP, VY)
+COVARIANCE_MATRIX = Math("C = [[Var(x), Cov(x, y)], [Cov(x, y), Var(y)]]",
+                         r"C = \begin{pmatrix} \mathrm{Var}(x) & \mathrm{Cov}(x, y) \\ \mathrm{Cov}(x, y) & "
+                         r"\mathrm{Var}(y) \end{pmatrix}")
+AXES = {True: Math("vₖ = (Cov(x, y), λₖ − Var(x))/‖·‖, first nonzero component > 0",
+                   r"v_k = \frac{(\mathrm{Cov}(x, y),\ \lambda_k - \mathrm{Var}(x))}{\|\cdot\|}"),
+        False: Math("Cov(x, y) = 0: the axes are x and y",
+                    r"\mathrm{Cov}(x, y) = 0:\ \text{the axes are } x \text{ and } y")}   # by Cov ≠ 0
+
+
+def _sums(points: bool) -> tuple[Math, Math, Math]:
+    """The sums of the moments (the weight 1 of a point or I of a pixel): m₀₀, m₁₀ and m₀₁, μ₂₀ μ₁₁ μ₀₂."""
+    w, tw = ("", "") if points else ("I·", "I ")
+    mass = "1" if points else "I(y, x)"
+    return (Math(f"m₀₀ = Σ {mass}", rf"m_{{00}} = \sum {mass}"),
+            Math(f"m₁₀ = Σ {w}x, m₀₁ = Σ {w}y", rf"m_{{10}} = \sum {tw}x,\ m_{{01}} = \sum {tw}y"),
+            Math(f"μ₂₀ = Σ {w}(x − x̄)², μ₁₁ = Σ {w}(x − x̄)(y − ȳ), μ₀₂ = Σ {w}(y − ȳ)²",
+                 rf"\mu_{{20}} = \sum {tw}(x - \bar{{x}})^2,\ \mu_{{11}} = \sum {tw}(x - \bar{{x}})(y - \bar{{y}}),\ "
+                 rf"\mu_{{02}} = \sum {tw}(y - \bar{{y}})^2"))
+
+
+def _resampling(sign: int) -> Math:
+    """I′(y, x′) by the inverse map, linear along the row."""
+    op, tex_op = ("−", "-") if sign == 1 else ("+", "+")
+    return Math(f"I′(y, x′) = (1 − t)·I(y, ⌊u⌋) + t·I(y, ⌊u⌋ + 1),  u = x′ {op} s·(y − ȳ),  t = u − ⌊u⌋",
+                r"I'(y, x') = (1 - t)\, I(y, \lfloor u \rfloor) + t\, I(y, \lfloor u \rfloor + 1),\ "
+                rf"u = x' {tex_op} s (y - \bar{{y}}),\ t = u - \lfloor u \rfloor")
+
+
 # --------------------------------------------------------------------------- solve
+
+
+class Board(NamedTuple):
+    """What every part of the working reads: the inputs and their moments (a NamedTuple: as
+    frozen as a dataclass, and cheaper to define on every run).
+
+    Attributes:
+        inp: the inputs; points: whether they are points (else an image); option: their option.
+        mom: m00, m10, m01, mu20, mu11, mu02 as Fractions; R: the same as SymPy Rationals.
+    """
+
+    inp: Inputs
+    points: bool
+    option: str
+    mom: dict[str, Fraction]
+    R: dict[str, Any]
+
+
+class Covariance(NamedTuple):
+    """Var(x) = a, Cov(x, y) = b, Var(y) = c."""
+
+    a: Any
+    b: Any
+    c: Any
+
+    @property
+    def matrix(self) -> list[list[Any]]:
+        return [[self.a, self.b], [self.b, self.c]]
+
+
+def _board(inp: Inputs) -> Board:
+    if inp.points is not None:
+        xs, ys = [p[0] for p in inp.points], [p[1] for p in inp.points]
+        points, option, mom = True, "--points", _moments(xs, ys, [Fraction(1)] * len(xs))
+    else:
+        points, option, mom = False, "--image", _image_moments(inp.image or ())
+    if mom["mu02"] == 0:
+        raise InputError(option, "has all its mass on one row (μ₀₂ = 0: every y is the same): the skew "
+                                 "μ₁₁/μ₀₂ is undefined")
+    return Board(inp, points, option, mom, {k: _R(v) for k, v in mom.items()})
 
 
 def solve(inp: Inputs, *, skew_mu20: bool = False, sample: bool = False, wrong_sign: bool = False) -> Solution:
@@ -209,149 +314,118 @@ def solve(inp: Inputs, *, skew_mu20: bool = False, sample: bool = False, wrong_s
     ``skew_mu20``: s = μ₁₁/μ₂₀.  ``sample``: the covariance with 1/(n − 1) (points).
     ``wrong_sign``: the shear x′ = x + s·(y − ȳ).
     """
-    if inp.points is not None:
-        option = "--points"
-        xs = [p[0] for p in inp.points]
-        ys = [p[1] for p in inp.points]
-        ws = [Fraction(1)] * len(xs)
-    else:
-        option = "--image"
-        xs = ()
-    mom = _moments(xs, ys, ws) if inp.points is not None else _image_moments(inp.image or ())
-    if mom["mu02"] == 0:
-        raise InputError(option, "has all its mass on one row (μ₀₂ = 0: every y is the same): the skew "
-                                 "μ₁₁/μ₀₂ is undefined")
-    R = {k: _R(v) for k, v in mom.items()}
-    steps: list[Step] = []
-    n = len(inp.points) if inp.points is not None else 0
-    pts = inp.points is not None
-    w_txt = "" if pts else "I·"
-    sec = "moments"
-    # raw moments
-    steps.append(Step(title="mass m₀₀" + (" (the number of points)" if pts else " (total intensity)"),
-                      formula=Math("m₀₀ = Σ " + ("1" if pts else "I(y, x)"), r"m_{00} = \sum " + ("1" if pts else "I(y, x)")),
-                      value=R["m00"], section=sec))
-    steps.append(Step(title="first moments", section=sec,
-                      formula=Math(f"m₁₀ = Σ {w_txt}x, m₀₁ = Σ {w_txt}y",
-                                   rf"m_{{10}} = \sum {'I ' if not pts else ''}x,\ m_{{01}} = \sum {'I ' if not pts else ''}y"),
-                      value=[R["m10"], R["m01"]]))
-    xb = wstep("centroid x̄", eq(XBAR, Mul(M10, Pow(M00, -1, evaluate=False), evaluate=False)),
-               {M10: R["m10"], M00: R["m00"]}, section=sec)
-    yb = wstep("centroid ȳ", eq(YBAR, Mul(M01, Pow(M00, -1, evaluate=False), evaluate=False)),
-               {M01: R["m01"], M00: R["m00"]}, section=sec)
-    steps += [xb, yb]
-    xbar, ybar = xb.value, yb.value
-    steps.append(Step(title="central second moments (cv2.moments' mu20, mu11, mu02)", section=sec,
-                      formula=Math(f"μ₂₀ = Σ {w_txt}(x − x̄)², μ₁₁ = Σ {w_txt}(x − x̄)(y − ȳ), μ₀₂ = Σ {w_txt}(y − ȳ)²",
-                                   r"\mu_{20} = \sum " + ("" if pts else "I ") + r"(x - \bar{x})^2,\ "
-                                   r"\mu_{11} = \sum " + ("" if pts else "I ") + r"(x - \bar{x})(y - \bar{y}),\ "
-                                   r"\mu_{02} = \sum " + ("" if pts else "I ") + r"(y - \bar{y})^2"),
-                      value=[R["mu20"], R["mu11"], R["mu02"]]))
-    # covariance
-    sec = "covariance"
-    den = Symbol("n_1") if sample else M00
-    dval = R["m00"] - 1 if sample else R["m00"]
-    if sample and dval <= 0:
-        raise InputError(option, "has one point: the sample covariance divides by n − 1 = 0")
-    cov_steps = []
-    for title, lhs, mu in (("Var(x)", VX, MU20), ("Cov(x, y)", CXY, MU11), ("Var(y)", VY, MU02)):
-        cov_steps.append(wstep(title + (" (sample, 1/(n − 1))" if sample else " (population, 1/m₀₀)"),
-                               eq(lhs, Mul(mu, Pow(den, -1, evaluate=False), evaluate=False)),
-                               {mu: R[str(mu).replace("_", "")], den: dval}, section=sec))
-    steps += cov_steps
-    a, b, c = (s.value for s in cov_steps)
-    cov = [[a, b], [b, c]]
-    steps.append(Step(title="covariance matrix", section=sec,
-                      formula=Math("C = [[Var(x), Cov(x, y)], [Cov(x, y), Var(y)]]",
-                                   r"C = \begin{pmatrix} \mathrm{Var}(x) & \mathrm{Cov}(x, y) \\ \mathrm{Cov}(x, y) & \mathrm{Var}(y) \end{pmatrix}"),
-                      value=cov))
-    # eigendecomposition
-    sec = "principal axes"
-    lams, vecs = _eigen(a, b, c)
-    # written in the order SymPy prints the substituted line
-    disc = Pow(Add(Pow(CXY, 2, evaluate=False),
-                   Pow(Mul(Add(VX, Mul(-1, VY, evaluate=False), evaluate=False), Pow(2, -1, evaluate=False),
-                           evaluate=False), 2, evaluate=False), evaluate=False),
-               Rational(1, 2), evaluate=False)
-    half = Mul(Add(VX, VY, evaluate=False), Pow(2, -1, evaluate=False), evaluate=False)
-    abc = {VX: a, VY: c, CXY: b}
-    steps.append(wstep("smaller eigenvalue", eq(L1, Add(half, Mul(-1, disc, evaluate=False), evaluate=False)),
-                       abc, value=lams[0], section=sec))
-    steps.append(wstep("larger eigenvalue", eq(L2, Add(half, disc, evaluate=False)), abc, value=lams[1],
-                       section=sec))
-    steps.append(Step(title="unit eigenvectors (the principal axes)", section=sec,
-                      formula=Math("vₖ = (Cov(x, y), λₖ − Var(x))/‖·‖, first nonzero component > 0",
-                                   r"v_k = \frac{(\mathrm{Cov}(x, y),\ \lambda_k - \mathrm{Var}(x))}{\|\cdot\|}")
-                      if b != 0 else Math("Cov(x, y) = 0: the axes are x and y",
-                                          r"\mathrm{Cov}(x, y) = 0:\ \text{the axes are } x \text{ and } y"),
-                      value=vecs, note="eigenvectors[k] belongs to eigenvalues[k] (ascending); the major axis, "
-                                       "the slant, is the last"))
-    # skew and shear
-    sec = "shear"
-    if skew_mu20:
-        if mom["mu20"] == 0:
-            raise InputError(option, "has μ₂₀ = 0")
-        sk = wstep("skew with μ₂₀ in place of μ₀₂", eq(SKEW, Mul(MU11, Pow(MU20, -1, evaluate=False), evaluate=False)),
-                   {MU11: R["mu11"], MU20: R["mu20"]}, section=sec)
-    else:
-        sk = wstep("skew", eq(SKEW, Mul(MU11, Pow(MU02, -1, evaluate=False), evaluate=False)),
-                   {MU11: R["mu11"], MU02: R["mu02"]}, section=sec,
-                   note="= Cov(x, y)/Var(y): the slope of x against y, the slant to remove")
-    steps.append(sk)
-    s = sk.value
+    b = _board(inp)
     sign = 1 if wrong_sign else -1
-    shear_t = Add(X_, Mul(sign, SKEW, Add(Y_, Mul(-1, YBAR, evaluate=False), evaluate=False), evaluate=False),
-                  evaluate=False)
-    result: dict[str, Any] = {"centroid": [xbar, ybar], "covariance": cov, "eigenvalues": lams,
-                              "eigenvectors": vecs, "skew": s}
-    sF = Fraction(int(s.p), int(s.q))
-    ybF = mom["m01"] / mom["m00"]
-    if pts:
-        assert inp.points is not None
-        small = 2 * n <= EXACT_PIXELS
-        if small:
-            new = [(x - (-sign) * sF * (y - ybF), y) for x, y in inp.points]
-            out = [[_R(p[0]), _R(p[1])] for p in new]
-        else:  # integers over one denominator, each divided once (correctly rounded doubles)
-            X, dx = _scaled([p[0] for p in inp.points])
-            Y, dy = _scaled([p[1] for p in inp.points])
-            k = -sign * sF
-            kp, kq, yp, yq = k.numerator, k.denominator, ybF.numerator, ybF.denominator
-            den = dx * kq * dy * yq
-            out = [[(xi * kq * dy * yq - kp * dx * (yi * yq - yp * dy)) / den, yi / dy] for xi, yi in zip(X, Y)]
-        show = n <= SHOW_POINTS
-        steps.append(wlist("sheared points: x′ = x " + ("+" if wrong_sign else "−") + " s·(y − ȳ), y′ = y",
-                           eq(XP, shear_t), [{X_: _R(x), SKEW: s, Y_: _R(y), YBAR: ybar} for x, y in inp.points]
-                           if show else [], [p[0] for p in out], section=sec, show=show))
-        steps.append(Step(title="the deslanted points (x′, y′)", section=sec, value=out))
-        result["points"] = out
-    else:
-        assert inp.image is not None
-        image, exact = _resample(inp.image, sF, ybF, sign)
-        steps.append(Step(
-            title="resample each row (inverse map, linear along the row, 0 outside)", section=sec,
-            formula=Math("I′(y, x′) = (1 − t)·I(y, ⌊u⌋) + t·I(y, ⌊u⌋ + 1),  u = x′ "
-                         + ("−" if wrong_sign else "+") + " s·(y − ȳ),  t = u − ⌊u⌋",
-                         r"I'(y, x') = (1 - t)\, I(y, \lfloor u \rfloor) + t\, I(y, \lfloor u \rfloor + 1),\ "
-                         r"u = x' " + ("-" if wrong_sign else "+") + r" s (y - \bar{y}),\ t = u - \lfloor u \rfloor"),
-            value=image, note="" if exact else f"more than {EXACT_PIXELS:,} pixels: resampled in double precision"))
-        result["image"] = image
-    # the covariance after the shear
+    steps = _moment_steps(b)
+    centroid = [steps[2].value, steps[3].value]
+    cov_steps, cov = _covariance_steps(b, sample)
+    axes_steps, lams, vecs = _axes_steps(cov)
+    sk = _skew_step(b, skew_mu20)
+    result: dict[str, Any] = {"centroid": centroid, "covariance": cov.matrix, "eigenvalues": lams,
+                              "eigenvectors": vecs, "skew": sk.value}
+    sheared = _sheared_points(b, sk.value, centroid[1], sign) if b.points else _sheared_image(b, sk.value, sign)
+    result["points" if b.points else "image"] = sheared[-1].value
+    steps += [*cov_steps, *axes_steps, sk, *sheared, *_after_steps(cov, sk.value, sign, skew_mu20 or wrong_sign)]
+    inputs, notes = _echo(b)
+    return Solution(command="deslant", inputs=inputs, conventions=_conventions(b.points, sample),
+                    steps=tuple(steps), result=result, notes=notes)
+
+
+def _moment_steps(b: Board) -> list[Step]:
+    """m₀₀, m₁₀ and m₀₁, the centroid x̄ and ȳ, the central moments."""
+    sec, R = "moments", b.R
+    mass, first, central = _sums(b.points)
+    return [
+        Step(title="mass m₀₀" + (" (the number of points)" if b.points else " (total intensity)"),
+             formula=mass, value=R["m00"], section=sec),
+        Step(title="first moments", section=sec, formula=first, value=[R["m10"], R["m01"]]),
+        wstep("centroid x̄", CENTROID_X, {M10: R["m10"], M00: R["m00"]}, section=sec),
+        wstep("centroid ȳ", CENTROID_Y, {M01: R["m01"], M00: R["m00"]}, section=sec),
+        Step(title="central second moments (cv2.moments' mu20, mu11, mu02)", section=sec, formula=central,
+             value=[R["mu20"], R["mu11"], R["mu02"]]),
+    ]
+
+
+def _covariance_steps(b: Board, sample: bool) -> tuple[list[Step], Covariance]:
+    """Var(x), Cov(x, y), Var(y) from the central moments, and the covariance matrix."""
+    sec = "covariance"
+    den = N_1 if sample else M00
+    dval = b.R["m00"] - 1 if sample else b.R["m00"]
+    if sample and dval <= 0:
+        raise InputError(b.option, "has one point: the sample covariance divides by n − 1 = 0")
+    how = " (sample, 1/(n − 1))" if sample else " (population, 1/m₀₀)"
+    steps = [wstep(title + how, formula, {mu: b.R[str(mu).replace("_", "")], den: dval}, section=sec)
+             for (title, _, mu), formula in zip(COVARIANCES, COVARIANCE[sample])]
+    cov = Covariance(*(s.value for s in steps))
+    steps.append(Step(title="covariance matrix", section=sec, formula=COVARIANCE_MATRIX, value=cov.matrix))
+    return steps, cov
+
+
+def _axes_steps(cov: Covariance) -> tuple[list[Step], list[Any], list[list[Any]]]:
+    """The eigenvalues (ascending) and unit eigenvectors of the covariance matrix."""
+    sec = "principal axes"
+    lams, vecs = _eigen(cov.a, cov.b, cov.c)
+    abc = {VX: cov.a, VY: cov.c, CXY: cov.b}
+    return [wstep("smaller eigenvalue", SMALLER, abc, value=lams[0], section=sec),
+            wstep("larger eigenvalue", LARGER, abc, value=lams[1], section=sec),
+            Step(title="unit eigenvectors (the principal axes)", section=sec, formula=AXES[cov.b != 0], value=vecs,
+                 note="eigenvectors[k] belongs to eigenvalues[k] (ascending); the major axis, the slant, is the last")
+            ], lams, vecs
+
+
+def _skew_step(b: Board, skew_mu20: bool) -> Step:
+    """s = μ₁₁/μ₀₂ (or the mistaken μ₁₁/μ₂₀)."""
+    if skew_mu20:
+        if b.mom["mu20"] == 0:
+            raise InputError(b.option, "has μ₂₀ = 0")
+        return wstep("skew with μ₂₀ in place of μ₀₂", SKEW_RULE[True], {MU11: b.R["mu11"], MU20: b.R["mu20"]},
+                     section="shear")
+    return wstep("skew", SKEW_RULE[False], {MU11: b.R["mu11"], MU02: b.R["mu02"]}, section="shear",
+                 note="= Cov(x, y)/Var(y): the slope of x against y, the slant to remove")
+
+
+def _sheared_points(b: Board, s: Any, ybar: Any, sign: int) -> list[Step]:
+    """x′ = x − s·(y − ȳ) for every point: exact, or correctly rounded doubles for many points."""
+    points = b.inp.points or ()
+    sF, ybF = Fraction(int(s.p), int(s.q)), b.mom["m01"] / b.mom["m00"]
+    if 2 * len(points) <= EXACT_PIXELS:
+        out = [[_R(x + sign * sF * (y - ybF)), _R(y)] for x, y in points]
+    else:  # integers over one denominator, each divided once (correctly rounded doubles)
+        X, dx = _scaled([p[0] for p in points])
+        Y, dy = _scaled([p[1] for p in points])
+        k = -sign * sF
+        kp, kq, yp, yq = k.numerator, k.denominator, ybF.numerator, ybF.denominator
+        den = dx * kq * dy * yq
+        out = [[(xi * kq * dy * yq - kp * dx * (yi * yq - yp * dy)) / den, yi / dy] for xi, yi in zip(X, Y)]
+    show = len(points) <= SHOW_POINTS
+    rows = [{X_: _R(x), SKEW: s, Y_: _R(y), YBAR: ybar} for x, y in points] if show else []
+    return [wlist("sheared points: x′ = x " + ("+" if sign == 1 else "−") + " s·(y − ȳ), y′ = y", SHEAR[sign], rows,
+                  [p[0] for p in out], section="shear", show=show),
+            Step(title="the deslanted points (x′, y′)", section="shear", value=out)]
+
+
+def _sheared_image(b: Board, s: Any, sign: int) -> list[Step]:
+    """The image resampled by the inverse map."""
+    image, exact = _resample(b.inp.image or (), Fraction(int(s.p), int(s.q)), b.mom["m01"] / b.mom["m00"], sign)
+    return [Step(title="resample each row (inverse map, linear along the row, 0 outside)", section="shear",
+                 formula=_resampling(sign), value=image,
+                 note="" if exact else f"more than {EXACT_PIXELS:,} pixels: resampled in double precision")]
+
+
+def _after_steps(cov: Covariance, s: Any, sign: int, mistaken: bool) -> list[Step]:
+    """The covariance after the shear: Cov(x′, y′) = 0 with the right skew."""
     sec = "after the shear"
-    k = -sign  # x′ = x − k·s·(y − ȳ)
-    sv = {VX: a, SKEW: s, CXY: b, VY: c}
-    ks = Mul(k, SKEW, evaluate=False) if k != 1 else SKEW
-    steps.append(wstep("Var(x′)", eq(VXP, Add(VX, Mul(-2, ks, CXY, evaluate=False),
-                                                          Mul(Pow(ks, 2, evaluate=False), VY, evaluate=False),
-                                                          evaluate=False)), sv, section=sec))
-    steps.append(wstep("Cov(x′, y′): the slant is gone", eq(CXYP, Add(CXY, Mul(-1, ks, VY, evaluate=False),
-                                                                                    evaluate=False)),
-                       {CXY: b, SKEW: s, VY: c}, section=sec,
-                       note="0 exactly when s = Cov(x, y)/Var(y) = μ₁₁/μ₀₂" + (" — not with this skew" if skew_mu20 or wrong_sign else "")))
-    steps.append(Step(title="Var(y′) = Var(y): rows do not move", section=sec, formula=Math("Var(y′) = Var(y)", r"\mathrm{Var}(y') = \mathrm{Var}(y)"),
-                      value=c))
+    return [
+        wstep("Var(x′)", VAR_AFTER[sign], {VX: cov.a, SKEW: s, CXY: cov.b, VY: cov.c}, section=sec),
+        wstep("Cov(x′, y′): the slant is gone", COV_AFTER[sign], {CXY: cov.b, SKEW: s, VY: cov.c}, section=sec,
+              note="0 exactly when s = Cov(x, y)/Var(y) = μ₁₁/μ₀₂" + (" — not with this skew" if mistaken else "")),
+        wstep("Var(y′) = Var(y): rows do not move", VAR_Y_AFTER, section=sec, value=cov.c),
+    ]
+
+
+def _conventions(points: bool, sample: bool) -> dict[str, str]:
     conventions = {
-        "coordinates": ("points (x, y), each of weight 1" if pts else
+        "coordinates": ("points (x, y), each of weight 1" if points else
                         "x = column index, y = row index (0-based, y downwards), weight = intensity, as cv2.moments"),
         "covariance": ("sample form 1/(n − 1) (not the convention here)" if sample else
                        "population form: Var(x) = μ₂₀/m₀₀, Cov(x, y) = μ₁₁/m₀₀, Var(y) = μ₀₂/m₀₀ "
@@ -360,18 +434,23 @@ def solve(inp: Inputs, *, skew_mu20: bool = False, sample: bool = False, wrong_s
                         "its first nonzero component positive",
         "shear": "skew s = μ₁₁/μ₀₂; x′ = x − s·(y − ȳ), y′ = y (about the centroid's row ȳ)",
     }
-    if not pts:
+    if not points:
         conventions["resampling"] = ("inverse map, linear interpolation along the row between the two nearest "
                                      "columns, zeros outside; the output has the input's size")
-    size = 2 * n if pts else len(inp.image or ()) * len((inp.image or ((),))[0])
+    return conventions
+
+
+def _echo(b: Board) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The inputs as the solution shows them (exact, or doubles when large), and the note on arithmetic."""
+    inp = b.inp
+    size = 2 * len(inp.points or ()) if b.points else len(inp.image or ()) * len((inp.image or ((),))[0])
     conv = _R if size <= EXACT_PIXELS else float
-    inputs: dict[str, Any] = ({"points": [[conv(x), conv(y)] for x, y in inp.points]} if pts else
+    inputs: dict[str, Any] = ({"points": [[conv(x), conv(y)] for x, y in inp.points or ()]} if b.points else
                               {"image": [[conv(v) for v in r] for r in inp.image or ()]})
     notes = ("exact arithmetic",) if size <= EXACT_PIXELS else (
         f"{size:,} values (> {EXACT_PIXELS:,}): the moments, covariance, eigen-decomposition and skew are "
-        "exact; the " + ("sheared points" if pts else "resampled image") + " and the echoed input are doubles",)
-    return Solution(command="deslant", inputs=inputs, conventions=conventions, steps=tuple(steps),
-                    result=result, notes=notes)
+        "exact; the " + ("sheared points" if b.points else "resampled image") + " and the echoed input are doubles",)
+    return inputs, notes
 
 
 def _resample(img: tuple[tuple[Fraction, ...], ...], s: Fraction, ybar: Fraction, sign: int) -> tuple[list[list[Any]], bool]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import decimal
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import sympy
 
@@ -68,6 +68,15 @@ class Inputs:
     v0: Any = sympy.Integer(0)
 
 
+class Rules(NamedTuple):
+    """How the recursion is worked: PyTorch's and Adam's by default; each flag is a mistake."""
+
+    no_correction: bool = False    # v̂_t = v_t
+    one_minus_beta: bool = False   # v̂_t = v_t/(1 − β)
+    swapped: bool = False          # v_t = (1 − β)·v_{t−1} + β·x_t
+    start_at_x1: bool = False      # v₁ = x₁
+
+
 def parse(*, beta: str, values: str | None, v0: str) -> Inputs:
     """The command line's strings -> :class:`Inputs` (every mistake names its option)."""
     b = parse_scalar(beta if beta is not None else "0.9", "--beta")
@@ -103,13 +112,13 @@ def _sym(x: Any) -> Any:
     return x
 
 
-def _run_fractions(beta: Fraction, xs: list[Fraction], v0: Fraction, rules: dict[str, bool]) -> \
+def _run_fractions(beta: Fraction, xs: list[Fraction], v0: Fraction, rules: Rules) -> \
         tuple[list[Fraction], list[Fraction]] | None:
     """The exact run, or None when a value outgrows :data:`EXACT_MAX_BITS`."""
-    keep, new = (1 - beta, beta) if rules["swapped"] else (beta, 1 - beta)
+    keep, new = (1 - beta, beta) if rules.swapped else (beta, 1 - beta)
     v, vs, hats, power = v0, [], [], Fraction(1)
     for t, x in enumerate(xs, 1):
-        v = x if (t == 1 and rules["start_at_x1"]) else keep * v + new * x
+        v = x if (t == 1 and rules.start_at_x1) else keep * v + new * x
         power *= beta
         if max(v.numerator.bit_length(), v.denominator.bit_length()) > EXACT_MAX_BITS:
             return None
@@ -118,27 +127,27 @@ def _run_fractions(beta: Fraction, xs: list[Fraction], v0: Fraction, rules: dict
     return vs, hats
 
 
-def _correct(v: Any, beta: Any, power: Any, rules: dict[str, bool]) -> Any:
+def _correct(v: Any, beta: Any, power: Any, rules: Rules) -> Any:
     """v̂_t: v_t/(1 − β^t), or a mistaken version of it."""
-    if rules["no_correction"]:
+    if rules.no_correction:
         return v
-    if rules["one_minus_beta"]:
+    if rules.one_minus_beta:
         return v / (1 - beta)
     return v / (1 - power)
 
 
-def _run_sympy(beta: Any, xs: list[Any], v0: Any, rules: dict[str, bool]) -> tuple[list[Any], list[Any]]:
-    keep, new = (1 - beta, beta) if rules["swapped"] else (beta, 1 - beta)
+def _run_sympy(beta: Any, xs: list[Any], v0: Any, rules: Rules) -> tuple[list[Any], list[Any]]:
+    keep, new = (1 - beta, beta) if rules.swapped else (beta, 1 - beta)
     v, vs, hats = v0, [], []
     for t, x in enumerate(xs, 1):
         if beta.free_symbols:  # the unrolled form, (1 − β)·(β²x₁ + βx₂ + x₃), not its expansion
-            if rules["start_at_x1"]:
+            if rules.start_at_x1:
                 v = keep**(t - 1) * xs[0] + new * sympy.Add(*[keep**(t - i) * xs[i - 1] for i in range(2, t + 1)])
             else:
                 v = new * sympy.Add(*[keep**(t - i) * xs[i - 1] for i in range(1, t + 1)]) + keep**t * v0
             hats.append(_correct(v, beta, beta**t, rules))
         else:
-            v = x if (t == 1 and rules["start_at_x1"]) else sympy.expand(keep * v + new * x)
+            v = x if (t == 1 and rules.start_at_x1) else sympy.expand(keep * v + new * x)
             hats.append(sympy.expand(_correct(v, beta, beta**t, rules)))
         vs.append(v)
     return vs, hats
@@ -152,17 +161,17 @@ def _dec(x: Any) -> decimal.Decimal:
     return +decimal.Decimal(str(sympy.N(x, DPS + 10)))
 
 
-def _run_decimal(beta: Any, xs: list[Any], v0: Any, rules: dict[str, bool]) -> tuple[list[float], list[float]]:
+def _run_decimal(beta: Any, xs: list[Any], v0: Any, rules: Rules) -> tuple[list[float], list[float]]:
     with decimal.localcontext() as ctx:
         gap = 1 - _sym(beta)  # β = 1 − 1e-300 needs 300 more digits, else 1 − β rounds to 0
         extra = max(0, len(str(gap.q)) - len(str(gap.p)) + 2) if gap.is_Rational and gap > 0 else 0
         ctx.prec = DPS + min(extra, 2000)
         b = _dec(beta)
-        keep, new = (1 - b, b) if rules["swapped"] else (b, 1 - b)
+        keep, new = (1 - b, b) if rules.swapped else (b, 1 - b)
         v, power, vs, hats = _dec(v0), decimal.Decimal(1), [], []
         for t, x in enumerate(xs, 1):
             x = _dec(x)
-            v = x if (t == 1 and rules["start_at_x1"]) else keep * v + new * x
+            v = x if (t == 1 and rules.start_at_x1) else keep * v + new * x
             power *= b
             vs.append(float(v))
             hats.append(float(_correct(v, b, power, rules)))
@@ -198,14 +207,32 @@ def _shown_ts(n: int) -> list[int]:
 def solve(inp: Inputs, *, no_correction: bool = False, one_minus_beta: bool = False, swapped: bool = False,
           start_at_x1: bool = False) -> Solution:
     """The moving average and its bias correction; the flags are mistakes (see MISTAKES)."""
-    rules = {"no_correction": no_correction, "one_minus_beta": one_minus_beta, "swapped": swapped,
-             "start_at_x1": start_at_x1}
+    rules = Rules(no_correction, one_minus_beta, swapped, start_at_x1)
+    vs, hats, mode = _run(inp, rules)
+    steps = _recursion_steps(inp, vs, hats, rules) + _derivation(inp, vs, rules)
+    n, v0 = len(inp.values), inp.v0
+    conventions = {
+        "recursion": "v_t = β·v_{t−1} + (1 − β)·x_t for t = 1 … T, from v₀ "
+                     + ("= 0" if v0 == 0 else f"= {said(v0, 40)} (--v0)")
+                     + "; Adam's first moment and Andrew Ng's exponentially weighted average "
+                       "(PyTorch has no EMA of a sequence of numbers)",
+        "bias correction": "ema_hat[t] = v_t/(1 − β^t), Adam's m̂_t",
+        "arithmetic": {"exact": "exact", "symbolic": "exact, symbolic",
+                       "numeric": f"{DPS}-digit decimals, reported as float64 (exact values would be too large)"}[mode],
+    }
+    inputs = {"beta": inp.beta, "values": [_sym(x) for x in inp.values] if n <= SHOW_INPUTS else f"{n:,} values",
+              "v0": v0}
+    return Solution(command="ema", inputs=inputs, conventions=conventions, steps=tuple(steps),
+                    result={"ema": vs, "ema_hat": hats})
+
+
+def _run(inp: Inputs, rules: Rules) -> tuple[list[Any], list[Any], str]:
+    """v_1 … v_T and v̂_1 … v̂_T, and how they were computed: "exact" (Fractions, or SymPy for
+    irrational numbers), "symbolic" (SymPy) or "numeric" (decimals)."""
     beta, xs, v0 = inp.beta, list(inp.values), inp.v0
     n = len(xs)
     fr = [_fraction(x) for x in xs]
     fb, fv0 = _fraction(beta), _fraction(v0)
-    run = None
-    mode = "exact"
     if fb is not None and fv0 is not None and all(f is not None for f in fr) and n <= EXACT_MAX_STEPS:
         run = _run_fractions(fb, fr, fv0, rules)
         if run is not None:
@@ -216,66 +243,56 @@ def solve(inp: Inputs, *, no_correction: bool = False, one_minus_beta: bool = Fa
                 if r is None:
                     r = cache[f] = sympy.Rational(f.numerator, f.denominator)
                 return r
-            run = ([conv(f) for f in run[0]], [conv(f) for f in run[1]])
-    if run is None:
-        rational = fb is not None and all(f is not None for f in fr)
-        others = [] if rational else [_sym(x) for x, f in zip(xs, fr) if f is None]
-        free = sorted({str(s) for x in others + [_sym(v0), beta] for s in x.free_symbols})
-        if free or (n <= SYMBOLIC_MAX_STEPS and not rational):
-            if n > SYMBOLIC_MAX_STEPS:
-                where = ("--values" if any(x.free_symbols for x in others) else
-                         "--beta" if beta.free_symbols else "--v0")
-                raise InputError(where, f"has symbols ({', '.join(free[:4])}); symbolic sequences may have at "
-                                        f"most {SYMBOLIC_MAX_STEPS} values, got {n:,}")
-            run = _run_sympy(beta, [_sym(x) for x in xs], _sym(v0), rules)
-            mode = "symbolic" if free else "exact"
-        else:
-            run = _run_decimal(beta, xs, v0, rules)
-            mode = "numeric"
-    vs, hats = run
+            return [conv(f) for f in run[0]], [conv(f) for f in run[1]], "exact"
+    rational = fb is not None and all(f is not None for f in fr)
+    others = [] if rational else [_sym(x) for x, f in zip(xs, fr) if f is None]
+    free = sorted({str(s) for x in others + [_sym(v0), beta] for s in x.free_symbols})
+    if not free and (n > SYMBOLIC_MAX_STEPS or rational):
+        return (*_run_decimal(beta, xs, v0, rules), "numeric")
+    if n > SYMBOLIC_MAX_STEPS:
+        where = ("--values" if any(x.free_symbols for x in others) else
+                 "--beta" if beta.free_symbols else "--v0")
+        raise InputError(where, f"has symbols ({', '.join(free[:4])}); symbolic sequences may have at "
+                                f"most {SYMBOLIC_MAX_STEPS} values, got {n:,}")
+    return (*_run_sympy(beta, [_sym(x) for x in xs], _sym(v0), rules), "symbolic" if free else "exact")
 
-    steps: list[Step] = []
+
+def _recursion_steps(inp: Inputs, vs: list[Any], hats: list[Any], rules: Rules) -> list[Step]:
+    """v_t and v̂_t for the shown t (all of them, or the first and the last few)."""
+    n = len(inp.values)
     shown = _shown_ts(n)
+    steps: list[Step] = []
     for t in shown:
-        sec = f"t = {t}"
-        v_prev = v0 if t == 1 else vs[t - 2]
-        if t == 1 and start_at_x1:
-            steps.append(Step("start", eq(_v(1), symbol("x_1")), substituted=None, value=vs[0], section=sec,
-                              note="the average starts at the first value"))
-        else:
-            keep, new = ((1 - BETA), BETA) if swapped else (BETA, (1 - BETA))
-            template = eq(_v(t), keep * _v(t - 1) + new * symbol(f"x_{t}"))
-            steps.append(step(f"moving average v{_sub(t)}", template,
-                              {BETA: beta, _v(t - 1): _put(v_prev), symbol(f"x_{t}"): _put(xs[t - 1])},
-                              value=vs[t - 1], section=sec))
-        vhat = symbol(f"vhat_{t}")
-        if no_correction:
-            steps.append(Step(f"bias correction of v{_sub(t)}", eq(vhat, _v(t)), value=hats[t - 1], section=sec,
-                              note="left out"))
-        else:
-            denom = (1 - BETA) if one_minus_beta else (1 - BETA**t)
-            steps.append(step(f"bias-corrected v̂{_sub(t)}", eq(vhat, _v(t) / denom),
-                              {_v(t): _put(vs[t - 1]), BETA: beta}, value=hats[t - 1], section=sec))
+        steps += [_average_step(inp, vs, t, rules), _correction_step(inp.beta, vs[t - 1], hats[t - 1], t, rules)]
     if n > len(shown):
         skipped = f"t = {SHOW_HEAD + 1} … {n - SHOW_TAIL}"
         steps.insert(2 * SHOW_HEAD, Step(skipped, Math("the same two steps for each t",
                                                        r"\text{the same two steps for each } t"),
                                          note="every v_t and v̂_t is in the answer (ema, ema_hat)"))
-    steps.extend(_derivation(inp, vs, rules))
+    return steps
 
-    conventions = {
-        "recursion": "v_t = β·v_{t−1} + (1 − β)·x_t for t = 1 … T, from v₀ "
-                     + ("= 0" if v0 == 0 else f"= {said(v0, 40)} (--v0)")
-                     + "; Adam's first moment and Andrew Ng's exponentially weighted average "
-                       "(PyTorch has no EMA of a sequence of numbers)",
-        "bias correction": "ema_hat[t] = v_t/(1 − β^t), Adam's m̂_t",
-        "arithmetic": {"exact": "exact", "symbolic": "exact, symbolic",
-                       "numeric": f"{DPS}-digit decimals, reported as float64 (exact values would be too large)"}[mode],
-    }
-    inputs = {"beta": beta, "values": [_sym(x) for x in xs] if n <= SHOW_INPUTS else f"{n:,} values",
-              "v0": v0}
-    return Solution(command="ema", inputs=inputs, conventions=conventions, steps=tuple(steps),
-                    result={"ema": vs, "ema_hat": hats})
+
+def _average_step(inp: Inputs, vs: list[Any], t: int, rules: Rules) -> Step:
+    """v_t = β·v_{t−1} + (1 − β)·x_t (or the mistaken start v₁ = x₁)."""
+    sec = f"t = {t}"
+    if t == 1 and rules.start_at_x1:
+        return Step("start", eq(_v(1), symbol("x_1")), substituted=None, value=vs[0], section=sec,
+                    note="the average starts at the first value")
+    keep, new = ((1 - BETA), BETA) if rules.swapped else (BETA, (1 - BETA))
+    x_t = symbol(f"x_{t}")
+    v_prev = inp.v0 if t == 1 else vs[t - 2]
+    return step(f"moving average v{_sub(t)}", eq(_v(t), keep * _v(t - 1) + new * x_t),
+                {BETA: inp.beta, _v(t - 1): _put(v_prev), x_t: _put(inp.values[t - 1])}, value=vs[t - 1], section=sec)
+
+
+def _correction_step(beta: Any, v: Any, vhat_value: Any, t: int, rules: Rules) -> Step:
+    """v̂_t = v_t/(1 − β^t) (or a mistaken version of it)."""
+    sec, vhat = f"t = {t}", symbol(f"vhat_{t}")
+    if rules.no_correction:
+        return Step(f"bias correction of v{_sub(t)}", eq(vhat, _v(t)), value=vhat_value, section=sec, note="left out")
+    denom = (1 - BETA) if rules.one_minus_beta else (1 - BETA**t)
+    return step(f"bias-corrected v̂{_sub(t)}", eq(vhat, _v(t) / denom), {_v(t): _put(v), BETA: beta},
+                value=vhat_value, section=sec)
 
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -285,9 +302,9 @@ def _sub(t: int) -> str:
     return str(t).translate(_SUB)
 
 
-def _derivation(inp: Inputs, vs: list[Any], rules: dict[str, bool]) -> list[Step]:
+def _derivation(inp: Inputs, vs: list[Any], rules: Rules) -> list[Step]:
     """The unrolled sum at t = T, the sum of the weights, E[v_T] and why v̂ is unbiased."""
-    if rules["swapped"] or rules["start_at_x1"]:
+    if rules.swapped or rules.start_at_x1:
         return []  # the derivation is of the right recursion only
     beta, xs, v0 = inp.beta, list(inp.values), inp.v0
     n = len(xs)
@@ -318,7 +335,7 @@ def _derivation(inp: Inputs, vs: list[Any], rules: dict[str, bool]) -> list[Step
                                         r"(1 - \beta) \sum_{i=1}^{t} \beta^{t-i} = 1 - \beta^t"),
                     weights.substituted, weights.value, section=sec,
                     note="a geometric series: the weights of x_1 … x_t add up to 1 − β^t, not 1"
-                         + (f"; the remaining β^t is the weight of v₀" if has_v0 else
+                         + ("; the remaining β^t is the weight of v₀" if has_v0 else
                             "; the missing β^t is the weight of v₀ = 0")))
     w = weights.value
     exp_tmpl = (1 - BETA**T) * EX + (BETA**T * V0 if has_v0 else 0)

@@ -98,7 +98,7 @@ DEFAULTS = {"lr": sympy.Rational(1, 1000), "gamma": sympy.Rational(1, 10), "eta_
             "start_factor": sympy.Rational(1, 3), "end_factor": sympy.Integer(1), "total_iters": 5,
             "power": sympy.Integer(1), "pct_start": sympy.Rational(3, 10), "div_factor": sympy.Integer(25),
             "final_div_factor": sympy.Integer(10**4), "anneal_strategy": "cos", "d_model": 512,
-            "warmup": 4000, "noam_lr": sympy.Integer(1)}
+            "warmup": 4000, "noam_lr": sympy.Integer(1)}   # noam_lr: noam's --lr (the factor f)
 
 #: which options each schedule takes (besides --schedule, --steps, --at)
 USES = {
@@ -171,6 +171,63 @@ def _number(text: str, option: str, *, lo: Any = None, lo_open: bool = False, hi
     return v
 
 
+def _rate(text: str, option: str) -> Any:
+    return _number(text, option, lo=0, symbolic=True)
+
+
+def _positive(text: str, option: str) -> Any:
+    return _number(text, option, lo=0, lo_open=True, symbolic=True)
+
+
+def _count(text: str, option: str) -> int:
+    return parse_int(text, option, lo=1, hi=MAX_INT)
+
+
+def _milestones(text: str, option: str) -> tuple[int, ...]:
+    ms = parse_vector(text, option)
+    if len(ms) > MAX_MILESTONES:
+        raise InputError(option, f"has {len(ms):,} entries; at most {MAX_MILESTONES:,}")
+    for m in ms:
+        if not (m.is_number and m.is_Integer) or m < 0 or m > MAX_INT:
+            raise InputError(option, f"must be whole numbers from 0 to {MAX_INT:,}, got {said(m, 40)}")
+    return tuple(int(m) for m in ms)
+
+
+def _pct_start(text: str, option: str) -> Any:
+    v = _number(text, option, lo=0, hi=1)
+    if not v.is_Rational:
+        raise InputError(option, f"must be a rational number (a decimal such as 0.3), got {said(v, 40)}")
+    return v
+
+
+def _strategy(text: str, option: str) -> str:
+    strategy = (text or "cos").strip().lower()
+    if strategy not in ("cos", "linear"):
+        raise InputError(option, f"must be cos or linear, got {text.strip()[:30]!r}")
+    return strategy
+
+
+#: how each parameter is read, in the order they are checked
+PARAMETERS: dict[str, Callable[[str, str], Any]] = {
+    "lr": _rate, "gamma": _positive, "step_size": _count, "milestones": _milestones, "t_max": _count,
+    "eta_min": _rate,
+    "start_factor": lambda text, option: _number(text, option, lo=0, lo_open=True, hi=1, symbolic=True),
+    "end_factor": lambda text, option: _number(text, option, lo=0, hi=1, symbolic=True),
+    "total_iters": _count, "power": lambda text, option: _number(text, option, lo=0, hi=MAX_POWER),
+    "max_lr": _positive, "pct_start": _pct_start, "div_factor": _positive, "final_div_factor": _positive,
+    "anneal_strategy": _strategy, "three_phase": lambda text, option: bool(text),
+    "d_model": _count, "warmup": _count,
+}
+#: the parameters a schedule cannot do without: (schedule, parameter) -> why
+REQUIRED = {
+    ("onecycle", "max_lr"): "onecycle needs the peak rate max_lr",
+    ("exponential", "gamma"): "exponential needs the decay factor γ (ExponentialLR's gamma)",
+    ("step", "step_size"): "step needs StepLR's step_size",
+    ("multistep", "milestones"): "multistep needs the milestones, e.g. \"30, 80\"",
+    ("cosine", "t_max"): "cosine needs CosineAnnealingLR's T_max",
+}
+
+
 def parse(*, schedule: str | None, lr: str | None, steps: str | None, at: str | None,
           step_size: str | None, gamma: str | None, milestones: str | None, t_max: str | None,
           eta_min: str | None, start_factor: str | None, end_factor: str | None,
@@ -189,100 +246,47 @@ def parse(*, schedule: str | None, lr: str | None, steps: str | None, at: str | 
              "div_factor": div_factor, "final_div_factor": final_div_factor,
              "anneal_strategy": anneal_strategy, "three_phase": three_phase or None,
              "d_model": d_model, "warmup": warmup}
+    _refuse_others(kind, given)
+    n_steps, k_at = _steps_and_at(kind, steps, at)
+    values = {name: _parameter(kind, name, given[name]) for name in PARAMETERS if name in USES[kind]}
+    inp = Inputs(schedule=kind, steps=n_steps, at=k_at, **{"lr": None, **values})
+    if kind == "onecycle":
+        _onecycle_phases(inp, False)  # refuses a phase of length zero, where PyTorch divides by zero
+    return inp
+
+
+def _refuse_others(kind: str, given: dict[str, Any]) -> None:
+    """An option given to a schedule that does not take it is an error naming who does."""
     for name, value in given.items():
         if value is not None and name not in USES[kind]:
             users = [s for s in SCHEDULES if name in USES[s]]
             why = (" (its initial rate is max_lr/div_factor: give --max-lr)" if name == "lr" else "")
             raise InputError("--" + name.replace("_", "-"),
-                             f"is not a parameter of --schedule {kind}{why}; it applies to "
-                             + ", ".join(users))
+                             f"is not a parameter of --schedule {kind}{why}; it applies to " + ", ".join(users))
 
-    # N and K
+
+def _steps_and_at(kind: str, steps: str | None, at: str | None) -> tuple[int, int]:
+    """N and K: each defaults to the other (N = K + 1, K = N − 1)."""
     n_steps = parse_int(steps, "--steps", lo=1, hi=MAX_STEPS) if steps is not None else None
-    if at is not None:
-        k_at = parse_int(at, "--at", lo=0, hi=(n_steps - 1) if n_steps is not None else MAX_STEPS - 1)
-    else:
-        k_at = None
+    k_at = (parse_int(at, "--at", lo=0, hi=(n_steps - 1) if n_steps is not None else MAX_STEPS - 1)
+            if at is not None else None)
     if n_steps is None:
         if kind == "onecycle":
             raise InputError("--steps", "is missing: onecycle needs its total_steps (--steps N)")
         if k_at is None:
             raise InputError("--steps", "is missing: give --steps N (rates for steps 0 … N−1) and/or --at K")
         n_steps = k_at + 1
-    if k_at is None:
-        k_at = n_steps - 1
+    return n_steps, n_steps - 1 if k_at is None else k_at
 
-    out: dict[str, Any] = {"schedule": kind, "steps": n_steps, "at": k_at, "lr": None}
-    if kind == "onecycle":
-        if max_lr is None:
-            raise InputError("--max-lr", "is missing: onecycle needs the peak rate max_lr")
-        out["max_lr"] = _number(max_lr, "--max-lr", lo=0, lo_open=True, symbolic=True)
-        out["pct_start"] = (_number(pct_start, "--pct-start", lo=0, hi=1) if pct_start is not None
-                            else DEFAULTS["pct_start"])
-        if not out["pct_start"].is_Rational:
-            raise InputError("--pct-start", f"must be a rational number (a decimal such as 0.3), got "
-                                            f"{said(out['pct_start'], 40)}")
-        out["div_factor"] = (_number(div_factor, "--div-factor", lo=0, lo_open=True, symbolic=True) if div_factor is not None
-                             else DEFAULTS["div_factor"])
-        out["final_div_factor"] = (_number(final_div_factor, "--final-div-factor", lo=0, lo_open=True,
-                                           symbolic=True)
-                                   if final_div_factor is not None else DEFAULTS["final_div_factor"])
-        strategy = (anneal_strategy or "cos").strip().lower()
-        if strategy not in ("cos", "linear"):
-            raise InputError("--anneal-strategy", f"must be cos or linear, got {anneal_strategy.strip()[:30]!r}")
-        out["anneal_strategy"] = strategy
-        out["three_phase"] = bool(three_phase)
-        inp = Inputs(**out)
-        _onecycle_phases(inp, False)  # refuses a phase of length zero, where PyTorch divides by zero
-        return inp
 
-    if kind == "noam":
-        out["lr"] = _number(lr, "--lr", lo=0, symbolic=True) if lr is not None else DEFAULTS["noam_lr"]
-        out["d_model"] = parse_int(d_model, "--d-model", lo=1, hi=MAX_INT) if d_model is not None \
-            else DEFAULTS["d_model"]
-        out["warmup"] = parse_int(warmup, "--warmup", lo=1, hi=MAX_INT) if warmup is not None \
-            else DEFAULTS["warmup"]
-        return Inputs(**out)
-
-    out["lr"] = _number(lr, "--lr", lo=0, symbolic=True) if lr is not None else DEFAULTS["lr"]
-    if kind in ("step", "multistep", "exponential"):
-        if gamma is None and kind == "exponential":
-            raise InputError("--gamma", "is missing: exponential needs the decay factor γ (ExponentialLR's gamma)")
-        out["gamma"] = _number(gamma, "--gamma", lo=0, lo_open=True, symbolic=True) if gamma is not None else DEFAULTS["gamma"]
-    if kind == "step":
-        if step_size is None:
-            raise InputError("--step-size", "is missing: step needs StepLR's step_size")
-        out["step_size"] = parse_int(step_size, "--step-size", lo=1, hi=MAX_INT)
-    elif kind == "multistep":
-        if milestones is None:
-            raise InputError("--milestones", "is missing: multistep needs the milestones, e.g. \"30, 80\"")
-        ms = parse_vector(milestones, "--milestones")
-        if len(ms) > MAX_MILESTONES:
-            raise InputError("--milestones", f"has {len(ms):,} entries; at most {MAX_MILESTONES:,}")
-        vals = []
-        for m in ms:
-            if not (m.is_number and m.is_Integer) or m < 0 or m > MAX_INT:
-                raise InputError("--milestones", f"must be whole numbers from 0 to {MAX_INT:,}, got {said(m, 40)}")
-            vals.append(int(m))
-        out["milestones"] = tuple(vals)
-    elif kind == "cosine":
-        if t_max is None:
-            raise InputError("--t-max", "is missing: cosine needs CosineAnnealingLR's T_max")
-        out["t_max"] = parse_int(t_max, "--t-max", lo=1, hi=MAX_INT)
-        out["eta_min"] = _number(eta_min, "--eta-min", lo=0, symbolic=True) if eta_min is not None else DEFAULTS["eta_min"]
-    elif kind == "linear":
-        out["start_factor"] = (_number(start_factor, "--start-factor", lo=0, lo_open=True, hi=1, symbolic=True)
-                               if start_factor is not None else DEFAULTS["start_factor"])
-        out["end_factor"] = (_number(end_factor, "--end-factor", lo=0, hi=1, symbolic=True)
-                             if end_factor is not None else DEFAULTS["end_factor"])
-        out["total_iters"] = (parse_int(total_iters, "--total-iters", lo=1, hi=MAX_INT)
-                              if total_iters is not None else DEFAULTS["total_iters"])
-    elif kind == "polynomial":
-        out["total_iters"] = (parse_int(total_iters, "--total-iters", lo=1, hi=MAX_INT)
-                              if total_iters is not None else DEFAULTS["total_iters"])
-        out["power"] = (_number(power, "--power", lo=0, hi=MAX_POWER) if power is not None
-                        else DEFAULTS["power"])
-    return Inputs(**out)
+def _parameter(kind: str, name: str, text: Any) -> Any:
+    """One parameter of the schedule: read, or its default (PyTorch's)."""
+    option = "--" + name.replace("_", "-")
+    if text is None:
+        if (kind, name) in REQUIRED:
+            raise InputError(option, "is missing: " + REQUIRED[kind, name])
+        return DEFAULTS.get(f"{kind}_{name}", DEFAULTS.get(name, False))
+    return PARAMETERS[name](text, option)
 
 
 # --------------------------------------------------------------------------- exact helpers
@@ -303,8 +307,13 @@ def _big_power(coef: Any, base: Any, n: int) -> Any:
     return coef * base**n
 
 
-#: cos(π·p/q) is left to SymPy (a short exact value) for these q; other values stay cos(π·r)
-_NICE_COS = (1, 2, 3, 4, 6)
+#: cos(π·r) for r in [0, 1] with a denominator 1, 2, 3, 4 or 6: the short exact values (as SymPy
+#: writes them, without its trigonometric evaluation, a few ms each); other values stay cos(π·r)
+_NICE_COS: dict[tuple[int, int], Callable[[], Any]] = {
+    (0, 1): lambda: sympy.Integer(1), (1, 6): lambda: sympy.sqrt(3) / 2, (1, 4): lambda: sympy.sqrt(2) / 2,
+    (1, 3): lambda: sympy.Rational(1, 2), (1, 2): lambda: sympy.Integer(0), (2, 3): lambda: sympy.Rational(-1, 2),
+    (3, 4): lambda: -sympy.sqrt(2) / 2, (5, 6): lambda: -sympy.sqrt(3) / 2, (1, 1): lambda: sympy.Integer(-1),
+}
 
 
 def _cos_pi(r: Any) -> Any:
@@ -314,9 +323,13 @@ def _cos_pi(r: Any) -> Any:
     r = r % 2
     if r > 1:
         r = 2 - r
-    if int(r.q) in _NICE_COS:
-        return sympy.cos(sympy.pi * r)
-    return sympy.cos(sympy.pi * r, evaluate=False)
+    nice = _NICE_COS.get((int(r.p), int(r.q)))
+    return nice() if nice is not None else _cos(sympy.pi * r)
+
+
+def _cos(x: Any) -> Any:
+    """cos(x) as written (SymPy's evaluation would only spend time finding nothing to do)."""
+    return sympy.cos(x, evaluate=False)
 
 
 def _frac(x: Any) -> Fraction | None:
@@ -350,8 +363,8 @@ _BUILD: dict[str, Callable[[], Any]] = {
     "step": lambda: eq(ETA_K, ETA0 * GAMMA**floor_of(K / S_SIZE)),
     "multistep": lambda: eq(ETA_K, ETA0 * GAMMA**N_K),
     "exponential": lambda: eq(ETA_K, ETA0 * GAMMA**K),
-    "cosine": lambda: eq(ETA_K, ETA_MIN + (ETA0 - ETA_MIN) * (1 + sympy.cos(sympy.pi * K / T_MAX)) / 2),
-    "cosine0": lambda: eq(ETA_K, ETA0 * (1 + sympy.cos(sympy.pi * K / T_MAX)) / 2),
+    "cosine": lambda: eq(ETA_K, ETA_MIN + (ETA0 - ETA_MIN) * (1 + _cos(sympy.pi * K / T_MAX)) / 2),
+    "cosine0": lambda: eq(ETA_K, ETA0 * (1 + _cos(sympy.pi * K / T_MAX)) / 2),
     "linear_factor": lambda: eq(F_K, S_F + (E_F - S_F) * sympy.Min(K, T_IT) / T_IT),
     "linear": lambda: eq(ETA_K, ETA0 * F_K),
     "polynomial": lambda: eq(ETA_K, ETA0 * (1 - sympy.Min(K, T_IT) / T_IT)**POW),
@@ -359,7 +372,7 @@ _BUILD: dict[str, Callable[[], Any]] = {
     "final": lambda: eq(ETA_MIN, ETA_INIT / FDIV),
     "fraction": lambda: eq(FRAC, (K - PHASE_A) / (PHASE_B - PHASE_A)),
     # PyTorch's end + (start − end)·(1 + cos(πf))/2, written from the start like the linear one
-    "anneal_cos": lambda: eq(ETA_K, ETA_START + (ETA_END - ETA_START) * (1 - sympy.cos(sympy.pi * FRAC)) / 2),
+    "anneal_cos": lambda: eq(ETA_K, ETA_START + (ETA_END - ETA_START) * (1 - _cos(sympy.pi * FRAC)) / 2),
     "anneal_linear": lambda: eq(ETA_K, ETA_START + (ETA_END - ETA_START) * FRAC),
     "noam_k": lambda: eq(K, sympy.Max(STEP, 1)),
     "noam": lambda: eq(ETA_K, FACTOR * D_MODEL**sympy.Rational(-1, 2)
@@ -412,6 +425,92 @@ def _phase_of(phases: list[Phase], k: int) -> Phase:
     raise AssertionError  # pragma: no cover
 
 
+class _TooBig(Exception):
+    """An exact rate would outgrow :data:`EXACT_MAX_BITS`."""
+
+
+class _Exact:
+    """SymPy's exact arithmetic: cos and √ kept exact, a huge power given to :data:`DIGITS` digits."""
+
+    floats = False
+
+    def __init__(self, sched: "Schedule") -> None:
+        self.sched = sched
+
+    def value(self, name: str) -> Any:
+        return getattr(self.sched.inp, name)
+
+    def level(self, name: str) -> Any:
+        return self.sched.levels[name]
+
+    def number(self, f: Fraction) -> Any:
+        return _rat(f)
+
+    @staticmethod
+    def power(coef: Any, base: Any, n: Any) -> Any:
+        if isinstance(n, int) or (n.is_Integer and base != 0):
+            return _big_power(coef, base, int(n))
+        return coef * base**n
+
+    @staticmethod
+    def ratio(x: Any, m: int, t: int) -> Any:
+        """x·m/t."""
+        return x * sympy.Rational(m, t)
+
+    @staticmethod
+    def cos_pi(m: int, t: int) -> Any:
+        """cos(π·m/t)."""
+        return _cos_pi(sympy.Rational(m, t))
+
+
+class _Fractions(_Exact):
+    """Exact rational rates as Python Fractions: the whole list of a long run, fast."""
+
+    def value(self, name: str) -> Any:
+        return _frac(getattr(self.sched.inp, name))
+
+    def level(self, name: str) -> Any:
+        return _frac(self.sched.levels[name])
+
+    def number(self, f: Fraction) -> Any:
+        return f
+
+    @staticmethod
+    def power(coef: Any, base: Any, n: Any) -> Any:
+        n = int(n)
+        if n * max(base.numerator.bit_length(), base.denominator.bit_length()) > EXACT_MAX_BITS:
+            raise _TooBig
+        return coef * base**n
+
+    @staticmethod
+    def ratio(x: Any, m: int, t: int) -> Any:
+        return x * Fraction(m, t)
+
+
+class _Floats:
+    """float64, as PyTorch computes (the closed form; its recursion agrees to rounding)."""
+
+    floats = True
+
+    def __init__(self, sched: "Schedule") -> None:
+        self.sched = sched
+
+    def value(self, name: str) -> float:
+        return self.sched.floats[name]
+
+    @staticmethod
+    def power(coef: float, base: float, n: Any) -> float:
+        return coef * base ** n
+
+    @staticmethod
+    def ratio(x: float, m: int, t: int) -> float:
+        return x * m / t
+
+    @staticmethod
+    def cos_pi(m: int, t: int) -> float:
+        return math.cos(math.pi * m / t)
+
+
 class Schedule:
     """One schedule: exact rates, float rates, and the working at one step."""
 
@@ -447,6 +546,7 @@ class Schedule:
                        ("lr", "gamma", "eta_min", "start_factor", "end_factor", "power")
                        if getattr(inp, name) is not None} if self.numeric else {}
         self.rational = self._is_rational()
+        self._exact, self._floats = _Exact(self), _Floats(self)
 
     # ---------------------------------------------------------------- which arithmetic
 
@@ -481,7 +581,7 @@ class Schedule:
         key = self._key(k)
         v = self._cache.get(key)
         if v is None:
-            v = self._cache[key] = self._exact(k)
+            v = self._cache[key] = self._closed(k, self._exact)
         return v
 
     def _key(self, k: int) -> Any:
@@ -499,29 +599,30 @@ class Schedule:
             return max(k, 1)
         return k
 
-    def _exact(self, k: int) -> Any:
-        i = self.inp
+    def _closed(self, k: int, ops: Any) -> Any:
+        """The rate at step k by its closed form, in the arithmetic ``ops`` (exact, Fractions or
+        floats): one formula per schedule for every path."""
+        i, v = self.inp, ops.value
         if self.kind == "step":
-            return _big_power(i.lr, i.gamma, k // self.step_size)
+            return ops.power(v("lr"), v("gamma"), k // self.step_size)
         if self.kind == "multistep":
-            return _big_power(i.lr, i.gamma, self.passed(k))
+            return ops.power(v("lr"), v("gamma"), self.passed(k))
         if self.kind == "exponential":
-            return _big_power(i.lr, i.gamma, k)
+            return ops.power(v("lr"), v("gamma"), k)
         if self.kind == "cosine":
             kk = min(k, i.t_max) if self.clamp_cosine else k
-            return i.eta_min + (i.lr - i.eta_min) * (1 + _cos_pi(sympy.Rational(kk, i.t_max))) / 2
+            return v("eta_min") + (v("lr") - v("eta_min")) * (1 + ops.cos_pi(kk, i.t_max)) / 2
         if self.kind == "linear":
-            return i.lr * (i.start_factor + (i.end_factor - i.start_factor) * sympy.Rational(min(k, i.total_iters), i.total_iters))
+            s, e = v("start_factor"), v("end_factor")
+            return v("lr") * (s + ops.ratio(e - s, min(k, i.total_iters), i.total_iters))
         if self.kind == "polynomial":
-            base = 1 - sympy.Rational(min(k, i.total_iters), i.total_iters)
-            return i.lr * base**i.power if not (i.power.is_Integer and base != 0) else \
-                _big_power(i.lr, base, int(i.power))
+            return ops.power(v("lr"), 1 - ops.ratio(1, min(k, i.total_iters), i.total_iters), v("power"))
         if self.kind == "onecycle":
-            return self._onecycle(k, exact=True)
-        return self._noam(k, exact=True)
+            return self._onecycle(k, ops)
+        return self._noam(k, ops.floats)
 
-    def _onecycle(self, k: int, exact: bool) -> Any:
-        if not exact:  # PyTorch's float arithmetic, phase ends included
+    def _onecycle(self, k: int, ops: Any) -> Any:
+        if ops.floats:  # PyTorch's float arithmetic, phase ends included
             a = 0.0
             for j, (b, s, e) in enumerate(self.float_phases):
                 if k <= b or j == len(self.float_phases) - 1:
@@ -532,15 +633,15 @@ class Schedule:
                 return end + (start - end) / 2.0 * (math.cos(math.pi * f) + 1)
             return (end - start) * f + start
         ph = _phase_of(self.phases, k)
-        start, end, f = self.levels[ph.start], self.levels[ph.end], _rat((k - ph.a) / (ph.b - ph.a))
+        start, end, f = ops.level(ph.start), ops.level(ph.end), ops.number((k - ph.a) / (ph.b - ph.a))
         if self.inp.anneal_strategy == "cos":
             return end + (start - end) * (1 + _cos_pi(f)) / 2
         return start + (end - start) * f
 
-    def _noam(self, k: int, exact: bool) -> Any:
+    def _noam(self, k: int, floats: bool) -> Any:
         i = self.inp
         k = max(k, 1)
-        if not exact:
+        if floats:
             d = 1.0 if self.no_d_model else i.d_model ** -0.5
             return self.floats["lr"] * d * min(k ** -0.5, k * i.warmup ** -1.5)
         d = 1 if self.no_d_model else 1 / sympy.sqrt(i.d_model)
@@ -551,119 +652,90 @@ class Schedule:
 
     def fractions(self, n: int) -> list[Fraction] | None:
         """The exact rates of steps 0 … n−1 as Fractions, or None when they would be too big."""
-        i = self.inp
+        ops = _Fractions(self)
         out: list[Fraction] = []
         cache: dict[Any, Fraction] = {}
-        lr = _frac(i.lr)
-        for k0 in range(n):
-            k = self.at(k0)
-            key = self._key(k)
-            v = cache.get(key)
-            if v is None:
-                if self.kind in ("step", "multistep", "exponential"):
-                    power = key if self.kind != "exponential" else k
-                    g = _frac(i.gamma)
-                    if power * max(g.numerator.bit_length(), g.denominator.bit_length()) > EXACT_MAX_BITS:
-                        return None
-                    v = lr * g**power
-                elif self.kind == "linear":
-                    s, e = _frac(i.start_factor), _frac(i.end_factor)
-                    v = lr * (s + (e - s) * Fraction(min(k, i.total_iters), i.total_iters))
-                elif self.kind == "polynomial":
-                    p = int(i.power)
-                    base = 1 - Fraction(min(k, i.total_iters), i.total_iters)
-                    if p * max(base.numerator.bit_length(), base.denominator.bit_length()) > EXACT_MAX_BITS:
-                        return None
-                    v = lr * base**p
-                else:  # onecycle, linear anneal
-                    ph = _phase_of(self.phases, k)
-                    start, end = _frac(self.levels[ph.start]), _frac(self.levels[ph.end])
-                    f = (k - ph.a) / (ph.b - ph.a)
-                    v = start + (end - start) * f
-                cache[key] = v
-            out.append(v)
+        try:
+            for k0 in range(n):
+                k = self.at(k0)
+                key = self._key(k)
+                if key not in cache:
+                    cache[key] = self._closed(k, ops)
+                out.append(cache[key])
+        except _TooBig:
+            return None
         return out
 
     def num(self, k: int) -> float:
         """The rate at step k in float64 (the closed form; PyTorch's recursion agrees to rounding)."""
         try:
-            return self._num(self.at(k))
+            return self._closed(self.at(k), self._floats)
         except (OverflowError, ZeroDivisionError):
             raise InputError("--gamma" if self.kind in ("step", "multistep", "exponential") else "--lr",
                              f"makes the rate at step {self.at(k)} overflow float64") from None
 
-    def _num(self, k: int) -> float:
-        i, f = self.inp, self.floats
-        if self.kind == "step":
-            return f["lr"] * f["gamma"] ** (k // self.step_size)
-        if self.kind == "multistep":
-            return f["lr"] * f["gamma"] ** self.passed(k)
-        if self.kind == "exponential":
-            return f["lr"] * f["gamma"] ** k
-        if self.kind == "cosine":
-            kk = min(k, i.t_max) if self.clamp_cosine else k
-            em = f["eta_min"]
-            return em + (f["lr"] - em) * (1 + math.cos(math.pi * kk / i.t_max)) / 2
-        if self.kind == "linear":
-            s, e = f["start_factor"], f["end_factor"]
-            return f["lr"] * (s + (e - s) * min(k, i.total_iters) / i.total_iters)
-        if self.kind == "polynomial":
-            return f["lr"] * (1.0 - min(k, i.total_iters) / i.total_iters) ** f["power"]
-        if self.kind == "onecycle":
-            return self._onecycle(k, exact=False)
-        return self._noam(k, exact=False)
-
     # ---------------------------------------------------------------- the working
 
     def steps(self, k_asked: int) -> list[Step]:
-        i, k = self.inp, self.at(k_asked)
-        value = self.exact(k_asked)
-        title = f"learning rate at step {k}"
-        if self.kind == "step":
-            return [step(title, formula("step"), {ETA0: i.lr, GAMMA: i.gamma, K: k, S_SIZE: self.step_size},
-                         value=value, note=f"StepLR multiplies the rate by γ at every step that is a "
-                                           f"positive multiple of step_size = {self.step_size}")]
-        if self.kind == "multistep":
-            passed = sorted(m for m in i.milestones if m <= k)
-            n = len(passed)
-            shown = ", ".join(str(m) for m in passed[:12]) + (", …" if len(passed) > 12 else "")
-            return [
-                Step("milestones passed", Math(f"n = #{{m ∈ milestones : m ≤ k}},  k = {k}",
-                                               rf"n = \#\{{m \in \text{{milestones}} : m \le k\}},\ k = {k}"),
-                     value=sympy.Integer(n),
-                     note=(f"milestones ≤ {k}: {shown}" if passed else f"no milestone is ≤ {k}")
-                     + "; a milestone listed twice decays twice (MultiStepLR counts them)"),
-                step(title, formula("multistep"), {ETA0: i.lr, GAMMA: i.gamma, N_K: n}, value=value),
-            ]
-        if self.kind == "exponential":
-            return [step(title, formula("exponential"), {ETA0: i.lr, GAMMA: i.gamma, K: k}, value=value,
-                         note="ExponentialLR multiplies the rate by γ at every scheduler.step()")]
-        if self.kind == "cosine":
-            kk = min(k, i.t_max) if self.clamp_cosine else k
-            note = ("PyTorch computes it recursively, η_k = η_min + (η_{k−1} − η_min)·(1 + cos(πk/T_max))/"
-                    "(1 + cos(π(k−1)/T_max)); in exact arithmetic that is this closed form")
-            if k > i.t_max and not self.clamp_cosine:
-                note += "; past T_max the rate does not stay at η_min: the cosine goes back up (period 2·T_max)"
-            if i.eta_min == 0:
-                return [step(title, formula("cosine0"), {ETA0: i.lr, K: kk, T_MAX: i.t_max}, value=value,
-                             note="η_min = 0; " + note)]
-            return [step(title, formula("cosine"), {ETA0: i.lr, ETA_MIN: i.eta_min, K: kk, T_MAX: i.t_max},
-                         value=value, note=note)]
-        if self.kind == "linear":
-            fk = i.start_factor + (i.end_factor - i.start_factor) * sympy.Rational(min(k, i.total_iters), i.total_iters)
-            return [
-                step(f"factor at step {k}", formula("linear_factor"),
-                     {E_F: i.end_factor, S_F: i.start_factor, K: k, T_IT: i.total_iters}, value=fk,
-                     note="LinearLR moves the factor linearly from start_factor to end_factor over "
-                          "total_iters steps, then keeps it"),
-                step(title, formula("linear"), {ETA0: i.lr, F_K: fk}, value=value),
-            ]
-        if self.kind == "polynomial":
-            return [step(title, formula("polynomial"), {ETA0: i.lr, K: k, T_IT: i.total_iters, POW: i.power},
-                         value=value, note="PolynomialLR decays to 0 at total_iters and stays there")]
-        if self.kind == "onecycle":
-            return self._onecycle_steps(k, value)
-        return self._noam_steps(k, value)
+        """The working at step K: the schedule's formula with the numbers put in."""
+        k = self.at(k_asked)
+        return WORKING[self.kind](self, k, self.exact(k_asked))
+
+    def _step_steps(self, k: int, value: Any) -> list[Step]:
+        i = self.inp
+        return [step(f"learning rate at step {k}", formula("step"),
+                     {ETA0: i.lr, GAMMA: i.gamma, K: k, S_SIZE: self.step_size}, value=value,
+                     note=f"StepLR multiplies the rate by γ at every step that is a positive multiple of "
+                          f"step_size = {self.step_size}")]
+
+    def _multistep_steps(self, k: int, value: Any) -> list[Step]:
+        i = self.inp
+        passed = sorted(m for m in i.milestones if m <= k)
+        shown = ", ".join(str(m) for m in passed[:12]) + (", …" if len(passed) > 12 else "")
+        return [
+            Step("milestones passed", Math(f"n = #{{m ∈ milestones : m ≤ k}},  k = {k}",
+                                           rf"n = \#\{{m \in \text{{milestones}} : m \le k\}},\ k = {k}"),
+                 value=sympy.Integer(len(passed)),
+                 note=(f"milestones ≤ {k}: {shown}" if passed else f"no milestone is ≤ {k}")
+                 + "; a milestone listed twice decays twice (MultiStepLR counts them)"),
+            step(f"learning rate at step {k}", formula("multistep"), {ETA0: i.lr, GAMMA: i.gamma, N_K: len(passed)},
+                 value=value),
+        ]
+
+    def _exponential_steps(self, k: int, value: Any) -> list[Step]:
+        i = self.inp
+        return [step(f"learning rate at step {k}", formula("exponential"), {ETA0: i.lr, GAMMA: i.gamma, K: k},
+                     value=value, note="ExponentialLR multiplies the rate by γ at every scheduler.step()")]
+
+    def _cosine_steps(self, k: int, value: Any) -> list[Step]:
+        i = self.inp
+        kk = min(k, i.t_max) if self.clamp_cosine else k
+        note = ("PyTorch computes it recursively, η_k = η_min + (η_{k−1} − η_min)·(1 + cos(πk/T_max))/"
+                "(1 + cos(π(k−1)/T_max)); in exact arithmetic that is this closed form")
+        if k > i.t_max and not self.clamp_cosine:
+            note += "; past T_max the rate does not stay at η_min: the cosine goes back up (period 2·T_max)"
+        if i.eta_min == 0:
+            return [step(f"learning rate at step {k}", formula("cosine0"), {ETA0: i.lr, K: kk, T_MAX: i.t_max},
+                         value=value, note="η_min = 0; " + note)]
+        return [step(f"learning rate at step {k}", formula("cosine"),
+                     {ETA0: i.lr, ETA_MIN: i.eta_min, K: kk, T_MAX: i.t_max}, value=value, note=note)]
+
+    def _linear_steps(self, k: int, value: Any) -> list[Step]:
+        i = self.inp
+        fk = i.start_factor + (i.end_factor - i.start_factor) * sympy.Rational(min(k, i.total_iters), i.total_iters)
+        return [
+            step(f"factor at step {k}", formula("linear_factor"),
+                 {E_F: i.end_factor, S_F: i.start_factor, K: k, T_IT: i.total_iters}, value=fk,
+                 note="LinearLR moves the factor linearly from start_factor to end_factor over "
+                      "total_iters steps, then keeps it"),
+            step(f"learning rate at step {k}", formula("linear"), {ETA0: i.lr, F_K: fk}, value=value),
+        ]
+
+    def _polynomial_steps(self, k: int, value: Any) -> list[Step]:
+        i = self.inp
+        return [step(f"learning rate at step {k}", formula("polynomial"),
+                     {ETA0: i.lr, K: k, T_IT: i.total_iters, POW: i.power}, value=value,
+                     note="PolynomialLR decays to 0 at total_iters and stays there")]
 
     def _onecycle_steps(self, k: int, value: Any) -> list[Step]:
         i = self.inp
@@ -714,28 +786,37 @@ class Schedule:
         ]
 
     def description(self) -> str:
-        i = self.inp
-        if self.kind == "step":
-            return f"torch.optim.lr_scheduler.StepLR(step_size={i.step_size}, gamma={said(i.gamma, 40)})"
-        if self.kind == "multistep":
-            return f"torch.optim.lr_scheduler.MultiStepLR(milestones={list(i.milestones)}, gamma={said(i.gamma, 40)})"
-        if self.kind == "exponential":
-            return f"torch.optim.lr_scheduler.ExponentialLR(gamma={said(i.gamma, 40)})"
-        if self.kind == "cosine":
-            return f"torch.optim.lr_scheduler.CosineAnnealingLR(T_max={i.t_max}, eta_min={said(i.eta_min, 40)})"
-        if self.kind == "linear":
-            return (f"torch.optim.lr_scheduler.LinearLR(start_factor={said(i.start_factor, 40)}, "
-                    f"end_factor={said(i.end_factor, 40)}, total_iters={i.total_iters})")
-        if self.kind == "polynomial":
-            return f"torch.optim.lr_scheduler.PolynomialLR(total_iters={i.total_iters}, power={said(i.power, 40)})"
-        if self.kind == "onecycle":
-            return (f"torch.optim.lr_scheduler.OneCycleLR(max_lr={said(i.max_lr, 40)}, total_steps={i.steps}, "
-                    f"pct_start={said(i.pct_start, 40)}, anneal_strategy='{i.anneal_strategy}', "
-                    f"div_factor={said(i.div_factor, 40)}, final_div_factor={said(i.final_div_factor, 40)}, "
-                    f"three_phase={i.three_phase})")
-        return (f"Transformer (Vaswani et al. 2017, eq. 3): η = f·d^(−1/2)·min(k^(−1/2), k·w^(−3/2)), "
-                f"k = max(step, 1), f = {said(i.lr, 40)}, d = {i.d_model}, w = {i.warmup}; in PyTorch a "
-                "LambdaLR with base lr f")
+        """The scheduler as PyTorch builds it."""
+        return TORCH[self.kind](self.inp)
+
+
+#: each schedule's working at step k: (schedule, k, the rate) -> steps
+WORKING: dict[str, Callable[[Schedule, int, Any], list[Step]]] = {
+    "step": Schedule._step_steps, "multistep": Schedule._multistep_steps,
+    "exponential": Schedule._exponential_steps, "cosine": Schedule._cosine_steps,
+    "linear": Schedule._linear_steps, "polynomial": Schedule._polynomial_steps,
+    "onecycle": Schedule._onecycle_steps, "noam": Schedule._noam_steps,
+}
+
+#: each schedule as PyTorch builds it
+TORCH: dict[str, Callable[[Inputs], str]] = {
+    "step": lambda i: f"torch.optim.lr_scheduler.StepLR(step_size={i.step_size}, gamma={said(i.gamma, 40)})",
+    "multistep": lambda i: f"torch.optim.lr_scheduler.MultiStepLR(milestones={list(i.milestones)}, "
+                           f"gamma={said(i.gamma, 40)})",
+    "exponential": lambda i: f"torch.optim.lr_scheduler.ExponentialLR(gamma={said(i.gamma, 40)})",
+    "cosine": lambda i: f"torch.optim.lr_scheduler.CosineAnnealingLR(T_max={i.t_max}, eta_min={said(i.eta_min, 40)})",
+    "linear": lambda i: (f"torch.optim.lr_scheduler.LinearLR(start_factor={said(i.start_factor, 40)}, "
+                         f"end_factor={said(i.end_factor, 40)}, total_iters={i.total_iters})"),
+    "polynomial": lambda i: (f"torch.optim.lr_scheduler.PolynomialLR(total_iters={i.total_iters}, "
+                             f"power={said(i.power, 40)})"),
+    "onecycle": lambda i: (f"torch.optim.lr_scheduler.OneCycleLR(max_lr={said(i.max_lr, 40)}, total_steps={i.steps}, "
+                           f"pct_start={said(i.pct_start, 40)}, anneal_strategy='{i.anneal_strategy}', "
+                           f"div_factor={said(i.div_factor, 40)}, final_div_factor={said(i.final_div_factor, 40)}, "
+                           f"three_phase={i.three_phase})"),
+    "noam": lambda i: (f"Transformer (Vaswani et al. 2017, eq. 3): η = f·d^(−1/2)·min(k^(−1/2), k·w^(−3/2)), "
+                       f"k = max(step, 1), f = {said(i.lr, 40)}, d = {i.d_model}, w = {i.warmup}; in PyTorch a "
+                       "LambdaLR with base lr f"),
+}
 
 
 # --------------------------------------------------------------------------- solve
@@ -751,42 +832,57 @@ def solve(inp: Inputs, *, shift: int = 0, every_step: bool = False, clamp_cosine
         raise InputError("--steps", f"is {n:,}, but with symbolic inputs ({_symbols(inp)}) at most "
                                     f"{EXACT_SYMBOLIC_STEPS} steps are worked exactly; give numbers for more")
     lr = sched.exact(k)
-    lrs: list[Any] | None = None
-    arithmetic = "exact"
-    if sched.rational and n <= EXACT_RATIONAL_STEPS:
-        fr = sched.fractions(n)
-        if fr is not None:
-            cache: dict[Fraction, Any] = {}
-            lrs = []
-            for v in fr:
-                r = cache.get(v)
-                if r is None:
-                    r = cache[v] = sympy.Rational(v.numerator, v.denominator)
-                lrs.append(r)
-    elif not sched.rational and n <= EXACT_SYMBOLIC_STEPS:
-        lrs = [sched.exact(j) for j in range(n)]
-        if any(isinstance(v, sympy.Float) for v in lrs):
-            lrs = None
-    if lrs is None:
-        lrs = [sched.num(j) for j in range(n)]
-        arithmetic = "float64"
-        if lrs and not isinstance(lr, sympy.Float):
-            lrs[k] = lr  # the asked one exact, so that lr = lrs[K] holds exactly
+    lrs, arithmetic = _rates(sched, lr)
     if sched.numeric and not all(math.isfinite(float(v)) for v in (lrs[0], lrs[-1], lr)):
         option = ("--gamma" if inp.schedule in ("step", "multistep", "exponential") else
                   "--max-lr" if inp.schedule == "onecycle" else "--lr")
         raise InputError(option, "makes a rate beyond the range of floating point (above 1.8e308)")
+    # the table shows irrational rates as decimals anyway; floats spare printing each exact form
+    # once more (lrs and lr keep them)
+    decimals = arithmetic == "exact" and not sched.rational
+    history = [{"step": j, "lr": _decimal(v) if decimals else v} for j, v in enumerate(lrs)]
+    notes = ((f"the exact rate at step {k} has more than {EXACT_MAX_BITS:,} bits; it is given to "
+              f"{DIGITS} significant digits",) if isinstance(lr, sympy.Float) else ())
+    inputs: dict[str, Any] = {"schedule": inp.schedule}
+    for name in USES[inp.schedule]:
+        v = getattr(inp, name)
+        inputs[name] = list(v) if isinstance(v, tuple) else v
+    inputs.update(steps=sympy.Integer(n), at=sympy.Integer(k))
+    return Solution(command="lr-schedule", inputs=inputs, conventions=_conventions(sched, arithmetic, lr),
+                    steps=tuple(sched.steps(k)), result={"lrs": lrs, "lr": lr, "history": history}, notes=notes)
 
-    if arithmetic == "exact" and not sched.rational:
-        # the table shows irrational rates as decimals anyway; floats spare printing each
-        # exact form once more (lrs and lr keep them)
-        from dlcalc.printing import json_value
 
-        history = [{"step": j, "lr": v if v.is_Rational or not v.is_number else json_value(v)}
-                   for j, v in enumerate(lrs)]
-    else:
-        history = [{"step": j, "lr": v} for j, v in enumerate(lrs)]
-    steps = sched.steps(k)
+def _rates(sched: Schedule, lr: Any) -> tuple[list[Any], str]:
+    """lrs[0 … N−1], exact (rationals, or SymPy's exact forms for a short run) or float64, and which."""
+    n, k = sched.inp.steps, sched.inp.at
+    if sched.rational and n <= EXACT_RATIONAL_STEPS:
+        fr = sched.fractions(n)
+        if fr is not None:
+            cache: dict[Fraction, Any] = {}
+            for v in fr:
+                if v not in cache:
+                    cache[v] = sympy.Rational(v.numerator, v.denominator)
+            return [cache[v] for v in fr], "exact"
+    elif not sched.rational and n <= EXACT_SYMBOLIC_STEPS:
+        lrs = [sched.exact(j) for j in range(n)]
+        if not any(isinstance(v, sympy.Float) for v in lrs):
+            return lrs, "exact"
+    lrs = [sched.num(j) for j in range(n)]
+    if lrs and not isinstance(lr, sympy.Float):
+        lrs[k] = lr  # the asked one exact, so that lr = lrs[K] holds exactly
+    return lrs, "float64"
+
+
+def _decimal(v: Any) -> Any:
+    """An irrational exact rate as a float for the table (rationals and symbolic rates as they are)."""
+    if v.is_Rational or not v.is_number:
+        return v
+    f = float(v)
+    return f if math.isfinite(f) else v
+
+
+def _conventions(sched: Schedule, arithmetic: str, lr: Any) -> dict[str, str]:
+    inp, n, k = sched.inp, sched.inp.steps, sched.inp.at
     conventions = {
         "schedule": sched.description(),
         "steps": f"lrs[k] is the optimizer's lr after k calls of scheduler.step(), k = 0 … {n - 1} "
@@ -795,7 +891,6 @@ def solve(inp: Inputs, *, shift: int = 0, every_step: bool = False, clamp_cosine
     if inp.schedule == "onecycle":
         conventions["onecycle"] = ("total_steps = --steps; the optimizer's own lr is replaced by "
                                    "max_lr/div_factor; momentum cycling (cycle_momentum) does not change lr")
-    notes: list[str] = []
     if arithmetic == "float64":
         why = (f"more than {EXACT_RATIONAL_STEPS:,} steps" if sched.rational and n > EXACT_RATIONAL_STEPS
                else f"more than {EXACT_SYMBOLIC_STEPS} irrational rates" if not sched.rational
@@ -808,17 +903,7 @@ def solve(inp: Inputs, *, shift: int = 0, every_step: bool = False, clamp_cosine
     else:
         conventions["arithmetic"] = "exact" if not isinstance(lr, sympy.Float) else \
             f"exact, except lr to {DIGITS} significant digits (its exact form is too large)"
-    if isinstance(lr, sympy.Float):
-        notes.append(f"the exact rate at step {k} has more than {EXACT_MAX_BITS:,} bits; it is given to "
-                     f"{DIGITS} significant digits")
-    inputs: dict[str, Any] = {"schedule": inp.schedule}
-    for name in USES[inp.schedule]:
-        v = getattr(inp, name)
-        inputs[name] = list(v) if isinstance(v, tuple) else v
-    inputs["steps"] = sympy.Integer(n)
-    inputs["at"] = sympy.Integer(k)
-    return Solution(command="lr-schedule", inputs=inputs, conventions=conventions, steps=tuple(steps),
-                    result={"lrs": lrs, "lr": lr, "history": history}, notes=tuple(notes))
+    return conventions
 
 
 def _symbols(inp: Inputs) -> str:

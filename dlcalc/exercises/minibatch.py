@@ -12,12 +12,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 import sympy
 
-from dlcalc.board import ceiling_of, eq, floor_of, step
+from dlcalc.board import Named, ceiling_of, eq, floor_of, step
 from dlcalc.core import Math, Mistake, Solution, Step
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_int, parse_scalar, symbol
@@ -92,36 +93,71 @@ def parse(*, n: str | None, batch_size: str | None, epochs: str, drop_last: bool
 
 
 N, B, E, S, B0, LR0 = symbol("n"), symbol("B"), symbol("E"), symbol("S"), symbol("B_0"), symbol("eta_0")
-T, ETA, LAST = symbol("T"), symbol("eta"), symbol("b_last")
+T, ETA = symbol("T"), symbol("eta")
+LAST = Named("b_last", "b_last", r"b_{\text{last}}")
+
+#: the formulas, written once
+CEIL = eq(S, ceiling_of(N / B))
+FLOOR = eq(S, floor_of(N / B))
+LAST_BATCH = eq(LAST, sympy.Add(N, sympy.Mul(-1, sympy.Mul(sympy.Add(S, -1, evaluate=False), B, evaluate=False),
+                                             evaluate=False), evaluate=False))
+TOTAL = eq(T, E * S)
+
+
+@functools.lru_cache(maxsize=None)
+def _scaled(rule: str, inverse: bool) -> Any:
+    """η = η₀·B/B₀ or η₀·√(B/B₀) (B₀/B: the mistake), built on first use (a √ costs ms to build)."""
+    ratio = B0 / B if inverse else B / B0
+    return eq(ETA, LR0 * (sympy.sqrt(ratio) if rule == "sqrt" else ratio))
+
+
+WHY = {"linear": "linear scaling (Goyal et al. 2017): k times the batch, k times the rate",
+       "sqrt": "square-root scaling (Krizhevsky 2014, Hoffer et al. 2017): keeps the variance of the "
+               "update's gradient noise about constant"}
+LARGE_BATCHES = Step("what larger batches buy (Shallue et al. 2019)", Math(
+    "steps to a target ∝ 1/B (perfect scaling), then diminishing returns, then constant",
+    r"\text{steps to a target} \propto 1/B \text{ (perfect scaling), then diminishing returns, then constant}"),
+    note="measured over many models and data sets: doubling the batch halves the steps needed to reach a "
+         "target error only up to a critical batch size; beyond it the steps fall ever more slowly and then "
+         "stop falling (maximal data parallelism), so the extra examples per step are wasted. Where the "
+         "curve bends depends on the model and the data; linear scaling of the rate is a heuristic for the "
+         "first regime")
+
+
+def _per_epoch(inp: Inputs) -> list[Step]:
+    """Steps per epoch (⌈n/B⌉, or ⌊n/B⌋ with drop_last) and, when kept, the last batch's size."""
+    n, bsz = inp.n, inp.batch_size
+    if inp.drop_last:
+        per_epoch, left = n // bsz, n % bsz
+        note = ("n < B: all the examples make one partial batch, and it is dropped: no step at all"
+                if per_epoch == 0 else
+                f"the last {left:,} example{'s' if left != 1 else ''} of each epoch (n mod B) are dropped"
+                if left else "B divides n: nothing is dropped")
+        return [step("steps per epoch (drop_last=True)", FLOOR, {N: n, B: bsz}, value=sympy.Integer(per_epoch),
+                     note=note)]
+    per_epoch = -(-n // bsz)
+    last = n - (per_epoch - 1) * bsz
+    return [step("steps per epoch", CEIL, {N: n, B: bsz}, value=sympy.Integer(per_epoch),
+                 note="DataLoader's default drop_last=False keeps the last, partial batch"),
+            step("size of the last batch", LAST_BATCH, {N: n, S: per_epoch, B: bsz}, value=sympy.Integer(last),
+                 note="a full batch: B divides n" if last == bsz else "the last batch is partial")]
+
+
+def _scaled_lr(inp: Inputs, inverse_scaling: bool) -> Step:
+    """η₀ scaled from batch size B₀ to B, linearly or by the square root."""
+    b0, bsz = inp.base_batch_size, inp.batch_size
+    ratio = sympy.Rational(b0, bsz) if inverse_scaling else sympy.Rational(bsz, b0)
+    lr = inp.base_lr * (sympy.sqrt(ratio) if inp.scaling == "sqrt" else ratio)
+    return step("scaled learning rate", _scaled(inp.scaling, inverse_scaling), {LR0: inp.base_lr, B: bsz, B0: b0},
+                value=lr, note=WHY[inp.scaling])
 
 
 def solve(inp: Inputs, *, inverse_scaling: bool = False) -> Solution:
     """Steps per epoch, total steps and the scaled rate; the flag is a mistake."""
-    n, bsz, drop, epochs, rule = inp.n, inp.batch_size, inp.drop_last, inp.epochs, inp.scaling
-    per_epoch = n // bsz if drop else -(-n // bsz)
-    steps: list[Step] = []
-    if drop:
-        left = n % bsz
-        if per_epoch == 0:
-            note = "n < B: all the examples make one partial batch, and it is dropped: no step at all"
-        elif left:
-            note = f"the last {left:,} example{'s' if left != 1 else ''} of each epoch (n mod B) are dropped"
-        else:
-            note = "B divides n: nothing is dropped"
-        steps.append(step("steps per epoch (drop_last=True)", eq(S, floor_of(N / B)), {N: n, B: bsz},
-                          value=sympy.Integer(per_epoch), note=note))
-    else:
-        steps.append(step("steps per epoch", eq(S, ceiling_of(N / B)), {N: n, B: bsz},
-                          value=sympy.Integer(per_epoch),
-                          note="DataLoader's default drop_last=False keeps the last, partial batch"))
-        last = n - (per_epoch - 1) * bsz
-        s_last = step("size of the last batch", N - (S - 1) * B, {N: n, S: per_epoch, B: bsz},
-                      value=sympy.Integer(last),
-                      note="a full batch: B divides n" if last == bsz else "the last batch is partial")
-        steps.append(Step(s_last.title, Math("b_last = n − (S − 1)·B", r"b_{\text{last}} = n - (S - 1) B"),
-                          s_last.substituted, s_last.value, note=s_last.note))
-    total = epochs * per_epoch
-    steps.append(step("total steps", eq(T, E * S), {E: epochs, S: per_epoch}, value=sympy.Integer(total),
+    steps = _per_epoch(inp)
+    per_epoch = int(steps[0].value)
+    total = inp.epochs * per_epoch
+    steps.append(step("total steps", TOTAL, {E: inp.epochs, S: per_epoch}, value=sympy.Integer(total),
                       note="one optimizer step per batch"))
     result: dict[str, Any] = {"steps_per_epoch": sympy.Integer(per_epoch), "total_steps": sympy.Integer(total)}
     conventions = {
@@ -129,34 +165,15 @@ def solve(inp: Inputs, *, inverse_scaling: bool = False) -> Solution:
                  f"{inp.drop_last})) = " + ("floor(n/B)" if inp.drop_last else "ceil(n/B)")
                  + "; total_steps = epochs × steps_per_epoch",
     }
-    if inp.base_batch_size is not None:
-        b0, lr0 = inp.base_batch_size, inp.base_lr
-        ratio = sympy.Rational(b0, bsz) if inverse_scaling else sympy.Rational(bsz, b0)
-        if rule == "sqrt":
-            tmpl = LR0 * sympy.sqrt(B0 / B if inverse_scaling else B / B0)
-            lr = lr0 * sympy.sqrt(ratio)
-            why = ("square-root scaling (Krizhevsky 2014, Hoffer et al. 2017): keeps the variance of the "
-                   "update's gradient noise about constant")
-        else:
-            tmpl = LR0 * (B0 / B if inverse_scaling else B / B0)
-            lr = lr0 * ratio
-            why = "linear scaling (Goyal et al. 2017): k times the batch, k times the rate"
-        steps.append(step("scaled learning rate", eq(ETA, tmpl), {LR0: lr0, B: bsz, B0: b0}, value=lr, note=why))
-        result["lr"] = lr
-        conventions["lr"] = ("η = η₀·√(B/B₀)" if inp.scaling == "sqrt" else "η = η₀·B/B₀ (Goyal et al.)") + \
-            " with η₀ tuned at batch size B₀"
-    steps.append(Step("what larger batches buy (Shallue et al. 2019)", Math(
-        "steps to a target ∝ 1/B (perfect scaling), then diminishing returns, then constant",
-        r"\text{steps to a target} \propto 1/B \text{ (perfect scaling), then diminishing returns, then constant}"),
-        note="measured over many models and data sets: doubling the batch halves the steps needed to reach a "
-             "target error only up to a critical batch size; beyond it the steps fall ever more slowly and then "
-             "stop falling (maximal data parallelism), so the extra examples per step are wasted. Where the "
-             "curve bends depends on the model and the data; linear scaling of the rate is a heuristic for the "
-             "first regime"))
-    inputs: dict[str, Any] = {"n": sympy.Integer(n), "batch_size": sympy.Integer(bsz),
+    inputs: dict[str, Any] = {"n": sympy.Integer(inp.n), "batch_size": sympy.Integer(inp.batch_size),
                               "epochs": sympy.Integer(inp.epochs), "drop_last": inp.drop_last}
     if inp.base_batch_size is not None:
+        steps.append(_scaled_lr(inp, inverse_scaling))
+        result["lr"] = steps[-1].value
+        conventions["lr"] = ("η = η₀·√(B/B₀)" if inp.scaling == "sqrt" else "η = η₀·B/B₀ (Goyal et al.)") + \
+            " with η₀ tuned at batch size B₀"
         inputs.update(base_batch_size=sympy.Integer(inp.base_batch_size), base_lr=inp.base_lr, scaling=inp.scaling)
+    steps.append(LARGE_BATCHES)
     return Solution(command="minibatch", inputs=inputs, conventions=conventions, steps=tuple(steps), result=result)
 
 

@@ -34,6 +34,7 @@ from typing import Any, Callable, Sequence
 
 import sympy
 
+from dlcalc.board import OAdd, OMul, written
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress, said, \
     xreplace_unevaluated
 from dlcalc.errors import InputError
@@ -378,20 +379,6 @@ def _display(sym: sympy.Symbol, t: int) -> sympy.Symbol:
     return out
 
 
-class OAdd(sympy.Add):
-    """A sum printed in the order its terms were written (θ₀ − η·g₁, not −η·g₁ + θ₀)."""
-
-    def as_ordered_terms(self, order: Any = None, data: bool = False) -> Any:
-        return (list(self.args), []) if data else list(self.args)
-
-
-class OMul(sympy.Mul):
-    """A product printed in the order its factors were written ((1 − α)·g², not g²·(1 − α))."""
-
-    def as_ordered_factors(self, order: Any = None) -> list[Any]:
-        return list(self.args)
-
-
 def _add(*terms: Any) -> Any:
     return OAdd(*terms, evaluate=False)
 
@@ -485,75 +472,84 @@ def _ema(decay: Any, prev: Any, new: Any) -> Any:
 
 def _ops(c: _Config, t: int) -> list[Op]:
     """The lines of step ``t`` after the gradient (which every method starts with)."""
-    m, hp, ins = c.method, c.hp, c.eps_inside
-    ops: list[Op] = []
-    where = ("ε inside the root (d2l)" if ins else "ε outside the root (PyTorch)") if t == 1 else ""
-    G2 = _pow(G, 2)
-    if m == "sgd":
-        if c.momentum:
-            if c.form == "ema":
-                ops.append(Op(B, _ema(MU, B_P, G), "momentum_buffer {} (EMA form)",
-                              "b₀ = 0; the EMA form of Andrew Ng's course, not PyTorch's" if t == 1 else ""))
-            elif t == 1 and c.first_copy:
-                ops.append(Op(B, G, "momentum_buffer",
-                              "PyTorch's first step copies the gradient: b₁ = g₁, no dampening"))
-            elif _on(hp["dampening"]):
-                ops.append(Op(B, _add(_mul(MU, B_P), _mul(_one_minus(TAU), G)), "momentum_buffer",
-                              "from b₀ = 0 (a variant: PyTorch copies b₁ = g₁)" if t == 1 else ""))
-            else:
-                ops.append(Op(B, _add(_mul(MU, B_P), G), "momentum_buffer"))
-            if c.nesterov:
-                ops.append(Op(D, _add(G, _mul(MU, B)), "Nesterov direction"))
-                ops.append(Op(TH, _add(TH_P, _neg(_mul(LR, D))), "update {} (Nesterov)"))
-            else:
-                ops.append(Op(TH, _add(TH_P, _neg(_mul(LR, B))), "update {} (heavy-ball momentum)"))
-        else:
-            ops.append(Op(TH, _add(TH_P, _neg(_mul(LR, G))), "update {}"))
-    elif m == "rmsprop":
-        ops.append(Op(V, _ema(ALPHA, V_P, G2), "square_avg"))
-        inner: Any = V
-        if c.centered:
-            ops.append(Op(GB, _ema(ALPHA, GB_P, G), "grad_avg {} (centered)"))
-            inner = _add(V, _neg(_pow(GB, 2)))
-        den = _root_eps(inner, ins)
-        if c.momentum:
-            ops.append(Op(B, _add(_mul(MU, B_P), _div(G, den)), "momentum_buffer", where))
-            ops.append(Op(TH, _add(TH_P, _neg(_mul(LR, B))), "update {}"))
-        else:
-            ops.append(Op(TH, _add(TH_P, _neg(_div(_mul(LR, G), den))), "update {}", where))
-    elif m == "adagrad":
-        rate: Any = LR
-        if _on(hp["lr_decay"]):
-            ops.append(Op(CLR, _div(LR, _add(1, _mul(_add(T, -1), LRD))), "decayed learning rate"))
-            rate = CLR
-        ops.append(Op(S, _add(S_P, G2), "sum"))
-        ops.append(Op(TH, _add(TH_P, _neg(_div(_mul(rate, G), _root_eps(S, ins)))), "update {}", where))
-    elif m == "adadelta":
-        ops.append(Op(V, _ema(RHO, V_P, G2), "square_avg"))
-        ops.append(Op(DELTA, _div(_mul(_root_eps(U_P, ins), G), _root_eps(V, ins)), "delta",
-                      ("ε inside both roots (PyTorch)" if ins else "ε outside the roots (a variant)") if t == 1 else ""))
-        ops.append(Op(U, _ema(RHO, U_P, _pow(DELTA, 2)), "acc_delta"))
-        ops.append(Op(TH, _add(TH_P, _neg(_mul(LR, DELTA))), "update {}"))
+    where = ("ε inside the root (d2l)" if c.eps_inside else "ε outside the root (PyTorch)") if t == 1 else ""
+    return METHOD_OPS[c.method](c, t, where)
+
+
+def _sgd_ops(c: _Config, t: int, where: str) -> list[Op]:
+    if not c.momentum:
+        return [Op(TH, _add(TH_P, _neg(_mul(LR, G))), "update {}")]
+    if c.form == "ema":
+        buffer = Op(B, _ema(MU, B_P, G), "momentum_buffer {} (EMA form)",
+                    "b₀ = 0; the EMA form of Andrew Ng's course, not PyTorch's" if t == 1 else "")
+    elif t == 1 and c.first_copy:
+        buffer = Op(B, G, "momentum_buffer", "PyTorch's first step copies the gradient: b₁ = g₁, no dampening")
+    elif _on(c.hp["dampening"]):
+        buffer = Op(B, _add(_mul(MU, B_P), _mul(_one_minus(TAU), G)), "momentum_buffer",
+                    "from b₀ = 0 (a variant: PyTorch copies b₁ = g₁)" if t == 1 else "")
     else:
-        base: Any = TH_P
-        if c.decoupled:
-            ops.append(Op(THD, _mul(TH_P, _one_minus(_mul(LR, LAM))), "decoupled weight decay (AdamW) {}",
-                          "the decay acts on θ directly and never enters exp_avg or exp_avg_sq" if t == 1 else ""))
-            base = THD
-        ops.append(Op(M, _ema(B1, M_P, G), "exp_avg"))
-        ops.append(Op(V, _ema(B2, V_P, G2), "exp_avg_sq"))
-        second = V
-        if m == "amsgrad":
-            ops.append(Op(VM, maximum(VM_P, V), "max_exp_avg_sq {} (AMSGrad)"))
-            second = VM
-        if c.bias_correction:
-            ops.append(Op(MH, _div(M, _one_minus(_pow(B1, T))), "bias-corrected exp_avg"))
-            ops.append(Op(VH, _div(second, _one_minus(_pow(B2, T))), "bias-corrected exp_avg_sq"))
-            ops.append(Op(TH, _add(base, _neg(_div(_mul(LR, MH), _root_eps(VH, ins)))), "update {}", where))
-        else:
-            ops.append(Op(TH, _add(base, _neg(_div(_mul(LR, M), _root_eps(second, ins)))),
-                          "update {} (no bias correction)", where))
-    return ops
+        buffer = Op(B, _add(_mul(MU, B_P), G), "momentum_buffer")
+    if c.nesterov:
+        return [buffer, Op(D, _add(G, _mul(MU, B)), "Nesterov direction"),
+                Op(TH, _add(TH_P, _neg(_mul(LR, D))), "update {} (Nesterov)")]
+    return [buffer, Op(TH, _add(TH_P, _neg(_mul(LR, B))), "update {} (heavy-ball momentum)")]
+
+
+def _rmsprop_ops(c: _Config, t: int, where: str) -> list[Op]:
+    ops = [Op(V, _ema(ALPHA, V_P, _pow(G, 2)), "square_avg")]
+    inner: Any = V
+    if c.centered:
+        ops.append(Op(GB, _ema(ALPHA, GB_P, G), "grad_avg {} (centered)"))
+        inner = _add(V, _neg(_pow(GB, 2)))
+    den = _root_eps(inner, c.eps_inside)
+    if c.momentum:
+        return ops + [Op(B, _add(_mul(MU, B_P), _div(G, den)), "momentum_buffer", where),
+                      Op(TH, _add(TH_P, _neg(_mul(LR, B))), "update {}")]
+    return ops + [Op(TH, _add(TH_P, _neg(_div(_mul(LR, G), den))), "update {}", where)]
+
+
+def _adagrad_ops(c: _Config, t: int, where: str) -> list[Op]:
+    ops, rate = [], LR
+    if _on(c.hp["lr_decay"]):
+        ops.append(Op(CLR, _div(LR, _add(1, _mul(_add(T, -1), LRD))), "decayed learning rate"))
+        rate = CLR
+    return ops + [Op(S, _add(S_P, _pow(G, 2)), "sum"),
+                  Op(TH, _add(TH_P, _neg(_div(_mul(rate, G), _root_eps(S, c.eps_inside)))), "update {}", where)]
+
+
+def _adadelta_ops(c: _Config, t: int, where: str) -> list[Op]:
+    ins = c.eps_inside
+    return [Op(V, _ema(RHO, V_P, _pow(G, 2)), "square_avg"),
+            Op(DELTA, _div(_mul(_root_eps(U_P, ins), G), _root_eps(V, ins)), "delta",
+               ("ε inside both roots (PyTorch)" if ins else "ε outside the roots (a variant)") if t == 1 else ""),
+            Op(U, _ema(RHO, U_P, _pow(DELTA, 2)), "acc_delta"),
+            Op(TH, _add(TH_P, _neg(_mul(LR, DELTA))), "update {}")]
+
+
+def _adam_ops(c: _Config, t: int, where: str) -> list[Op]:
+    """Adam, AdamW (decoupled decay first) and AMSGrad (the running max of v)."""
+    ops, base, second = [], TH_P, V
+    if c.decoupled:
+        ops.append(Op(THD, _mul(TH_P, _one_minus(_mul(LR, LAM))), "decoupled weight decay (AdamW) {}",
+                      "the decay acts on θ directly and never enters exp_avg or exp_avg_sq" if t == 1 else ""))
+        base = THD
+    ops += [Op(M, _ema(B1, M_P, G), "exp_avg"), Op(V, _ema(B2, V_P, _pow(G, 2)), "exp_avg_sq")]
+    if c.method == "amsgrad":
+        ops.append(Op(VM, maximum(VM_P, V), "max_exp_avg_sq {} (AMSGrad)"))
+        second = VM
+    if not c.bias_correction:
+        return ops + [Op(TH, _add(base, _neg(_div(_mul(LR, M), _root_eps(second, c.eps_inside)))),
+                         "update {} (no bias correction)", where)]
+    return ops + [Op(MH, _div(M, _one_minus(_pow(B1, T))), "bias-corrected exp_avg"),
+                  Op(VH, _div(second, _one_minus(_pow(B2, T))), "bias-corrected exp_avg_sq"),
+                  Op(TH, _add(base, _neg(_div(_mul(LR, MH), _root_eps(VH, c.eps_inside)))), "update {}", where)]
+
+
+#: each method's lines after the gradient: (config, t, the note on ε at t = 1) -> ops
+METHOD_OPS: dict[str, Callable[[_Config, int, str], list[Op]]] = {
+    "sgd": _sgd_ops, "rmsprop": _rmsprop_ops, "adagrad": _adagrad_ops, "adadelta": _adadelta_ops,
+    "adam": _adam_ops, "adamw": _adam_ops, "amsgrad": _adam_ops,
+}
 
 
 def _gradient_display(c: _Config) -> Any:
@@ -717,13 +713,11 @@ class _Run:
     def _preamble(self) -> None:
         if self.grad_exprs is None:
             return
-        from dlcalc import printing as P
-
         vs = self.variables
-        loss = P.text(self.loss)
+        loss = P_text(self.loss)
         self.work.append(Step(
             f"gradient of L = {loss if len(loss) <= 60 else loss[:57] + '…'} (SymPy)",
-            Math("∇L(θ) = (" + ", ".join(f"∂L/∂{P.text(v)}" for v in vs) + ")" if self.vector else "dL/dθ",
+            Math("∇L(θ) = (" + ", ".join(f"∂L/∂{P_text(v)}" for v in vs) + ")" if self.vector else "dL/dθ",
                  r"\nabla L(\theta)" if self.vector else r"\frac{dL}{d\theta}"),
             None, self.grad_exprs if self.vector else self.grad_exprs[0], section="the loss"))
 
@@ -940,9 +934,8 @@ def _diverges(name: str, t: int) -> InputError:
 
 
 def P_text(x: Any) -> str:
-    from dlcalc import printing as P
-
-    return P.text(x)
+    """An expression as the board prints it, for a title."""
+    return written(x).text
 
 
 def _shown(x: Any, numeric: bool) -> Any:
@@ -954,6 +947,30 @@ def _shown(x: Any, numeric: bool) -> Any:
 
 
 def _conventions(c: _Config, from_loss: bool, switched_at: int | None) -> dict[str, str]:
+    out = {"method": f"{_torch_call(c)} as its single-tensor code; every default is PyTorch's for this method"}
+    out["gradient"] = ("∂L/∂θ by SymPy, taken at θ_{t−1}" if from_loss else "given per step (--grad)") + \
+        ("; negated (--maximize: gradient ascent)" if c.maximize else "")
+    out["weight decay"] = (
+        "L2 as PyTorch's weight_decay: g_t = ∇L(θ_{t−1}) + λ·θ_{t−1}, before any state" if c.l2 else
+        "decoupled as torch.optim.AdamW: θ̃ = θ_{t−1}·(1 − η·λ) before the update, not in exp_avg or exp_avg_sq"
+        if c.decoupled else "none")
+    out.update(_momentum_conventions(c) if c.method == "sgd" else _state_conventions(c))
+    out["history"] = ("g is the gradient as it enters the state (after --maximize and L2 weight decay); "
+                      "the states are optimizer.state's, after the step")
+    out["arithmetic"] = (
+        "exact" if switched_at is None else
+        f"numeric: decimal arithmetic with {DPS} significant digits" if switched_at == 1 else
+        f"exact for steps 1 to {switched_at - 1}, then numeric: decimal arithmetic with {DPS} significant digits")
+    return out
+
+
+#: the boolean arguments of each method's torch.optim class that the call shows
+TORCH_FLAGS = {"sgd": ["nesterov"], "rmsprop": ["centered"], "adam": ["amsgrad"], "adamw": ["amsgrad"],
+               "amsgrad": ["amsgrad"]}
+
+
+def _torch_call(c: _Config) -> str:
+    """torch.optim.Adam(lr=0.001, betas=(0.9, 0.999), …): the optimizer as PyTorch would be called."""
     m, hp = c.method, c.hp
     parts = []
     for k, v in hp.items():
@@ -961,66 +978,46 @@ def _conventions(c: _Config, from_loss: bool, switched_at: int | None) -> dict[s
             parts.append(f"betas=({said(v)}, {said(hp['beta2'])})")
         elif k != "beta2":
             parts.append(f"{k}={said(v)}")
-    flags = {"sgd": ["nesterov"], "rmsprop": ["centered"], "adam": ["amsgrad"], "adamw": ["amsgrad"],
-             "amsgrad": ["amsgrad"]}.get(m, [])
-    for f in flags:
-        parts.append(f"{f}={m == 'amsgrad' if f == 'amsgrad' else getattr(c, f)}")
+    parts += [f"{f}={m == 'amsgrad' if f == 'amsgrad' else getattr(c, f)}" for f in TORCH_FLAGS.get(m, [])]
     parts.append(f"maximize={c.maximize}")
-    cls = "Adam" if m == "amsgrad" else TORCH_CLASS[m]
-    out = {"method": f"torch.optim.{cls}({', '.join(parts)}) as its single-tensor code; every default is "
-                     "PyTorch's for this method"}
-    out["gradient"] = ("∂L/∂θ by SymPy, taken at θ_{t−1}" if from_loss else "given per step (--grad)") + \
-        ("; negated (--maximize: gradient ascent)" if c.maximize else "")
-    if c.l2:
-        out["weight decay"] = "L2 as PyTorch's weight_decay: g_t = ∇L(θ_{t−1}) + λ·θ_{t−1}, before any state"
-    elif c.decoupled:
-        out["weight decay"] = "decoupled as torch.optim.AdamW: θ̃ = θ_{t−1}·(1 − η·λ) before the update, " \
-                              "not in exp_avg or exp_avg_sq"
+    return f"torch.optim.{'Adam' if m == 'amsgrad' else TORCH_CLASS[m]}({', '.join(parts)})"
+
+
+def _momentum_conventions(c: _Config) -> dict[str, str]:
+    """SGD's momentum: none, PyTorch's form (b₁ = g₁) or the EMA form; heavy-ball or Nesterov."""
+    if not c.momentum:
+        return {"momentum": "none: θ_t = θ_{t−1} − η·g_t"}
+    if c.form == "ema":
+        momentum = ("EMA form (--momentum-form ema, Andrew Ng's course): b₀ = 0, "
+                    "b_t = μ·b_{t−1} + (1 − μ)·g_t — not PyTorch's")
     else:
-        out["weight decay"] = "none"
-    if m == "sgd":
-        if not c.momentum:
-            out["momentum"] = "none: θ_t = θ_{t−1} − η·g_t"
-        elif c.form == "ema":
-            out["momentum"] = ("EMA form (--momentum-form ema, Andrew Ng's course): b₀ = 0, "
-                               "b_t = μ·b_{t−1} + (1 − μ)·g_t — not PyTorch's")
-        else:
-            out["momentum"] = ("PyTorch's form: b₁ = g₁ (the first step copies the gradient, no dampening), "
-                               "then b_t = μ·b_{t−1} + (1 − τ)·g_t" if c.first_copy else
-                               "b₀ = 0, b_t = μ·b_{t−1} + (1 − τ)·g_t from the first step (a variant)")
-        if c.momentum:
-            out["update"] = ("Nesterov: θ_t = θ_{t−1} − η·(g_t + μ·b_t)" if c.nesterov else
-                             "heavy-ball: θ_t = θ_{t−1} − η·b_t")
+        momentum = ("PyTorch's form: b₁ = g₁ (the first step copies the gradient, no dampening), "
+                    "then b_t = μ·b_{t−1} + (1 − τ)·g_t" if c.first_copy else
+                    "b₀ = 0, b_t = μ·b_{t−1} + (1 − τ)·g_t from the first step (a variant)")
+    return {"momentum": momentum, "update": ("Nesterov: θ_t = θ_{t−1} − η·(g_t + μ·b_t)" if c.nesterov else
+                                             "heavy-ball: θ_t = θ_{t−1} − η·b_t")}
+
+
+def _state_conventions(c: _Config) -> dict[str, str]:
+    """Where ε goes, the states and their starting values, Adam's bias correction."""
+    m = c.method
+    if m == "adadelta":
+        out = {"ε": ("inside both roots, √(u + ε)/√(v + ε), as PyTorch" if c.eps_inside else
+                     "outside the roots, (√u + ε)/(√v + ε) (a variant, not PyTorch's)"),
+               "states": "square_avg v₀ = 0, acc_delta u₀ = 0"}
+        return out
+    out = {"ε": ("inside the square root, √(s + ε), as d2l writes RMSProp and Adagrad (--eps-inside); "
+                 "PyTorch adds it outside" if c.eps_inside else "outside the square root, √s + ε, as PyTorch")}
+    if m == "rmsprop":
+        out["states"] = ("square_avg v₀ = 0" + (", grad_avg ḡ₀ = 0 (centered: √(v − ḡ²))" if c.centered else "")
+                         + (", momentum_buffer b₀ = 0, b_t = μ·b_{t−1} + g_t/(√v_t + ε)" if c.momentum else ""))
+    elif m == "adagrad":
+        out["states"] = "sum s₀ = initial_accumulator_value; clr_t = η/(1 + (t − 1)·lr_decay)"
     else:
-        if m == "adadelta":
-            out["ε"] = ("inside both roots, √(u + ε)/√(v + ε), as PyTorch" if c.eps_inside else
-                        "outside the roots, (√u + ε)/(√v + ε) (a variant, not PyTorch's)")
-        else:
-            out["ε"] = ("inside the square root, √(s + ε), as d2l writes RMSProp and Adagrad (--eps-inside); "
-                        "PyTorch adds it outside" if c.eps_inside else
-                        "outside the square root, √s + ε, as PyTorch")
-        if m == "rmsprop":
-            out["states"] = ("square_avg v₀ = 0" + (", grad_avg ḡ₀ = 0 (centered: √(v − ḡ²))" if c.centered else "")
-                             + (", momentum_buffer b₀ = 0, b_t = μ·b_{t−1} + g_t/(√v_t + ε)" if c.momentum else ""))
-        elif m == "adagrad":
-            out["states"] = "sum s₀ = initial_accumulator_value; clr_t = η/(1 + (t − 1)·lr_decay)"
-        elif m == "adadelta":
-            out["states"] = "square_avg v₀ = 0, acc_delta u₀ = 0"
-        else:
-            out["states"] = ("exp_avg m₀ = 0, exp_avg_sq v₀ = 0" + (", max_exp_avg_sq = max(max_exp_avg_sq, "
-                                                                     "exp_avg_sq) on the raw v_t" if m == "amsgrad"
-                                                                     else ""))
-            out["bias correction"] = ("m̂_t = m_t/(1 − β₁ᵗ), v̂_t = v_t/(1 − β₂ᵗ)" if c.bias_correction
-                                      else "none (a variant)")
-    out["history"] = ("g is the gradient as it enters the state (after --maximize and L2 weight decay); "
-                      "the states are optimizer.state's, after the step")
-    if switched_at is None:
-        out["arithmetic"] = "exact"
-    elif switched_at == 1:
-        out["arithmetic"] = f"numeric: decimal arithmetic with {DPS} significant digits"
-    else:
-        out["arithmetic"] = (f"exact for steps 1 to {switched_at - 1}, then numeric: decimal arithmetic with {DPS} "
-                             "significant digits")
+        out["states"] = "exp_avg m₀ = 0, exp_avg_sq v₀ = 0" + (
+            ", max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq) on the raw v_t" if m == "amsgrad" else "")
+        out["bias correction"] = ("m̂_t = m_t/(1 − β₁ᵗ), v̂_t = v_t/(1 − β₂ᵗ)" if c.bias_correction
+                                  else "none (a variant)")
     return out
 
 
@@ -1091,68 +1088,79 @@ MISTAKES = (
 def plot(solution: Solution, fig: Any) -> None:
     """θ over the loss's contour lines for two parameters with ``--loss``; else θ (and the
     loss) against t."""
-    import math
-
-    history = solution.result["history"][:2000]
-
-    def fl(x: Any) -> float:
-        try:
-            f = float(x)
-        except (TypeError, ValueError):
-            raise InputError("--plot", "needs numbers, but the run is symbolic") from None
-        if not math.isfinite(f):
-            raise InputError("--plot", f"needs finite numbers, got {f}")
-        return f
-
     th0 = solution.inputs["theta"]
     vector = isinstance(th0, (list, tuple))
-    start = [fl(x) for x in (th0 if vector else [th0])]
-    path = [start] + [[fl(x) for x in (h["theta"] if vector else [h["theta"]])] for h in history]
+    path = [[_finite(x) for x in (th if vector else [th])]
+            for th in [th0, *(h["theta"] for h in solution.result["history"][:2000])]]
     loss = solution.inputs.get("loss")
     method = solution.inputs.get("method", "")
-    if loss is not None and len(start) == 2:
-        import numpy as np
+    if loss is not None and len(path[0]) == 2:
+        _plot_contours(fig, path, loss, method)
+    else:
+        _plot_against_t(fig, path, loss, vector, method)
 
-        from dlcalc.parse import symbol
 
-        fn = sympy.lambdify([symbol("theta1"), symbol("theta2")], loss, "numpy")
-        xs, ys = [p[0] for p in path], [p[1] for p in path]
-        pad_x = max(max(xs) - min(xs), 1e-3) * 0.2
-        pad_y = max(max(ys) - min(ys), 1e-3) * 0.2
-        X, Y = np.meshgrid(np.linspace(min(xs) - pad_x, max(xs) + pad_x, 200),
-                           np.linspace(min(ys) - pad_y, max(ys) + pad_y, 200))
-        with np.errstate(all="ignore"):
-            Z = np.broadcast_to(np.asarray(fn(X, Y), dtype=float), X.shape)
-        ax = fig.add_subplot(1, 1, 1)
-        if np.isfinite(Z).any():
-            ax.contour(X, Y, Z, levels=20, cmap="viridis", linewidths=0.8)
-        ax.plot(xs, ys, "o-", color="tab:red", ms=3, label=f"{method}, {len(path) - 1} steps")
-        ax.set_xlabel("θ₁")
-        ax.set_ylabel("θ₂")
-        ax.set_title(f"{method} on L = {P_text(loss)[:60]}", fontsize=9)
-        ax.legend(fontsize=8)
-        return
+def _finite(x: Any) -> float:
+    import math
+
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        raise InputError("--plot", "needs numbers, but the run is symbolic") from None
+    if not math.isfinite(f):
+        raise InputError("--plot", f"needs finite numbers, got {f}")
+    return f
+
+
+def _plot_contours(fig: Any, path: list[list[float]], loss: Any, method: str) -> None:
+    """The path of (θ₁, θ₂) over the contour lines of the loss."""
+    import numpy as np
+
+    from dlcalc.parse import symbol
+
+    fn = sympy.lambdify([symbol("theta1"), symbol("theta2")], loss, "numpy")
+    xs, ys = [p[0] for p in path], [p[1] for p in path]
+    pad_x = max(max(xs) - min(xs), 1e-3) * 0.2
+    pad_y = max(max(ys) - min(ys), 1e-3) * 0.2
+    X, Y = np.meshgrid(np.linspace(min(xs) - pad_x, max(xs) + pad_x, 200),
+                       np.linspace(min(ys) - pad_y, max(ys) + pad_y, 200))
+    with np.errstate(all="ignore"):
+        Z = np.broadcast_to(np.asarray(fn(X, Y), dtype=float), X.shape)
+    ax = fig.add_subplot(1, 1, 1)
+    if np.isfinite(Z).any():
+        ax.contour(X, Y, Z, levels=20, cmap="viridis", linewidths=0.8)
+    ax.plot(xs, ys, "o-", color="tab:red", ms=3, label=f"{method}, {len(path) - 1} steps")
+    ax.set_xlabel("θ₁")
+    ax.set_ylabel("θ₂")
+    ax.set_title(f"{method} on L = {P_text(loss)[:60]}", fontsize=9)
+    ax.legend(fontsize=8)
+
+
+def _plot_against_t(fig: Any, path: list[list[float]], loss: Any, vector: bool, method: str) -> None:
+    """θ against t, and beside it the loss at θ_t when there is one."""
+    n = len(path[0])
     ax = fig.add_subplot(1, 2 if loss is not None else 1, 1)
     ts = list(range(len(path)))
-    for i in range(len(start)):
-        ax.plot(ts, [p[i] for p in path], label="θ" if len(start) == 1 else f"θ{i + 1}")
+    for i in range(n):
+        ax.plot(ts, [p[i] for p in path], label="θ" if n == 1 else f"θ{i + 1}")
     ax.set_xlabel("step t")
     ax.set_ylabel("θ_t")
     ax.set_title(f"{method}: θ against t")
-    if len(start) <= 10:
+    if n <= 10:
         ax.legend(fontsize=8)
-    if loss is not None:
-        from dlcalc.parse import symbol
+    if loss is None:
+        return
+    from dlcalc.parse import symbol
 
-        names = [symbol("theta")] if not vector else [symbol(f"theta{i + 1}") for i in range(len(start))]
-        f = sympy.lambdify(names, loss, "math")
-        values = []
-        for p in path:
-            try:
-                values.append(float(f(*p)))
-            except (ValueError, OverflowError, ZeroDivisionError):
-                values.append(float("nan"))
-        ax2 = fig.add_subplot(1, 2, 2)
-        ax2.plot(ts, values, color="tab:orange")
-        ax2.set_xlabel("step t")
-        ax2.set_title("loss at θ_t")
+    names = [symbol("theta")] if not vector else [symbol(f"theta{i + 1}") for i in range(n)]
+    f = sympy.lambdify(names, loss, "math")
+    values = []
+    for p in path:
+        try:
+            values.append(float(f(*p)))
+        except (ValueError, OverflowError, ZeroDivisionError):
+            values.append(float("nan"))
+    ax2 = fig.add_subplot(1, 2, 2)
+    ax2.plot(ts, values, color="tab:orange")
+    ax2.set_xlabel("step t")
+    ax2.set_title("loss at θ_t")

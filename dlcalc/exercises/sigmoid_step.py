@@ -33,9 +33,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
 import sympy
-from sympy.printing.precedence import PRECEDENCE
 
-from dlcalc.board import eq, sigmoid, step
+from dlcalc.board import OAdd, OMul, eq, ordered_product, sigmoid, step
 from dlcalc.core import Math, Mistake, Solution, Step, progress
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_int, parse_scalar, parse_value, symbol
@@ -91,59 +90,16 @@ LOSSES = ("mse", "bce")
 
 
 # --------------------------------------------------------------------------- display nodes
-# What SymPy would reorder or evaluate: sums and products in the order they are written,
+# What SymPy would reorder or evaluate: sums and products in the order they are written
+# (board.OAdd, board.OMul),
 # symbols printed as given (x₁₂, σ'(z), ∂L/∂w), values written shorter, and w ← ….
 
 
-class _OAdd(sympy.Add):
-    """A sum printed in the order its terms were written (w·x + b, not b + w·x)."""
-
-    def as_ordered_terms(self, order: Any = None, data: bool = False) -> Any:
-        return (list(self.args), []) if data else list(self.args)
-
-
-class _OMul(sympy.Mul):
-    """A product printed in the order its factors were written ((y − t)·σ'(z)·x)."""
-
-    def as_ordered_factors(self, order: Any = None) -> list[Any]:
-        return list(self.args)
-
-    def __neg__(self) -> Any:  # −(−α·g) = α·g, still in order (LaTeX prints a − b as a − (b))
-        first, rest = self.args[0], self.args[1:]
-        return _mul(-first, *rest) if first.is_Number else _mul(-1, *self.args)
-
-    def _latex(self, p: Any, **kwargs: Any) -> str:
-        sign, num, den = "", [], []
-        for a in (g for f in self.args for g in (f.args if isinstance(f, _OMul) else (f,))):
-            if a == -1 and not num:
-                sign = "-"
-            elif a.is_Pow and a.exp.is_Number and a.exp.is_negative:
-                den.append(a.base if a.exp == -1 else sympy.Pow(a.base, -a.exp, evaluate=False))
-            elif a.is_Rational and a.q != 1:  # as the text printer: u·σ(z)/10
-                num += [sympy.Integer(a.p)] if a.p != 1 else []
-                den.append(sympy.Integer(a.q))
-            else:
-                num.append(a)
-
-        def join(fs: list[Any], bare: bool) -> str:
-            if bare and len(fs) == 1:
-                return p._print(fs[0])
-            return r" \cdot ".join(p.parenthesize(f, PRECEDENCE["Mul"]) for f in fs) or "1"
-
-        body = join(num, bool(den))
-        return sign + (rf"\frac{{{body}}}{{{join(den, True)}}}" if den else body)
-
-
 def _add(*terms: Any) -> Any:
-    return terms[0] if len(terms) == 1 else _OAdd(*terms, evaluate=False)
+    return terms[0] if len(terms) == 1 else OAdd(*terms, evaluate=False)
 
 
-def _mul(*factors: Any) -> Any:
-    flat = [g for f in factors for g in (f.args if isinstance(f, _OMul) else (sympy.sympify(f),))
-            if g is not sympy.S.One]
-    if not flat:
-        return sympy.Integer(1)
-    return flat[0] if len(flat) == 1 else _OMul(*flat, evaluate=False)
+_mul = ordered_product
 
 
 def _pow(base: Any, e: Any) -> Any:
@@ -567,15 +523,15 @@ def _tidy(e: Any) -> Any:
     if isinstance(e, sympy.Add):
         terms = [_tidy(a) for a in e.as_ordered_terms()]
         if all(a.is_number or a.is_Symbol for a in terms):
-            return _OAdd(*terms, evaluate=False)
-        return _OAdd(*sorted(terms, key=lambda a: not (a.is_number and a.is_positive)), evaluate=False)
+            return OAdd(*terms, evaluate=False)
+        return OAdd(*sorted(terms, key=lambda a: not (a.is_number and a.is_positive)), evaluate=False)
     if isinstance(e, sympy.Mul):
         factors = sorted((_tidy(a) for a in e.as_ordered_factors()), key=_factor_rank)
         if not (factors[0].is_number and factors[0].is_negative):
-            return _OMul(*factors, evaluate=False)
+            return OMul(*factors, evaluate=False)
         # −k·…: the minus in front of the product (the printers keep an inner product's order)
         rest = factors[1:] if factors[0] == -1 else [-factors[0], *factors[1:]]
-        return _OMul(-1, rest[0] if len(rest) == 1 else _OMul(*rest, evaluate=False), evaluate=False)
+        return OMul(-1, rest[0] if len(rest) == 1 else OMul(*rest, evaluate=False), evaluate=False)
     return e.func(*[_tidy(a) for a in e.args])
 
 

@@ -34,7 +34,7 @@ from typing import Any, Callable, Sequence
 
 import sympy
 
-from dlcalc.board import OAdd, OMul, written
+from dlcalc.board import OAdd, OMul, put_in, written
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress, said, \
     xreplace_unevaluated
 from dlcalc.errors import InputError
@@ -731,8 +731,8 @@ class _Run:
                            evaluate=False)
         subst = None
         if self.n <= SHOW_COMPONENTS and not op.display.is_Symbol:  # b₁ = g₁ needs no line of numbers
-            subst = self._v([xreplace_unevaluated(op.display, {s: Shown(_shown(env[s], numeric)) for s in syms})
-                             for env in envs])
+            # put_in makes the shown numbers in written order (a set's order would vary by run)
+            subst = self._v([put_in(op.display, {s: _shown(env[s], numeric) for s in syms}) for env in envs])
         value = self._v([env[op.out] for env in envs])
         vec = " (elementwise)" if self.vector and op.out is not CLR else ""
         name = P_text(_display(op.out, t))
@@ -756,8 +756,8 @@ class _Run:
             if self.grad_exprs is None:
                 if c.maximize or c.l2:
                     syms = self.g_display.free_symbols
-                    subst = self._v([xreplace_unevaluated(self.g_display, {k: Shown(_shown(env[k], numeric))
-                                                                           for k in syms}) for env in envs])
+                    subst = self._v([put_in(self.g_display, {k: _shown(env[k], numeric) for k in syms})
+                                     for env in envs])
             else:
                 comps = []
                 for i in range(self.n):

@@ -315,9 +315,9 @@ def test_text_shows_the_right_line_beside_the_mistaken_one():
     at = next(i for i, line in enumerate(lines) if "this is what you get if you carried" in line)
     assert lines[at].endswith("the working first departs at “t = 2: first moment m₂”:")
     assert lines[at + 1].strip().startswith("right:") and lines[at + 1].rstrip().endswith("= 0.075")
-    assert "m₂ = β₁·m₁ + (1 − β₁)·g₂" in lines[at + 1]
+    assert "m₂ = β₁·m₁ + (1 - β₁)·g₂" in lines[at + 1]
     assert lines[at + 2].strip().startswith("mistaken:") and lines[at + 2].rstrip().endswith("= 0.48")
-    assert "m₂ = β₁·m̂₁ + (1 − β₁)·g₂" in lines[at + 2]
+    assert "m₂ = β₁·m̂₁ + (1 - β₁)·g₂" in lines[at + 2]
 
 
 def test_latex_names_the_mistake_and_where_it_departs():

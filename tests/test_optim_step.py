@@ -617,5 +617,5 @@ def test_latex_products_keep_the_written_order_inside_a_fraction():
     # a plain product reordered them to m̂₁·η, 0.5·0.1, while the text read 0.1·0.5)
     out = run_json("optim-step", "--method", "adam", "--theta", "1", "--grad", "0.5", "--lr", "0.1")
     update = next(s for s in out["steps"] if s["title"].startswith("update"))
-    assert r"\frac{\eta \cdot \hat{m}_{1}}" in update["formula"]
+    assert r"\frac{\eta \hat{m}_{1}}" in update["formula"]  # symbols side by side, numbers with a dot
     assert r"\frac{0.1 \cdot 0.5}" in update["substituted"]

@@ -16,8 +16,8 @@ from typing import Any, Callable, Mapping, Sequence
 import mpmath
 import sympy
 from sympy.core.operations import AssocOp
-from sympy.printing.precedence import precedence
 
+from dlcalc.board import OAdd, OMul
 from dlcalc.core import Shown, as_sympy, said
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_value, read_source, symbol
@@ -336,48 +336,8 @@ def _numeric_gradient(closures: list[Callable], theta: list[Any], t: int) -> lis
 # --------------------------------------------------------------------------- written order
 
 
-class WAdd(sympy.Add):
-    """A sum printed in the order its terms were written (θ₀ − η·g₁, not −η·g₁ + θ₀);
-    put to numbers it evaluates as any sum."""
-
-    def as_ordered_terms(self, order: Any = None, data: bool = False) -> Any:
-        return (list(self.args), []) if data else list(self.args)
-
-
-class WMul(sympy.Mul):
-    """A product printed in the order its factors were written ((1 − β)·g, not g·(1 − β))."""
-
-    def as_ordered_factors(self, order: Any = None) -> list[Any]:
-        return list(self.args)
-
-    def could_extract_minus_sign(self) -> bool:
-        """A leading negative number, as written: what Mul answers, without building −self
-        to compare (the printers ask it of every product, for its brackets)."""
-        c = self.args[0]
-        return bool(c.is_Number and c.is_extended_negative)
-
-    def _sympystr(self, printer: Any) -> str:
-        """What StrPrinter's ``_print_Mul`` writes for a product as written (an optional
-        leading −1, factors, divisors as x^(−1)), without its general machinery (about a
-        third of a formula's printing time); any other product is left to it."""
-        args = self.args
-        sign, factors = ("-", args[1:]) if args[0] is sympy.S.NegativeOne else ("", args)
-        num, den = [], []
-        for f in factors:
-            if f.is_Number or (f.is_Pow and f.exp.is_Number and (f.exp.is_negative and f.exp is not sympy.S.NegativeOne
-                                                                   or f.base.is_Integer and f.exp.is_Integer)):
-                return printer._print_Mul(self)
-            if f.is_Pow and f.exp is sympy.S.NegativeOne:
-                if isinstance(f.base, (sympy.Mul, sympy.Pow)):
-                    return printer._print_Mul(self)
-                den.append(f.base)
-            else:
-                num.append(f)
-        if not num or len(den) > 1 or (sign and len(factors) == 1 and factors[0].is_Mul):
-            return printer._print_Mul(self)
-        prec = precedence(self)
-        text = sign + "*".join(printer.parenthesize(x, prec, strict=False) for x in num)
-        return text + "/" + printer.parenthesize(den[0], prec, strict=False) if den else text
+# the ordered sums and products are the board's (written order, fast text)
+WAdd, WMul = OAdd, OMul
 
 
 def w_add(*terms: Any) -> Any:

@@ -260,16 +260,20 @@ _DEC_FUNCS: dict[Any, Callable[[Any], Any]] = {
 
 
 def _compile(expr: Any, variables: list[Any]) -> Callable[[Sequence[Any]], Any]:
-    """A plain Python closure computing ``expr`` from the values of ``variables`` (Decimals).
+    """A plain Python closure computing ``expr`` from the values of ``variables`` (Decimals)."""
+    return compile_closure(expr, {v: k for k, v in enumerate(variables)})
+
+
+def compile_closure(expr: Any, keys: Mapping[Any, Any]) -> Callable[[Any], Any]:
+    """A plain Python closure computing ``expr`` from ``x``, where the symbol ``s`` is read as
+    ``x[keys[s]]`` (a list of Decimals, or a dict of them by symbol).
 
     Built once from the SymPy tree (no string, no eval); each call costs a few
     microseconds, against milliseconds for a SymPy substitution.
     """
-    index = {v: k for k, v in enumerate(variables)}
-
-    def build(e: Any) -> Callable[[Sequence[Any]], Any]:
-        if e in index:
-            k = index[e]
+    def build(e: Any) -> Callable[[Any], Any]:
+        if e in keys:
+            k = keys[e]
             return lambda x: x[k]
         if e.is_number:
             c = _to_dec(e)
@@ -278,6 +282,9 @@ def _compile(expr: Any, variables: list[Any]) -> Callable[[Sequence[Any]], Any]:
             return _fold([build(a) for a in e.args], e.is_Add)
         if e.is_Pow:
             return _power(build(e.base), e.exp, build)
+        if isinstance(e, sympy.Max):
+            fs = [build(a) for a in e.args]
+            return lambda x: max(f(x) for f in fs)
         fn = _DEC_FUNCS.get(e.func)
         if fn is not None and len(e.args) == 1:
             fa = build(e.args[0])

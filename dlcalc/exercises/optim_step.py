@@ -38,7 +38,7 @@ from dlcalc.board import OAdd, OMul, put_in, written
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress, said, \
     xreplace_unevaluated
 from dlcalc.errors import InputError
-from dlcalc.exercises import _stepping as _adam  # the machinery shared with adam-step
+from dlcalc.exercises import _stepping  # the machinery shared with adam-step
 from dlcalc.exercises._stepping import (DPS, HUGE, HighFloat, _as_components, _compact, _compile,
                                         _context, _dec_to_float, _nodes, _to_dec, loss_variables)
 from dlcalc.parse import parse_expr_text, parse_int, parse_scalar, parse_value, read_source
@@ -120,12 +120,12 @@ COMMAND = Command(
 
 # --------------------------------------------------------------------------- limits
 
-MAX_STEPS = _adam.MAX_STEPS          # --steps
-MAX_GRADS = _adam.MAX_GRADS          # number of --grad values
-MAX_GRAD_CHARS = _adam.MAX_GRAD_CHARS
-MAX_COMPONENTS = _adam.MAX_COMPONENTS
-MAX_LOSS_COMPONENTS = _adam.MAX_LOSS_COMPONENTS
-MAX_WORK = _adam.MAX_WORK            # steps × components
+MAX_STEPS = _stepping.MAX_STEPS          # --steps
+MAX_GRADS = _stepping.MAX_GRADS          # number of --grad values
+MAX_GRAD_CHARS = _stepping.MAX_GRAD_CHARS
+MAX_COMPONENTS = _stepping.MAX_COMPONENTS
+MAX_LOSS_COMPONENTS = _stepping.MAX_LOSS_COMPONENTS
+MAX_WORK = _stepping.MAX_WORK            # steps × components
 EXACT_MAX_STEPS = 10                 # exact arithmetic for at most this many steps ...
 EXACT_MAX_NODES = 120                # ... while every exact value stays this short
 EXACT_MAX_WORK = 60                  # ... and steps × components stays below this
@@ -219,7 +219,7 @@ def parse(*, method: str | None, theta: str | None, grad: Sequence[str] | None, 
             raise InputError("--momentum-form", f"must be torch or ema, got {momentum_form.strip()[:30]!r}")
     if theta is None:
         raise InputError("--theta", "is missing: give the starting point θ₀ (a scalar or a vector)")
-    parsed = [tuple(v) if isinstance(v, list) else v for v in _adam.parse_gradients(grad, loss)]
+    parsed = [tuple(v) if isinstance(v, list) else v for v in _stepping.parse_gradients(grad, loss)]
     th = parse_value(theta, "--theta", kinds=("scalar", "vector"))
     values = {k: parse_scalar(t, _option(k)) for k, t in raw.items() if t is not None}
     return Inputs(method=m, theta=tuple(th) if isinstance(th, list) else th, grads=tuple(parsed) or None,
@@ -586,44 +586,7 @@ def _compile_op(rhs: Any, consts: dict) -> Callable[[dict], Any]:
     """A closure computing ``rhs`` from an environment of Decimals (symbol -> value);
     hyperparameters are folded in as constants first."""
     expr = rhs.xreplace(consts)
-
-    def build(e: Any) -> Callable[[dict], Any]:
-        if e.is_Symbol:
-            return lambda env: env[e]
-        if e.is_number:
-            k = _to_dec(e)
-            return lambda env: k
-        if e.is_Add or e.is_Mul:
-            fs = [build(a) for a in e.args]
-            add = e.is_Add
-            if len(fs) == 2:
-                f0, f1 = fs
-                return (lambda env: f0(env) + f1(env)) if add else (lambda env: f0(env) * f1(env))
-
-            def many(env: dict) -> Any:
-                acc = fs[0](env)
-                for f in fs[1:]:
-                    acc = acc + f(env) if add else acc * f(env)
-                return acc
-            return many
-        if e.is_Pow:
-            fb, ex = build(e.base), e.exp
-            if ex == 2:
-                return lambda env: fb(env) * fb(env)
-            if ex == -1:
-                return lambda env: 1 / fb(env)
-            if ex == sympy.S.Half:
-                return lambda env: fb(env).sqrt()
-            if ex == -sympy.S.Half:
-                return lambda env: 1 / fb(env).sqrt()
-            fe = build(ex)
-            return lambda env: fb(env) ** fe(env)
-        if isinstance(e, sympy.Max):
-            fs = [build(a) for a in e.args]
-            return lambda env: max(f(env) for f in fs)
-        raise AssertionError(f"cannot compile {e.func}")  # pragma: no cover - templates are fixed
-
-    return build(expr)
+    return _stepping.compile_closure(expr, {s: s for s in expr.free_symbols})
 
 
 # --------------------------------------------------------------------------- solve
@@ -641,7 +604,7 @@ def solve(inp: Inputs, *, first_step_copy: bool = True, bias_correction: bool = 
     th0 = _as_components(list(theta) if vector else theta, None, "--theta", "θ")
     n = len(th0)
 
-    given, grad_exprs, T_ = _adam.gradient_source(grads, loss, inp.steps, n, vector)
+    given, grad_exprs, T_ = _stepping.gradient_source(grads, loss, inp.steps, n, vector)
     variables = loss_variables(n, vector)
     if T_ * n > MAX_WORK:
         raise InputError("--steps" if grads is None else "--grad",
@@ -869,7 +832,7 @@ class _Run:
         for g in out:
             if g.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I):
                 raise InputError("--loss", f"has no finite real gradient at θ{_sub(t - 1)} = "
-                                           f"{_adam._approx(list(at.values()))} (step {t})")
+                                           f"{_stepping._approx(list(at.values()))} (step {t})")
         return out
 
     def _numeric(self, t0: int, envs: list[dict]) -> None:
@@ -900,7 +863,7 @@ class _Run:
             if closures is None:
                 raw = given[t - t0]
             else:
-                raw = _adam._numeric_gradient(closures, [e[TH_P] for e in denv], t)
+                raw = _stepping._numeric_gradient(closures, [e[TH_P] for e in denv], t)
             dt = decimal.Decimal(t)
             for env, r in zip(denv, raw):
                 env[GRAW] = r

@@ -593,10 +593,20 @@ def _basic_value_text(v: sympy.Basic, digits: int) -> str:
     if isinstance(v, sympy.Float):
         return "≈ " + decimal_str(v, digits)
     if v.is_number:
-        exact = exact_number_text(v, digits)
         approx = decimal_str(v, digits)
+        if _digits_in(v) > EXACT_MAX_CHARS:  # its numbers alone are too long to show: not printed
+            return f"≈ {approx}"
+        exact = exact_number_text(v, digits)
         return f"{exact} ≈ {approx}" if len(exact) <= EXACT_MAX_CHARS else f"≈ {approx}"
     return text(v, digits)
+
+
+def _digits_in(v: sympy.Basic) -> int:
+    """How many digits the rational numbers in ``v`` have together (square roots print as √,
+    not as the power 1/2): a cheap lower bound on the length of its printed exact form, which
+    costs a ``together`` and a print."""
+    return sum(len(str(abs(a.p))) + (len(str(a.q)) if a.q != 1 else 0)
+               for a in v.atoms(sympy.Rational) if a not in (sympy.S.Half, -sympy.S.Half))
 
 
 def exact_number_text(v: sympy.Expr, digits: int = 6) -> str:

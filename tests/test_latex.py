@@ -76,3 +76,12 @@ def test_other_conjunctions_print_with_words():
         r"x > 0 \text{ and } y > 1", r"y > 1 \text{ and } x > 0")
     assert TexPrinter().doprint(sympy.And(x > 0, x < 1)) == "0 < x < 1"
     assert TexPrinter().doprint(sympy.Or(x < 0, x > 1)) in (r"x < 0 \text{ or } x > 1", r"x > 1 \text{ or } x < 0")
+
+
+def test_the_adam_example_shows_its_decimal_in_latex():
+    """Issue 16: an answer that is not a short exact number shows ``\\approx`` its decimal in
+    --latex too (θ after three Adam steps: 0.754989; the Adam recurrence in plain floats gives 0.75498885…)."""
+    r = run_cli("adam-step", "--theta", "1", "--grad", "0.5", "--grad", "0.3", "--grad", "-0.2", "--lr", "0.1",
+                "--latex")
+    assert r.code == 0
+    assert r"\approx 0.754989" in r.stdout

@@ -21,36 +21,9 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.pretty.pretty_symbology import pretty_symbol
 from sympy.printing.str import StrPrinter
 
-from dlcalc.core import Math, Shown
+from dlcalc.core import Math, Shown, short_decimal  # noqa: F401 - short_decimal is also this module's
 
 EXACT_MAX_CHARS = 40  # an exact form longer than this is shown as a decimal only
-
-
-def short_decimal(r: sympy.Rational, max_digits: int = 12) -> str | None:
-    """``r`` as an exact decimal string if it terminates within ``max_digits`` digits."""
-    q = int(r.q)
-    twos = fives = 0
-    while q % 2 == 0:
-        q //= 2
-        twos += 1
-    while q % 5 == 0:
-        q //= 5
-        fives += 1
-    if q != 1:
-        return None
-    places = max(twos, fives)
-    scaled = abs(int(r.p)) * (10**places) // int(r.q)
-    digits = str(scaled).rjust(places + 1, "0")
-    if len(digits.lstrip("0")) > max_digits:
-        return None
-    whole, frac = digits[: len(digits) - places], digits[len(digits) - places:]
-    if whole == "0" and len(frac) - len(frac.lstrip("0")) >= 5:  # 1e-8 reads better than 0.00000001
-        mant = frac.lstrip("0")
-        exp = -(len(frac) - len(frac.lstrip("0")) + 1)
-        text = mant[0] + ("." + mant[1:] if len(mant) > 1 else "") + f"e{exp}"
-    else:
-        text = whole + ("." + frac if frac else "")
-    return ("-" if r.p < 0 else "") + text
 
 
 def decimal_str(x: Any, digits: int = 6) -> str:

@@ -375,9 +375,3 @@ def test_the_masked_score_evaluates_to_minus_infinity():
 
     assert MASKED.doit() == -sympy.oo and unshow(MASKED) == -sympy.oo
     assert sympy.sstr(MASKED) == "-oo"
-
-
-def test_the_exercise_does_not_import_the_printer():
-    import dlcalc.exercises.attention as ex
-
-    assert "dlcalc.printing" not in Path(ex.__file__).read_text()

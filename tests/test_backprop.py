@@ -567,9 +567,3 @@ def test_arbitrary_values_exit_0_1_or_2_with_one_json_object():
             assert set(out["result"]) == KEYS
 
     prop()
-
-
-def test_the_exercise_does_not_import_the_printer():
-    import dlcalc.exercises.backprop as ex
-
-    assert "dlcalc.printing" not in Path(ex.__file__).read_text()

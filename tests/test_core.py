@@ -37,3 +37,24 @@ def test_a_module_imported_before_dlcalc_is_left_alone():
             "print(sys.modules['sympy.tensor.tensor'] is real)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_no_exercise_imports_a_printer_or_the_cli():
+    """An exercise is a pure function: printing is the renderers' (issue 15).  Every module
+    in dlcalc/exercises/ is read for its imports, lazy ones inside functions too."""
+    import ast
+    from pathlib import Path
+
+    import dlcalc.exercises as pkg
+
+    banned = ("dlcalc.printing", "dlcalc.render", "dlcalc.cli", "rich", "typer")
+    bad = []
+    for path in sorted(Path(pkg.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names += [f"dlcalc.{a.name}" for a in getattr(node, "names", ())
+                      if isinstance(node, ast.ImportFrom) and node.module == "dlcalc"]
+            bad += [f"{path.name}: {n}" for n in names if n.split(".")[0] in ("rich", "typer") or n in banned]
+    assert len(list(Path(pkg.__file__).parent.glob("*.py"))) > 15
+    assert not bad, bad

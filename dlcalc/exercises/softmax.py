@@ -33,7 +33,7 @@ import sympy
 from sympy.printing.precedence import PRECEDENCE
 
 from dlcalc.board import eq, sigmoid
-from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, substitute
+from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, short_decimal, substitute
 from dlcalc.core import is_symbolic as _symbolic, sympy_number as _sym
 from dlcalc.errors import InputError
 from dlcalc.registry import Command, Option
@@ -242,8 +242,6 @@ def show(v: Any) -> Any:
 @functools.lru_cache(maxsize=1024)
 def _show_number(v: Any) -> Any:
     if v.is_Rational:
-        from dlcalc.printing import short_decimal
-
         return v if short_decimal(v) is not None or len(str(v)) <= 12 else sympy.Float(v, 20)
     if _nodes(v, 7) <= 6:  # exp(-1), sqrt(2)/2, exp(-sqrt(2)/2)
         return v

@@ -108,6 +108,9 @@ def _listed(d: list[str]) -> list[tuple[str, list[str], list[str], float]]:
                                                       "(theta1-1)**2 + (theta2+2)**2 + theta1*theta2",
                                                       "--steps", "1000", "--lr", "0.01"], FLOOR, 2.0),
         ("bn-forward 256x64 inline", d + ["bn-forward", "--x", _batch_256x64()], FLOOR, 2.0),
+        ("optim-step, 1000 steps of --loss, 2-D (rmsprop)", d + [
+            "optim-step", "--method", "rmsprop", "--theta", "[1, -2]", "--loss",
+            "(theta1-1)**2 + (theta2+2)**2 + theta1*theta2", "--steps", "1000", "--lr", "0.01"], FLOOR, 2.0),
     ]
 
 

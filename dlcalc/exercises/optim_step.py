@@ -401,20 +401,7 @@ def _div(num: Any, den: Any) -> Any:
     return _mul(*(num.args if isinstance(num, OMul) else (num,)), inv)
 
 
-class maximum(sympy.Function):
-    """max(a, b) as written (SymPy's Max sorts its arguments); computed as Max."""
-
-    nargs = 2
-
-    @classmethod
-    def eval(cls, a: Any, b: Any) -> Any:  # SymPy's Function hook on built values, not Python's eval
-        return sympy.Max(a, b) if a.is_number and b.is_number else None
-
-    def _sympystr(self, printer: Any) -> str:
-        return "max(" + ", ".join(printer._print(a) for a in self.args) + ")"
-
-    def _latex(self, printer: Any) -> str:
-        return r"\max\left(" + ", ".join(printer._print(a) for a in self.args) + r"\right)"
+maximum = _stepping.maximum  # max(a, b) as written, shared with adam-step's AMSGrad
 
 
 def _one_minus(x: Any) -> Any:

@@ -89,3 +89,26 @@ def readme_examples() -> list[list[str]]:
     import readme
 
     return [shlex.split(c)[1:] for c in readme.examples((root / "README.md").read_text())]
+
+
+def plain_latex_and_rich_agree(args: list[str], monkeypatch: Any) -> None:
+    """A command line clears no SymPy cache, its --latex is one align* block, and the text
+    written for a pipe is the bytes Rich would write."""
+    import sys
+
+    import sympy.core.cache
+
+    import dlcalc.cli
+
+    cleared, original = [], sympy.core.cache.clear_cache
+    for name, module in list(sys.modules.items()):
+        if name.startswith("sympy") and getattr(module, "clear_cache", None) == original:
+            monkeypatch.setattr(module, "clear_cache", lambda: cleared.append(1))
+    plain = run_cli(*args)
+    assert cleared == []
+    tex = run_cli(*args, "--latex").stdout.strip()
+    assert tex.startswith("\\begin{align*}") and tex.endswith("\\end{align*}")
+    monkeypatch.setattr(dlcalc.cli, "_plain_stdout", lambda: False)
+    through_rich = run_cli(*args)
+    assert plain.code == through_rich.code == 0
+    assert plain.stdout == through_rich.stdout  # piped text is the bytes Rich would write

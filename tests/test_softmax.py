@@ -19,7 +19,7 @@ import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import run_cli, run_json, solution_of
+from conftest import plain_latex_and_rich_agree, run_cli, run_json, solution_of
 from golden_compare import close
 
 CMD = "softmax"
@@ -386,20 +386,4 @@ _README_EXAMPLES = [
 def test_readme_examples_plain_text_latex_and_no_cache_clearing(example, monkeypatch):
     import shlex
 
-    import sympy.core.cache
-
-    import dlcalc.cli
-
-    args = shlex.split(example)
-    cleared, original = [], sympy.core.cache.clear_cache
-    for name, module in list(__import__("sys").modules.items()):
-        if name.startswith("sympy") and getattr(module, "clear_cache", None) == original:
-            monkeypatch.setattr(module, "clear_cache", lambda: cleared.append(1))
-    plain = run_cli(*args)
-    assert cleared == []
-    tex = run_cli(*args, "--latex").stdout.strip()
-    assert tex.startswith("\\begin{align*}") and tex.endswith("\\end{align*}")
-    monkeypatch.setattr(dlcalc.cli, "_plain_stdout", lambda: False)
-    through_rich = run_cli(*args)
-    assert plain.code == through_rich.code == 0
-    assert plain.stdout == through_rich.stdout  # piped text is the bytes Rich would write
+    plain_latex_and_rich_agree(shlex.split(example), monkeypatch)

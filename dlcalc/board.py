@@ -24,6 +24,7 @@ import functools
 from typing import Any, Iterator, Mapping
 
 import sympy
+from sympy.printing.precedence import PRECEDENCE
 
 from dlcalc.core import Math, Shown, Step, as_sympy, xreplace_unevaluated
 
@@ -271,6 +272,43 @@ class spelled(sympy.Expr):
         return self.args[2].name
 
 
+class Sigma(sympy.Expr):
+    """Σ of a term over an index, as written: ``Sigma(x_j, "j")`` prints Σⱼ xⱼ and
+    ``\\sum_{j} x_{j}``; ``Sigma(t, "i=1", "t")`` prints Σ_{i=1}^{t} and ``Sigma(l_j, "j≠y")``
+    Σ_{j≠y}.  A display node of a template (formulas are printed, not evaluated); an exercise
+    that writes the sum out term by term replaces the node itself (dropout-expectation)."""
+
+    is_commutative = True
+    #: binds tighter than a product (2·Σⱼ xⱼ, no brackets; write what is summed inside the
+    #: body), looser than a power ((Σⱼ xⱼ)²)
+    precedence = PRECEDENCE["Mul"] + 1
+
+    def __new__(cls, body: Any, below: str, above: str = "") -> "Sigma":
+        from sympy.core.symbol import Str
+
+        return super().__new__(cls, as_sympy(body), Str(below), Str(above))
+
+    @property
+    def body(self) -> Any:
+        return self.args[0]
+
+    def _sympystr(self, printer: Any) -> str:
+        from dlcalc.printing import subscript
+
+        below, above = self.args[1].name, self.args[2].name
+        head = "Σ" + (subscript(below) or f"_{{{below}}}")
+        head += f"^{{{above}}}" if above else ""
+        body = printer._print(self.body)
+        return f"{head} ({body})" if isinstance(self.body, sympy.Add) else f"{head} {body}"
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        below = self.args[1].name.replace("≠", r" \ne ").replace("≤", r" \le ")
+        above = self.args[2].name
+        head = rf"\sum_{{{below}}}" + (rf"^{{{above}}}" if above else "")
+        body = printer._print(self.body)
+        return f"{head} \\left({body}\\right)" if isinstance(self.body, sympy.Add) else f"{head} {body}"
+
+
 class OAdd(sympy.Add):
     """A sum printed in the order its terms were written (θ₀ − η·g₁ and w·x + b, not
     −η·g₁ + θ₀ and b + w·x).  Build it with ``evaluate=False``."""
@@ -323,8 +361,6 @@ class OMul(sympy.Mul):
         return ordered_product(-first, *rest) if first.is_Number else ordered_product(-1, *self.args)
 
     def _latex(self, p: Any, **kwargs: Any) -> str:
-        from sympy.printing.precedence import PRECEDENCE
-
         sign, num, den = "", [], []
         for a in (g for f in self.args for g in (f.args if isinstance(f, OMul) else (f,))):
             if a == -1 and not num:

@@ -76,13 +76,32 @@ class _BareShownArguments:
         return bare
 
 
+_SUBSCRIPT_OF = "0123456789aehijklmnoprstuvx+-"
+_TO_SUBSCRIPT = str.maketrans(_SUBSCRIPT_OF, "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₊₋")
+
+
+def subscript(s: str) -> str | None:
+    """``s`` in Unicode subscripts (ij → ᵢⱼ), or None when a character of it has none."""
+    return s.translate(_TO_SUBSCRIPT) if s and all(c in _SUBSCRIPT_OF for c in s) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _text_symbol(name: str) -> str:
+    """A symbol's name in Unicode: SymPy's pretty form, whose table of subscripts lacks j
+    (it leaves x_j and W_ij as they are): xⱼ, Wᵢⱼ."""
+    text = pretty_symbol(name)
+    base, sep, sub = text.rpartition("_")
+    low = subscript(sub) if sep and base else None
+    return base + low if low else text
+
+
 class TextPrinter(_BareShownArguments, StrPrinter):
     """One-line Unicode text: β₁, m̂ₜ, ·, ^; numbers as the user typed them."""
 
     _default_settings = {**StrPrinter._default_settings, "digits": 6, "fractions": False}
 
     def _print_Symbol(self, expr: Any) -> str:
-        return pretty_symbol(expr.name)
+        return _text_symbol(expr.name)
 
     def _root_arg(self, base: Any) -> str:
         s = self._print(base)
@@ -179,6 +198,13 @@ class TexPrinter(_BareShownArguments, LatexPrinter):
     """LaTeX with numbers as the user typed them (0.1 rather than 1/10)."""
 
     _default_settings = {**LatexPrinter._default_settings, "digits": 6}
+
+    def _split_super_sub(self, name: str) -> tuple[str, list[str], list[str]]:
+        """A name of several letters is a word, set upright: \\mathrm{rms}, \\mathrm{fan}_{in}
+        (SymPy would set r·m·s in italics, a product); Greek names, x̂ and x̄ are as SymPy writes
+        them, and subscripts are indices (x_{ij})."""
+        name, supers, subs = super()._split_super_sub(name)
+        return (rf"\mathrm{{{name}}}" if len(name) > 1 and name.isalpha() else name), supers, subs
 
     def _print_Shown(self, expr: Shown) -> str:
         bare = self._shown_bare()

@@ -50,7 +50,7 @@ from typing import Any, NamedTuple
 import sympy
 from sympy import Symbol
 
-from dlcalc.board import Named, eq, put_in, showing, step, steps_of
+from dlcalc.board import Named, Sigma, eq, put_in, showing, step, steps_of
 from dlcalc.core import Math, Mistake, Solution, Step, progress, xreplace_unevaluated
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_int, parse_scalar, parse_value, parse_vector, symbol
@@ -129,27 +129,6 @@ class Var(sympy.Function):
         return rf"{s}^{{{exp}}}" if exp else s
 
 
-class Sum_k(sympy.Function):
-    """Σ_k of a term in the k-symbols, as written; :func:`_spread` writes it out term by term."""
-
-    nargs = 1
-    _text, _tex = "Σₖ ", r"\sum_{k} "
-
-    def _sympystr(self, printer: Any) -> str:
-        body = printer._print(self.args[0])
-        return self._text + (f"({body})" if isinstance(self.args[0], sympy.Add) else body)
-
-    def _latex(self, printer: Any, exp: Any = None) -> str:
-        body = printer._print(self.args[0])
-        return self._tex + (rf"\left({body}\right)" if isinstance(self.args[0], sympy.Add) else body)
-
-
-class Sum_jk(Sum_k):
-    """Σ over the pairs j ≠ k."""
-
-    _text, _tex = "Σ_(j≠k) ", r"\sum_{j \ne k} "
-
-
 class Partial(sympy.Function):
     """∂f/∂x, as written (SymPy's Derivative prints as a call)."""
 
@@ -175,6 +154,16 @@ class Chain(sympy.Function):
 
     def _latex(self, printer: Any, exp: Any = None) -> str:
         return " = ".join(printer._print(a) for a in self.args)
+
+
+def Sigma_k(term: Any) -> Sigma:  # noqa: N802 - named as the Σₖ it prints
+    """Σₖ of a term in the k-symbols, as written; :func:`_spread` writes it out term by term."""
+    return Sigma(term, "k")
+
+
+def Sigma_jk(term: Any) -> Sigma:  # noqa: N802
+    """Σ over the pairs j ≠ k."""
+    return Sigma(term, "j≠k")
 
 
 def _add(*terms: Any) -> Any:
@@ -236,10 +225,10 @@ def _square_formula(what: str, half: bool) -> Any:
     """E[J] with the square expanded, then completed (data term + penalty)."""
     on = NOISY[what]
     z_k, z_j, a_k, a_j = on.z_k, on.z_j, on.a_k, on.a_j
-    expanded = _add(Y**2, _mul(-2, Y, Sum_k(_mul(a_k, Ex(z_k)))), Sum_k(_mul(a_k**2, Ex(z_k**2))),
-                    Sum_jk(_mul(a_j, a_k, Ex(z_j), Ex(z_k))))
-    square = sympy.Pow(_add(Y, _mul(-1, Sum_k(_mul(a_k, Ex(z_k))))), 2, evaluate=False)
-    spread = Sum_k(_mul(a_k**2, Var(z_k)))
+    expanded = _add(Y**2, _mul(-2, Y, Sigma_k(_mul(a_k, Ex(z_k)))), Sigma_k(_mul(a_k**2, Ex(z_k**2))),
+                    Sigma_jk(_mul(a_j, a_k, Ex(z_j), Ex(z_k))))
+    square = sympy.Pow(_add(Y, _mul(-1, Sigma_k(_mul(a_k, Ex(z_k))))), 2, evaluate=False)
+    spread = Sigma_k(_mul(a_k**2, Var(z_k)))
     c = (HALF,) if half else ()
     return eq(Ex(J), Chain(_mul(*c, expanded), _add(_mul(*c, square), _mul(*c, spread))))
 
@@ -588,12 +577,12 @@ def _spread(expr: Any, rows: tuple[dict[Any, Any], ...]) -> tuple[Any, dict[Any,
     values: dict[Any, Any] = {}
 
     def out(node: Any) -> Any:
-        if isinstance(node, Sum_k):
+        if isinstance(node, Sigma):
             terms = []
             for row in rows:
                 fresh = {s: sympy.Dummy() for s in row}
                 values.update({fresh[s]: v for s, v in row.items()})
-                terms.append(xreplace_unevaluated(node.args[0], fresh))
+                terms.append(xreplace_unevaluated(node.body, fresh))
             return _add(*terms)
         if not node.args:
             return node
@@ -627,7 +616,7 @@ def _c(half: bool, *factors: Any) -> Any:
 
 def _residual(b: Work) -> tuple[Step, Any]:
     mu = b.mom.mu
-    formula = eq(R, _add(Y, _mul(-1, mu, Sum_k(_mul(W_K, U_K)))))
+    formula = eq(R, _add(Y, _mul(-1, mu, Sigma_k(_mul(W_K, U_K)))))
     r = b.inp.y - mu.xreplace(b.levels) * sympy.Add(*[wk * uk for wk, uk in zip(b.inp.w, b.inp.u)])
     note = f"the residual of the noise-free {b.mom.on.what}s" + ("" if mu == 1 else " scaled by p")
     return _summed("expected residual", formula, {Y: b.inp.y, **b.levels} if b.few else None, b.rows, r, note), r
@@ -642,10 +631,10 @@ def _data_term(b: Work, r: Any) -> tuple[Step, Any]:
 def _penalty(b: Work) -> tuple[Step, Any]:
     kappa, dep = b.mom.kappa, b.mom.on.dep
     if b.kappa_per_weight:  # one α_k per weight, or the linear-variance mistake (κ = α/w_k)
-        rhs = _c(b.inp.half, Sum_k(_mul(*_factors(kappa), *sympy.Mul.make_args(dep))))
+        rhs = _c(b.inp.half, Sigma_k(_mul(*_factors(kappa), *sympy.Mul.make_args(dep))))
         pen = b.c * sympy.Add(*[b.at(kappa * dep, k) for k in range(len(b.rows))])
     else:
-        rhs = _c(b.inp.half, *_factors(kappa), Sum_k(dep))
+        rhs = _c(b.inp.half, *_factors(kappa), Sigma_k(dep))
         pen = b.c * (kappa.xreplace(b.levels) * sympy.Add(*[dep.xreplace(row) for row in b.rows]))
     on = b.mom.on
     note = (f"{'½·' if b.inp.half else ''}Σ_k {on.a_text}_k²·Var({on.z_text}_k): the variance the noise adds to "

@@ -329,7 +329,7 @@ class OMul(sympy.Mul):
         """A leading negative number, as written: what Mul answers, without building −self
         to compare (the printers ask it of every product, for its brackets)."""
         c = self.args[0]
-        return bool(c.is_Number and c.is_extended_negative)
+        return bool(c.is_Number and c < 0)
 
     def _sympystr(self, printer: Any) -> str:
         """What StrPrinter's ``_print_Mul`` writes for a product as written (an optional

@@ -49,9 +49,36 @@ def showing() -> bool:
     return not _LEAN[0]
 
 
-def eq(lhs: Any, rhs: Any) -> sympy.Equality:
-    """``lhs = rhs`` as a formula, never evaluated to True/False."""
+def eq(lhs: Any, rhs: Any, *more: Any) -> Any:
+    """``lhs = rhs`` as a formula, never evaluated to True/False; with more sides, the
+    derivation ``lhs = rhs = …`` on one line (a :class:`Chain`)."""
+    if more:
+        return Chain(lhs, rhs, *more)
     return sympy.Eq(as_sympy(lhs), as_sympy(rhs), evaluate=False)
+
+
+class Chain(sympy.Expr):
+    """``a = b = c``, a derivation on one line as a teacher writes it (M = ∇²f = 2·sym(H));
+    its :attr:`rhs` is the last side, the one a step puts numbers into."""
+
+    is_commutative = True
+
+    def __new__(cls, *sides: Any) -> "Chain":
+        return super().__new__(cls, *[as_sympy(s) for s in sides])
+
+    @property
+    def lhs(self) -> Any:
+        return self.args[0]
+
+    @property
+    def rhs(self) -> Any:
+        return self.args[-1]
+
+    def _sympystr(self, printer: Any) -> str:
+        return " = ".join(printer._print(a) for a in self.args)
+
+    def _latex(self, printer: Any) -> str:
+        return " = ".join(printer._print(a) for a in self.args)
 
 
 def step(title: str, formula: Any, values: Mapping[Any, Any] | None = None, *, value: Any = _AUTO,
@@ -69,7 +96,7 @@ def step(title: str, formula: Any, values: Mapping[Any, Any] | None = None, *, v
         finish: applied to the evaluated value (``sympy.simplify``, ``sympy.factor``, …).
         note, section: as :class:`~dlcalc.core.Step`.
     """
-    rhs = formula.rhs if isinstance(formula, sympy.Equality) else formula
+    rhs = formula.rhs if isinstance(formula, (sympy.Equality, Chain)) else formula
     values = dict(values or {})
     substituted = put_in(rhs, values) if values and not _LEAN[0] else None
     if value is _AUTO:
@@ -84,7 +111,7 @@ def steps_of(title: str, formula: Any, rows: list[Mapping[Any, Any]], value: lis
              section: str = "", show: bool = True) -> Step:
     """One step for a list of values of the same formula (one per feature, per row): the
     substituted line is the list of substitutions (``show=False`` leaves it out)."""
-    rhs = formula.rhs if isinstance(formula, sympy.Equality) else formula
+    rhs = formula.rhs if isinstance(formula, (sympy.Equality, Chain)) else formula
     return Step(title=title, formula=written(formula), substituted=[put_in(rhs, r) for r in rows] if show and not _LEAN[0] else None,
                 value=value, note=note, section=section)
 

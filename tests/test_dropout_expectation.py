@@ -395,7 +395,7 @@ def test_text_shows_the_working():
     out = r.stdout
     for piece in ("noise on one weight (Gaussian)", "M(t) = E[e^(t·δₖ)]", "E[δₖ^2] = M″(0)", "E[Xₖ] = E[wₖ + δₖ] = wₖ + E[δₖ]",
                   "E[Xₖ^2] = E[(wₖ + δₖ)^2] = wₖ^2 + 2·wₖ·E[δₖ] + E[δₖ^2]", "wₖ^2·(α + 1)",
-                  "Var(Xₖ) = E[Xₖ^2] - E[Xₖ]^2", "cross terms (j ≠ k): independence", "E[X_j·Xₖ] = E[X_j]·E[Xₖ]",
+                  "Var(Xₖ) = E[Xₖ^2] - E[Xₖ]^2", "cross terms (j ≠ k): independence", "E[Xⱼ·Xₖ] = E[Xⱼ]·E[Xₖ]",
                   "(y - Σₖ uₖ·E[Xₖ])^2 + Σₖ uₖ^2·Var(Xₖ)", "r = y - Σₖ wₖ·uₖ", "data term = r^2",
                   "penalty = α·Σₖ wₖ^2·uₖ^2", "0.1·(0.5^2·1^2 + (-0.25)^2·2^2 + 1^2·(-1)^2)", "λₖ = α·uₖ^2",
                   "∂E[J]/∂wₖ = 2·r·∂r/∂wₖ", "1 - (0.5·1 + (-0.25)·2 + 1·(-1))", "expected_loss = 4.15",

@@ -62,7 +62,7 @@ def test_inequality_chains_print_as_chains_in_latex_too():
     r = run_cli("quadratic-gd", "--H", "[[2,1],[1,3]]", "--w0", "1,1", "--lr", "eps", "--latex")
     assert r.code == 0
     assert r"\wedge" not in r.stdout
-    assert r"0 < eps < \frac{5 - \sqrt{5}}{10}" in r.stdout
+    assert r"0 < \mathrm{eps} < \frac{5 - \sqrt{5}}{10}" in r.stdout  # a name of letters is set upright
     assert _katex_errors([r.stdout.strip()]) == [None]
 
 

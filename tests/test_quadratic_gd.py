@@ -390,7 +390,7 @@ def test_large_numeric_h_many_steps(tmp_path):
 def test_text_output_shows_the_working():
     r = qgd("--H", "[[2, 1], [1, 3]]", "--w0", "[1, 1]", "--lr", "0.1", "--steps", "2")
     assert r.code == 0
-    for piece in ["∇f(w) = (H + Hᵀ)w", "4·w₁ + 2·w₂", "Hessian", "eigenvalues of sym(H)",
+    for piece in ["∇f(w) = (H + Hᵀ)·w", "4·w₁ + 2·w₂", "Hessian", "eigenvalues of sym(H)",
                   "QΛQᵀ", "(I − εM)", "contraction factor", "[1 - 0.1·(5 - √5), 1 - 0.1·(√5 + 5)]",
                   "ρᵢ = |1 - ε·μᵢ|", "D = 4·b^2 + (a - c)^2", "(2 + 3 - √5)/2",
                   "0 < ε < ε_max", "εₘₐₓ = 2/μₘₐₓ", "εₒₚₜ = 2/(μₘₐₓ + μₘᵢₙ)", "(κ - 1)/(κ + 1)", "O(n³)",

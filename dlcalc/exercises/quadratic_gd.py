@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterable, NamedTuple, Optional
 import sympy
 from sympy.core.mul import _keep_coeff
 
-from dlcalc.board import ceiling_of, eq, showing, step
+from dlcalc.board import Named, OAdd, ceiling_of, eq, ordered_product, showing, spelled, step
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_kwargs, substitute
 from dlcalc.errors import InputError
 from dlcalc.registry import FLAG, Command, Option
@@ -111,30 +111,40 @@ CONDITION = eq(KAPPA, MU_MAX / MU_MIN)
 RATE = eq(RHO, (KAPPA - 1) / (KAPPA + 1))
 STEPS_NEEDED = eq(T_NEEDED, ceiling_of(sympy.log(TOL, evaluate=False) / sympy.log(RHO, evaluate=False)))
 
-# prose formulas (SymPy cannot write matrix products and ⇔), hand-typed in text and LaTeX
-
-_HALF_TEX = r"\tfrac{1}{2}"
-
-
-def _objective(half: bool, w: str = "w") -> Math:
-    """f(w) = wᵀHw (½wᵀHw); ``w="w_t"`` for f at the iterate."""
-    tex, h = w.replace("_t", "_{t}"), _HALF_TEX + " " if half else ""
-    return Math(f"f({w}) = {'½' if half else ''}{w}ᵀH{w}", f"f({tex}) = {h}{tex}^\\top H {tex}")
-
-
-def _gradient(half: bool) -> Math:
-    """∇f(w) = (H + Hᵀ)w = 2·sym(H)·w (halved with --half)."""
-    h, two = (_HALF_TEX, "") if half else ("", "2 ")
-    return Math(f"∇f(w) = {'½' if half else ''}(H + Hᵀ)w = {'' if half else '2·'}sym(H)·w",
-                f"\\nabla f(w) = {h}(H + H^\\top) w = {two}\\operatorname{{sym}}(H)\\, w")
+# the matrix formulas, with the matrices as symbols in the order written (M·w₀, wᵀ·H·w):
+# display only, the steps' values are the matrices themselves
+_W, _WT, _W0, _W1, _H, _M, _I = sympy.symbols("w w_t w_0 w_1 H M I")
+_TRANSPOSED = {_W: Named("w^T", "wᵀ", r"w^\top"), _WT: Named("w_t^T", "wₜᵀ", r"w_t^\top"),
+               _H: Named("H^T", "Hᵀ", r"H^\top")}
+_M_INV = Named("M^-1", "M⁻¹", "M^{-1}")
+_SYM_H = Named("sym(H)", "sym(H)", r"\operatorname{sym}(H)")
+_GRAD_W = Named("grad f(w)", "∇f(w)", r"\nabla f(w)")
+_GRAD_W0 = Named("grad f(w_0)", "∇f(w₀)", r"\nabla f(w_0)")
+_HESS_F = Named("hess f", "∇²f", r"\nabla^2 f")
+_HALF_SPELLED = spelled(sympy.Rational(1, 2), "½", r"\tfrac{1}{2}")
 
 
-def _hessian(half: bool) -> Math:
-    return Math(f"M = ∇²f = {'' if half else '2·'}sym(H)",
-                f"M = \\nabla^2 f = {'' if half else '2'}\\operatorname{{sym}}(H)")
+def _halved(half: bool, *factors: Any) -> Any:
+    return ordered_product(_HALF_SPELLED, *factors) if half else ordered_product(*factors)
 
 
-SYMMETRIC_PART = Math("sym(H) = (H + Hᵀ)/2", r"\operatorname{sym}(H) = \tfrac{1}{2}(H + H^\top)")
+def _objective(half: bool, w: str = "w") -> Any:
+    """f(w) = wᵀ·H·w (½·wᵀ·H·w); ``w="w_t"`` for f at the iterate."""
+    x, f = (_WT, Named("f(w_t)", "f(wₜ)", "f(w_t)")) if w == "w_t" else (_W, Named("f(w)", "f(w)", "f(w)"))
+    return eq(f, _halved(half, _TRANSPOSED[x], _H, x))
+
+
+def _gradient(half: bool) -> Any:
+    """∇f(w) = (H + Hᵀ)·w = 2·sym(H)·w (halved with --half)."""
+    return eq(_GRAD_W, _halved(half, OAdd(_H, _TRANSPOSED[_H], evaluate=False), _W),
+              ordered_product(*([] if half else [2]), _SYM_H, _W))
+
+
+def _hessian(half: bool) -> Any:
+    return eq(_M, _HESS_F, ordered_product(*([] if half else [2]), _SYM_H))
+
+
+SYMMETRIC_PART = eq(_SYM_H, ordered_product(OAdd(_H, _TRANSPOSED[_H], evaluate=False), sympy.Pow(2, -1, evaluate=False)))
 EIGENVALUES = {
     "2x2": Math("λ₁,₂ = (a + c ∓ √D)/2", r"\lambda_{1,2} = \frac{a + c \mp \sqrt{D}}{2}"),
     "diagonal": Math("λᵢ = sym(H)ᵢᵢ (sym(H) is diagonal)", r"\lambda_i = \operatorname{sym}(H)_{ii}"),
@@ -145,11 +155,12 @@ EIGENVECTORS = Math("sym(H) = QΛQᵀ,  Q = [q₁ ⋯ qₙ]",
                     r"\operatorname{sym}(H) = Q \Lambda Q^\top,\ Q = [q_1 \cdots q_n]")
 EIGENVECTORS_SYMBOLIC = Math("qᵢ = vᵢ/‖vᵢ‖,  vᵢ = (b, λᵢ − a)",
                              r"q_i = v_i/\lVert v_i\rVert,\ v_i = (b, \lambda_i - a)")
-ITERATION = {False: Math("I − εM", r"I - \epsilon M"), True: Math("I + εM", r"I + \epsilon M")}
+ITERATION = {False: OAdd(_I, ordered_product(-1, EPS, _M), evaluate=False),
+             True: OAdd(_I, ordered_product(EPS, _M), evaluate=False)}
 CLOSED_FORM = Math("w_t = (I − εM)ᵗw₀ = Q(I − εΛ_M)ᵗQᵀw₀ = Σᵢ rᵢᵗ·Pᵢw₀",
                    r"w_t = (I - \epsilon M)^t w_0 = Q (I - \epsilon \Lambda_M)^t Q^\top w_0 = \sum_i r_i^t P_i w_0")
-NEWTON_GRADIENT = Math("∇f(w₀) = M·w₀", r"\nabla f(w_0) = M w_0")
-NEWTON = Math("w₁ = w₀ − M⁻¹∇f(w₀)", r"w_1 = w_0 - M^{-1} \nabla f(w_0)")
+NEWTON_GRADIENT = eq(_GRAD_W0, ordered_product(_M, _W0))
+NEWTON = eq(_W1, OAdd(_W0, ordered_product(-1, _M_INV, _GRAD_W0), evaluate=False))
 COST = Math("gradient step: M·w, O(n²);  Newton step: solve M·d = ∇f, O(n³)",
             r"\text{gradient: } M w,\ O(n^2);\quad \text{Newton: solve } M d = \nabla f,\ O(n^3)")
 
@@ -1304,7 +1315,7 @@ def _needed_step(title: str, rho: Any, tol: Any, what: str, never: str) -> Step:
 
 SINGULAR = ("cannot take a Newton step: the Hessian M is singular (it has a zero eigenvalue), "
             "so M⁻¹∇f does not exist")
-DET_M = Math("det M", r"\det M")
+DET_M = Named("det M", "det M", r"\det M")
 INVERSE = sympy.Symbol("M^-1")
 
 
@@ -1656,7 +1667,7 @@ def _unsymmetrized(H: Any, w0: Any, lr: Any, *, steps: Any, half: bool) -> Solut
     c = sympy.Rational(1, 2) if half else sympy.Integer(1)
     f = sympy.expand(c * (w.T * Hm * w)[0, 0])
     return Solution(command="quadratic-gd", inputs={}, conventions={}, steps=(
-        Step(title="gradient", formula=Math("∇f(w) = 2Hw (H not symmetrized)", r"\nabla f = 2Hw")),),
+        Step(title="gradient (H not symmetrized)", formula=eq(_GRAD_W, ordered_product(2, _H, _W))),),
         result={"w": list(w), "f": f})
 
 

@@ -430,3 +430,77 @@ def ordered_product(*factors: Any) -> Any:
     if not flat:
         return sympy.Integer(1)
     return flat[0] if len(flat) == 1 else OMul(*flat, evaluate=False)
+
+
+# --------------------------------------------------------------------------- vectors and updates
+# Display nodes for the formulas of whole layers (backprop): a vector transposed, the
+# elementwise product, and an update written with ←.  They only print: a step that uses
+# them has its values computed elsewhere (``step(..., value=...)``).
+
+
+class transposed(sympy.Expr):
+    """xᵀ: ``transposed(a)`` prints aᵀ and ``{a}^\\top`` (a vector or matrix symbol; SymPy's
+    own Transpose of a scalar symbol is the symbol itself)."""
+
+    is_commutative = True  # only printed, inside products kept in order (OMul)
+    precedence = PRECEDENCE["Pow"]
+
+    def __new__(cls, arg: Any) -> "transposed":
+        return super().__new__(cls, as_sympy(arg))
+
+    def _sympystr(self, printer: Any) -> str:
+        return printer.parenthesize(self.args[0], PRECEDENCE["Pow"]) + "ᵀ"
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        body = f"{{{printer._print(self.args[0])}}}^\\top"
+        return f"\\left({body}\\right)^{{{exp}}}" if exp else body
+
+
+class hadamard(sympy.Expr):
+    """a ⊙ b, the elementwise product, its factors in the order written
+    (``hadamard(dLda, fprime)`` prints ∂L/∂a ⊙ f′(z) and ``... \\odot ...``)."""
+
+    is_commutative = True
+    precedence = PRECEDENCE["Mul"]
+
+    def __new__(cls, *factors: Any) -> "hadamard":
+        return super().__new__(cls, *[as_sympy(f) for f in factors])
+
+    def _sympystr(self, printer: Any) -> str:
+        return " ⊙ ".join(printer.parenthesize(f, PRECEDENCE["Mul"]) for f in self.args)
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        body = r" \odot ".join(printer.parenthesize(f, PRECEDENCE["Mul"]) for f in self.args)
+        return f"\\left({body}\\right)^{{{exp}}}" if exp else body
+
+
+class assign(sympy.Equality):
+    """``lhs ← rhs``, an update (W ← W − η·∂L/∂W): a formula like :func:`eq`, whose right
+    side :func:`step` fills in, printed with ← and ``\\leftarrow``."""
+
+    def __new__(cls, lhs: Any, rhs: Any) -> "assign":
+        return super().__new__(cls, as_sympy(lhs), as_sympy(rhs), evaluate=False)
+
+    def _sympystr(self, printer: Any) -> str:
+        return f"{printer._print(self.lhs)} ← {printer._print(self.rhs)}"
+
+    def _latex(self, printer: Any) -> str:
+        return rf"{printer._print(self.lhs)} \leftarrow {printer._print(self.rhs)}"
+
+
+class bracketed(sympy.Expr):
+    """[x]: a sum in square brackets, as a teacher groups the summand of Σ
+    (Σₖ [tₖ·ln(aₖ) + (1 − tₖ)·ln(1 − aₖ)]); prints ``\\left[x\\right]``."""
+
+    is_commutative = True
+    precedence = PRECEDENCE["Atom"]
+
+    def __new__(cls, arg: Any) -> "bracketed":
+        return super().__new__(cls, as_sympy(arg))
+
+    def _sympystr(self, printer: Any) -> str:
+        return f"[{printer._print(self.args[0])}]"
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        body = rf"\left[{printer._print(self.args[0])}\right]"
+        return f"{body}^{{{exp}}}" if exp else body

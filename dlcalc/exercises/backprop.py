@@ -36,7 +36,8 @@ import sympy
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 
-from dlcalc.board import eq, put_in, sigmoid, step
+from dlcalc.board import (OAdd, Sigma, assign, bracketed, eq, hadamard, ordered_product, put_in, sigmoid, step,
+                          transposed, written)
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress, said
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_int, parse_scalar, parse_value_fast
@@ -387,6 +388,21 @@ _FNAME = {"sigmoid": ("σ", r"\sigma"), "tanh": ("tanh", r"\tanh"), "relu": ("Re
           "softmax": ("softmax", r"\operatorname{softmax}")}
 
 
+_INDEX = str.maketrans("njk", "ₙⱼₖ")
+
+
+def _vec(base: str, tex_base: str, layer: int | None, index: str = "") -> _Var:
+    """A layer's vector (or matrix) as one symbol, with letter indices: δ⁽²⁾ₙⱼ / ``\\delta^{(2)}_{nj}``."""
+    v = _v(base, tex_base, layer)
+    return _Var(v.name + index.translate(_INDEX), v._tex + (f"_{{{index}}}" if index else ""))
+
+
+def _worded(formula: Any, text: str, latex: str = "") -> Math:
+    """A template followed by words (", one row per example n"): the formula written once."""
+    w = written(formula)
+    return Math(w.text + text, w.latex + latex)
+
+
 def _fprime(act: str, z: _Var) -> _Var:
     t, l = _FNAME[act]
     return _Var(f"{t}′({z.name})", rf"{l}'\left({z._tex}\right)")
@@ -401,15 +417,37 @@ def _loss_term(loss: str, t: Any, a: Any) -> Any:
     return _Prod(t, sympy.log(a))
 
 
+def _dl_da_formula(loss: str, k: Any, a: Any, t: Any) -> Any:
+    """∂L/∂a of one output (a unit's, or a layer's vector): k·(a − t) for mse (k = 2c, or 2c/N
+    for the mean), −t/a + (1 − t)/(1 − a) for bce, −t/a for ce."""
+    if loss == "mse":
+        return _coef(k, _Diff(a, t))
+    if loss == "bce":
+        return _Sum(_Neg(_Frac(t, a)), _Frac(_Diff(1, t), _Diff(1, a)))
+    return _Neg(_Frac(t, a))
+
+
+def _softmax_delta(a_j: Any, g_j: Any, total: Any) -> Any:
+    """δⱼ through the softmax's Jacobian, aⱼ·(∂L/∂aⱼ − Σₖ aₖ·∂L/∂aₖ), with the sum written
+    ``total`` (out term by term for a unit, as Σₖ for a layer)."""
+    return _Prod(a_j, _Diff(g_j, total))
+
+
 #: the symbols of the templates below (they never print: only their numbers do)
-_T, _A, _OLD, _ETA, _GRAD = (_Var(n, n) for n in ("t", "a", "v", "η", "g"))
-#: one gradient-descent update, v − η·g
-UPDATE = _Diff(_OLD, _Prod(_ETA, _GRAD))
+_T, _A = (_Var(n, n) for n in ("t", "a"))
+_ETA = _Var("η", r"\eta")
 
 
-def _updated(v: Any, eta: Any, g: Any) -> Any:
-    """The update of one weight or bias with its numbers put in (v − η·g)."""
-    return put_in(UPDATE, {_OLD: v, _ETA: eta, _GRAD: g})
+def _update(p: _Var) -> Any:
+    """One gradient-descent update of the parameter ``p`` (a layer's W or b), p ← p − η·∂L/∂p:
+    the formula of the step, and (:func:`_updated`) of each of its numbers."""
+    return assign(p, _Diff(p, _Prod(_ETA, _partial("L", p))))
+
+
+def _updated(update: Any, v: Any, eta: Any, g: Any) -> Any:
+    """The ``update`` of one weight or bias with its numbers put in (v − η·g)."""
+    p = update.lhs
+    return put_in(update.rhs, {p: v, _ETA: eta, _partial("L", p): g})
 
 
 def _coef(k: Any, body: Any) -> Any:
@@ -1211,19 +1249,19 @@ class _Board:
                 self.add(_bstep(f"activation {as_.name}",
                               eq(as_, tmpl), vals, value=a[j], section=sec))
             return
-        s_t, s_l = _sup(lay)
-        p_t, p_l = _sup(l) if l > 0 else ("", "")
-        ain_t, ain_l = ("x", "x") if l == 0 else (f"a{p_t}", f"a{p_l}")
-        bias_t = f"b{s_t}" + (" (one shared scalar)" if shared else "")
-        if self.N == 1:
-            f_t = f"z{s_t} = W{s_t}·{ain_t} + {bias_t}"
-            f_l = rf"z{s_l} = W{s_l} {ain_l} + b{s_l}"
-        else:
-            f_t = f"z{s_t}ₙ = W{s_t}·{ain_t}ₙ + {bias_t}, one row per example n"
-            f_l = rf"z{s_l}_n = W{s_l} {ain_l}_n + b{s_l}"
-        self.add(Step(f"net input z{s_t}", Math(f_t, f_l), value=self.rows_or_none(R.Z[l]), section=sec))
+        s_t = _sup(lay)[0]
+        n = "" if self.N == 1 else "n"
+        net = eq(_vec("z", "z", lay, n), OAdd(ordered_product(_vec("W", "W", lay), self._input(l, n)),
+                                              _vec("b", "b", lay), evaluate=False))
+        words = (" (one shared scalar)" if shared else "") + (", one row per example n" if n else "")
+        self.add(Step(f"net input z{s_t}", _worded(net, words), value=self.rows_or_none(R.Z[l]), section=sec))
         self.add(step(f"activation a{s_t}", eq(_v("a", "a", lay), _Apply(_v("z", "z", lay), act)),
                       value=self.rows_or_none(R.A[l + 1]), section=sec))
+
+    @staticmethod
+    def _input(l: int, index: str = "") -> _Var:
+        """The input of layer l + 1 (0-based l) as one vector: x, or the a of the layer before."""
+        return _vec("x", "x", None, index) if l == 0 else _vec("a", "a", l, index)
 
     # loss
     def loss(self) -> None:
@@ -1245,7 +1283,7 @@ class _Board:
             self.add(_bstep("loss L", eq(sympy.Symbol("L"), tmpl), vals, value=R.loss, section=sec,
                           note=self._loss_note()))
             return
-        formula = self._loss_math(N)
+        formula = written(self._loss_math(N))
         sub = None
         if N * K <= LOSS_MAX_TERMS:
             term = _loss_term(inp.loss, _T, _A)
@@ -1259,22 +1297,17 @@ class _Board:
     def _loss_note(self) -> str:
         return "" if self.N == 1 else f"the mean over the {self.N} examples"
 
-    def _loss_math(self, N: int) -> Math:
-        inp = self.inp
-        c_t, c_l = ("½", r"\frac{1}{2}") if self.c == sympy.Rational(1, 2) else ("", "")
+    def _loss_math(self, N: int) -> Any:
+        """The loss as a general formula, Σₖ over the outputs (and Σₙ over the examples) of the
+        one-output term the worked lines use (:func:`_loss_term`)."""
+        term = _loss_term(self.inp.loss, sympy.Symbol("t_k"), sympy.Symbol("a_k"))
+        body = Sigma(bracketed(term) if self.inp.loss == "bce" else term, "k")
+        big_n = sympy.Symbol("N")
         if N > 1:
-            n_t = "(1/N)·Σₙ " if not c_t else "1/(2N)·Σₙ "
-            n_l = (r"\frac{1}{N}\sum_n " if not c_t else r"\frac{1}{2N}\sum_n ")
-            c_t, c_l = "", ""
-        else:
-            n_t, n_l = "", ""
-        if inp.loss == "mse":
-            return Math(f"L = {n_t}{c_t}Σ_k (t_k − a_k)²", rf"L = {n_l}{c_l}\sum_k (t_k - a_k)^2")
-        pre_t, pre_l = ("−(1/N)·Σₙ ", r"-\frac{1}{N}\sum_n ") if N > 1 else ("−", "-")
-        if inp.loss == "bce":
-            return Math(f"L = {pre_t}Σ_k [t_k·log a_k + (1 − t_k)·log(1 − a_k)]",
-                        rf"L = {pre_l}\sum_k \left[t_k \log a_k + (1 - t_k) \log(1 - a_k)\right]")
-        return Math(f"L = {pre_t}Σ_k t_k·log a_k", rf"L = {pre_l}\sum_k t_k \log a_k")
+            body = _coef(_Frac(1, ordered_product(2, big_n) if self.c != 1 else big_n), Sigma(body, "n"))
+        elif self.inp.loss == "mse":
+            body = _coef(self.c, body)
+        return eq(sympy.Symbol("L"), body if self.inp.loss == "mse" else _Neg(body))
 
     # backward
     def backward(self, l: int) -> None:
@@ -1318,12 +1351,7 @@ class _Board:
         if l == self.L - 1:
             ts = _t(j + 1)
             vals = {as_: R.A[l + 1][0][j], ts: inp.t[0][j]}
-            if inp.loss == "mse":
-                tmpl = _coef(2 * self.c / (self.N if self.fl.average else 1), _Diff(as_, ts))
-            elif inp.loss == "bce":
-                tmpl = _Sum(_Neg(_Frac(ts, as_)), _Frac(_Diff(1, ts), _Diff(1, as_)))
-            else:
-                tmpl = _Neg(_Frac(ts, as_))
+            tmpl = _dl_da_formula(inp.loss, 2 * self.c / (self.N if self.fl.average else 1), as_, ts)
             note = "differentiating the loss" if j == 0 else ""
         else:
             Wn = R.newW[l + 1] if self.fl.updated_weights else R.W[l + 1]
@@ -1348,7 +1376,7 @@ class _Board:
         vals = {**dict(zip(asyms, a)), **dict(zip(gsyms, G))}
         for j in range(out):
             ds = _delta(lay, j + 1)
-            tmpl = _Prod(asyms[j], _Diff(gsyms[j], _sum([_Prod(asyms[k], gsyms[k]) for k in range(out)])))
+            tmpl = _softmax_delta(asyms[j], gsyms[j], _sum([_Prod(asyms[k], gsyms[k]) for k in range(out)]))
             self.add(_bstep(f"{ds.name} = ∂L/∂{_z(lay, j + 1).name}", eq(ds, tmpl), vals, value=D[j],
                             section=sec, note="through the softmax: ∂a_k/∂z_j = a_k(1[j = k] − a_j)"
                             if j == 0 else ""))
@@ -1419,7 +1447,7 @@ class _Board:
     def _bias(self, l: int, sec: str) -> None:
         inp, R = self.inp, self.R
         lay = l + 1
-        s_t, s_l = _sup(lay)
+        s_t = _sup(lay)[0]
         out = len(R.W[l])
         if inp.shared[l]:
             bs = _b(lay, None)
@@ -1430,8 +1458,7 @@ class _Board:
                               value=R.gb[l], section=sec,
                               note=f"one bias shared by the {out} units: the sum of their δ" if out > 1 else ""))
             else:
-                self.add(Step(gbs.name, Math(f"∂L/∂b{s_t} = Σₙ Σⱼ δ{s_t}ₙⱼ", rf"\frac{{\partial L}}{{\partial b{s_l}}} = "
-                                                                            rf"\sum_n \sum_j \delta{s_l}_{{nj}}"),
+                self.add(step(gbs.name, eq(gbs, Sigma(Sigma(_vec("δ", r"\delta", lay, "nj"), "j"), "n")),
                               value=R.gb[l], section=sec, note="one bias shared by the layer's units: the sum of "
                                                                "their δ over every example"))
             return
@@ -1439,77 +1466,70 @@ class _Board:
             self.add(step(f"∂L/∂b{s_t}", eq(_partial("L", _b(lay, None)), _v("δ", r"\delta", lay)),
                           value=list(R.gb[l]), section=sec, note="∂z/∂b = 1"))
         else:
-            self.add(Step(f"∂L/∂b{s_t}", Math(f"∂L/∂b{s_t} = Σₙ δ{s_t}ₙ", rf"\frac{{\partial L}}{{\partial b{s_l}}} = "
-                                                                        rf"\sum_n \delta{s_l}_n"),
+            self.add(step(f"∂L/∂b{s_t}", eq(_partial("L", _b(lay, None)), Sigma(_vec("δ", r"\delta", lay, "n"), "n")),
                           value=list(R.gb[l]), section=sec, note="summed over the examples"))
 
     def _backward_layer(self, l: int, sec: str, simplified: bool) -> None:
         """A layer too large (or a batch) to write unit by unit: its vectors."""
         R, lay = self.R, l + 1
-        s_t, s_l = _sup(lay)
-        n_t, n_l = ("", "") if self.N == 1 else ("ₙ", "_n")
+        s_t = _sup(lay)[0]
+        n = "" if self.N == 1 else "n"
+        delta = _vec("δ", r"\delta", lay, n)
         if simplified:
-            s = "" if self.inp.loss == "bce" or all(v == 1 for v in R.tsum) else "·Σₖtₖ"
-            mean = self.N > 1 and self.fl.average
-            self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}",
-                          Math(f"δ{s_t}{n_t} = {'(1/N)·' if mean else ''}(a{s_t}{n_t}{s} − t{n_t})",
-                               rf"\delta{s_l}{n_l} = " + (r"\frac{1}{N}" if mean else "")
-                               + rf"\left(a{s_l}{n_l} - t{n_l}\right)"),
+            a, t = _vec("a", "a", lay, n), _vec("t", "t", None, n)
+            if self.inp.loss != "bce" and not all(v == 1 for v in R.tsum):
+                a = ordered_product(a, Sigma(sympy.Symbol("t_k"), "k"))
+            residual = _Diff(a, t)
+            self.add(step(f"δ{s_t} = ∂L/∂z{s_t}",
+                          eq(delta, _coef(_Frac(1, sympy.Symbol("N")), residual) if n and self.fl.average else residual),
                           value=self.rows_or_none(R.D[l]), section=sec))
         else:
-            self.add(Step(f"∂L/∂a{s_t}", self._dl_da_vector(l), value=self.rows_or_none(R.G[l]), section=sec))
+            self.add(step(f"∂L/∂a{s_t}", self._dl_da_vector(l), value=self.rows_or_none(R.G[l]), section=sec))
             self._delta_vector(l, sec)
-        p_t, p_l = (_sup(l) if l > 0 else ("", ""))
-        ain_t, ain_l = ("x", "x") if l == 0 else (f"a{p_t}", f"a{p_l}")
-        if self.N == 1:
-            f = Math(f"∂L/∂W{s_t} = δ{s_t}·{ain_t}ᵀ", rf"\frac{{\partial L}}{{\partial W{s_l}}} = \delta{s_l} {{{ain_l}}}^\top")
-        else:
-            f = Math(f"∂L/∂W{s_t} = Σₙ δ{s_t}ₙ·{ain_t}ₙᵀ",
-                     rf"\frac{{\partial L}}{{\partial W{s_l}}} = \sum_n \delta{s_l}_n {{{ain_l}_n}}^\top")
-        self.add(Step(f"∂L/∂W{s_t}", f, value=R.gW[l], section=sec))
+        outer = ordered_product(delta, transposed(self._input(l, n)))
+        self.add(step(f"∂L/∂W{s_t}", eq(_partial("L", _vec("W", "W", lay)), Sigma(outer, "n") if n else outer),
+                      value=R.gW[l], section=sec))
         self._bias(l, sec)
 
-    def _dl_da_vector(self, l: int) -> Math:
+    def _dl_da_vector(self, l: int) -> Any:
         """∂L/∂a of a whole layer: the loss differentiated (output), or Wᵀδ of the layer above."""
         lay = l + 1
-        s_t, s_l = _sup(lay)
-        n_t, n_l = ("", "") if self.N == 1 else ("ₙ", "_n")
+        n = "" if self.N == 1 else "n"
+        a = _vec("a", "a", lay, n)
+        lhs = _partial("L", a)
         if l < self.L - 1:
-            s2_t, s2_l = _sup(lay + 1)
-            return Math(f"∂L/∂a{s_t}{n_t} = W{s2_t}ᵀ·δ{s2_t}{n_t}",
-                        rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = W{s2_l}{{}}^\top \delta{s2_l}{n_l}")
-        if self.inp.loss == "mse":
-            k = "2c/N" if self.N > 1 else "2c"
-            return Math(f"∂L/∂a{s_t}{n_t} = {k}·(a{s_t}{n_t} − t{n_t}),  c = {'½' if self.c != 1 else '1'}",
-                        rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = {k}"
-                        rf"\left(a{s_l}{n_l} - t{n_l}\right)")
-        if self.inp.loss == "bce":
-            return Math(f"∂L/∂a{s_t}{n_t} = −t/a + (1 − t)/(1 − a)",
-                        rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = -\frac{{t}}{{a}} + \frac{{1 - t}}{{1 - a}}")
-        return Math(f"∂L/∂a{s_t}{n_t} = −t/a", rf"\frac{{\partial L}}{{\partial a{s_l}{n_l}}} = -\frac{{t}}{{a}}")
+            return eq(lhs, ordered_product(transposed(_vec("W", "W", lay + 1)), _vec("δ", r"\delta", lay + 1, n)))
+        c = sympy.Symbol("c")
+        k = ordered_product(2, c) if not n else _Frac(ordered_product(2, c), sympy.Symbol("N"))
+        formula = eq(lhs, _dl_da_formula(self.inp.loss, k, a, _vec("t", "t", None, n)))
+        if self.inp.loss != "mse":
+            return formula
+        half = written(eq(c, self.c))
+        return _worded(formula, ",  " + half.text, r",\quad " + half.latex)
 
     def _delta_vector(self, l: int, sec: str) -> None:
         """δ of a whole layer: through the softmax's Jacobian, or ∂L/∂a ⊙ f′(z)."""
         R, lay, act = self.R, l + 1, self.inp.act[l]
-        s_t, s_l = _sup(lay)
+        s_t = _sup(lay)[0]
         if act == "softmax":
-            self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}", Math(f"δ{s_t}ⱼ = aⱼ·(∂L/∂aⱼ − Σₖ aₖ·∂L/∂aₖ)",
-                                                        r"\delta_j = a_j \left(\frac{\partial L}{\partial a_j} - "
-                                                        r"\sum_k a_k \frac{\partial L}{\partial a_k}\right)"),
-                          value=self.rows_or_none(R.D[l]), section=sec, note="through the softmax Jacobian"))
+            a = [sympy.Symbol(f"a_{i}") for i in "jk"]
+            g = [_partial("L", _Var(f"a{i.translate(_INDEX)}", f"a_{i}")) for i in "jk"]
+            formula = eq(_vec("δ", r"\delta", lay, "j"), _softmax_delta(a[0], g[0], Sigma(_Prod(a[1], g[1]), "k")))
+            self.add(step(f"δ{s_t} = ∂L/∂z{s_t}", formula, value=self.rows_or_none(R.D[l]), section=sec,
+                          note="through the softmax Jacobian"))
             return
-        fn_t, fn_l = _FNAME[act]
-        ftext = {"sigmoid": f"a{s_t}⊙(1 − a{s_t})", "tanh": f"1 − a{s_t}⊙a{s_t}",
-                 "relu": f"1 where z{s_t} > 0, else 0", "leaky-relu": f"1 where z{s_t} > 0, else the slope",
-                 "linear": "1"}[act]
-        flatex = {"sigmoid": rf"a{s_l} \odot (1 - a{s_l})", "tanh": rf"1 - a{s_l} \odot a{s_l}",
-                  "relu": rf"[z{s_l} > 0]", "leaky-relu": r"1 \text{ or the slope}", "linear": "1"}[act]
-        if act != "linear":
-            self.add(Step(f"{fn_t}′(z{s_t})", Math(f"{fn_t}′(z{s_t}) = {ftext}", rf"{fn_l}'(z{s_l}) = {flatex}"),
+        z, a = _vec("z", "z", lay), _vec("a", "a", lay)
+        fz = _fprime(act, z)
+        if act in ("sigmoid", "tanh"):
+            slope = hadamard(a, _Diff(1, a)) if act == "sigmoid" else _Diff(1, hadamard(a, a))
+            self.add(step(fz.name, eq(fz, slope), value=self.rows_or_none(R.F[l]), section=sec))
+        elif act != "linear":  # a case split, in words
+            s_l, (fn_t, fn_l) = _sup(lay)[1], _FNAME[act]
+            ftext = {"relu": f"1 where z{s_t} > 0, else 0", "leaky-relu": f"1 where z{s_t} > 0, else the slope"}[act]
+            flatex = {"relu": rf"[z{s_l} > 0]", "leaky-relu": r"1 \text{ or the slope}"}[act]
+            self.add(Step(fz.name, Math(f"{fn_t}′(z{s_t}) = {ftext}", rf"{fn_l}'(z{s_l}) = {flatex}"),
                           value=self.rows_or_none(R.F[l]), section=sec))
-        self.add(Step(f"δ{s_t} = ∂L/∂z{s_t}", Math(f"δ{s_t} = ∂L/∂a{s_t} ⊙ {fn_t}′(z{s_t})",
-                                                    rf"\delta{s_l} = \frac{{\partial L}}{{\partial a{s_l}}} \odot "
-                                                    rf"{fn_l}'(z{s_l})"),
+        self.add(step(f"δ{s_t} = ∂L/∂z{s_t}", eq(_vec("δ", r"\delta", lay), hadamard(_partial("L", a), fz)),
                       value=self.rows_or_none(R.D[l]), section=sec))
 
     # update
@@ -1519,25 +1539,21 @@ class _Board:
         eta = inp.lr
         for l in range(self.L):
             lay = l + 1
-            s_t, s_l = _sup(lay)
+            s_t = _sup(lay)[0]
             W, g = R.W[l], R.gW[l]
+            rule = _update(_vec("W", "W", lay))
             sub = None
             if len(W) * len(W[0]) <= CHAIN_MAX_WEIGHTS:
-                sub = [[_updated(w, eta, gw) for w, gw in zip(wr, gr)] for wr, gr in zip(W, g)]
-            self.add(Step(f"W{s_t} ← W{s_t} − η·∂L/∂W{s_t}",
-                          Math(f"W{s_t} ← W{s_t} − η·∂L/∂W{s_t}",
-                               rf"W{s_l} \leftarrow W{s_l} - \eta \frac{{\partial L}}{{\partial W{s_l}}}"),
-                          sub, R.newW[l], section=sec,
+                sub = [[_updated(rule, w, eta, gw) for w, gw in zip(wr, gr)] for wr, gr in zip(W, g)]
+            self.add(Step(f"W{s_t} ← W{s_t} − η·∂L/∂W{s_t}", written(rule), sub, R.newW[l], section=sec,
                           note="with the gradients of the weights before this update" if l == 0 and self.L > 1 else ""))
+            rule = _update(_vec("b", "b", lay))
             if inp.shared[l]:
-                sub_b = _updated(R.b[l], eta, R.gb[l])
+                sub_b = _updated(rule, R.b[l], eta, R.gb[l])
             else:
-                sub_b = [_updated(bj, eta, gj) for bj, gj in zip(R.b[l], R.gb[l])] \
+                sub_b = [_updated(rule, bj, eta, gj) for bj, gj in zip(R.b[l], R.gb[l])] \
                     if len(R.b[l]) <= CHAIN_MAX_WEIGHTS else None
-            self.add(Step(f"b{s_t} ← b{s_t} − η·∂L/∂b{s_t}",
-                          Math(f"b{s_t} ← b{s_t} − η·∂L/∂b{s_t}",
-                               rf"b{s_l} \leftarrow b{s_l} - \eta \frac{{\partial L}}{{\partial b{s_l}}}"),
-                          sub_b, R.newb[l], section=sec))
+            self.add(Step(f"b{s_t} ← b{s_t} − η·∂L/∂b{s_t}", written(rule), sub_b, R.newb[l], section=sec))
 
     def build(self) -> list[Step]:
         for l in range(self.L):

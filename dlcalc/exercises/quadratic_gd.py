@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterable, NamedTuple, Optional
 import sympy
 from sympy.core.mul import _keep_coeff
 
-from dlcalc.board import Named, OAdd, ceiling_of, eq, ordered_product, showing, spelled, step
+from dlcalc.board import Named, OAdd, ceiling_of, eq, ordered_product, showing, spelled, step, transposed
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_kwargs, substitute
 from dlcalc.errors import InputError
 from dlcalc.registry import FLAG, Command, Option
@@ -114,8 +114,7 @@ STEPS_NEEDED = eq(T_NEEDED, ceiling_of(sympy.log(TOL, evaluate=False) / sympy.lo
 # the matrix formulas, with the matrices as symbols in the order written (M·w₀, wᵀ·H·w):
 # display only, the steps' values are the matrices themselves
 _W, _WT, _W0, _W1, _H, _M, _I = sympy.symbols("w w_t w_0 w_1 H M I")
-_TRANSPOSED = {_W: Named("w^T", "wᵀ", r"w^\top"), _WT: Named("w_t^T", "wₜᵀ", r"w_t^\top"),
-               _H: Named("H^T", "Hᵀ", r"H^\top")}
+_TRANSPOSED = {x: transposed(x) for x in (_W, _WT, _H)}
 _M_INV = Named("M^-1", "M⁻¹", "M^{-1}")
 _SYM_H = Named("sym(H)", "sym(H)", r"\operatorname{sym}(H)")
 _GRAD_W = Named("grad f(w)", "∇f(w)", r"\nabla f(w)")

@@ -302,7 +302,8 @@ class spelled(sympy.Expr):
 class Sigma(sympy.Expr):
     """Σ of a term over an index, as written: ``Sigma(x_j, "j")`` prints Σⱼ xⱼ and
     ``\\sum_{j} x_{j}``; ``Sigma(t, "i=1", "t")`` prints Σ_{i=1}^{t} and ``Sigma(l_j, "j≠y")``
-    Σ_{j≠y}.  A display node of a template (formulas are printed, not evaluated); an exercise
+    Σ_{j≠y}.  With ``limits=(i, 1, t)`` it evaluates (``doit``) to the sum, as a substituted
+    line must.  A display node of a template (formulas are printed, not evaluated); an exercise
     that writes the sum out term by term replaces the node itself (dropout-expectation)."""
 
     is_commutative = True
@@ -310,14 +311,22 @@ class Sigma(sympy.Expr):
     #: body), looser than a power ((Σⱼ xⱼ)²)
     precedence = PRECEDENCE["Mul"] + 1
 
-    def __new__(cls, body: Any, below: str, above: str = "") -> "Sigma":
+    def __new__(cls, body: Any, below: Any, above: Any = "", limits: Any = (), **_: Any) -> "Sigma":
         from sympy.core.symbol import Str
 
-        return super().__new__(cls, as_sympy(body), Str(below), Str(above))
+        def text(x: Any) -> Any:
+            return x if isinstance(x, Str) else Str(x)
+
+        return super().__new__(cls, as_sympy(body), text(below), text(above), sympy.Tuple(*limits))
 
     @property
     def body(self) -> Any:
         return self.args[0]
+
+    def doit(self, **hints: Any) -> Any:
+        """The sum, when the node was given its ``limits`` (j, 0, t − 1); else itself."""
+        limits = self.args[3]
+        return sympy.summation(self.body.doit(**hints), tuple(limits)) if limits else self
 
     def _sympystr(self, printer: Any) -> str:
         from dlcalc.printing import subscript

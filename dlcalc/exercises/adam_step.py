@@ -32,7 +32,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import sympy
 
-from dlcalc.board import Named, eq, step
+from dlcalc.board import Named, Sigma, eq, step, written
 from dlcalc.core import (Math, Mistake, Solution, Step, as_sympy, progress, said, substitute,
                          xreplace_unevaluated)
 from dlcalc.errors import InputError
@@ -717,17 +717,16 @@ def _geometric_sum() -> tuple[tuple[Step, ...], Any]:
     geometric sum gives the same, tests/test_adam_step.py, but costs a tenth of the run)."""
     j = sympy.Symbol("j", integer=True, nonnegative=True)
     closed = (B1 ** j).subs(j, 0) - (B1 ** (j + 1)).subs(j, T - 1)
+    i, m_t, g_i = sympy.Symbol("i"), sympy.Symbol("m_t"), sympy.Symbol("g_i")
+    weight = w_pow(B1, w_add(T, w_neg(i)))
     steps = (
         Step("unroll m_t = β₁·m_{t−1} + (1 − β₁)·g_t from m₀ = 0",
-             Math("m_t = (1 − β₁)·Σ_{i=1}^{t} β₁^(t−i)·g_i",
-                  r"m_t = (1 - \beta_1) \sum_{i=1}^{t} \beta_1^{t-i} g_i"),
+             written(eq(m_t, w_mul(w_one_minus(B1), Sigma(w_mul(weight, g_i), "i=1", "t")))),
              note="if every g_i has the same mean E(g), then E(m_t) = E(g)·(1 − β₁)·Σ β₁^(t−i)",
              section=_BIAS_SECTION),
         Step("the geometric sum (reindex j = t − i and multiply in 1 − β₁: the sum telescopes)",
-             Math("(1 - β₁)·Σ_{i=1}^{t} β₁^(t - i)",
-                  r"\left(1 - \beta_{1}\right) \sum_{i=1}^{t} \beta_{1}^{t - i}"),
-             Math("Σ_{j=0}^{t - 1} (β₁^j - β₁^(j + 1))",
-                  r"\sum_{j=0}^{t - 1} \left(\beta_{1}^{j} - \beta_{1}^{j + 1}\right)"),
+             written(w_mul(w_one_minus(B1), Sigma(weight, "i=1", "t"))),
+             Sigma(w_add(w_pow(B1, j), w_neg(w_pow(B1, w_add(j, 1)))), "j=0", "t - 1", limits=(j, 0, T - 1)),
              closed, note="every power of β₁ but β₁⁰ and β₁ᵗ cancels in pairs, for any β₁",
              section=_BIAS_SECTION),
     )

@@ -381,7 +381,7 @@ class OMul(sympy.Mul):
                                                                    or f.base.is_Integer and f.exp.is_Integer)):
                 return printer._print_Mul(self)
             if f.is_Pow and f.exp is sympy.S.NegativeOne:
-                if isinstance(f.base, (sympy.Mul, sympy.Pow)):
+                if isinstance(f.base, sympy.Pow) or (isinstance(f.base, sympy.Mul) and not isinstance(f.base, OMul)):
                     return printer._print_Mul(self)
                 den.append(f.base)
             else:

@@ -97,10 +97,10 @@ def subscript(s: str) -> str | None:
 @functools.lru_cache(maxsize=1024)
 def _text_symbol(name: str) -> str:
     """A symbol's name in Unicode: SymPy's pretty form, whose table of subscripts lacks j
-    (it leaves x_j and W_ij as they are): xⱼ, Wᵢⱼ."""
+    (it leaves x_j, W_ij and n_{l-1} as they are): xⱼ, Wᵢⱼ, nₗ₋₁."""
     text = pretty_symbol(name)
     base, sep, sub = text.rpartition("_")
-    low = subscript(sub) if sep and base else None
+    low = subscript(sub[1:-1] if sub[:1] == "{" and sub[-1:] == "}" else sub) if sep and base else None
     return base + low if low else text
 
 

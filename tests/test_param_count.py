@@ -41,7 +41,7 @@ def test_text_shows_the_per_layer_working_and_the_general_formula():
     assert r.code == 0
     out = r.stdout
     assert "dense 784→256" in out and "dense 256→10" in out
-    assert "N = Σ_l (n_{l-1} + 1)·n_l" in out
+    assert "N = Σ_{l=1}^{L} (nₗ₋₁ + 1)·nₗ" in out
     assert "(784 + 1)" in out and "(256 + 1)" in out
     # (784 + 1)·256 + (256 + 1)·10, worked by hand
     assert f"total = {785 * 256 + 257 * 10}" in out

@@ -36,7 +36,7 @@ import sympy
 from sympy import Add, Mul, Pow, Rational, Symbol
 from sympy.printing.precedence import PRECEDENCE
 
-from dlcalc.board import Named, eq, step, steps_of
+from dlcalc.board import Named, OAdd, OMul, Sigma, eq, ordered_product, step, steps_of, written
 from dlcalc.core import Math, Mistake, Solution, Step, xreplace_unevaluated
 from dlcalc.core import fraction_of as _frac, is_symbolic as _is_symbolic, sympy_number as _sym
 from dlcalc.errors import InputError
@@ -143,7 +143,7 @@ def _sub(i: int) -> str:
 @functools.lru_cache(maxsize=512)
 def _row(i: int | str) -> tuple[Symbol, ...]:
     """The symbols of row i: xᵢ, x̂ᵢ, yᵢ, ∂L/∂yᵢ, ∂L/∂x̂ᵢ, ∂L/∂xᵢ."""
-    s = _sub(i) if isinstance(i, int) else "ᵢ"
+    s = _sub(i) if isinstance(i, int) else {"i": "ᵢ", "j": "ⱼ"}[i]
     return (Symbol(f"x_{i}"), Symbol(f"xhat_{i}"), Symbol(f"y_{i}"),
             Named(f"dLdy_{i}", f"∂L/∂y{s}", rf"\frac{{\partial L}}{{\partial y_{{{i}}}}}"),
             Named(f"dLdxhat_{i}", f"∂L/∂x̂{s}", rf"\frac{{\partial L}}{{\partial \hat{{x}}_{{{i}}}}}"),
@@ -869,16 +869,21 @@ def _train_grad_steps(b: _Board) -> list[Step]:
         b.row_step(f"backward: ∂L/∂x{_sub(i)}", DX, i, scalars, k.grad_x[i - 1]) for i in b.rows]
 
 
+def _general_backward_formula(unbiased: bool) -> Any:
+    """∂L/∂xᵢ = γ·(m·∂L/∂yᵢ − Σⱼ ∂L/∂yⱼ − k·x̂ᵢ·Σⱼ ∂L/∂yⱼ·x̂ⱼ)/(m·√(σ² + ε)), k = m/(m − 1)
+    under the unbiased-variance mistake."""
+    _, xh_j, _, dy_j, _, _ = _row("j")
+    k = [OMul(M, Pow(OAdd(M, -1, evaluate=False), -1, evaluate=False), evaluate=False)] if unbiased else []
+    bracket = OAdd(OMul(M, G_I, evaluate=False), -Sigma(dy_j, "j"),
+                   ordered_product(-1, *k, XH_I, Sigma(OMul(dy_j, xh_j, evaluate=False), "j")), evaluate=False)
+    root = Pow(OAdd(VAR_N if unbiased else VAR_B, EPS, evaluate=False), sympy.S.Half, evaluate=False)
+    return eq(DX_I, ordered_product(GAMMA, bracket, Pow(ordered_product(M, root), -1, evaluate=False)))
+
+
 def _general_backward(b: _Board) -> Step:
-    unbiased = b.rules.unbiased_norm
-    var, var_l = ("σ²_N", r"\sigma^2_N") if unbiased else ("σ²_B", r"\sigma^2_B")
-    k, k_l = ("m/(m − 1)·", r"\frac{m}{m-1}") if unbiased else ("", "")
     return Step(
         title="backward: ∂L/∂xᵢ, simplified (general form)", section=b.section,
-        formula=Math(f"∂L/∂xᵢ = γ/(m·√({var} + ε))·(m·∂L/∂yᵢ − Σⱼ ∂L/∂yⱼ − {k}x̂ᵢ·Σⱼ ∂L/∂yⱼ·x̂ⱼ)",
-                     rf"\frac{{\partial L}}{{\partial x_i}} = \frac{{\gamma}}{{m\sqrt{{{var_l} + \epsilon}}}}"
-                     rf"\left(m \frac{{\partial L}}{{\partial y_i}} - \sum_j \frac{{\partial L}}{{\partial y_j}} - "
-                     rf"{k_l}\hat{{x}}_i \sum_j \frac{{\partial L}}{{\partial y_j}}\hat{{x}}_j\right)"),
+        formula=written(_general_backward_formula(b.rules.unbiased_norm)),
         note="the same values as the chain rule: γ/(m√(σ² + ε))·(m·gᵢ − Σⱼ gⱼ − x̂ᵢ·Σⱼ gⱼx̂ⱼ), gᵢ = ∂L/∂yᵢ")
 
 

@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 import sympy
 
-from dlcalc.board import ceiling_of, eq, floor_of, put_in, step
+from dlcalc.board import OAdd, OMul, Sigma, ceiling_of, eq, floor_of, put_in, step, written
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, substitute
 from dlcalc.errors import InputError
 from dlcalc.exercises import param_count_torch as torch_text
@@ -959,6 +959,11 @@ def _embedding(ctx: _Ctx, x: tuple[Any, ...] | None) -> Out:
 RNN_D, RNN_G, RNN_H, RNN_X, RNN_B, RNN_R = sympy.symbols("D G h x_l B r")
 RNN_LAYER = RNN_D * RNN_G * RNN_H * (RNN_X + RNN_H) + RNN_D * RNN_B * RNN_G * RNN_H
 RNN_PROJ = RNN_D * (RNN_G * RNN_H * (RNN_X + RNN_R) + RNN_R * RNN_H) + RNN_D * RNN_B * RNN_G * RNN_H
+_N_PREV, _N_L = sympy.Symbol("n_{l-1}"), sympy.Symbol("n_l")
+#: an MLP's weights and biases, layer by layer (--bias or not)
+MLP_TOTAL = {bias: eq(sympy.Symbol("N"), Sigma(OMul(OAdd(_N_PREV, 1, evaluate=False) if bias else _N_PREV, _N_L,
+                                                    evaluate=False), "l=1", "L"))
+             for bias in (True, False)}
 RNN_FORMULA = Math("N = Σ_l [D·G·h·(x_l + h) + D·B·G·h],  D directions, G gates, B bias vectors, "
                    "x_l = in (first layer) or D·h",
                    r"N = \sum_{l} \left[D\,G\,h\,(x_l + h) + D\,B\,G\,h\right]")
@@ -1243,8 +1248,7 @@ def _total_steps(sizes: list[Any], bias: bool, typed: list[Layer], result: dict[
         general = sum(((n[j - 1] + (1 if bias else 0)) * n[j] for j in range(1, len(n))), sympy.Integer(0))
         steps.append(Step(
             title="MLP total",
-            formula=Math("N = Σ_l (n_{l-1} + 1)·n_l" if bias else "N = Σ_l n_{l-1}·n_l",
-                         r"N = \sum_{l=1}^{L} (n_{l-1} + 1)\, n_l" if bias else r"N = \sum_{l=1}^{L} n_{l-1} n_l"),
+            formula=written(MLP_TOTAL[bias]),
             substituted=substitute(general, dict(zip(n, sizes))),
             value=sympy.expand(general.xreplace({k: as_sympy(v) for k, v in zip(n, sizes)}))))
     if typed or len(sizes) < 2:

@@ -332,7 +332,7 @@ class Sigma(sympy.Expr):
         from dlcalc.printing import subscript
 
         below, above = self.args[1].name, self.args[2].name
-        head = "Σ" + (subscript(below) or f"_{{{below}}}")
+        head = "Σ" + ((subscript(below) or f"_{{{below}}}") if below else "")
         head += f"^{{{above}}}" if above else ""
         body = printer._print(self.body)
         return f"{head} ({body})" if isinstance(self.body, sympy.Add) else f"{head} {body}"
@@ -340,9 +340,25 @@ class Sigma(sympy.Expr):
     def _latex(self, printer: Any, exp: Any = None) -> str:
         below = self.args[1].name.replace("≠", r" \ne ").replace("≤", r" \le ")
         above = self.args[2].name
-        head = rf"\sum_{{{below}}}" + (rf"^{{{above}}}" if above else "")
+        head = (rf"\sum_{{{below}}}" if below else r"\sum") + (rf"^{{{above}}}" if above else "")
         body = printer._print(self.body)
         return f"{head} \\left({body}\\right)" if isinstance(self.body, sympy.Add) else f"{head} {body}"
+
+
+class Several(sympy.Expr):
+    """Formulas on one line, separated by commas, as a teacher writes companions side by side
+    (m₁₀ = Σ x, m₀₁ = Σ y); ``\\ `` spaced in LaTeX."""
+
+    is_commutative = True
+
+    def __new__(cls, *formulas: Any) -> "Several":
+        return super().__new__(cls, *[as_sympy(f) for f in formulas])
+
+    def _sympystr(self, printer: Any) -> str:
+        return ", ".join(printer._print(f) for f in self.args)
+
+    def _latex(self, printer: Any) -> str:
+        return r",\ ".join(printer._print(f) for f in self.args)
 
 
 class OAdd(sympy.Add):

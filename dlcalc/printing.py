@@ -123,6 +123,13 @@ class TextPrinter(_BareShownArguments, StrPrinter):
             return "1/√" + self._root_arg(expr.base)
         return super()._print_Pow(expr, rational)
 
+    def _print_MatrixBase(self, expr: Any) -> str:
+        """A matrix in a formula on one line, row by row: [[Var(x), Cov(x, y)], [Cov(x, y), Var(y)]]."""
+        return "[" + ", ".join("[" + ", ".join(self._print(x) for x in expr.row(i)) + "]"
+                               for i in range(expr.rows)) + "]"
+
+    _print_ImmutableDenseMatrix = _print_MutableDenseMatrix = _print_MatrixBase
+
     def _print_Abs(self, expr: Any) -> str:
         return f"|{self._print(expr.args[0])}|"
 

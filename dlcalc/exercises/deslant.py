@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 import sympy
 from sympy import Add, Mul, Pow, Rational, Symbol
 
-from dlcalc.board import Named, eq, step as wstep, steps_of as wlist
+from dlcalc.board import Named, OAdd, Several, Sigma, eq, ordered_product, step as wstep, steps_of as wlist, written
 from dlcalc.core import Math, Mistake, Solution, Step
 from dlcalc.errors import InputError
 from dlcalc.registry import Command, Option
@@ -237,24 +237,26 @@ VAR_AFTER = {sign: eq(VXP, _plus(VX, _times(-2, ks, CXY), _times(Pow(ks, 2, eval
              for sign, ks in _KS.items()}
 COV_AFTER = {sign: eq(CXYP, _plus(CXY, _times(-1, ks, VY))) for sign, ks in _KS.items()}
 VAR_Y_AFTER = eq(VYP, VY)
-COVARIANCE_MATRIX = Math("C = [[Var(x), Cov(x, y)], [Cov(x, y), Var(y)]]",
-                         r"C = \begin{pmatrix} \mathrm{Var}(x) & \mathrm{Cov}(x, y) \\ \mathrm{Cov}(x, y) & "
-                         r"\mathrm{Var}(y) \end{pmatrix}")
+COVARIANCE_MATRIX = eq(Symbol("C"), sympy.ImmutableMatrix([[VX, CXY], [CXY, VY]]))
 AXES = {True: Math("vₖ = (Cov(x, y), λₖ − Var(x))/‖·‖, first nonzero component > 0",
                    r"v_k = \frac{(\mathrm{Cov}(x, y),\ \lambda_k - \mathrm{Var}(x))}{\|\cdot\|}"),
         False: Math("Cov(x, y) = 0: the axes are x and y",
                     r"\mathrm{Cov}(x, y) = 0:\ \text{the axes are } x \text{ and } y")}   # by Cov ≠ 0
 
 
-def _sums(points: bool) -> tuple[Math, Math, Math]:
+def _sums(points: bool) -> tuple[Any, Any, Any]:
     """The sums of the moments (the weight 1 of a point or I of a pixel): m₀₀, m₁₀ and m₀₁, μ₂₀ μ₁₁ μ₀₂."""
-    w, tw = ("", "") if points else ("I·", "I ")
-    mass = "1" if points else "I(y, x)"
-    return (Math(f"m₀₀ = Σ {mass}", rf"m_{{00}} = \sum {mass}"),
-            Math(f"m₁₀ = Σ {w}x, m₀₁ = Σ {w}y", rf"m_{{10}} = \sum {tw}x,\ m_{{01}} = \sum {tw}y"),
-            Math(f"μ₂₀ = Σ {w}(x − x̄)², μ₁₁ = Σ {w}(x − x̄)(y − ȳ), μ₀₂ = Σ {w}(y − ȳ)²",
-                 rf"\mu_{{20}} = \sum {tw}(x - \bar{{x}})^2,\ \mu_{{11}} = \sum {tw}(x - \bar{{x}})(y - \bar{{y}}),\ "
-                 rf"\mu_{{02}} = \sum {tw}(y - \bar{{y}})^2"))
+    pixel = Symbol("I")
+
+    def moment(*factors: Any) -> Sigma:
+        return Sigma(ordered_product(*([] if points else [pixel]), *factors), "")
+
+    dx, dy = OAdd(X_, -XBAR, evaluate=False), OAdd(Y_, -YBAR, evaluate=False)
+    mass = Sigma(sympy.Integer(1) if points else Named("I(y, x)", "I(y, x)", "I(y, x)"), "")
+    return (written(eq(Symbol("m_00"), mass)),
+            written(Several(eq(Symbol("m_10"), moment(X_)), eq(Symbol("m_01"), moment(Y_)))),
+            written(Several(eq(Symbol("mu_20"), moment(Pow(dx, 2, evaluate=False))), eq(Symbol("mu_11"), moment(dx, dy)),
+                            eq(Symbol("mu_02"), moment(Pow(dy, 2, evaluate=False))))))
 
 
 def _resampling(sign: int) -> Math:
@@ -357,7 +359,7 @@ def _covariance_steps(b: Board, sample: bool) -> tuple[list[Step], Covariance]:
     steps = [wstep(title + how, formula, {mu: b.R[str(mu).replace("_", "")], den: dval}, section=sec)
              for (title, _, mu), formula in zip(COVARIANCES, COVARIANCE[sample])]
     cov = Covariance(*(s.value for s in steps))
-    steps.append(Step(title="covariance matrix", section=sec, formula=COVARIANCE_MATRIX, value=cov.matrix))
+    steps.append(Step(title="covariance matrix", section=sec, formula=written(COVARIANCE_MATRIX), value=cov.matrix))
     return steps, cov
 
 

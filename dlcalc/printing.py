@@ -215,12 +215,19 @@ class TexPrinter(_BareShownArguments, LatexPrinter):
 
     _default_settings = {**LatexPrinter._default_settings, "digits": 6}
 
-    def _split_super_sub(self, name: str) -> tuple[str, list[str], list[str]]:
+    def _print_Symbol(self, expr: Any, style: str = "plain") -> str:
         """A name of several letters is a word, set upright: \\mathrm{rms}, \\mathrm{fan}_{in}
         (SymPy would set r·m·s in italics, a product); Greek names, x̂ and x̄ are as SymPy writes
-        them, and subscripts are indices (x_{ij})."""
-        name, supers, subs = super()._split_super_sub(name)
-        return (rf"\mathrm{{{name}}}" if len(name) > 1 and name.isalpha() else name), supers, subs
+        them, and subscripts are indices (x_{ij}).  Function names (cos, exp) are SymPy's."""
+        given = self._settings["symbol_names"].get(expr)
+        if given is not None:
+            return given
+        name, supers, subs = self._split_super_sub(expr.name)
+        if len(name) > 1 and name.isalpha():
+            name = rf"\mathrm{{{name}}}"
+        if style == "bold":
+            name = rf"\mathbf{{{name}}}"
+        return name + ("^{%s}" % " ".join(supers) if supers else "") + ("_{%s}" % " ".join(subs) if subs else "")
 
     def _print_Shown(self, expr: Shown) -> str:
         bare = self._shown_bare()

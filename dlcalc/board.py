@@ -403,3 +403,51 @@ def ordered_product(*factors: Any) -> Any:
     if not flat:
         return sympy.Integer(1)
     return flat[0] if len(flat) == 1 else OMul(*flat, evaluate=False)
+
+
+# --------------------------------------------------------------------------- display nodes of
+# softmax and attention: max/argmax over an index and the Iverson bracket, as written
+
+
+class max_over(sympy.Expr):
+    """The largest term over an index, as written: ``max_over(z_k, "k")`` prints maxₖ zₖ and
+    ``\\max_{k} z_{k}``; ``max_over(p_k, "k", arg=True)`` prints argmaxₖ pₖ and
+    ``\\arg\\max_{k} p_{k}``.  A display node of a template (SymPy's Max takes its terms,
+    not an index); the exercise computes the value itself."""
+
+    is_commutative = True
+    precedence = PRECEDENCE["Mul"] + 1  # as Sigma: 2·maxₖ zₖ, (maxₖ zₖ)²
+
+    def __new__(cls, body: Any, below: str, arg: bool = False) -> "max_over":
+        from sympy.core.symbol import Str
+
+        return super().__new__(cls, as_sympy(body), Str(below), sympy.true if arg else sympy.false)
+
+    def _sympystr(self, printer: Any) -> str:
+        from dlcalc.printing import subscript
+
+        below = self.args[1].name
+        head = ("argmax" if self.args[2] else "max") + (subscript(below) or f"_{{{below}}}")
+        return f"{head} {printer._print(self.args[0])}"
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        head = (r"\arg\max" if self.args[2] else r"\max") + f"_{{{self.args[1].name}}}"
+        return f"{head} {printer._print(self.args[0])}"
+
+
+class iverson(sympy.Expr):
+    """The Iverson bracket of a relation, 1 where it holds and 0 elsewhere, as written:
+    ``iverson(sympy.Eq(k, y, evaluate=False))`` prints [k = y] (LaTeX too), and
+    ``iverson(sympy.Le(j, i, evaluate=False))`` [j ≤ i].  A display node of a template."""
+
+    is_commutative = True
+    precedence = PRECEDENCE["Atom"]
+
+    def __new__(cls, relation: Any) -> "iverson":
+        return super().__new__(cls, relation)
+
+    def _sympystr(self, printer: Any) -> str:
+        return f"[{printer._print(self.args[0])}]"
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        return f"\\left[{printer._print(self.args[0])}\\right]"

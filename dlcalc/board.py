@@ -529,3 +529,40 @@ class bracketed(sympy.Expr):
     def _latex(self, printer: Any, exp: Any = None) -> str:
         body = rf"\left[{printer._print(self.args[0])}\right]"
         return f"{body}^{{{exp}}}" if exp else body
+
+
+# --------------------------------------------------------------------------- display nodes of
+# softmax and attention: max/argmax over an index and the Iverson bracket, as written
+
+
+class max_over(sympy.Expr):
+    """The largest term over an index, as written: ``max_over(z_k, "k")`` prints maxₖ zₖ and
+    ``\\max_{k} z_{k}``; ``max_over(p_k, "k", arg=True)`` prints argmaxₖ pₖ and
+    ``\\arg\\max_{k} p_{k}``.  A display node of a template (SymPy's Max takes its terms,
+    not an index); the exercise computes the value itself."""
+
+    is_commutative = True
+    precedence = PRECEDENCE["Mul"] + 1  # as Sigma: 2·maxₖ zₖ, (maxₖ zₖ)²
+
+    def __new__(cls, body: Any, below: Any, arg: Any = False, **_: Any) -> "max_over":
+        from sympy.core.symbol import Str
+
+        below = below if isinstance(below, Str) else Str(below)
+        return super().__new__(cls, as_sympy(body), below, sympy.true if arg else sympy.false)
+
+    def _sympystr(self, printer: Any) -> str:
+        from dlcalc.printing import subscript
+
+        below = self.args[1].name
+        head = ("argmax" if self.args[2] else "max") + (subscript(below) or f"_{{{below}}}")
+        return f"{head} {printer._print(self.args[0])}"
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        head = (r"\arg\max" if self.args[2] else r"\max") + f"_{{{self.args[1].name}}}"
+        return f"{head} {printer._print(self.args[0])}"
+
+
+#: the Iverson bracket of a relation, 1 where it holds and 0 elsewhere, as written:
+#: ``iverson(sympy.Eq(k, y, evaluate=False))`` prints [k = y] (LaTeX too), and
+#: ``iverson(sympy.Le(j, i, evaluate=False))`` [j ≤ i]; the same display as a bracketed sum
+iverson = bracketed

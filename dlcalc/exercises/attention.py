@@ -20,12 +20,13 @@ writes every step of the working from its record, the numeric path the formulas 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import sympy
 
-from dlcalc.board import eq, spelled, step
+from dlcalc.board import Named, OAdd, Sigma, eq, iverson, max_over, ordered_product, spelled, step
 from dlcalc.core import Math, Mistake, Shown, Solution, Step
 from dlcalc.core import is_symbolic as _symbolic, sympy_number as _sym
 from dlcalc.errors import InputError
@@ -66,8 +67,30 @@ SCALE, D_K = sympy.Symbol("s", real=True), sympy.Symbol("d_k", positive=True)
 SCALE_DEFAULT = eq(SCALE, 1 / sympy.sqrt(D_K))
 SCALE_LEFT_OUT = eq(SCALE, 1)
 SCALED = eq(A_IJ, SCALE * S_IJ)
-#: an indexed sum, which SymPy would print as Sum(...): written by hand, once for both paths
-OUTPUT = Math("o_ic = Σ_j w_ij·V_jc", r"o_{ic} = \sum_j w_{ij} V_{jc}")
+SCALE_GIVEN = eq(SCALE, Named("scale", "--scale", r"\text{scale}"))
+#: S_ij = q_i·k_j = Σ_c Q_ic·K_jc (the dot product of two rows is one name: SymPy has no vector dot)
+RAW_SCORE = eq(S_IJ, eq(Named("q_i.k_j", "qᵢ·kⱼ", r"q_i \cdot k_j"),
+                        Sigma(ordered_product(*sympy.symbols("Q_ic K_jc", real=True)), "c")))
+#: once for both paths
+OUTPUT = eq(sympy.Symbol("o_ic", real=True), Sigma(ordered_product(W_IJ, sympy.Symbol("V_jc", real=True)), "j"))
+_I, _J = sympy.symbols("i j")
+#: which pairs take part: the causal triangle, the mask, or both
+PAIRS = {(True, False): eq(sympy.Symbol("M_ij"), iverson(sympy.Le(_J, _I, evaluate=False))),
+         (False, True): eq(sympy.Symbol("M_ij"), Named("mask_ij", "--maskᵢⱼ", r"\text{mask}_{ij}")),
+         (True, True): eq(sympy.Symbol("M_ij"), ordered_product(Named("mask_ij", "--maskᵢⱼ", r"\text{mask}_{ij}"),
+                                                               iverson(sympy.Le(_J, _I, evaluate=False))))}
+
+
+@functools.lru_cache(maxsize=None)
+def _softmax_formulas(ax: str, other: str) -> dict[str, sympy.Equality]:
+    """The softmax's formulas along a row (``ax`` i, summed over ``other`` j) or, for the
+    mistake, down a column (m_j, Σ_i); built on first use."""
+    m, z = sympy.Symbol(f"m_{ax}", real=True), sympy.Symbol(f"Z_{ax}", real=True)
+    shifted = OAdd(A_IJ, -m, evaluate=False)
+    return {"max": eq(m, max_over(A_IJ, other)), "shift": eq(U_IJ, shifted),
+            "exp": eq(E_IJ, sympy.exp(U_IJ)), "exp_unshifted": eq(E_IJ, sympy.exp(A_IJ)),
+            "sum": eq(z, Sigma(E_IJ, other)), "weight": eq(W_IJ, E_IJ / z),
+            "weight_at_once": eq(W_IJ, sympy.exp(shifted) / Sigma(sympy.exp(shifted), other))}
 
 
 #: −∞, the score of a masked pair, as the working writes it: −∞ in text and LaTeX, ``-oo`` in
@@ -366,7 +389,7 @@ def _score_steps(inp: Inputs, R: _Attended, no_scale: bool) -> list[Step]:
     sec = "scores"
     steps = [Step(
         title="raw scores Q·Kᵀ (query i against key j)", section=sec,
-        formula=Math("S_ij = q_i·k_j = Σ_c Q_ic·K_jc", r"S_{ij} = q_i \cdot k_j = \sum_c Q_{ic} K_{jc}"),
+        formula=RAW_SCORE,
         substituted=[[dot_shown(R.Q[i], R.K[j]) for j in range(m)] for i in range(n)] if dk <= SUBST_MAX_DIM else None,
         value=R.S)]
     if no_scale:
@@ -376,7 +399,7 @@ def _score_steps(inp: Inputs, R: _Attended, no_scale: bool) -> list[Step]:
                           note="the dot product of two vectors of d_k unit-variance components has variance "
                                "d_k; 1/√d_k brings the scores back to variance 1 before the softmax"))
     else:
-        steps.append(Step(title="scale factor (--scale)", section=sec, formula=Math("s = --scale", "s = \\text{scale}"),
+        steps.append(Step(title="scale factor (--scale)", section=sec, formula=SCALE_GIVEN,
                           value=R.s))
     steps.append(Step(title="scaled scores", section=sec, formula=SCALED,
                       substituted=[[written(WrittenProduct, R.s, R.S[i][j]) for j in range(m)] for i in range(n)],
@@ -392,10 +415,7 @@ def _mask_steps(inp: Inputs, R: _Attended) -> list[Step]:
     keep = R.keep
     return [Step(
         title="which pairs take part (1 = attend, 0 = masked out)", section="scores",
-        formula=Math(("M_ij = [j ≤ i]" if inp.causal and inp.mask is None else
-                      "M_ij = --mask" if not inp.causal else "M_ij = --mask_ij·[j ≤ i]"),
-                     (r"M_{ij} = [j \le i]" if inp.causal and inp.mask is None else
-                      r"M_{ij} = \text{mask}_{ij}" if not inp.causal else r"M_{ij} = \text{mask}_{ij} [j \le i]")),
+        formula=PAIRS[inp.causal, inp.mask is not None],
         value=[[sympy.Integer(int(c)) for c in r] for r in keep]), Step(
         title="masked scores", section="scores",
         formula=Math("A_ij = −∞ where M_ij = 0", r"A_{ij} = -\infty \text{ where } M_{ij} = 0"),
@@ -411,6 +431,7 @@ def _softmax_steps(R: _Attended) -> list[Step]:
     sec = "row-wise softmax (over the keys j)" if not columns else \
         "column-wise softmax (over the queries i: the mistake)"
     steps = []
+    f = _softmax_formulas(ax, other)
     if R.shifted:
         sub: list[list[Any]] = [[MASKED] * m for _ in range(n)]
         for a, cells in enumerate(R.lines):
@@ -418,26 +439,25 @@ def _softmax_steps(R: _Attended) -> list[Step]:
                 if R.keep[i][j]:
                     sub[i][j] = written(WrittenDifference, R.A[i][j], R.mx[a])
         steps += [Step(title=f"largest score of each {line}", section=sec,
-                       formula=Math(f"m_{ax} = max_{other} A_ij (unmasked)", rf"m_{ax} = \max_{other} A_{{ij}}"),
+                       formula=f["max"],
                        value=R.mx, note="subtracted before the exponentials: the same weights, no overflow"),
                   Step(title="shifted scores", section=sec,
-                       formula=Math(f"u_ij = A_ij − m_{ax}", rf"u_{{ij}} = A_{{ij}} - m_{ax}"), substituted=sub,
+                       formula=f["shift"], substituted=sub,
                        value=R.U)]
     steps.append(Step(title="exponentials", section=sec,
-                      formula=Math("E_ij = exp(u_ij)" if R.shifted else "E_ij = exp(A_ij)",
-                                   r"E_{ij} = \exp(u_{ij})" if R.shifted else r"E_{ij} = \exp(A_{ij})"),
+                      formula=f["exp" if R.shifted else "exp_unshifted"],
                       substituted=[[sympy.exp(Shown(show(R.U[i][j])), evaluate=False) if R.keep[i][j] else
                                     sympy.Integer(0) for j in range(m)] for i in range(n)],
                       value=R.E, note="" if R.shifted else "symbolic scores: no maximum is subtracted"))
     steps.append(Step(title=f"normalizer of each {line}", section=sec,
-                      formula=Math(f"Z_{ax} = Σ_{other} E_ij", rf"Z_{ax} = \sum_{other} E_{{ij}}"),
+                      formula=f["sum"],
                       substituted=[sum_shown([R.E[i][j] for i, j in cells]) for cells in R.lines], value=R.Z))
     sub = [[None] * m for _ in range(n)]
     for a, cells in enumerate(R.lines):
         for i, j in cells:
             sub[i][j] = written(WrittenQuotient, R.E[i][j], R.Z[a])
     steps.append(Step(title="attention weights", section=sec,
-                      formula=Math(f"w_ij = E_ij / Z_{ax}", rf"w_{{ij}} = \frac{{E_{{ij}}}}{{Z_{ax}}}"),
+                      formula=f["weight"],
                       substituted=sub, value=R.W,
                       note=f"each {line} sums to 1" + ("" if not columns else ": the rows do not")))
     return steps
@@ -464,8 +484,7 @@ def _numeric_steps(inp: Inputs, result: dict[str, Any], no_scale: bool, columns:
                                                        "1/√d_k" if inp.scale is None else "--scale"),
                           r"A_{ij} = s\, q_i \cdot k_j"), value=scores),
         Step(title="attention weights", section=sec,
-             formula=Math(f"w_ij = exp(A_ij − m_{ax}) / Σ_{other} exp(A_ij − m_{ax})",
-                          rf"w_{{ij}} = \frac{{e^{{A_{{ij}} - m_{ax}}}}}{{\sum_{other} e^{{A_{{ij}} - m_{ax}}}}}"),
+             formula=_softmax_formulas(ax, other)["weight_at_once"],
              value=result["weights"]),
         Step(title="output = weights·V", section="output", formula=OUTPUT, value=result["output"]),
     ]

@@ -32,10 +32,11 @@ from typing import Any, NamedTuple, Sequence
 import sympy
 from sympy.printing.precedence import PRECEDENCE
 
-from dlcalc.board import eq, sigmoid
+from dlcalc.board import Named, OAdd, Sigma, eq, iverson, max_over, ordered_product, sigmoid
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, short_decimal, substitute
 from dlcalc.core import is_symbolic as _symbolic, sympy_number as _sym
 from dlcalc.errors import InputError
+from dlcalc.exercises._stepping import maximum
 from dlcalc.registry import Command, Option
 
 COMMAND = Command(
@@ -75,13 +76,14 @@ LOSSES = ("ce", "hinge")
 Z_K, S_K, M, U_K, E_K, P_K, Y_K, G_K = (sympy.Symbol(n, real=True) for n in
                                          ("z_k", "s_k", "m", "u_k", "E_k", "p_k", "y_k", "g_k"))
 T_SYM, Z_SUM, LOSS, DELTA = (sympy.Symbol(n, real=True) for n in ("T", "Z", "L", "Delta"))
-S_J, S_Y, L_J, X_I = (sympy.Symbol(n, real=True) for n in ("s_j", "s_y", "l_j", "x_i"))
+S_Y, L_J, X_I = (sympy.Symbol(n, real=True) for n in ("s_y", "l_j", "x_i"))
 T_K = sympy.Symbol("t_k", real=True)
 P_Y, U_Y = sympy.Symbol("p_y", real=True), sympy.Symbol("u_y", real=True)
 Z_0, Z_1, P_0 = (sympy.Symbol(n, real=True) for n in ("z_0", "z_1", "p_0"))
 S_0, S_1 = sympy.Symbol("s_0", real=True), sympy.Symbol("s_1", real=True)
 B_D, B_0, B_1 = (sympy.Symbol(n, real=True) for n in ("b_d", "b_0", "b_1"))
-WD_I, W_0I, W_1I = (sympy.Symbol(n, real=True) for n in ("wd_i", "W_0i", "W_1i"))
+W_0I, W_1I = (sympy.Symbol(n, real=True) for n in ("W_0i", "W_1i"))
+WD_I = Named("wd_i", "(w₀ - w₁)ᵢ", r"(w_0 - w_1)_i")
 
 
 # --------------------------------------------------------------------------- inputs
@@ -259,17 +261,16 @@ def _nodes(v: Any, limit: int) -> int:
 
 
 def vstep(title: str, formula: sympy.Equality, rows: Sequence[dict[Any, Any]], *, note: str = "",
-          section: str = "", substituted: bool = True, display: Math | None = None) -> Step:
+          section: str = "", substituted: bool = True, values: Sequence[Any] | None = None) -> Step:
     """One step over an index: the formula written once (``u_k = z_k − m``), then the numbers
-    put in for each index (one dict of symbol -> value per entry), and the values.
-
-    ``display``: the formula as a teacher writes it, where SymPy's order of terms differs
-    (−m + z_k); the template ``formula`` still gives the substituted lines and the values."""
+    put in for each index (one dict of symbol -> value per entry), and the values (by
+    default the right-hand side at each row; ``values`` when the caller has them: the
+    hinge's margins are SymPy's Max, which the template's written max(0, ·) only shows)."""
     rhs = formula.rhs
-    values = [rhs.xreplace({s: as_sympy(v) for s, v in r.items()}) for r in rows]
+    if values is None:
+        values = [rhs.xreplace({s: as_sympy(v) for s, v in r.items()}) for r in rows]
     subs = [substitute(rhs, {s: show(v) for s, v in r.items()}) for r in rows] if substituted else None
-    return Step(title=title, formula=display or formula, substituted=subs, value=values, note=note,
-                section=section)
+    return Step(title=title, formula=formula, substituted=subs, value=list(values), note=note, section=section)
 
 
 # --------------------------------------------------------------------------- written arithmetic
@@ -398,17 +399,18 @@ def _positive(v: Any) -> Any:
 # --------------------------------------------------------------------------- the formulas, written once
 
 TEMPERED = eq(S_K, Z_K / T_SYM)
-SHIFTED = {Z_K: eq(U_K, Z_K - M), S_K: eq(U_K, S_K - M)}
+SHIFTED = {Z_K: eq(U_K, OAdd(Z_K, -M, evaluate=False)), S_K: eq(U_K, OAdd(S_K, -M, evaluate=False))}
 EXPONENTIAL = eq(E_K, sympy.exp(U_K))
 PROBABILITY = eq(P_K, E_K / Z_SUM)
 CE_LOSS = eq(LOSS, -sympy.log(P_Y))
 LOG_SCORE_LOSS = eq(LOSS, -sympy.log(S_Y))
-# prose that SymPy cannot write (sums over an index, argmax, indicator brackets)
-LINEAR = Math("z_k = Σ_i W_ki·x_i + b_k", r"z_k = \sum_i W_{ki} x_i + b_k")
-NORMALIZER = Math("Z = Σ_j E_j", r"Z = \sum_j E_j")
-CE_PROBS = Math("L = −Σ_k t_k·log p_k", r"L = -\sum_k t_k \log p_k")
-LOG_SCORE_PROBS = Math("L = −Σ_k t_k·log s_k", r"L = -\sum_k t_k \log s_k")
-HINGE = {False: Math("L = Σ_{j≠y} l_j", r"L = \sum_{j \ne y} l_j"), True: Math("L = Σ_j l_j", r"L = \sum_j l_j")}
+LINEAR = eq(Z_K, OAdd(Sigma(ordered_product(sympy.Symbol("W_ki", real=True), X_I), "i"),
+                     sympy.Symbol("b_k", real=True), evaluate=False))
+NORMALIZER = eq(Z_SUM, Sigma(sympy.Symbol("E_j", real=True), "j"))
+CE_PROBS = eq(LOSS, -Sigma(ordered_product(T_K, sympy.log(P_K)), "k"))
+LOG_SCORE_PROBS = eq(LOSS, -Sigma(ordered_product(T_K, sympy.log(S_K)), "k"))
+HINGE = {False: eq(LOSS, Sigma(L_J, "j≠y")), True: eq(LOSS, Sigma(L_J, "j"))}
+# prose that SymPy cannot write (a derivation, statements joined by words)
 _SUBGRADIENT = ("∂L/∂s_j = 1[s_j − s_y + Δ > 0] (j ≠ y),  ∂L/∂s_y = −Σ_{j≠y} 1[s_j − s_y + Δ > 0]",
                 r"\frac{\partial L}{\partial s_j} = \mathbb{1}[s_j - s_y + \Delta > 0]\ (j \ne y),\ "
                 r"\frac{\partial L}{\partial s_y} = -\sum_{j \ne y} \mathbb{1}[s_j - s_y + \Delta > 0]")
@@ -424,22 +426,22 @@ DERIVED = {
               r"\frac{\partial L}{\partial s_k} = \frac{\partial}{\partial s_k}"
               r"\Big[\big(\textstyle\sum_j t_j\big) \log \sum_j e^{s_j} - \sum_j t_j s_j\Big] = p_k - t_k"),
 }
-ONE_HOT = Math("y_k = [k = y]", r"y_k = [k = y]")
+ONE_HOT = eq(Y_K, iverson(sympy.Eq(sympy.Symbol("k"), sympy.Symbol("y"), evaluate=False)))
 GRAD_W_WORKED = Math("∂L/∂W_ki = (∂L/∂z_k)·x_i, i.e. ∂L/∂W = (∂L/∂z)·xᵀ",
                      r"\frac{\partial L}{\partial W_{ki}} = \frac{\partial L}{\partial z_k} x_i,"
                      r"\ \frac{\partial L}{\partial W} = \frac{\partial L}{\partial z} x^\top")
-GRAD_W = Math("∂L/∂W = (∂L/∂z)·xᵀ", r"\frac{\partial L}{\partial W} = \frac{\partial L}{\partial z} x^\top")
-GRAD_B = Math("∂L/∂b_k = (∂L/∂z_k)·∂z_k/∂b_k = ∂L/∂z_k",
-              r"\frac{\partial L}{\partial b_k} = \frac{\partial L}{\partial z_k}"
-              r"\frac{\partial z_k}{\partial b_k} = \frac{\partial L}{\partial z_k}")
+#: ∂L/∂W = ∂L/∂z·xᵀ (the transpose of a named vector, which SymPy cannot spell)
+GRAD_W = eq(Named("dLdW", "∂L/∂W", r"\frac{\partial L}{\partial W}"),
+            ordered_product(Named("dLdz", "∂L/∂z", r"\frac{\partial L}{\partial z}"), Named("x^T", "xᵀ", r"x^\top")))
+_DLDZ_K = Named("dLdz_k", "∂L/∂zₖ", r"\frac{\partial L}{\partial z_k}")
+GRAD_B = eq(Named("dLdb_k", "∂L/∂bₖ", r"\frac{\partial L}{\partial b_k}"),
+            eq(ordered_product(_DLDZ_K, Named("dzdb_k", "∂zₖ/∂bₖ", r"\frac{\partial z_k}{\partial b_k}")), _DLDZ_K))
 
-
-def _named(n: str) -> dict[str, Math]:
-    """The prose formulas that name the scores: s (divided by T) or z."""
-    return {"max": Math(f"m = max_k {n}_k", rf"m = \max_k {n}_k"),
-            "shift": Math(f"u_k = {n}_k − m", f"u_k = {n}_k - m"),
-            "margin": Math(f"l_j = max(0, {n}_j − {n}_y + Δ)", rf"l_j = \max(0, {n}_j - {n}_y + \Delta)"),
-            "argmax": Math(f"ŷ = argmax_k p_k = argmax_k {n}_k", rf"\hat y = \arg\max_k p_k = \arg\max_k {n}_k")}
+def _named(n: str) -> dict[str, sympy.Equality]:
+    """The formulas that name the scores: s (divided by T) or z."""
+    score = sympy.Symbol(f"{n}_k", real=True)
+    return {"max": eq(M, max_over(score, "k")),
+            "argmax": eq(sympy.Symbol("yhat"), eq(max_over(P_K, "k", arg=True), max_over(score, "k", arg=True)))}
 
 
 NAMED = {n: _named(n) for n in "sz"}
@@ -454,10 +456,16 @@ def _gradient(kind: str, tempered: bool) -> sympy.Equality:
 
 
 @functools.lru_cache(maxsize=None)
-def _margin() -> sympy.Equality:
-    """l_j = max(0, s_j − s_y + Δ), built on first use (a Max costs ~15 ms to build; most runs
-    are cross-entropy)."""
-    return eq(L_J, sympy.Max(0, S_J - S_Y + DELTA))
+def _margin(n: str) -> sympy.Equality:
+    """l_j = max(0, s_j − s_y + Δ) (or with z), in the order written; built on first use
+    (most runs are cross-entropy)."""
+    s_j, s_y = _jy(n)
+    return eq(L_J, maximum(0, OAdd(s_j, -s_y, DELTA, evaluate=False)))
+
+
+def _jy(n: str) -> tuple[sympy.Symbol, sympy.Symbol]:
+    """The scores s_j, s_y (or z_j, z_y) of the margin's formula."""
+    return sympy.Symbol(f"{n}_j", real=True), sympy.Symbol(f"{n}_y", real=True)
 
 
 STABLE_NOTE = "softmax(s) = softmax(s − m) for any m; with m = max s every exponent is ≤ 0"
@@ -538,12 +546,12 @@ class _Work(NamedTuple):
         return [self.ar.out(v) for v in values]
 
     def each(self, title: str, formula: sympy.Equality, rows: Sequence[dict[Any, Any]], values: Sequence[Any],
-             *, section: str, display: Math | None = None, note: str = "") -> Step:
+             *, section: str, note: str = "") -> Step:
         """One step over the classes: worked with its substituted lines on the exact path
         (:func:`vstep`), the values alone on the numeric path."""
         if self.exact:
-            return vstep(title, formula, rows, section=section, display=display, note=note)
-        return Step(title=title, formula=display or formula, value=self.outs(values), note=note, section=section)
+            return vstep(title, formula, rows, section=section, note=note, values=values)
+        return Step(title=title, formula=formula, value=self.outs(values), note=note, section=section)
 
 
 class _Soft(NamedTuple):
@@ -626,8 +634,7 @@ def _softmax(w: _Work, s: list[Any]) -> tuple[_Soft, list[Step]]:
         steps.append(Step(title="largest score (subtracted for numerical stability)", section=sec,
                           formula=NAMED[w.sname]["max"], value=ar.out(m), note=STABLE_NOTE if w.exact else ""))
         u = [sk - m for sk in s]
-        steps.append(w.each("shifted scores", SHIFTED[w.s_k], [{w.s_k: sk, M: m} for sk in s], u, section=sec,
-                            display=NAMED[w.sname]["shift"]))
+        steps.append(w.each("shifted scores", SHIFTED[w.s_k], [{w.s_k: sk, M: m} for sk in s], u, section=sec))
         E = [ar.exp(uk) for uk in u]
         steps.append(w.each("exponentials", EXPONENTIAL, [{U_K: uk} for uk in u], E, section=sec))
     else:  # symbolic (exact only): the maximum is not known
@@ -723,9 +730,9 @@ def _hinge(w: _Work, sm: _Soft) -> tuple[Any, list[Any], list[Step]]:
     margins = [ar.relu(s[j] - sy + delta) for j in js]
     sec = "loss"
     which = (" (the correct class too: the mistake)" if w.include_correct else f" (every class but y = {target})")
-    steps = [w.each("margins" + (f", j = {', '.join(map(str, js))}" if exact else "") + which, _margin(),
-                    [{S_J: s[j], S_Y: sy, DELTA: delta} for j in js], margins, section=sec,
-                    display=NAMED[w.sname]["margin"],
+    s_j, s_y = _jy(w.sname)
+    steps = [w.each("margins" + (f", j = {', '.join(map(str, js))}" if exact else "") + which, _margin(w.sname),
+                    [{s_j: s[j], s_y: sy, DELTA: delta} for j in js], margins, section=sec,
                     note=f"Δ = {sympy.sstr(delta)}; a class whose score is within Δ of the correct one's (or above "
                          "it) contributes" if exact else "")]
     loss = ar.fsum(margins)
@@ -774,13 +781,17 @@ def _p0_of_scores(tempered: bool) -> sympy.Equality:
     return eq(P_0, sigmoid((Z_0 - Z_1) / T_SYM if tempered else Z_0 - Z_1))
 
 
-ROW_DIFFERENCE_SHOWN = Math("(w₀ − w₁)_i = W₀ᵢ − W₁ᵢ", r"(w_0 - w_1)_i = W_{0i} - W_{1i}")
-P0_OF_LINEAR = {
-    False: Math("p₀ = σ(z₀ − z₁) = σ((w₀ − w₁)·x + (b₀ − b₁))",
-                r"p_0 = \sigma(z_0 - z_1) = \sigma\big((w_0 - w_1)\cdot x + (b_0 - b_1)\big)"),
-    True: Math("p₀ = σ((z₀ − z₁)/T) = σ(((w₀ − w₁)·x + (b₀ − b₁))/T)",
-               r"p_0 = \sigma\Big(\frac{z_0 - z_1}{T}\Big) = \sigma\Big(\frac{(w_0 - w_1)\cdot x + (b_0 - b_1)}{T}\Big)"),
-}
+
+
+@functools.lru_cache(maxsize=None)
+def _p0_of_linear(tempered: bool) -> sympy.Equality:
+    """p₀ = σ(z₀ − z₁) = σ((w₀ − w₁)·x + (b₀ − b₁)) (over T when tempered): the scores'
+    formula continued; the dot product of the row difference with x is one name."""
+    arg = OAdd(Named("wdx", "(w₀ - w₁)·x", r"(w_0 - w_1) \cdot x"), OAdd(B_0, -B_1, evaluate=False), evaluate=False)
+    of_scores = _p0_of_scores(tempered)
+    return eq(P_0, eq(of_scores.rhs, sigmoid(ordered_product(arg, 1 / T_SYM) if tempered else arg)))
+
+
 DECISION = {t: Math("p₀ ≥ ½ ⇔ z₀ − z₁ ≥ 0" + (" (T > 0)" if t else ""), r"p_0 \ge \tfrac{1}{2} \iff z_0 - z_1 \ge 0")
             for t in (False, True)}
 
@@ -814,8 +825,7 @@ def _sigmoid_of_linear(T: Any, W: Any, b: Any, x: Any) -> tuple[list[Step], Any]
     wd = [W[0][i] - W[1][i] for i in range(len(x))]
     bd = b[0] - b[1]
     rows = [{W_0I: W[0][i], W_1I: W[1][i]} for i in range(len(x))]
-    steps = [vstep("difference of the weight rows", ROW_DIFFERENCE, rows, section=sec, substituted=worked,
-                   display=ROW_DIFFERENCE_SHOWN),
+    steps = [vstep("difference of the weight rows", ROW_DIFFERENCE, rows, section=sec, substituted=worked),
              Step(title="difference of the biases", section=sec, formula=BIAS_DIFFERENCE,
                   substituted=substitute(BIAS_DIFFERENCE.rhs, {B_0: show(b[0]), B_1: show(b[1])}), value=bd)]
     arg = sympy.Add(*[a * c for a, c in zip(wd, x)]) + bd
@@ -823,7 +833,7 @@ def _sigmoid_of_linear(T: Any, W: Any, b: Any, x: Any) -> tuple[list[Step], Any]
     if T != 1:
         inner = sympy.Mul(inner, sympy.Pow(Shown(T), -1, evaluate=False), evaluate=False)
         arg = arg / T
-    steps.append(Step(title="p₀ as a sigmoid", section=sec, formula=P0_OF_LINEAR[T != 1],
+    steps.append(Step(title="p₀ as a sigmoid", section=sec, formula=_p0_of_linear(T != 1),
                       substituted=sigmoid(inner, evaluate=False) if worked else None,
                       value=sigmoid(arg), note=TWO_CLASS_NOTE))
     return steps, arg

@@ -34,7 +34,7 @@ from typing import Any, Callable, Sequence
 
 import sympy
 
-from dlcalc.board import OAdd, OMul, put_in, written
+from dlcalc.board import Named, OAdd, OMul, eq, put_in, written
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress, said, \
     xreplace_unevaluated
 from dlcalc.errors import InputError
@@ -692,10 +692,11 @@ class _Run:
     def _gradient_step(self, t: int, envs: list[dict], section: str, numeric: bool) -> Step:
         c = self.c
         s, q = _sub(t), _sub(t - 1)
-        text = ("−" if c.maximize else "") + f"∇L(θ{q})" + (f" + λ·θ{q}" if c.l2 else "")
-        tex = ("-" if c.maximize else "") + rf"\nabla L(\theta_{{{t - 1}}})" + \
-            (rf" + \lambda \theta_{{{t - 1}}}" if c.l2 else "")
-        formula = Math(f"g{s} = {text}", f"g_{{{t}}} = {tex}")
+        theta = sympy.Symbol(f"theta_{t - 1}")
+        grad = Named(f"grad L(theta_{t - 1})", f"∇L(θ{q})", rf"\nabla L(\theta_{{{t - 1}}})")
+        g = OMul(-1, grad, evaluate=False) if c.maximize else grad
+        formula = written(eq(sympy.Symbol(f"g_{t}"), OAdd(g, OMul(LAM, theta, evaluate=False), evaluate=False)
+                             if c.l2 else g))
         notes = []
         if c.maximize:
             notes.append("--maximize: the gradient is negated, so the step goes uphill")

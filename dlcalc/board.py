@@ -403,3 +403,20 @@ def ordered_product(*factors: Any) -> Any:
     if not flat:
         return sympy.Integer(1)
     return flat[0] if len(flat) == 1 else OMul(*flat, evaluate=False)
+
+
+# --------------------------------------------------------------------------- expectation
+
+
+class Ex(sympy.Function):
+    """E[·], the expectation, kept as written: ``Ex(v_t)`` prints E[vₜ] and
+    ``\\mathbb{E}[v_{t}]`` (SymPy's own E would be Euler's number, a plain Function E(·))."""
+
+    nargs = 1
+
+    def _sympystr(self, printer: Any) -> str:
+        return f"E[{printer._print(self.args[0])}]"
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        s = rf"\mathbb{{E}}[{printer._print(self.args[0])}]"
+        return rf"{s}^{{{exp}}}" if exp else s

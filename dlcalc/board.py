@@ -566,3 +566,20 @@ class max_over(sympy.Expr):
 #: ``iverson(sympy.Eq(k, y, evaluate=False))`` prints [k = y] (LaTeX too), and
 #: ``iverson(sympy.Le(j, i, evaluate=False))`` [j ≤ i]; the same display as a bracketed sum
 iverson = bracketed
+
+
+# --------------------------------------------------------------------------- expectation
+
+
+class Ex(sympy.Function):
+    """E[·], the expectation, kept as written: ``Ex(v_t)`` prints E[vₜ] and
+    ``\\mathbb{E}[v_{t}]`` (SymPy's own E would be Euler's number, a plain Function E(·))."""
+
+    nargs = 1
+
+    def _sympystr(self, printer: Any) -> str:
+        return f"E[{printer._print(self.args[0])}]"
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        s = rf"\mathbb{{E}}[{printer._print(self.args[0])}]"
+        return rf"{s}^{{{exp}}}" if exp else s

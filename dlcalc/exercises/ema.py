@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 import sympy
 
-from dlcalc.board import eq, step
+from dlcalc.board import Ex, OAdd, Sigma, eq, ordered_product, step, written
 from dlcalc.core import Math, Mistake, Solution, Step, said
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_scalar, parse_value_fast, symbol
@@ -192,6 +192,33 @@ def _put(x: Any) -> Any:
 
 
 BETA, V0, EX = symbol("beta"), symbol("v_0"), sympy.Symbol("E[x]")
+T_SYM, I_SYM, X_I, X, V_T, VHAT_T = (symbol(n) for n in ("t", "i", "x_i", "x", "v_t", "vhat_t"))
+
+# The derivation's formulas, written once, in t (its steps put in the numbers at t = T)
+_GAP, _BETA_T = OAdd(1, -BETA, evaluate=False), sympy.Pow(BETA, T_SYM, evaluate=False)  # 1 − β, β^t
+_WEIGHT = sympy.Pow(BETA, OAdd(T_SYM, -I_SYM, evaluate=False), evaluate=False)           # β^(t−i)
+_SUM_WEIGHTS = OAdd(1, -_BETA_T, evaluate=False)                                         # 1 − β^t
+_OVER_WEIGHTS = sympy.Pow(_SUM_WEIGHTS, -1, evaluate=False)                              # 1/(1 − β^t)
+
+
+def _with_v0(expr: Any, has_v0: bool) -> Any:
+    """``expr`` + β^t·v₀, the weight of a start v₀ ≠ 0."""
+    return OAdd(expr, ordered_product(_BETA_T, V0), evaluate=False) if has_v0 else expr
+
+
+def _weighted(term: Any) -> Any:
+    """(1 − β)·Σ_{i=1}^{t} β^(t−i)·term."""
+    return ordered_product(_GAP, Sigma(ordered_product(_WEIGHT, term), "i=1", "t"))
+
+
+UNROLLED = {h: eq(V_T, _with_v0(_weighted(X_I), h)) for h in (False, True)}
+WEIGHTS = eq(ordered_product(_GAP, Sigma(_WEIGHT, "i=1", "t")), _SUM_WEIGHTS)
+EXPECTED = {h: eq(Ex(V_T), eq(_with_v0(_weighted(Ex(X)), h), _with_v0(ordered_product(_SUM_WEIGHTS, Ex(X)), h)))
+            for h in (False, True)}
+CORRECTED = {h: eq(Ex(VHAT_T), eq(ordered_product(Ex(V_T), _OVER_WEIGHTS),
+                                  OAdd(Ex(X), ordered_product(_BETA_T, V0, _OVER_WEIGHTS), evaluate=False) if h
+                                  else Ex(X)))
+             for h in (False, True)}
 
 
 def _v(t: int) -> sympy.Symbol:
@@ -312,8 +339,7 @@ def _derivation(inp: Inputs, vs: list[Any], rules: Rules) -> list[Step]:
     sec = f"why divide: at t = T = {T}"
     out: list[Step] = []
     has_v0 = v0 != 0
-    unrolled = Math("v_t = (1 − β)·Σ_{i=1}^{t} β^(t−i)·x_i" + (" + β^t·v₀" if has_v0 else ""),
-                    r"v_t = (1 - \beta) \sum_{i=1}^{t} \beta^{t-i} x_i" + (r" + \beta^t v_0" if has_v0 else ""))
+    unrolled = written(UNROLLED[has_v0])
     if T <= SHOW_TERMS:
         xsym = [symbol(f"x_{i}") for i in range(1, T + 1)]
         template = (1 - BETA) * sympy.Add(*[BETA**(T - i) * xsym[i - 1] for i in range(1, T + 1)])
@@ -331,9 +357,7 @@ def _derivation(inp: Inputs, vs: list[Any], rules: Rules) -> list[Step]:
                              "geometrically"))
     power = _power(beta, T)
     weights = step("sum of the weights", 1 - BETA**T, {BETA: beta}, value=1 - power, section=sec)
-    out.append(Step(weights.title, Math("(1 − β)·Σ_{i=1}^{t} β^(t−i) = 1 − β^t",
-                                        r"(1 - \beta) \sum_{i=1}^{t} \beta^{t-i} = 1 - \beta^t"),
-                    weights.substituted, weights.value, section=sec,
+    out.append(Step(weights.title, written(WEIGHTS), weights.substituted, weights.value, section=sec,
                     note="a geometric series: the weights of x_1 … x_t add up to 1 − β^t, not 1"
                          + ("; the remaining β^t is the weight of v₀" if has_v0 else
                             "; the missing β^t is the weight of v₀ = 0")))
@@ -341,23 +365,18 @@ def _derivation(inp: Inputs, vs: list[Any], rules: Rules) -> list[Step]:
     exp_tmpl = (1 - BETA**T) * EX + (BETA**T * V0 if has_v0 else 0)
     ev = step("expected value", exp_tmpl, {BETA: beta, **({V0: _put(v0)} if has_v0 else {})},
               value=w * EX + (power * _sym(v0) if has_v0 else 0), section=sec)
-    out.append(Step(ev.title, Math("E[v_t] = (1 − β)·Σ β^(t−i)·E[x] = (1 − β^t)·E[x]" + (" + β^t·v₀" if has_v0 else ""),
-                                   r"\mathbb{E}[v_t] = (1 - \beta) \sum \beta^{t-i}\, \mathbb{E}[x] = (1 - \beta^t)\, "
-                                   r"\mathbb{E}[x]" + (r" + \beta^t v_0" if has_v0 else "")),
-                    ev.substituted, ev.value, section=sec,
+    out.append(Step(ev.title, written(EXPECTED[has_v0]), ev.substituted, ev.value, section=sec,
                     note="for x_i with a common mean E[x] (linearity of E): v_t is biased towards v₀"
                          + ("" if has_v0 else " = 0, too small by the factor 1 − β^t")))
     corrected_value = EX + (power * _sym(v0) / w if has_v0 else 0)
-    out.append(Step("the bias correction removes the bias", Math(
-        "E[v̂_t] = E[v_t]/(1 − β^t) = E[x]" + (" + β^t·v₀/(1 − β^t)" if has_v0 else ""),
-        r"\mathbb{E}[\hat v_t] = \frac{\mathbb{E}[v_t]}{1 - \beta^t} = \mathbb{E}[x]"
-        + (r" + \frac{\beta^t v_0}{1 - \beta^t}" if has_v0 else "")),
-        value=corrected_value if has_v0 else None, section=sec,
-        note=("dividing by the sum of the weights makes them sum to 1: v̂_t is a weighted average of the x_i, "
-              "so E[v̂_t] = E[x]; as t grows β^t → 0 and the correction fades"
-              + f" (here 1 − β^t {_eq(w)})" if not has_v0 else
-              "the correction assumes v₀ = 0: it divides by the weights of x_1 … x_t, 1 − β^t, but v₀'s "
-              f"weight β^t is not 0 here, so a bias β^t·v₀/(1 − β^t) is left (here 1 − β^t {_eq(w)})")))
+    out.append(Step("the bias correction removes the bias", written(CORRECTED[has_v0]),
+                    value=corrected_value if has_v0 else None, section=sec,
+                    note=("dividing by the sum of the weights makes them sum to 1: v̂_t is a weighted average of "
+                          "the x_i, so E[v̂_t] = E[x]; as t grows β^t → 0 and the correction fades"
+                          + f" (here 1 − β^t {_eq(w)})" if not has_v0 else
+                          "the correction assumes v₀ = 0: it divides by the weights of x_1 … x_t, 1 − β^t, but "
+                          f"v₀'s weight β^t is not 0 here, so a bias β^t·v₀/(1 − β^t) is left (here 1 − β^t "
+                          f"{_eq(w)})")))
     return out
 
 

@@ -34,8 +34,8 @@ from typing import Any
 import sympy
 from sympy import Add, Function, Mul, Pow, Rational, Symbol
 
-from dlcalc.board import eq, step
-from dlcalc.core import Math, Mistake, Solution, Step
+from dlcalc.board import Ex, Named, OAdd, eq, ordered_product, spelled, step
+from dlcalc.core import Math, Mistake, Solution, Step, xreplace_unevaluated
 from dlcalc.errors import InputError
 from dlcalc.registry import Command, Option
 
@@ -539,20 +539,27 @@ def _power_list(first: Any, r: Any, L: int) -> list[Any]:
 
 
 Z_1, Z_L, L_SYM, G_0 = Symbol("z_1"), Symbol("z_L"), Symbol("L"), Symbol("g_0")
+L_LAYER, Z_LAYER, A_OUT, Z = Symbol("l"), Symbol("z_l"), Symbol("a"), Symbol("z")
+#: names SymPy cannot spell: max(0, z) as a teacher writes it (Max prints "Max"), f′(z), ∂L/∂a_{l−1}
+RELU_Z = Named("relu_z", "max(0, z)", r"\max(0, z)")
+F_PRIME = Named("fprime_z", "f′(z)", "f'(z)")
+DL_DA = Named("dLda_prev", "∂L/∂a_{l−1}", r"\partial L/\partial a_{l-1}")
+HALF = spelled(Rational(1, 2), "½", r"\tfrac{1}{2}")
 # the formulas of the propagation, written once (c = ½ for ReLU)
 FIRST_LAYER = eq(Var(Z_1), _uf(N_IN, Var(W), V_IN))
 FACTOR = {relu: eq(R_F, _uf(*([Rational(1, 2)] if relu else []), N_IN, Var(W))) for relu in (False, True)}
 FACTOR_BACK = {relu: eq(R_B, _uf(*([Rational(1, 2)] if relu else []), N_OUT, Var(W))) for relu in (False, True)}
-LAST_LAYER = eq(Var(Z_L), _uf(Var(Z_1), Pow(R_F, L_SYM - 1)))
+#: Var(z_l) = Var(z₁)·r^(l−1); at l = L the last layer's step
+FORWARD_VAR = eq(Var(Z_LAYER), ordered_product(Var(Z_1), Pow(R_F, OAdd(L_LAYER, -1, evaluate=False), evaluate=False)))
+LAST_LAYER = xreplace_unevaluated(FORWARD_VAR, {L_LAYER: L_SYM, Z_LAYER: Z_L})
 AT_THE_INPUT = eq(Var(G_0), Pow(R_B, L_SYM))
-# prose that SymPy cannot write
-SECOND_MOMENT = {True: Math("E[a²] = E[max(0, z)²] = ½·Var(z)",
-                            r"\mathbb{E}[a^2] = \mathbb{E}[\max(0, z)^2] = \tfrac{1}{2}\mathrm{Var}(z)"),
-                 False: Math("E[a²] = Var(z)", r"\mathbb{E}[a^2] = \mathrm{Var}(z)")}
-DERIVATIVE_MOMENT = {True: Math("E[f′(z)²] = ½", r"\mathbb{E}[f'(z)^2] = \tfrac{1}{2}"),
-                     False: Math("E[f′(z)²] = 1", r"\mathbb{E}[f'(z)^2] = 1")}
-FORWARD_VAR = Math("Var(z_l) = Var(z₁)·r^(l−1)", r"\mathrm{Var}(z_l) = \mathrm{Var}(z_1)\, r^{l-1}")
-BACKWARD_VAR = Math("Var(∂L/∂a_{l−1}) = r_b^(L−l+1)", r"\mathrm{Var}(\partial L/\partial a_{l-1}) = r_b^{L-l+1}")
+BACKWARD_VAR = eq(Var(DL_DA), Pow(R_B, OAdd(L_SYM, -L_LAYER, 1, evaluate=False), evaluate=False))
+SECOND_MOMENT = {True: eq(Ex(Pow(A_OUT, 2, evaluate=False)), eq(Ex(Pow(RELU_Z, 2, evaluate=False)),
+                                                                 _uf(Rational(1, 2), Var(Z)))),
+                 False: eq(Ex(Pow(A_OUT, 2, evaluate=False)), Var(Z))}
+DERIVATIVE_MOMENT = {relu: eq(Ex(Pow(F_PRIME, 2, evaluate=False)), HALF if relu else sympy.Integer(1))
+                     for relu in (True, False)}
+# prose: conditions and readings in words
 VANISHING = Math("r < 1: Var(z_L) = Var(z₁)·r^(L−1) → 0 (vanishes);  r > 1: it grows without bound (explodes)",
                  r"r < 1:\ \mathrm{Var}(z_L) = \mathrm{Var}(z_1) r^{L-1} \to 0;\quad r > 1:\ \text{it explodes}")
 CAUSES = Math(

@@ -33,8 +33,8 @@ from typing import Any, Callable, NamedTuple, Sequence
 import sympy
 from sympy import Add, Mul, Pow, Rational, Symbol
 
-from dlcalc.board import eq
-from dlcalc.core import Math, Mistake, Solution, Step
+from dlcalc.board import Sigma, eq, ordered_product
+from dlcalc.core import Mistake, Solution, Step, xreplace_unevaluated
 from dlcalc.core import fraction_of as _frac, is_symbolic as _symbolic, sympy_number as _sym
 from dlcalc.board import Named, step as wstep, steps_of as wlist
 from dlcalc.errors import InputError
@@ -388,41 +388,51 @@ OUTPUT = {True: eq(Y_J, Mul(GAM_J, XH_J, evaluate=False)),
 DELTA = eq(D_J, Mul(G_J, GAM_J, evaluate=False))
 GRAD_X_RMS = eq(DX_J, Mul(Add(D_J, Mul(-1, XH_J, S_2, Pow(N_SYM, -1, evaluate=False), evaluate=False), evaluate=False),
                           Pow(RMS, -1, evaluate=False), evaluate=False))
-# prose: the sums over the features of a long row, and the numeric path's formulas (its steps show values)
-MEAN = Math("μ = (1/N)·Σⱼ xⱼ", r"\mu = \frac{1}{N}\sum_j x_j")
-MEAN_SQUARES = Math("ms = (1/N)·Σⱼ xⱼ²", r"\mathrm{ms} = \frac{1}{N}\sum_j x_j^2")
+XH_K, D_K = Symbol("xhat_k"), Symbol("delta_k")
+
+
+def _minus(a: Any) -> Any:
+    """−a, kept as written (a − b prints in the order written)."""
+    return Mul(-1, a, evaluate=False)
+
+
+def _mean_of(total: Any, n: Any) -> Any:
+    """total/n, kept as written (a row's sum over 4, or Σⱼ over N)."""
+    return Mul(total, Pow(n, -1, evaluate=False), evaluate=False)
+
+
+# the sums over the features, as a long row (and the numeric path) writes them: Σⱼ, not term by term
+MEAN = eq(MU, _mean_of(Sigma(X_J, "j"), N_SYM))
+MEAN_SQUARES = eq(MS, _mean_of(Sigma(Pow(X_J, 2, evaluate=False), "j"), N_SYM))
 #: σ², biased (1/N) or unbiased (the mistake)
-VARIANCE = {u: Math(f"σ² = (1/{'(N − 1)' if u else 'N'})·Σⱼ (xⱼ − μ)²",
-                    rf"\sigma^2 = \frac{{1}}{{{'N - 1' if u else 'N'}}}\sum_j (x_j - \mu)^2") for u in (False, True)}
+VARIANCE = {u: eq(VAR, _mean_of(Sigma(Pow(Add(X_J, _minus(MU), evaluate=False), 2, evaluate=False), "j"),
+                                Add(N_SYM, -1, evaluate=False) if u else N_SYM)) for u in (False, True)}
 VARIANCE_TITLE = {False: "variance over the features (biased, 1/N)",
                   True: "variance over the features (unbiased, 1/(N − 1))"}
-S1_SUM = Math("S₁ = Σₖ δₖ", r"S_1 = \sum_k \delta_k")
-S2_SUM = Math("S₂ = Σₖ δₖ·x̂ₖ", r"S_2 = \sum_k \delta_k \hat{x}_k")
-RMS_SHOWN = Math("rms = √(ms + ε)", r"\mathrm{rms} = \sqrt{\mathrm{ms} + \epsilon}")
-XHAT_SHOWN = {True: Math("x̂ⱼ = xⱼ/rms", r"\hat{x}_j = x_j / \mathrm{rms}"),
-              False: Math("x̂ⱼ = (xⱼ − μ)/√(σ² + ε)", r"\hat{x}_j = \frac{x_j - \mu}{\sqrt{\sigma^2 + \epsilon}}")}
-OUTPUT_SHOWN = {True: Math("yⱼ = γⱼ·x̂ⱼ", r"y_j = \gamma_j \hat{x}_j"),
-                False: Math("yⱼ = γⱼ·x̂ⱼ + βⱼ", r"y_j = \gamma_j \hat{x}_j + \beta_j")}
-GRAD_X_SHOWN = {
-    True: Math("∂L/∂xⱼ = (∂L/∂x̂ⱼ − x̂ⱼ·(1/N)·Σₖ ∂L/∂x̂ₖ·x̂ₖ)/rms",
-               r"\frac{\partial L}{\partial x_j} = \frac{1}{\mathrm{rms}}\Big(\frac{\partial L}{\partial \hat{x}_j} - "
-               r"\frac{\hat{x}_j}{N}\sum_k \frac{\partial L}{\partial \hat{x}_k}\hat{x}_k\Big)"),
-    False: Math("∂L/∂xⱼ = (N·∂L/∂x̂ⱼ − Σₖ ∂L/∂x̂ₖ − x̂ⱼ·Σₖ ∂L/∂x̂ₖ·x̂ₖ)/(N·√(σ² + ε))",
-                r"\frac{\partial L}{\partial x_j} = \frac{N \frac{\partial L}{\partial \hat{x}_j} - \sum_k "
-                r"\frac{\partial L}{\partial \hat{x}_k} - \hat{x}_j \sum_k \frac{\partial L}{\partial \hat{x}_k}"
-                r"\hat{x}_k}{N\sqrt{\sigma^2 + \epsilon}}"),
-}
-GRAD_GAMMA = Math("∂L/∂γⱼ = Σᵢ ∂L/∂yᵢⱼ·x̂ᵢⱼ",
-                  r"\frac{\partial L}{\partial \gamma_j} = \sum_i \frac{\partial L}{\partial y_{ij}}\hat{x}_{ij}")
-GRAD_BETA = Math("∂L/∂βⱼ = Σᵢ ∂L/∂yᵢⱼ", r"\frac{\partial L}{\partial \beta_j} = \sum_i \frac{\partial L}{\partial y_{ij}}")
+S1_SUM = eq(S_1, Sigma(D_K, "k"))
+S2_SUM = eq(S_2, Sigma(Mul(D_K, XH_K, evaluate=False), "k"))
+DG_J = Named("dLdgamma_j", "∂L/∂γⱼ", r"\frac{\partial L}{\partial \gamma_j}")
+DB_J = Named("dLdbeta_j", "∂L/∂βⱼ", r"\frac{\partial L}{\partial \beta_j}")
+DY_IJ = Named("dLdy_ij", "∂L/∂yᵢⱼ", r"\frac{\partial L}{\partial y_{ij}}")
+GRAD_GAMMA = eq(DG_J, Sigma(Mul(DY_IJ, Symbol("xhat_ij"), evaluate=False), "i"))
+GRAD_BETA = eq(DB_J, Sigma(DY_IJ, "i"))
 
 
 def _grad_x_ln(coef: Any) -> sympy.Equality:
     """Layer norm's ∂L/∂xⱼ = (N·δⱼ − S₁ − c·x̂ⱼ·S₂)/(N·√(σ² + ε)); c = N/(N − 1) with the unbiased σ²."""
-    last = Mul(-1, *([coef] if coef != 1 else []), XH_J, S_2, evaluate=False)
-    inner = Add(Mul(N_SYM, D_J, evaluate=False), Mul(-1, S_1, evaluate=False), last, evaluate=False)
-    return eq(DX_J, Mul(inner, Pow(Mul(N_SYM, Pow(Add(VAR, EPS, evaluate=False), Rational(1, 2), evaluate=False),
-                                       evaluate=False), -1, evaluate=False), evaluate=False))
+    last = _minus(Mul(XH_J, S_2, evaluate=False)) if coef == 1 else ordered_product(-coef, XH_J, S_2)
+    inner = Add(Mul(N_SYM, D_J, evaluate=False), _minus(S_1), last, evaluate=False)
+    return eq(DX_J, Mul(inner, Pow(N_SYM, -1, evaluate=False),
+                        Pow(Add(VAR, EPS, evaluate=False), Rational(-1, 2), evaluate=False), evaluate=False))
+
+
+# The numeric path shows no δ, S₁, S₂ steps: its ∂L/∂xⱼ is the same formula with them written
+# as what they stand for (δⱼ = ∂L/∂x̂ⱼ and the sums over the row).
+DXH_J = Named("dLdxhat_j", "∂L/∂x̂ⱼ", r"\frac{\partial L}{\partial \hat{x}_j}")
+DXH_K = Named("dLdxhat_k", "∂L/∂x̂ₖ", r"\frac{\partial L}{\partial \hat{x}_k}")
+_SPELLED_OUT = {D_J: DXH_J, S_1: Sigma(DXH_K, "k"), S_2: Sigma(Mul(DXH_K, XH_K, evaluate=False), "k")}
+GRAD_X_SHOWN = {True: xreplace_unevaluated(GRAD_X_RMS, _SPELLED_OUT),
+                False: xreplace_unevaluated(_grad_x_ln(1), _SPELLED_OUT)}
 
 
 # --------------------------------------------------------------------------- one arithmetic for x̂, y, ∂L/∂x
@@ -491,13 +501,9 @@ def _sum_template(syms: list[Symbol], power: int = 1, minus: Any = None) -> Any:
     """Σ terms as an unevaluated sum of the symbols (or of (xⱼ − μ)², xⱼ²)."""
     terms = []
     for s in syms:
-        t = s if minus is None else Add(s, Mul(-1, minus, evaluate=False), evaluate=False)
+        t = s if minus is None else Add(s, _minus(minus), evaluate=False)
         terms.append(Pow(t, power, evaluate=False) if power != 1 else t)
     return Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
-
-
-def _mean_of(total: Any, n: Any) -> Any:
-    return Mul(total, Pow(n, -1, evaluate=False), evaluate=False)
 
 
 def _lst(title: str, formula: Any, rows: list[dict[Any, Any]], values: list[Any], *, section: str,
@@ -564,7 +570,7 @@ def _rms_exact(r: _Row, steps: list[Step], out: dict[str, Any]) -> tuple[None, A
         ms = r.tidy(st.value)
     else:
         ms = r.tidy(_add([v ** 2 for v in X]) / N)
-        st = Step(title=title, section=section, value=ms, formula=MEAN_SQUARES)
+        st = wstep(title, MEAN_SQUARES, value=ms, section=section)
     steps.append(st)
     if (ms + r.e).is_number and ms + r.e == 0:
         raise _zero_error(True, r.where)
@@ -587,7 +593,7 @@ def _normalize_exact(r: _Row, unbiased: bool, steps: list[Step], out: dict[str, 
         mu = r.tidy(st.value)
     else:
         mu = r.tidy(_add(X) / N)
-        st = Step(title=title, section=section, value=mu, formula=MEAN)
+        st = wstep(title, MEAN, value=mu, section=section)
     steps.append(st)
     title = VARIANCE_TITLE[unbiased]
     if r.small:
@@ -596,7 +602,7 @@ def _normalize_exact(r: _Row, unbiased: bool, steps: list[Step], out: dict[str, 
         var = r.tidy(st.value)
     else:
         var = r.tidy(_add([(v - mu) ** 2 for v in X]) / n_div)
-        st = Step(title=title, section=section, value=var, formula=VARIANCE[unbiased])
+        st = wstep(title, VARIANCE[unbiased], value=var, section=section)
     steps.append(st)
     V = var + e
     if V.is_number and V == 0:
@@ -618,7 +624,7 @@ def _backward_exact(r: _Row, Gr: list[Any], xhat: list[Any], b: _Back, rms: bool
         s2_st = wstep("backward: S₂ = Σₖ δₖ·x̂ₖ", eq(S_2, t2), {**dict(zip(ds, b.delta)), **dict(zip(hs, xhat))},
                       value=b.S2, section=section)
     else:
-        s2_st = Step(title="backward: S₂ = Σₖ δₖ·x̂ₖ", section=section, value=b.S2, formula=S2_SUM)
+        s2_st = wstep("backward: S₂ = Σₖ δₖ·x̂ₖ", S2_SUM, value=b.S2, section=section)
     if rms:
         return steps + [s2_st] + _lst(
             "backward: ∂L/∂xⱼ", GRAD_X_RMS,
@@ -628,7 +634,7 @@ def _backward_exact(r: _Row, Gr: list[Any], xhat: list[Any], b: _Back, rms: bool
         steps.append(wstep("backward: S₁ = Σₖ δₖ", eq(S_1, _sum_template(ds)), dict(zip(ds, b.delta)), value=b.S1,
                            section=section))
     else:
-        steps.append(Step(title="backward: S₁ = Σₖ δₖ", section=section, value=b.S1, formula=S1_SUM))
+        steps.append(wstep("backward: S₁ = Σₖ δₖ", S1_SUM, value=b.S1, section=section))
     steps.append(s2_st)
     return steps + _lst("backward: ∂L/∂xⱼ", _grad_x_ln(b.coef),
                         [{N_SYM: N, D_J: b.delta[j], S_1: b.S1, XH_J: xhat[j], S_2: b.S2, VAR: out["var"], EPS: r.e}
@@ -639,11 +645,11 @@ def _backward_exact(r: _Row, Gr: list[Any], xhat: list[Any], b: _Back, rms: bool
 
 def _param_grad_steps(grad: list[list[Any]], xhat: list[list[Any]], ggam: list[Any], gbet: list[Any],
                       m: int, N: int, rms: bool, exact: bool) -> list[Step]:
-    steps = [Step(title="backward: ∂L/∂γ, per feature (summed over the rows)", formula=GRAD_GAMMA,
-                  value=ggam, section="parameters")]
+    steps = [wstep("backward: ∂L/∂γ, per feature (summed over the rows)", GRAD_GAMMA, value=ggam,
+                   section="parameters")]
     if not rms:
-        steps.append(Step(title="backward: ∂L/∂β, per feature (summed over the rows)", formula=GRAD_BETA,
-                          value=gbet, section="parameters"))
+        steps.append(wstep("backward: ∂L/∂β, per feature (summed over the rows)", GRAD_BETA, value=gbet,
+                           section="parameters"))
     return steps
 
 
@@ -701,17 +707,15 @@ def _stats_numeric(X: list[Fraction], E: Fraction, rms: bool, unbiased: bool,
 def _numeric_steps(out: dict[str, Any], ms: Any, rms: bool, unbiased: bool, section: str) -> list[Step]:
     """The working of one of the first rows of a big input: each formula and its values."""
     if rms:
-        steps = [Step(title="mean of the squares", section=section, value=_rat(ms), formula=MEAN_SQUARES),
-                 Step(title="rms, the divisor (ε inside the root)", section=section, value=out["rms"],
-                      formula=RMS_SHOWN)]
+        steps = [wstep("mean of the squares", MEAN_SQUARES, value=_rat(ms), section=section),
+                 wstep("rms, the divisor (ε inside the root)", RMS_OF, value=out["rms"], section=section)]
     else:
-        steps = [Step(title="mean over the features", section=section, value=out["mean"], formula=MEAN),
-                 Step(title=VARIANCE_TITLE[unbiased], section=section, value=out["var"],
-                      formula=VARIANCE[unbiased])]
-    steps.append(Step(title="normalized x̂ⱼ", section=section, value=out["x_hat"], formula=XHAT_SHOWN[rms]))
-    steps.append(Step(title="output yⱼ", section=section, value=out["y"], formula=OUTPUT_SHOWN[rms]))
+        steps = [wstep("mean over the features", MEAN, value=out["mean"], section=section),
+                 wstep(VARIANCE_TITLE[unbiased], VARIANCE[unbiased], value=out["var"], section=section)]
+    steps.append(wstep("normalized x̂ⱼ", XHAT[rms], value=out["x_hat"], section=section))
+    steps.append(wstep("output yⱼ", OUTPUT[rms], value=out["y"], section=section))
     if "grad_x" in out:
-        steps.append(Step(title="backward: ∂L/∂xⱼ", section=section, value=out["grad_x"], formula=GRAD_X_SHOWN[rms]))
+        steps.append(wstep("backward: ∂L/∂xⱼ", GRAD_X_SHOWN[rms], value=out["grad_x"], section=section))
     return steps
 
 

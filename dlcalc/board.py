@@ -164,6 +164,27 @@ class _Written(Math):
     def __repr__(self) -> str:
         return f"Math(text={self.text!r}, latex={self.latex!r})"
 
+    def map_text(self, text: Any, latex: Any) -> Math:
+        """As :meth:`Math.map_text`, each applied when first read: cleaning a solution's
+        strings must not print the LaTeX of a text run."""
+        return _Mapped(self, text, latex)
+
+
+class _Mapped(_Written):
+    """A :class:`_Written` with functions applied to its text and LaTeX when first read."""
+
+    def __init__(self, source: _Written, text: Any, latex: Any) -> None:  # noqa: D107
+        object.__setattr__(self, "_source", source)
+        object.__setattr__(self, "_maps", (text, latex))
+
+    @functools.cached_property
+    def text(self) -> str:  # type: ignore[override]
+        return self._maps[0](self._source.text)
+
+    @functools.cached_property
+    def latex(self) -> str:  # type: ignore[override]
+        return self._maps[1](self._source.latex)
+
 
 def _built_unevaluated(expr: Any) -> bool:
     """Whether a sum or product in ``expr`` keeps an order of its own (built with

@@ -90,7 +90,7 @@ def _clean_kind(t: type) -> Any:
 
         from dlcalc.core import Math
 
-        if t is Math:
+        if issubclass(t, Math):
             kind = "math"
         elif is_dataclass(t):
             kind = tuple(f.name for f in fields(t))
@@ -100,6 +100,10 @@ def _clean_kind(t: type) -> Any:
             kind = "leaf"  # SymPy values, numbers, bools: no user text
         _CLEAN_KIND[t] = kind
     return kind
+
+
+def _tex_visible(tex: str) -> str:
+    return _INVISIBLE_RE.sub(_tex_escape_char, tex)
 
 
 def _clean(obj: Any) -> Any:
@@ -117,9 +121,8 @@ def _clean(obj: Any) -> Any:
         new = {_clean(k): _clean(v) for k, v in obj.items()}
         same = all(a is b for a, b in zip(new, obj)) and all(new[k] is obj[k] for k in obj)
         return obj if same else new
-    if kind == "math":
-        text, tex = visible(obj.text), _INVISIBLE_RE.sub(_tex_escape_char, obj.latex)
-        return obj if (text is obj.text and tex == obj.latex) else type(obj)(text, tex)
+    if kind == "math":  # a template's text and LaTeX are cleaned when first printed
+        return obj.map_text(visible, _tex_visible)
     changes = {}
     for name in kind:  # a dataclass (Solution, Step, Verdict): its fields
         v = getattr(obj, name)

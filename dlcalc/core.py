@@ -29,6 +29,12 @@ class Math:
     text: str
     latex: str
 
+    def map_text(self, text: Callable[[str], str], latex: Callable[[str], str]) -> "Math":
+        """This formula with ``text`` applied to its text and ``latex`` to its LaTeX (itself
+        when neither changes anything)."""
+        t, tex = text(self.text), latex(self.latex)
+        return self if (t == self.text and tex == self.latex) else Math(t, tex)
+
 
 @dataclass(frozen=True)
 class Step:

@@ -85,8 +85,8 @@ class _BareShownArguments:
         return bare
 
 
-_SUBSCRIPT_OF = "0123456789aehijklmnoprstuvx+-"
-_TO_SUBSCRIPT = str.maketrans(_SUBSCRIPT_OF, "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₊₋")
+_SUBSCRIPT_OF = "0123456789aehijklmnoprstuvx+-−"
+_TO_SUBSCRIPT = str.maketrans(_SUBSCRIPT_OF, "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₊₋₋")
 
 
 def subscript(s: str) -> str | None:

@@ -543,7 +543,7 @@ L_LAYER, Z_LAYER, A_OUT, Z = Symbol("l"), Symbol("z_l"), Symbol("a"), Symbol("z"
 #: names SymPy cannot spell: max(0, z) as a teacher writes it (Max prints "Max"), f′(z), ∂L/∂a_{l−1}
 RELU_Z = Named("relu_z", "max(0, z)", r"\max(0, z)")
 F_PRIME = Named("fprime_z", "f′(z)", "f'(z)")
-DL_DA = Named("dLda_prev", "∂L/∂a_{l−1}", r"\partial L/\partial a_{l-1}")
+DL_DA = Named("dLda_prev", "∂L/∂aₗ₋₁", r"\partial L/\partial a_{l-1}")
 HALF = spelled(Rational(1, 2), "½", r"\tfrac{1}{2}")
 # the formulas of the propagation, written once (c = ½ for ReLU)
 FIRST_LAYER = eq(Var(Z_1), _uf(N_IN, Var(W), V_IN))

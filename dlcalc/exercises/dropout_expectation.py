@@ -133,16 +133,6 @@ class Partial(sympy.Function):
         return rf"\frac{{\partial {body}}}{{\partial {printer._print(x)}}}"
 
 
-class Chain(sympy.Function):
-    """a = b = …: the left side of a formula through its intermediate forms."""
-
-    def _sympystr(self, printer: Any) -> str:
-        return " = ".join(printer._print(a) for a in self.args)
-
-    def _latex(self, printer: Any, exp: Any = None) -> str:
-        return " = ".join(printer._print(a) for a in self.args)
-
-
 def Sigma_k(term: Any) -> Sigma:  # noqa: N802 - named as the Σₖ it prints
     """Σₖ of a term in the k-symbols, as written; :func:`_spread` writes it out term by term."""
     return Sigma(term, "k")
@@ -217,7 +207,7 @@ def _square_formula(what: str, half: bool) -> Any:
     square = sympy.Pow(_add(Y, _mul(-1, Sigma_k(_mul(a_k, Ex(z_k))))), 2, evaluate=False)
     spread = Sigma_k(_mul(a_k**2, Var(z_k)))
     c = (HALF,) if half else ()
-    return eq(Ex(J), Chain(_mul(*c, expanded), _add(_mul(*c, square), _mul(*c, spread))))
+    return eq(Ex(J), _mul(*c, expanded), _add(_mul(*c, square), _mul(*c, spread)))
 
 
 @functools.lru_cache(maxsize=None)
@@ -510,7 +500,7 @@ def _moment_step(j: int, on: Noisy, model: Any, z: Symbol, raw: dict[int, Any], 
     template = _by_linearity(model**j, z)
     moments = {Ex(z**d): m for d, m in raw.items()}
     value = sympy.expand(template.xreplace(moments))
-    formula = eq(Chain(Ex(on.z_k**j), Ex(model**j)), template)
+    formula = eq(Ex(on.z_k**j), Ex(model**j), template)
     title = f"{'first' if j == 1 else 'second'} moment of a noisy {on.what}"
     s = step(title, formula, None if plain else moments, value=value if j == 1 else sympy.factor_terms(value))
     return s, value
@@ -648,7 +638,7 @@ def _gradient_step(b: Work, r: Any) -> tuple[Step, list[Any]]:
     grad = [b.at(g, k).xreplace({R: r}) for k in range(len(b.rows))]
     lead = _mul(*(() if b.inp.half else (2,)), R, Partial(R, W_K))
     rule = _add(lead, Partial(_c(b.inp.half, *_factors(b.mom.kappa), *sympy.Mul.make_args(b.mom.on.dep)), W_K))
-    formula = eq(Chain(Partial(Ex(J), W_K), rule), g)
+    formula = eq(Partial(Ex(J), W_K), rule, g)
     rows = [{R: r, **b.levels, **row} for row in b.rows]
     note = ("Var(X_k) grows with w_k², so the penalty is differentiated along with the data term"
             if b.mom.on is WEIGHTS else "the noise on the inputs does not depend on w: its variance is a constant")

@@ -524,7 +524,7 @@ class assign(sympy.Equality):
     """``lhs ← rhs``, an update (W ← W − η·∂L/∂W): a formula like :func:`eq`, whose right
     side :func:`step` fills in, printed with ← and ``\\leftarrow``."""
 
-    def __new__(cls, lhs: Any, rhs: Any) -> "assign":
+    def __new__(cls, lhs: Any, rhs: Any, **_: Any) -> "assign":
         return super().__new__(cls, as_sympy(lhs), as_sympy(rhs), evaluate=False)
 
     def _sympystr(self, printer: Any) -> str:

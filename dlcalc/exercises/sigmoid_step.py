@@ -34,7 +34,7 @@ from typing import Any, Callable, NamedTuple
 
 import sympy
 
-from dlcalc.board import OAdd, OMul, eq, ordered_product, sigmoid, step
+from dlcalc.board import Named, OAdd, OMul, assign, eq, ordered_product, sigmoid, step
 from dlcalc.core import Math, Mistake, Solution, Step, progress
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_int, parse_scalar, parse_value, symbol
@@ -110,21 +110,9 @@ def _minus(x: Any) -> Any:
     return _mul(-1, x)
 
 
-_TEX: dict[str, str] = {}
-
-
-class _Name(sympy.Symbol):
+def _Name(text: str, tex: str | None = None) -> Named:  # noqa: N802 - a constructor in use
     """A symbol of the formulas, printed as given in text and LaTeX (x₁₂, σ'(z), ∂L/∂w)."""
-
-    def __new__(cls, text: str, tex: str | None = None) -> "_Name":
-        _TEX.setdefault(text, tex or text)
-        return super().__new__(cls, text)
-
-    def _sympystr(self, p: Any) -> str:
-        return self.name
-
-    def _latex(self, p: Any, **kwargs: Any) -> str:
-        return _TEX[self.name]
+    return Named(text, text, tex or text)
 
 
 class _Written(sympy.Function):
@@ -153,16 +141,6 @@ class _Written(sympy.Function):
         return p._print(self.args[1])
 
 
-class _Assign(sympy.Equality):
-    """An update, lhs ← rhs (w ← w − α·∂L/∂w)."""
-
-    def _sympystr(self, p: Any) -> str:
-        return f"{p._print(self.lhs)} ← {p._print(self.rhs)}"
-
-    def _latex(self, p: Any, **kwargs: Any) -> str:
-        return rf"{p._print(self.lhs)} \leftarrow {p._print(self.rhs)}"
-
-
 _SUB = str.maketrans("0123456789ij", "₀₁₂₃₄₅₆₇₈₉ᵢⱼ")
 
 
@@ -178,7 +156,7 @@ def _sym(base: str, tex: str, *index: Any) -> _Name:
 
 def _of(head: str, tex_head: str, x: _Name) -> _Name:
     """``head`` applied to a symbol: σ'(zᵢ), ∂L/∂wⱼ."""
-    return _Name(head.format(x.name), tex_head.replace("@", _TEX[x.name]))
+    return _Name(head.format(x.name), tex_head.replace("@", x._tex))
 
 
 L, TN, LAM, ALPHA, B = _Name("L"), _Name("T"), _Name("λ", r"\lambda"), _Name("α", r"\alpha"), _Name("b")
@@ -308,8 +286,8 @@ def _formulas(sh: _Shape, rule: _Rule) -> _Formulas:
                                  _scaled(_mul(LAM, sh.w(j)), 2 * c, T))),
         dldb=eq(DLDB, _add(_scaled(_sum(sh.examples(), lambda m: _error(sh, rule, m)), k, T),
                            *([_scaled(_mul(LAM, B), 2 * c, T)] if rule.reg_bias else []))),
-        update_w=_Assign(sh.w(j), _add(sh.w(j), _mul(step_sign, ALPHA, sh.dldw(j))), evaluate=False),
-        update_b=_Assign(B, _add(B, _mul(step_sign, ALPHA, DLDB)), evaluate=False),
+        update_w=assign(sh.w(j), _add(sh.w(j), _mul(step_sign, ALPHA, sh.dldw(j))), evaluate=False),
+        update_b=assign(B, _add(B, _mul(step_sign, ALPHA, DLDB)), evaluate=False),
     )
 
 

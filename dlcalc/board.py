@@ -24,7 +24,7 @@ import functools
 from typing import Any, Iterator, Mapping
 
 import sympy
-from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.precedence import PRECEDENCE, precedence
 
 from dlcalc.core import Math, Shown, Step, as_sympy, xreplace_unevaluated
 
@@ -476,6 +476,171 @@ def ordered_product(*factors: Any) -> Any:
     if not flat:
         return sympy.Integer(1)
     return flat[0] if len(flat) == 1 else OMul(*flat, evaluate=False)
+
+
+# --------------------------------------------------------------------------- written arithmetic for substituted lines
+# A substituted line is numbers in the order a teacher writes them (0.15·0.05 + 0.2·0.1 + 0.35).
+# These nodes print their operands in order, joined by an operator, and evaluate to the plain
+# SymPy value with doit() and evalf(), as unshow needs.  They are not SymPy sums and
+# products (not OAdd/OMul): SymPy's Add and Mul printers sort and inspect their terms, the
+# largest cost of printing a working, and bracket by their own rules.  These bracket by the
+# rules below, spelled out once.
+#
+# Where exercises write a rule differently, the rule is an option of the node, a class
+# attribute (a node rebuilt by xreplace or put_in keeps its class, so its rule), set by a small
+# subclass of the exercise:
+#
+# - ``strict_right``: whether a later operand binding exactly as tightly as the node is
+#   bracketed.  Always for a difference and a quotient (a − (b − c), a/(b·c)); a sum and a
+#   product leave it off (a + b + c, softmax and attention), backprop's own subclasses turn it
+#   on (a + (b + c), a + (−b), a·(b·c)).
+# - a quotient: :class:`WrittenQuotient` is ``a / b`` in LaTeX, :class:`WrittenFraction`
+#   ``\frac{a}{b}``.
+
+
+class Written(sympy.Expr):
+    """Operands in order, joined by an operator: the base of the written nodes below.
+
+    A :class:`~dlcalc.core.Shown` operand prints its own parentheses; any other is bracketed,
+    ``(…)`` in text and ``\\left(…\\right)`` in LaTeX, when :meth:`bracketed` says so.
+    ``doit()`` and ``evalf()`` give :meth:`_combine` of the evaluated operands.  A subclass
+    sets ``op_text``/``op_latex`` (the joiner), ``precedence`` and ``_combine``; a display
+    that prints otherwise (an activation σ(z)) overrides the printing and keeps the rest."""
+
+    is_commutative = True
+    op_text = op_latex = ""
+    #: see the section's comment: a later operand of the node's own precedence is bracketed
+    strict_right = False
+
+    def __new__(cls, *args: Any, **_: Any) -> Any:  # evaluate=False, from a rebuild, is ignored
+        return super().__new__(cls, *[a if isinstance(a, sympy.Basic) else as_sympy(a) for a in args])
+
+    def _combine(self, args: list[Any]) -> Any:
+        """The plain SymPy value of the node with these (evaluated) operands."""
+        raise NotImplementedError
+
+    def doit(self, **hints: Any) -> Any:
+        return self._combine([a.doit(**hints) if isinstance(a, sympy.Basic) else a for a in self.args])
+
+    def _eval_evalf(self, prec: int) -> Any:
+        return self.doit()._eval_evalf(prec)
+
+    def bracketed(self, i: int, a: Any, s: str) -> bool:
+        """Whether operand ``i`` (``a``, printed ``s``) takes parentheses: when it binds more
+        loosely than the node (a sum in a product), or as tightly after the first with
+        ``strict_right``."""
+        prec = _binding(a, s)
+        return prec < self.precedence or (i > 0 and self.strict_right and prec == self.precedence)
+
+    def _operands(self, printer: Any, left: str, right: str) -> list[str]:
+        out = []
+        for i, a in enumerate(self.args):
+            s = printer._print(a)
+            if not isinstance(a, Shown) and self.bracketed(i, a, s):
+                s = left + s + right
+            out.append(s)
+        return out
+
+    def _sympystr(self, printer: Any) -> str:
+        return self.op_text.join(self._operands(printer, "(", ")"))
+
+    def _latex(self, printer: Any) -> str:
+        return self.op_latex.join(self._operands(printer, r"\left(", r"\right)"))
+
+
+def _binding(a: Any, s: str) -> int:
+    """How tightly the operand ``a``, printed ``s``, binds (SymPy's precedence); a positive
+    rational printed without a fraction bar (0.5) is an atom, as 1/2 is not."""
+    if isinstance(a, sympy.Rational) and a.is_positive and "/" not in s and "frac" not in s:
+        return PRECEDENCE["Atom"]
+    return precedence(a)
+
+
+class WrittenSum(Written):
+    """a + b + c, as written."""
+
+    op_text = op_latex = " + "
+    precedence = PRECEDENCE["Add"]
+
+    def _combine(self, args: list[Any]) -> Any:
+        return sympy.Add(*args)
+
+
+class WrittenProduct(Written):
+    """a·b·c, as written, ``a \\cdot b \\cdot c`` in LaTeX (the text printer turns * into ·)."""
+
+    op_text, op_latex = "*", r" \cdot "
+    precedence = PRECEDENCE["Mul"]
+
+    def _combine(self, args: list[Any]) -> Any:
+        return sympy.Mul(*args)
+
+
+class WrittenDifference(Written):
+    """a − b, as written; a − (b − c)."""
+
+    op_text = op_latex = " - "
+    precedence = PRECEDENCE["Add"]
+    strict_right = True
+
+    def _combine(self, args: list[Any]) -> Any:
+        return args[0] - args[1]
+
+
+class WrittenQuotient(Written):
+    """a/b, as written, ``a / b`` in LaTeX; a/(b·c)."""
+
+    op_text, op_latex = "/", " / "
+    precedence = PRECEDENCE["Mul"]
+    strict_right = True
+
+    def _combine(self, args: list[Any]) -> Any:
+        return args[0] / args[1]
+
+
+class WrittenFraction(WrittenQuotient):
+    """a/b, as written, ``\\frac{a}{b}`` in LaTeX (where the bar brackets both: no parentheses)."""
+
+    def _latex(self, printer: Any) -> str:
+        a, b = self.args
+        return r"\frac{" + printer._print(a) + "}{" + printer._print(b) + "}"
+
+
+class WrittenNegation(Written):
+    """−a, as written: a sum or a negation operand is bracketed (−(a − b), −(−a)), a product not (−a·b)."""
+
+    precedence = PRECEDENCE["Add"]
+
+    def _combine(self, args: list[Any]) -> Any:
+        return -args[0]
+
+    def bracketed(self, i: int, a: Any, s: str) -> bool:
+        return _binding(a, s) < PRECEDENCE["Mul"]
+
+    def _sympystr(self, printer: Any) -> str:
+        return "-" + self._operands(printer, "(", ")")[0]
+
+    def _latex(self, printer: Any) -> str:
+        return "-" + self._operands(printer, r"\left(", r"\right)")[0]
+
+
+class WrittenSquare(Written):
+    """a², as written: anything but an atom is bracketed ((a − b)², (a²)²), and in LaTeX the
+    base is braced, ``{\\left(a - b\\right)}^{2}``."""
+
+    precedence = PRECEDENCE["Pow"]
+
+    def _combine(self, args: list[Any]) -> Any:
+        return args[0] ** 2
+
+    def bracketed(self, i: int, a: Any, s: str) -> bool:
+        return _binding(a, s) <= PRECEDENCE["Pow"]
+
+    def _sympystr(self, printer: Any) -> str:
+        return self._operands(printer, "(", ")")[0] + "**2"
+
+    def _latex(self, printer: Any) -> str:
+        return "{" + self._operands(printer, r"\left(", r"\right)")[0] + "}^{2}"
 
 
 # --------------------------------------------------------------------------- vectors and updates

@@ -26,12 +26,12 @@ from typing import Any, Callable
 
 import sympy
 
-from dlcalc.board import Named, OAdd, Sigma, eq, iverson, max_over, ordered_product, spelled, step
+from dlcalc.board import (Named, OAdd, Sigma, WrittenDifference, WrittenProduct, WrittenQuotient, eq, iverson, max_over,
+                          ordered_product, spelled, step)
 from dlcalc.core import Math, Mistake, Shown, Solution, Step
 from dlcalc.core import is_symbolic as _symbolic, sympy_number as _sym
 from dlcalc.errors import InputError
-from dlcalc.exercises.softmax import (Numeric, WrittenDifference, WrittenProduct, WrittenQuotient, dot_shown, show,
-                                     sum_shown, written)
+from dlcalc.exercises.softmax import Numeric, dot_shown, show, sum_shown, written
 from dlcalc.registry import FLAG, Command, Option
 
 COMMAND = Command(

@@ -30,9 +30,9 @@ from fractions import Fraction
 from typing import Any, NamedTuple, Sequence
 
 import sympy
-from sympy.printing.precedence import PRECEDENCE
 
-from dlcalc.board import Named, OAdd, Sigma, eq, iverson, max_over, ordered_product, sigmoid
+from dlcalc.board import (Named, OAdd, Sigma, Written, WrittenProduct, WrittenSum, eq, iverson, max_over,
+                          ordered_product, sigmoid)
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, short_decimal, substitute
 from dlcalc.core import is_symbolic as _symbolic, sympy_number as _sym
 from dlcalc.errors import InputError
@@ -274,93 +274,13 @@ def vstep(title: str, formula: sympy.Equality, rows: Sequence[dict[Any, Any]], *
 
 
 # --------------------------------------------------------------------------- written arithmetic
-# A substituted line is numbers in the order a teacher writes them.  These nodes print their
-# arguments in order, joined by an operator (SymPy's own Add and Mul printers sort and
-# inspect their terms, the largest cost of printing a working), and evaluate to the plain
-# SymPy value with doit() and evalf(), as dlcalc.board.unshow needs.
-
-
-class _Written(sympy.Expr):
-    is_commutative = True
-    op_text = op_latex = ""
-
-    def _combine(self, args: list[Any]) -> Any:
-        raise NotImplementedError
-
-    def doit(self, **hints: Any) -> Any:
-        return self._combine([a.doit(**hints) if isinstance(a, sympy.Basic) else a for a in self.args])
-
-    def _eval_evalf(self, prec: int) -> Any:
-        return self.doit()._eval_evalf(prec)
-
-    #: whether a right-hand operand of the same precedence needs parentheses (a − (b − c), a/(b·c))
-    strict_right = False
-
-    def _parts(self, printer: Any) -> list[str]:
-        from sympy.printing.precedence import precedence
-
-        out = []
-        for i, a in enumerate(self.args):
-            text = printer._print(a)
-            if not isinstance(a, Shown):  # a shown number puts its own parentheses
-                prec = precedence(a)
-                if prec < self.precedence or (i > 0 and self.strict_right and prec == self.precedence):
-                    text = printer._add_parens(text) if hasattr(printer, "_add_parens") else f"({text})"
-            out.append(text)
-        return out
-
-    def _sympystr(self, printer: Any) -> str:
-        return self.op_text.join(self._parts(printer))
-
-    def _latex(self, printer: Any) -> str:
-        return self.op_latex.join(self._parts(printer))
-
-
-class WrittenSum(_Written):
-    """a + b + c, as written."""
-
-    op_text = op_latex = " + "
-    precedence = PRECEDENCE["Add"]
-
-    def _combine(self, args: list[Any]) -> Any:
-        return sympy.Add(*args)
-
-
-class WrittenProduct(_Written):
-    """a·b·c, as written (the text printer turns * into ·)."""
-
-    op_text, op_latex = "*", r" \cdot "
-    precedence = PRECEDENCE["Mul"]
-
-    def _combine(self, args: list[Any]) -> Any:
-        return sympy.Mul(*args)
-
-
-class WrittenDifference(_Written):
-    """a − b, as written."""
-
-    op_text = op_latex = " - "
-    precedence = PRECEDENCE["Add"]
-    strict_right = True
-
-    def _combine(self, args: list[Any]) -> Any:
-        return args[0] - args[1]
-
-
-class WrittenQuotient(_Written):
-    """a/b, as written."""
-
-    op_text, op_latex = "/", " / "
-    precedence = PRECEDENCE["Mul"]
-    strict_right = True
-
-    def _combine(self, args: list[Any]) -> Any:
-        return args[0] / args[1]
+# A substituted line is numbers in the order a teacher writes them: the board's written
+# nodes (dlcalc.board.WrittenSum, …), with every number shown as :func:`show` writes it.
 
 
 def written(kind: type, *values: Any) -> Any:
     """The numbers ``values`` (shown as :func:`show` writes them) joined by ``kind``."""
-    args = [v if isinstance(v, (_Written, Shown)) else Shown(show(v)) for v in values]
+    args = [v if isinstance(v, (Written, Shown)) else Shown(show(v)) for v in values]
     return args[0] if len(args) == 1 else kind(*args)
 
 

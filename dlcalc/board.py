@@ -513,7 +513,10 @@ class Written(sympy.Expr):
     strict_right = False
 
     def __new__(cls, *args: Any, **_: Any) -> Any:  # evaluate=False, from a rebuild, is ignored
-        return super().__new__(cls, *[a if isinstance(a, sympy.Basic) else as_sympy(a) for a in args])
+        for a in args:  # a Python number (2, 1 − t) as SymPy; SymPy operands, the usual case, as they are
+            if not isinstance(a, sympy.Basic):
+                return sympy.Basic.__new__(cls, *map(as_sympy, args))
+        return sympy.Basic.__new__(cls, *args)
 
     def _combine(self, args: list[Any]) -> Any:
         """The plain SymPy value of the node with these (evaluated) operands."""

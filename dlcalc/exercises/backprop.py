@@ -34,10 +34,11 @@ from typing import Any, Callable
 
 import sympy
 from sympy.printing.latex import LatexPrinter
-from sympy.printing.precedence import PRECEDENCE, precedence
+from sympy.printing.precedence import PRECEDENCE
 
-from dlcalc.board import (OAdd, Sigma, assign, bracketed, eq, hadamard, ordered_product, put_in, sigmoid, step,
-                          transposed, written)
+from dlcalc.board import (OAdd, Sigma, Written, WrittenDifference, WrittenFraction, WrittenNegation, WrittenProduct,
+                          WrittenSquare, WrittenSum, assign, bracketed, eq, hadamard, ordered_product, put_in, sigmoid,
+                          step, transposed, written)
 from dlcalc.core import Math, Mistake, Shown, Solution, Step, as_sympy, progress, said
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_int, parse_scalar, parse_value_fast
@@ -104,138 +105,24 @@ TINY = "1e-1000"
 
 # --------------------------------------------------------------------------- display
 # Formulas keep the order a teacher writes them in: SymPy's Add and Mul would reorder
-# (−a + t, a·δ).  These nodes only print; doit() is the ordinary SymPy value.
+# (−a + t, a·δ).  They are the board's written arithmetic (these nodes only print; doit()
+# is the ordinary SymPy value), under short names; backprop brackets a later term or factor
+# of a sum's or a product's own precedence (a + (−b), a·(b·c)), the board's strict_right.
 
 
-def _paren(p: Any, a: Any, level: int) -> str:
-    s = p._print(a)
-    prec = precedence(a)
-    if isinstance(a, sympy.Rational) and a.is_positive and "/" not in s and "frac" not in s:
-        prec = PRECEDENCE["Atom"]
-    if prec <= level:
-        return r"\left(" + s + r"\right)" if isinstance(p, LatexPrinter) else f"({s})"
-    return s
+class _Sum(WrittenSum):
+    """a + b + c, in this order; a + (b + c), a + (−b)."""
+
+    strict_right = True
 
 
-def _plain(a: Any) -> Any:
-    return a.doit() if isinstance(a, sympy.Basic) else a
+class _Prod(WrittenProduct):
+    """a·b·c, in this order (the text printer turns * into ·); a·(b·c)."""
+
+    strict_right = True
 
 
-class _Node(sympy.Expr):
-    is_commutative = True
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        return super().__new__(cls, *[as_sympy(a) for a in args])
-
-    def plain(self) -> Any:
-        raise NotImplementedError
-
-    def doit(self, **hints: Any) -> Any:
-        return self.plain()
-
-    def _eval_evalf(self, prec: int) -> Any:
-        return self.plain()._eval_evalf(prec)
-
-
-class _Sum(_Node):
-    """a + b + c, in this order."""
-
-    precedence = PRECEDENCE["Add"]
-
-    def plain(self) -> Any:
-        return sympy.Add(*[_plain(a) for a in self.args])
-
-    def _terms(self, p: Any) -> str:
-        out = []
-        for i, a in enumerate(self.args):
-            if isinstance(a, (_Sum, _Diff, _Neg)) and i > 0:
-                out.append(_paren(p, a, PRECEDENCE["Atom"]))
-            else:
-                out.append(_paren(p, a, PRECEDENCE["Add"] - (1 if i == 0 else 0)))
-        return " + ".join(out)
-
-    _sympystr = _terms
-    _latex = _terms
-
-
-class _Diff(_Node):
-    """a − b."""
-
-    precedence = PRECEDENCE["Add"]
-
-    def plain(self) -> Any:
-        return _plain(self.args[0]) - _plain(self.args[1])
-
-    def _both(self, p: Any) -> str:
-        a, b = self.args
-        return f"{_paren(p, a, PRECEDENCE['Add'] - 1)} - {_paren(p, b, PRECEDENCE['Add'])}"
-
-    _sympystr = _both
-    _latex = _both
-
-
-class _Neg(_Node):
-    """−a."""
-
-    precedence = PRECEDENCE["Add"]
-
-    def plain(self) -> Any:
-        return -_plain(self.args[0])
-
-    def _both(self, p: Any) -> str:
-        return "-" + _paren(p, self.args[0], PRECEDENCE["Mul"] - 1)
-
-    _sympystr = _both
-    _latex = _both
-
-
-class _Prod(_Node):
-    """a·b·c, in this order (the text printer turns * into ·)."""
-
-    precedence = PRECEDENCE["Mul"]
-
-    def plain(self) -> Any:
-        return sympy.Mul(*[_plain(a) for a in self.args])
-
-    def _sympystr(self, p: Any) -> str:
-        return "*".join(_paren(p, a, PRECEDENCE["Mul"] - 1 if i == 0 else PRECEDENCE["Mul"])
-                        for i, a in enumerate(self.args))
-
-    def _latex(self, p: Any) -> str:
-        return r" \cdot ".join(_paren(p, a, PRECEDENCE["Mul"] - 1 if i == 0 else PRECEDENCE["Mul"])
-                               for i, a in enumerate(self.args))
-
-
-class _Frac(_Node):
-    """a/b."""
-
-    precedence = PRECEDENCE["Mul"]
-
-    def plain(self) -> Any:
-        return _plain(self.args[0]) / _plain(self.args[1])
-
-    def _sympystr(self, p: Any) -> str:
-        a, b = self.args
-        return f"{_paren(p, a, PRECEDENCE['Mul'] - 1)}/{_paren(p, b, PRECEDENCE['Mul'])}"
-
-    def _latex(self, p: Any) -> str:
-        a, b = self.args
-        return r"\frac{" + p._print(a) + "}{" + p._print(b) + "}"
-
-
-class _Sq(_Node):
-    """a²."""
-
-    precedence = PRECEDENCE["Pow"]
-
-    def plain(self) -> Any:
-        return _plain(self.args[0]) ** 2
-
-    def _sympystr(self, p: Any) -> str:
-        return _paren(p, self.args[0], PRECEDENCE["Pow"]) + "**2"
-
-    def _latex(self, p: Any) -> str:
-        return "{" + _paren(p, self.args[0], PRECEDENCE["Pow"]) + "}^{2}"
+_Diff, _Neg, _Frac, _Sq = WrittenDifference, WrittenNegation, WrittenFraction, WrittenSquare
 
 
 def _call(p: Any, node: Any, text: str, tex: str) -> str:
@@ -250,13 +137,13 @@ def _call(p: Any, node: Any, text: str, tex: str) -> str:
     return bare(node, body) if bare is not None else body(node)
 
 
-class _Sig(_Node):
+class _Sig(Written):
     """σ(z) in a formula (the value is :class:`dlcalc.board.sigmoid`)."""
 
     precedence = PRECEDENCE["Atom"]
 
-    def plain(self) -> Any:
-        return sigmoid(_plain(self.args[0]))
+    def _combine(self, args: list[Any]) -> Any:
+        return sigmoid(args[0])
 
     def _sympystr(self, p: Any) -> str:
         return _call(p, self, "σ", r"\sigma")
@@ -265,11 +152,11 @@ class _Sig(_Node):
         return _call(p, self, "σ", r"\sigma")
 
 
-class _ReLU(_Node):
+class _ReLU(Written):
     precedence = PRECEDENCE["Atom"]
 
-    def plain(self) -> Any:
-        return sympy.Max(0, _plain(self.args[0]))
+    def _combine(self, args: list[Any]) -> Any:
+        return sympy.Max(0, args[0])
 
     def _sympystr(self, p: Any) -> str:
         return _call(p, self, "ReLU", r"\operatorname{ReLU}")
@@ -278,13 +165,13 @@ class _ReLU(_Node):
         return _call(p, self, "ReLU", r"\operatorname{ReLU}")
 
 
-class _Leaky(_Node):
+class _Leaky(Written):
     """LeakyReLU(z) with slope s: z for z > 0, else s·z."""
 
     precedence = PRECEDENCE["Atom"]
 
-    def plain(self) -> Any:
-        z, s = _plain(self.args[0]), _plain(self.args[1])
+    def _combine(self, args: list[Any]) -> Any:
+        z, s = args
         return sympy.Max(0, z) + s * sympy.Min(0, z)
 
     def _sympystr(self, p: Any) -> str:
@@ -294,11 +181,11 @@ class _Leaky(_Node):
         return _call(p, _Leaky1(self.args[0]), "LeakyReLU", r"\operatorname{LeakyReLU}")
 
 
-class _Leaky1(_Node):
+class _Leaky1(Written):
     """LeakyReLU's printed argument alone (the slope is not shown)."""
 
 
-class _Apply(_Node):
+class _Apply(Written):
     """f(z) of a layer's activation, by name (``_Apply(z, "tanh")``), in a formula that only prints."""
 
     precedence = PRECEDENCE["Atom"]

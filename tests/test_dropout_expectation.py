@@ -306,10 +306,13 @@ def test_the_written_mgf_and_mask_moments_are_sympy_stats_own():
     slow to import): they must be what sympy.stats gives."""
     from sympy.stats import E, Bernoulli, Normal, moment_generating_function
 
-    from dlcalc.exercises.dropout_expectation import T, bernoulli_moment, normal_mgf
+    from dlcalc.exercises.dropout_expectation import T, bernoulli_moment, normal_mgf, normal_mgf_derivatives
 
     sd, p = sympy.Symbol("s", positive=True), sympy.Symbol("p", positive=True)
     assert sympy.simplify(normal_mgf(sd) - moment_generating_function(Normal("z", 0, sd))(T)) == 0
+    d1, d2 = normal_mgf_derivatives(sd)  # written by the chain rule: what SymPy differentiates
+    assert sympy.simplify(d1 - sympy.diff(normal_mgf(sd), T)) == 0
+    assert sympy.simplify(d2 - sympy.diff(normal_mgf(sd), T, 2)) == 0
     r = Bernoulli("r", p)
     assert [bernoulli_moment(p, j) for j in (1, 2, 3)] == [E(r), E(r**2), E(r**3)]
 

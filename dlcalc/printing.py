@@ -26,15 +26,6 @@ from dlcalc.core import Math, Shown, short_decimal  # noqa: F401 - short_decimal
 EXACT_MAX_CHARS = 40  # an exact form longer than this is shown as a decimal only
 
 
-def negative_number(v: Any) -> bool:
-    """Whether ``v`` is a negative number, asked cheaply of a Float or Rational: comparing it
-    with 0 takes microseconds where ``Float.is_negative`` runs SymPy's assumption system on
-    each new Float (about 0.1 ms, most of the cost of printing a substituted line)."""
-    if v.is_Number and v is not sympy.S.NaN:
-        return bool(v < 0)
-    return bool(v.is_number and v.is_negative)
-
-
 def decimal_str(x: Any, digits: int = 6) -> str:
     """A decimal approximation of the number ``x`` to ``digits`` significant digits."""
     if isinstance(x, sympy.Basic):
@@ -178,7 +169,9 @@ class TextPrinter(_BareShownArguments, StrPrinter):
         v = expr.shown_value
         s = self._print(v)
         self._bare = bare  # for the next argument of the same function
-        if not bare and (negative_number(v) or isinstance(v, (sympy.Add, sympy.Mul)) or (
+        # a sign is read off the printed number: asking SymPy is_negative of a surd or a new
+        # Float runs its assumption system (~0.1–0.3 ms a number, most of printing a line)
+        if not bare and (isinstance(v, (sympy.Add, sympy.Mul)) or s.startswith("-") or (
                 v.is_Rational and not v.is_Integer and "/" in s)):
             return f"({s})"
         return s
@@ -234,7 +227,7 @@ class TexPrinter(_BareShownArguments, LatexPrinter):
         v = expr.shown_value
         s = self._print(v)
         self._bare = bare
-        if not bare and (negative_number(v) or isinstance(v, sympy.Add)):
+        if not bare and (isinstance(v, sympy.Add) or s.lstrip().startswith("-")):  # the sign as printed
             return rf"\left({s}\right)"
         return s
 

@@ -772,3 +772,17 @@ class Ex(sympy.Function):
     def _latex(self, printer: Any, exp: Any = None) -> str:
         s = rf"\mathbb{{E}}[{printer._print(self.args[0])}]"
         return rf"{s}^{{{exp}}}" if exp else s
+
+
+class Var(sympy.Function):
+    """Var(·), the variance, kept as written: ``Var(X_k)`` prints Var(Xₖ) and
+    ``\\mathrm{Var}(X_{k})``."""
+
+    nargs = 1
+
+    def _sympystr(self, printer: Any) -> str:
+        return f"Var({printer._print(self.args[0])})"
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        s = rf"\mathrm{{Var}}({printer._print(self.args[0])})"
+        return rf"{s}^{{{exp}}}" if exp else s

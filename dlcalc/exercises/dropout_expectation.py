@@ -50,7 +50,7 @@ from typing import Any, NamedTuple
 import sympy
 from sympy import Symbol
 
-from dlcalc.board import Ex, Named, Sigma, eq, put_in, showing, step, steps_of
+from dlcalc.board import Ex, Named, Sigma, Var, eq, put_in, showing, step, steps_of
 from dlcalc.core import Math, Mistake, Solution, Step, progress, xreplace_unevaluated
 from dlcalc.errors import InputError
 from dlcalc.parse import parse_int, parse_scalar, parse_value, parse_vector, symbol
@@ -102,19 +102,6 @@ LEVEL_TAKES = {"gaussian": "Gaussian noise takes --alpha",
 
 
 # --------------------------------------------------------------------------- the board
-
-class Var(sympy.Function):
-    """Var(·), kept as written."""
-
-    nargs = 1
-
-    def _sympystr(self, printer: Any) -> str:
-        return f"Var({printer._print(self.args[0])})"
-
-    def _latex(self, printer: Any, exp: Any = None) -> str:
-        s = rf"\mathrm{{Var}}({printer._print(self.args[0])})"
-        return rf"{s}^{{{exp}}}" if exp else s
-
 
 class Partial(sympy.Function):
     """∂f/∂x, as written (SymPy's Derivative prints as a call)."""

@@ -320,6 +320,20 @@ class spelled(sympy.Expr):
         return self.args[2].name
 
 
+def _str(x: Any) -> Any:
+    """An index written under Σ or max, as a SymPy Str (kept as it is when rebuilt)."""
+    from sympy.core.symbol import Str
+
+    return x if isinstance(x, Str) else Str(x)
+
+
+def _below(index: str) -> str:
+    """The index under Σ or max in the text: ₖ, ᵢⱼ, or _{j≠y} where Unicode has no subscript."""
+    from dlcalc.printing import subscript
+
+    return (subscript(index) or f"_{{{index}}}") if index else ""
+
+
 class Sigma(sympy.Expr):
     """Σ of a term over an index, as written: ``Sigma(x_j, "j")`` prints Σⱼ xⱼ and
     ``\\sum_{j} x_{j}``; ``Sigma(t, "i=1", "t")`` prints Σ_{i=1}^{t} and ``Sigma(l_j, "j≠y")``
@@ -333,12 +347,7 @@ class Sigma(sympy.Expr):
     precedence = PRECEDENCE["Mul"] + 1
 
     def __new__(cls, body: Any, below: Any, above: Any = "", limits: Any = (), **_: Any) -> "Sigma":
-        from sympy.core.symbol import Str
-
-        def text(x: Any) -> Any:
-            return x if isinstance(x, Str) else Str(x)
-
-        return super().__new__(cls, as_sympy(body), text(below), text(above), sympy.Tuple(*limits))
+        return super().__new__(cls, as_sympy(body), _str(below), _str(above), sympy.Tuple(*limits))
 
     @property
     def body(self) -> Any:
@@ -350,10 +359,8 @@ class Sigma(sympy.Expr):
         return sympy.summation(self.body.doit(**hints), tuple(limits)) if limits else self
 
     def _sympystr(self, printer: Any) -> str:
-        from dlcalc.printing import subscript
-
         below, above = self.args[1].name, self.args[2].name
-        head = "Σ" + ((subscript(below) or f"_{{{below}}}") if below else "")
+        head = "Σ" + _below(below)
         head += f"^{{{above}}}" if above else ""
         body = printer._print(self.body)
         return f"{head} ({body})" if isinstance(self.body, sympy.Add) else f"{head} {body}"
@@ -734,16 +741,10 @@ class max_over(sympy.Expr):
     precedence = PRECEDENCE["Mul"] + 1  # as Sigma: 2·maxₖ zₖ, (maxₖ zₖ)²
 
     def __new__(cls, body: Any, below: Any, arg: Any = False, **_: Any) -> "max_over":
-        from sympy.core.symbol import Str
-
-        below = below if isinstance(below, Str) else Str(below)
-        return super().__new__(cls, as_sympy(body), below, sympy.true if arg else sympy.false)
+        return super().__new__(cls, as_sympy(body), _str(below), sympy.true if arg else sympy.false)
 
     def _sympystr(self, printer: Any) -> str:
-        from dlcalc.printing import subscript
-
-        below = self.args[1].name
-        head = ("argmax" if self.args[2] else "max") + (subscript(below) or f"_{{{below}}}")
+        head = ("argmax" if self.args[2] else "max") + _below(self.args[1].name)
         return f"{head} {printer._print(self.args[0])}"
 
     def _latex(self, printer: Any, exp: Any = None) -> str:
@@ -760,29 +761,30 @@ iverson = bracketed
 # --------------------------------------------------------------------------- expectation
 
 
-class Ex(sympy.Function):
+class _Applied(sympy.Function):
+    """An operator applied to one argument, kept as written: ``_text``/``_tex`` hold the
+    two spellings with ``{}`` where the argument goes."""
+
+    nargs = 1
+    _text = _tex = "{}"
+
+    def _sympystr(self, printer: Any) -> str:
+        return self._text.format(printer._print(self.args[0]))
+
+    def _latex(self, printer: Any, exp: Any = None) -> str:
+        s = self._tex.format(printer._print(self.args[0]))
+        return rf"{s}^{{{exp}}}" if exp else s
+
+
+class Ex(_Applied):
     """E[·], the expectation, kept as written: ``Ex(v_t)`` prints E[vₜ] and
     ``\\mathbb{E}[v_{t}]`` (SymPy's own E would be Euler's number, a plain Function E(·))."""
 
-    nargs = 1
-
-    def _sympystr(self, printer: Any) -> str:
-        return f"E[{printer._print(self.args[0])}]"
-
-    def _latex(self, printer: Any, exp: Any = None) -> str:
-        s = rf"\mathbb{{E}}[{printer._print(self.args[0])}]"
-        return rf"{s}^{{{exp}}}" if exp else s
+    _text, _tex = "E[{}]", r"\mathbb{{E}}[{}]"
 
 
-class Var(sympy.Function):
+class Var(_Applied):
     """Var(·), the variance, kept as written: ``Var(X_k)`` prints Var(Xₖ) and
     ``\\mathrm{Var}(X_{k})``."""
 
-    nargs = 1
-
-    def _sympystr(self, printer: Any) -> str:
-        return f"Var({printer._print(self.args[0])})"
-
-    def _latex(self, printer: Any, exp: Any = None) -> str:
-        s = rf"\mathrm{{Var}}({printer._print(self.args[0])})"
-        return rf"{s}^{{{exp}}}" if exp else s
+    _text, _tex = "Var({})", r"\mathrm{{Var}}({})"
